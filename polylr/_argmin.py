@@ -1,0 +1,184 @@
+"""Argmin of an η-polynomial on a compact interval [lo, hi], certified.
+
+A float64 polynomial's coefficients are exact binary rationals, so we work with the exact
+polynomial they define: the real roots of L' in [lo, hi] are isolated exactly (sympy's
+``Poly.intervals`` on python-flint), with their multiplicities, and refined by exact bisection to
+well below float64 resolution. Between two isolated roots L' has constant sign, which is read at an
+exact rational point; that classifies every critical point (minimum, maximum, inflection) and both
+ends of the interval. Candidate values are compared exactly, so near-equal local minima are
+ranked correctly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import flint
+import numpy as np
+import sympy
+
+from ._errors import PolylrError, check_interval
+from ._poly import EtaPoly
+
+MAX_DEGREE = 500
+NEAR_TOL = 0.01
+
+_X = sympy.Symbol("x")
+
+
+@dataclass(frozen=True)
+class LocalMin:
+    eta: float
+    value: float
+    on_boundary: bool
+
+
+@dataclass(frozen=True)
+class Argmin:
+    """The minimiser of a polynomial on ``interval``.
+
+    ``local_minima`` lists every local minimum on the interval (boundary ends included when the
+    polynomial decreases towards them), by increasing η; ``near_minima`` those other than the
+    global one whose value is within ``NEAR_TOL`` (1 %) of the minimum, relative to ``|min|``.
+    """
+
+    eta: float
+    value: float
+    interval: tuple[float, float]
+    on_boundary: bool
+    local_minima: tuple[LocalMin, ...] = field(default=())
+    near_minima: tuple[LocalMin, ...] = field(default=())
+    flat: bool = False
+
+    @property
+    def unique(self) -> bool:
+        """True when no other local minimum comes within 1 % of the global minimum."""
+        return not self.near_minima and not self.flat
+
+    def to_dict(self) -> dict:
+        return {
+            "eta": self.eta,
+            "value": self.value,
+            "interval": list(self.interval),
+            "on_boundary": self.on_boundary,
+            "local_minima": [m.__dict__ for m in self.local_minima],
+            "near_minima": [m.__dict__ for m in self.near_minima],
+            "flat": self.flat,
+        }
+
+
+def _fq(x) -> flint.fmpq:
+    f = Fraction(x)
+    return flint.fmpq(f.numerator, f.denominator)
+
+
+def _sign(p: flint.fmpq_poly, x: Fraction) -> int:
+    v = p(_fq(x))
+    return (v > 0) - (v < 0)
+
+
+def argmin(poly: EtaPoly, lo: float, hi: float, *, max_degree: int = MAX_DEGREE) -> Argmin:
+    """Global minimiser of ``poly`` on ``[lo, hi]`` with every local minimum (see :class:`Argmin`)."""
+    lo, hi = check_interval(lo, hi)
+    if not isinstance(poly, EtaPoly):
+        raise PolylrError(f"argmin needs an EtaPoly, got {type(poly).__name__}")
+    if poly.degree > max_degree:
+        raise PolylrError(
+            f"polynomial degree {poly.degree} exceeds the argmin limit {max_degree}; "
+            "reduce the number of steps or the depth, or use evaluation mode (grid bracketing)"
+        )
+    exact = poly.as_fmpq_poly()
+    dp = exact.derivative()
+    flo, fhi = Fraction(lo), Fraction(hi)
+    if dp.is_zero():
+        v = float(Fraction(int(exact(_fq(flo)).p), int(exact(_fq(flo)).q)))
+        only = LocalMin(lo, v, True)
+        return Argmin(lo, v, (lo, hi), True, (only,), (), flat=True)
+
+    roots = _critical_points(dp, flo, fhi)  # sorted disjoint isolating intervals, exact
+
+    # The sign of L' just left / right of each critical point, read at an exact point where L' has
+    # no root (a non-degenerate isolating interval's ends are not roots); None at an end of [lo, hi].
+    def left_sign(k: int) -> int | None:
+        a, b = roots[k]
+        if a != b:
+            return _sign(dp, a)
+        if a == flo:
+            return None
+        prev = roots[k - 1][1] if k > 0 else flo
+        return _sign(dp, (prev + a) / 2)
+
+    def right_sign(k: int) -> int | None:
+        a, b = roots[k]
+        if a != b:
+            return _sign(dp, b)
+        if b == fhi:
+            return None
+        nxt = roots[k + 1][0] if k + 1 < len(roots) else fhi
+        return _sign(dp, (b + nxt) / 2)
+
+    candidates: list[tuple[Fraction, bool]] = []
+    if _sign(dp, flo) > 0:
+        candidates.append((flo, True))  # L increases away from lo
+    for k, (a, b) in enumerate(roots):
+        left, right = left_sign(k), right_sign(k)
+        if (left is None or left < 0) and (right is None or right > 0):
+            candidates.append(((a + b) / 2, a == b and a in (flo, fhi)))
+    if _sign(dp, fhi) < 0:
+        candidates.append((fhi, True))  # L decreases towards hi
+
+    values = [exact(_fq(x)) for x, _ in candidates]
+    best = min(range(len(candidates)), key=lambda i: values[i])
+    vmin = values[best]
+    tol = abs(vmin) * _fq(NEAR_TOL)
+    mins = tuple(LocalMin(float(x), float(Fraction(int(v.p), int(v.q))), b) for (x, b), v in zip(candidates, values))
+    near = tuple(m for i, m in enumerate(mins) if i != best and values[i] - vmin <= tol)
+    return Argmin(
+        eta=mins[best].eta,
+        value=mins[best].value,
+        interval=(lo, hi),
+        on_boundary=mins[best].on_boundary,
+        local_minima=mins,
+        near_minima=near,
+    )
+
+
+def _critical_points(dp: flint.fmpq_poly, lo: Fraction, hi: Fraction) -> list[tuple[Fraction, Fraction]]:
+    """Disjoint isolating intervals of the real roots of ``dp`` in [lo, hi], refined by exact
+    bisection until their width is below 2^-60 of the root's magnitude (or 2^-1074), so that their
+    midpoint is the root to float64 precision."""
+    sqf = dp / dp.gcd(dp.derivative())  # square-free part: simple roots, so a sign change at each
+    coeffs = [sympy.Rational(int(c.p), int(c.q)) for c in reversed(sqf.coeffs())]
+    ivs = sympy.Poly(coeffs, _X, domain="QQ").intervals(inf=sympy.Rational(lo), sup=sympy.Rational(hi))
+    out = []
+    for (a, b), _mult in ivs:
+        a, b = Fraction(int(a.p), int(a.q)), Fraction(int(b.p), int(b.q))
+        if a != b:
+            a, b = _bisect(sqf, a, b)
+        out.append((a, b))
+    out.sort()
+    return out
+
+
+def _bisect(p: flint.fmpq_poly, a: Fraction, b: Fraction) -> tuple[Fraction, Fraction]:
+    """Shrink an isolating interval of a simple root of ``p`` (``p(a)·p(b) < 0``)."""
+    sa = _sign(p, a)
+    if sa == 0:
+        return a, a
+    eps = max(max(abs(a), abs(b)) * Fraction(1, 2**60), Fraction(1, 2**1074))
+    while b - a > eps:
+        c = (a + b) / 2
+        sc = _sign(p, c)
+        if sc == 0:
+            return c, c
+        if sc == sa:
+            a = c
+        else:
+            b = c
+    return a, b
+
+
+def argmin_many(coeffs: np.ndarray, lo: float, hi: float) -> list[Argmin]:
+    """:func:`argmin` for each row of a ``(seeds, degree + 1)`` float64 coefficient array."""
+    return [argmin(EtaPoly(row, "float64"), lo, hi) for row in np.asarray(coeffs)]

@@ -1,0 +1,271 @@
+"""Numeric engine: exact η-polynomial coefficients of f^(t) and L^(t) for sampled weights (JAX, float64).
+
+Every vector is a *coefficient stack*: an array of shape ``(deg + 1, dim)`` whose row ``k`` is
+the coefficient of η^k. Degrees are static, so every shape is known when JAX traces.
+
+Full-batch gradient descent on a deep linear network gives rank-one updates (MISSION.md):
+``W_l^(s) = W_l^(0) + η Σ_{r<s} β_l^(r) a_l^(r)ᵀ`` with ``β = -lr·b`` (the backward vector) and
+``a`` (the averaged features), both coefficient stacks. No n×n matrix is ever formed per
+coefficient: ``W_l^(s) u = W_l^(0) u + η Σ_r β_r (a_r · u)``, where ``a_r · u`` is a Cauchy
+product. One step is one backward chain (which also gives the outputs, because
+``f(x_i) = x_iᵀ W_0ᵀ W_1ᵀ ⋯ W_Lᵀ V``) and one forward chain started from ``Xᵀχ / m``; so the work
+per seed does not grow with the number of data points beyond two ``(m, d)`` products, and the
+unavoidable cost is drawing the ``L·n²`` Gaussian weights.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._errors import PolylrError, check_int
+from ._poly import EtaPoly
+from ._setup import Setup, check_width
+
+jax.config.update("jax_enable_x64", True)
+
+# Weight memory (bytes) per vmapped chunk of seeds.
+_CHUNK_BYTES = 256 * 2**20
+
+
+# -- degrees -------------------------------------------------------------------------------
+
+
+def degree_formula(depth: int, steps: int) -> int:
+    """Degree of f^(t) in η when the hidden layers are trained: ``L·d_t`` with ``d_0 = 0`` and
+    ``d_{s+1} = 1 + (2L - 1)·d_s`` (the degree of ``W^(t)``). The loss has twice this degree."""
+    depth = check_int("depth L", depth, lo=1)
+    steps = check_int("steps t", steps, lo=0)
+    d = 0
+    for _ in range(steps):
+        d = 1 + (2 * depth - 1) * d
+    return depth * d
+
+
+def output_degree(setup: Setup) -> int:
+    """Degree of f^(t) for this setup (any trained layers), read off the engine's static shapes."""
+    shape = jax.eval_shape(
+        lambda X, y, W0, Ws, V: _outputs(X, y, W0, Ws, V, _lr_args(setup, 2), setup.depth, setup.steps, setup.train == "all"),
+        *_shape_args(setup, 2),
+    )
+    return shape.shape[0] - 1
+
+
+def _shape_args(setup: Setup, width: int):
+    m, d, L = setup.data.m, setup.data.d, setup.depth
+    f64 = jnp.float64
+    return (
+        jax.ShapeDtypeStruct((m, d), f64),
+        jax.ShapeDtypeStruct((m,), f64),
+        jax.ShapeDtypeStruct((width, d), f64),
+        jax.ShapeDtypeStruct((L, width, width), f64),
+        jax.ShapeDtypeStruct((width,), f64),
+    )
+
+
+# -- random weights ------------------------------------------------------------------------
+
+
+def weight_key(master_seed: int, width: int, seed: int) -> jax.Array:
+    """The key of one network: ``fold_in(fold_in(key(master_seed), width), seed)``."""
+    return jax.random.fold_in(jax.random.fold_in(jax.random.key(master_seed), width), seed)
+
+
+def draw_weights(key: jax.Array, setup: Setup, width: int):
+    """Initial weights ``(W_0, W_hidden, V)`` with shapes ``(n, d)``, ``(L, n, n)``, ``(n,)``."""
+    s = setup.param.scales(width, setup.data.d)
+    return _draw(key, setup.data.d, width, setup.depth, s["in_std"], s["hidden_std"], s["out_std"])
+
+
+def _draw(key, d, n, L, in_std, hidden_std, out_std):
+    k0, k1, k2 = jax.random.split(key, 3)
+    W0 = in_std * jax.random.normal(k0, (n, d), dtype=jnp.float64)
+    Ws = hidden_std * jax.random.normal(k1, (L, n, n), dtype=jnp.float64)
+    V = out_std * jax.random.normal(k2, (n,), dtype=jnp.float64)
+    return W0, Ws, V
+
+
+# -- coefficient-stack algebra (static degrees) --------------------------------------------
+
+
+def _shift(u):
+    """η·u."""
+    return jnp.concatenate([jnp.zeros((1,) + u.shape[1:], u.dtype), u], axis=0)
+
+
+def _add(u, v):
+    if u.shape[0] < v.shape[0]:
+        u, v = v, u
+    return u.at[: v.shape[0]].add(v)
+
+
+@functools.lru_cache(maxsize=None)
+def _antidiag_index(p1: int, q1: int) -> np.ndarray:
+    return (np.arange(p1)[:, None] + np.arange(q1)[None, :]).ravel()
+
+
+def _dot(a, b):
+    """Cauchy product of two stacks contracted over the vector axis: (p+1, k)·(q+1, k) -> (p+q+1,)."""
+    G = a @ b.T
+    idx = _antidiag_index(a.shape[0], b.shape[0])
+    return jnp.zeros(a.shape[0] + b.shape[0] - 1, G.dtype).at[idx].add(G.ravel())
+
+
+def _scale(c, v):
+    """Scalar polynomial times a stack: (p+1,)·(q+1, k) -> (p+q+1, k), via a Toeplitz matrix."""
+    p1, q1 = c.shape[0], v.shape[0]
+    i = np.arange(p1 + q1 - 1)[:, None] - np.arange(q1)[None, :]
+    mask = (i >= 0) & (i < p1)
+    T = jnp.where(mask, c[np.clip(i, 0, p1 - 1)], 0.0)
+    return T @ v
+
+
+def _rank_one_apply(base, terms, u):
+    """``(M + η Σ β aᵀ) u`` given ``base = M u``: terms are (β, a) stacks."""
+    out = base
+    for beta, a in terms:
+        out = _add(out, _shift(_scale(_dot(a, u), beta)))
+    return out
+
+
+# -- the engine ----------------------------------------------------------------------------
+
+
+def _lr_args(setup: Setup, width: int):
+    s = setup.param.scales(width, setup.data.d)
+    return (s["in_lr"], s["hidden_lr"], s["out_lr"])
+
+
+def _outputs(X, y, W0, Ws, V, lrs, L, t, train_all):
+    """Coefficients of f^(t)(x_i), shape (deg + 1, m), for one network."""
+    m = X.shape[0]
+    in_lr, hidden_lr, out_lr = lrs
+    hidden = [[] for _ in range(L)]  # per hidden layer: rank-one terms (β, a), W = W^(0) + η Σ β aᵀ
+    first = []  # terms of W_0
+    Vs = V[None, :]
+    for s in range(t + 1):
+        # Backward chain: g_L = V, g_{l-1} = W_lᵀ g_l; then f = X W_0ᵀ g_0.
+        g = [None] * (L + 1)
+        g[L] = Vs
+        for l in range(L, 0, -1):
+            terms = [(a, beta) for beta, a in hidden[l - 1]]  # transpose swaps the factors
+            g[l - 1] = _rank_one_apply(g[l] @ Ws[l - 1], terms, g[l])
+        w_eff = _rank_one_apply(g[0] @ W0, [(c, beta) for beta, c in first], g[0])
+        f = w_eff @ X.T
+        if s == t:
+            return f
+        # Forward chain: c = Xᵀχ/m, a_1 = W_0 c, a_{l+1} = W_l a_l.
+        chi = f.at[0].add(-y)
+        c = chi @ X / m
+        a = [None] * (L + 2)
+        a[1] = _rank_one_apply(c @ W0.T, first, c)
+        for l in range(1, L + 1 if train_all else L):
+            a[l + 1] = _rank_one_apply(a[l] @ Ws[l - 1].T, hidden[l - 1], a[l])
+        # Gradients: ∇W_l = g_l a_lᵀ, ∇W_0 = g_0 cᵀ, ∇V = a_{L+1}; all from step-s quantities.
+        for l in range(1, L + 1):
+            hidden[l - 1].append((-hidden_lr * g[l], a[l]))
+        if train_all:
+            first.append((-in_lr * g[0], c))
+            Vs = _add(Vs, _shift(-out_lr * a[L + 1]))
+    raise AssertionError("unreachable")
+
+
+def _loss(f, y):
+    chi = f.at[0].add(-y)
+    return _dot(chi, chi) / (2 * y.shape[0])
+
+
+@functools.partial(jax.jit, static_argnames=("d", "n", "L", "t", "train_all"))
+def _batch(keys, X, y, stds, lrs, *, d, n, L, t, train_all):
+    def one(key):
+        W0, Ws, V = _draw(key, d, n, L, *stds)
+        f = _outputs(X, y, W0, Ws, V, lrs, L, t, train_all)
+        return f, _loss(f, y)
+
+    return jax.vmap(one)(keys)
+
+
+@functools.partial(jax.jit, static_argnames=("L", "t", "train_all"))
+def _from_weights(W0, Ws, V, X, y, lrs, *, L, t, train_all):
+    f = _outputs(X, y, W0, Ws, V, lrs, L, t, train_all)
+    return f, _loss(f, y)
+
+
+@dataclass(frozen=True, eq=False)
+class FiniteWidthPolys:
+    """Exact η-coefficients for one width and a batch of seeds.
+
+    ``outputs[s, k, i]`` is the η^k coefficient of f^(t)(x_i) for seed ``seeds[s]``;
+    ``loss[s, k]`` the η^k coefficient of L^(t). Keys are ``weight_key(master_seed, width, seed)``.
+    """
+
+    setup: Setup
+    width: int
+    seeds: tuple[int, ...]
+    master_seed: int
+    outputs: np.ndarray
+    loss: np.ndarray
+
+    def loss_poly(self, i: int) -> EtaPoly:
+        return EtaPoly(self.loss[i], "float64", label=f"L_{{{self.width}}}^{{({self.setup.steps})}}")
+
+    def output_poly(self, i: int, point: int) -> EtaPoly:
+        return EtaPoly(self.outputs[i, :, point], "float64", label=f"f^{{({self.setup.steps})}}(x_{point})")
+
+
+MAX_OUTPUT_DEGREE = 250
+
+
+def finite_width_polys(
+    setup: Setup,
+    width: int,
+    seeds,
+    *,
+    master_seed: int = 0,
+    max_degree: int = MAX_OUTPUT_DEGREE,
+) -> FiniteWidthPolys:
+    """Coefficients of f^(t) and L^(t) for each seed at one width (vmapped over seeds in chunks)."""
+    width = check_width(width)
+    master_seed = check_int("master seed", master_seed, lo=0)
+    seeds = tuple(check_int("seed", s, lo=0) for s in np.atleast_1d(np.asarray(seeds)).tolist())
+    if not seeds:
+        raise PolylrError("seeds must be a non-empty list of non-negative integers")
+    deg = output_degree(setup)
+    if deg > max_degree:
+        raise PolylrError(
+            f"f^({setup.steps}) has degree {deg} in η at depth {setup.depth} (loss degree {2 * deg}); "
+            f"the exact engine allows output degree <= {max_degree}: use fewer steps or a smaller depth, "
+            "or evaluate the loss on an η grid (evaluation mode)"
+        )
+    s = setup.param.scales(width, setup.data.d)
+    stds = (s["in_std"], s["hidden_std"], s["out_std"])
+    lrs = _lr_args(setup, width)
+    X, y = jnp.asarray(setup.data.X), jnp.asarray(setup.data.y)
+    per_seed = 8 * (setup.depth * width * width + width * (setup.data.d + 1))
+    chunk = max(1, min(len(seeds), _CHUNK_BYTES // per_seed))
+    fs, ls = [], []
+    for start in range(0, len(seeds), chunk):
+        part = seeds[start : start + chunk]
+        keys = jnp.stack([weight_key(master_seed, width, sd) for sd in part])
+        f, loss = _batch(
+            keys, X, y, stds, lrs, d=setup.data.d, n=width, L=setup.depth, t=setup.steps,
+            train_all=setup.train == "all",
+        )
+        fs.append(np.asarray(f))
+        ls.append(np.asarray(loss))
+    return FiniteWidthPolys(setup, width, seeds, master_seed, np.concatenate(fs), np.concatenate(ls))
+
+
+def polys_from_weights(setup: Setup, W0, Ws, V) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients ``(outputs (deg+1, m), loss (2 deg+1,))`` for given initial weights."""
+    width = int(np.shape(W0)[0])
+    f, loss = _from_weights(
+        jnp.asarray(W0), jnp.asarray(Ws), jnp.asarray(V), jnp.asarray(setup.data.X), jnp.asarray(setup.data.y),
+        _lr_args(setup, width), L=setup.depth, t=setup.steps, train_all=setup.train == "all",
+    )
+    return np.asarray(f), np.asarray(loss)
+

@@ -1,0 +1,297 @@
+"""The one polynomial type: a univariate polynomial in the learning rate η.
+
+Every producer (finite-width numeric, finite-width symbolic, infinite-width limit) returns
+:class:`EtaPoly` objects, which is what makes them interchangeable and cross-checkable.
+
+The domain lives in the type, as in sympy's ``polys``:
+
+- ``"float64"``: coefficients are a read-only numpy float64 array (ascending powers of η);
+- ``"QQ"``: exact rationals, held by python-flint's ``fmpq_poly`` (the backend may change; the
+  API does not: :attr:`EtaPoly.coeffs` gives :class:`fractions.Fraction` values).
+"""
+
+from __future__ import annotations
+
+import numbers
+from fractions import Fraction
+from typing import Iterable, Sequence
+
+import flint
+import numpy as np
+import sympy
+
+from ._errors import PolylrError
+
+DOMAINS = ("float64", "QQ")
+
+
+def _to_fmpq(x) -> flint.fmpq:
+    if isinstance(x, flint.fmpq):
+        return x
+    if isinstance(x, sympy.Rational):
+        return flint.fmpq(int(x.p), int(x.q))
+    if isinstance(x, (numbers.Rational,)):
+        f = Fraction(x)
+        return flint.fmpq(f.numerator, f.denominator)
+    if isinstance(x, (float, np.floating)):
+        if not np.isfinite(x):
+            raise PolylrError(f"cannot make an exact coefficient from {x}")
+        n, d = float(x).as_integer_ratio()
+        return flint.fmpq(n, d)
+    if isinstance(x, sympy.Basic) and x.is_Rational:
+        return flint.fmpq(int(x.p), int(x.q))
+    raise PolylrError(f"cannot make an exact rational coefficient from {x!r} ({type(x).__name__})")
+
+
+def _fmpq_to_fraction(q: flint.fmpq) -> Fraction:
+    return Fraction(int(q.p), int(q.q))
+
+
+class EtaPoly:
+    """A polynomial ``c_0 + c_1 η + ... + c_D η^D``.
+
+    Parameters
+    ----------
+    coeffs:
+        Ascending coefficients. Floats give a ``"float64"`` polynomial; ints, Fractions, sympy
+        Rationals or an ``fmpq_poly`` give an exact ``"QQ"`` polynomial unless ``domain`` says
+        otherwise.
+    domain:
+        ``"float64"`` or ``"QQ"``; inferred when omitted.
+    label:
+        What the polynomial is, e.g. ``"L_n^(1)"`` (used in reports and LaTeX).
+    """
+
+    __slots__ = ("_c", "domain", "label")
+
+    def __init__(self, coeffs, domain: str | None = None, label: str = ""):
+        if isinstance(coeffs, EtaPoly):
+            src = coeffs
+            coeffs = src._c
+            domain = domain or src.domain
+            label = label or src.label
+        if domain is None:
+            domain = "QQ" if _looks_exact(coeffs) else "float64"
+        if domain not in DOMAINS:
+            raise PolylrError(f"domain must be one of {DOMAINS}, got {domain!r}")
+        self.domain = domain
+        self.label = label
+        if domain == "QQ":
+            if isinstance(coeffs, flint.fmpq_poly):
+                self._c = coeffs
+            else:
+                self._c = flint.fmpq_poly([_to_fmpq(c) for c in _as_list(coeffs)])
+        else:
+            if isinstance(coeffs, flint.fmpq_poly):
+                arr = np.array([float(_fmpq_to_fraction(c)) for c in coeffs.coeffs()], dtype=np.float64)
+            else:
+                arr = np.array(
+                    [float(c) for c in _as_list(coeffs)] if not isinstance(coeffs, np.ndarray) else coeffs,
+                    dtype=np.float64,
+                )
+            if arr.ndim != 1:
+                raise PolylrError(f"coefficients must be 1-d, got shape {arr.shape}")
+            if arr.size == 0:
+                arr = np.zeros(1)
+            if not np.all(np.isfinite(arr)):
+                raise PolylrError(f"coefficients of {label or 'the polynomial'} are not all finite")
+            arr = arr.copy()
+            arr.setflags(write=False)
+            self._c = arr
+
+    # -- views -------------------------------------------------------------------------------
+
+    @property
+    def coeffs(self) -> np.ndarray | tuple[Fraction, ...]:
+        """Ascending coefficients: a float64 array, or a tuple of Fractions for ``"QQ"``."""
+        if self.domain == "QQ":
+            cs = tuple(_fmpq_to_fraction(c) for c in self._c.coeffs())
+            return cs or (Fraction(0),)
+        return self._c
+
+    @property
+    def degree(self) -> int:
+        """Index of the highest non-zero coefficient (``-1`` for the zero polynomial)."""
+        if self.domain == "QQ":
+            return self._c.degree()
+        nz = np.flatnonzero(self._c)
+        return int(nz[-1]) if nz.size else -1
+
+    def to_float(self) -> EtaPoly:
+        return self if self.domain == "float64" else EtaPoly(self._c, "float64", self.label)
+
+    def to_exact(self) -> EtaPoly:
+        """The exact rational polynomial with the same coefficients (floats are exact rationals)."""
+        return self if self.domain == "QQ" else EtaPoly([_to_fmpq(c) for c in self._c], "QQ", self.label)
+
+    def as_fmpq_poly(self) -> flint.fmpq_poly:
+        return self.to_exact()._c
+
+    def relabel(self, label: str) -> EtaPoly:
+        return EtaPoly(self, label=label)
+
+    # -- evaluation and calculus -------------------------------------------------------------
+
+    def __call__(self, eta):
+        """Evaluate at ``eta``: exactly for a ``"QQ"`` polynomial at an int/Fraction, else in float64
+        (arrays broadcast)."""
+        if self.domain == "QQ" and isinstance(eta, (numbers.Rational, flint.fmpq)):
+            return _fmpq_to_fraction(self._c(_to_fmpq(eta)))
+        c = self.to_float()._c
+        return np.polynomial.polynomial.polyval(np.asarray(eta, dtype=np.float64), c)
+
+    def deriv(self, order: int = 1) -> EtaPoly:
+        p = self
+        for _ in range(order):
+            if p.domain == "QQ":
+                p = EtaPoly(p._c.derivative(), "QQ", p.label and p.label + "'")
+            else:
+                c = p._c[1:] * np.arange(1, p._c.size) if p._c.size > 1 else np.zeros(1)
+                p = EtaPoly(c, "float64", p.label and p.label + "'")
+        return p
+
+    # -- arithmetic (mixed domains give float64) ---------------------------------------------
+
+    def _coerce(self, other) -> tuple[EtaPoly, EtaPoly]:
+        if not isinstance(other, EtaPoly):
+            other = EtaPoly([other], "QQ" if self.domain == "QQ" and _looks_exact([other]) else "float64")
+        if self.domain == other.domain:
+            return self, other
+        return self.to_float(), other.to_float()
+
+    def __add__(self, other):
+        a, b = self._coerce(other)
+        if a.domain == "QQ":
+            return EtaPoly(a._c + b._c, "QQ")
+        n = max(a._c.size, b._c.size)
+        return EtaPoly(np.pad(a._c, (0, n - a._c.size)) + np.pad(b._c, (0, n - b._c.size)), "float64")
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return EtaPoly(-self._c, self.domain, self.label)
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):
+        return (-self) + other
+
+    def __mul__(self, other):
+        a, b = self._coerce(other)
+        if a.domain == "QQ":
+            return EtaPoly(a._c * b._c, "QQ")
+        return EtaPoly(np.convolve(a._c, b._c), "float64")
+
+    __rmul__ = __mul__
+
+    def __pow__(self, k: int):
+        if not isinstance(k, numbers.Integral) or k < 0:
+            raise PolylrError(f"power must be a non-negative integer, got {k!r}")
+        out = EtaPoly([1], self.domain)
+        for _ in range(int(k)):
+            out = out * self
+        return out
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, EtaPoly):
+            return NotImplemented
+        if self.domain == other.domain == "QQ":
+            return self._c == other._c
+        a, b = self.to_float()._c, other.to_float()._c
+        n = max(a.size, b.size)
+        return bool(np.array_equal(np.pad(a, (0, n - a.size)), np.pad(b, (0, n - b.size))))
+
+    __hash__ = None  # mutable-looking numeric container; compare with ==
+
+    def max_rel_diff(self, other: EtaPoly) -> float:
+        """``max_k |a_k - b_k| / max_k max(|a_k|, |b_k|)``: coefficient-wise relative disagreement."""
+        a, b = self.to_float()._c, other.to_float()._c
+        n = max(a.size, b.size)
+        a, b = np.pad(a, (0, n - a.size)), np.pad(b, (0, n - b.size))
+        scale = max(np.max(np.abs(a)), np.max(np.abs(b)))
+        return 0.0 if scale == 0 else float(np.max(np.abs(a - b)) / scale)
+
+    # -- symbolic views ----------------------------------------------------------------------
+
+    def to_sympy(self, eta: sympy.Symbol | None = None) -> sympy.Expr:
+        eta = eta if eta is not None else sympy.Symbol("eta")
+        if self.domain == "QQ":
+            cs = [sympy.Rational(c.numerator, c.denominator) for c in self.coeffs]
+        else:
+            cs = [sympy.Float(float(c), 17) for c in self._c]
+        return sympy.Add(*[c * eta**k for k, c in enumerate(cs)])
+
+    @classmethod
+    def from_sympy(cls, expr, eta: sympy.Symbol, *, label: str = "") -> EtaPoly:
+        p = sympy.Poly(sympy.sympify(expr), eta)
+        cs = list(reversed(p.all_coeffs()))
+        exact = all(c.is_Rational for c in cs)
+        return cls(cs if exact else [float(c) for c in cs], "QQ" if exact else "float64", label)
+
+    def latex(self, var: str = r"\eta", digits: int = 6) -> str:
+        terms = []
+        for k, c in enumerate(self.coeffs):
+            if c == 0:
+                continue
+            if self.domain == "QQ":
+                mag = abs(c)
+                num = (
+                    str(mag.numerator)
+                    if mag.denominator == 1
+                    else rf"\frac{{{mag.numerator}}}{{{mag.denominator}}}"
+                )
+            else:
+                mag = abs(float(c))
+                num = _latex_float(mag, digits)
+            sign = "-" if c < 0 else "+"
+            mono = "" if k == 0 else (var if k == 1 else f"{var}^{{{k}}}")
+            body = num if k == 0 else (mono if num == "1" else rf"{num}\,{mono}")
+            terms.append((sign, body))
+        if not terms:
+            return "0"
+        first_sign, first = terms[0]
+        s = ("-" if first_sign == "-" else "") + first
+        for sign, body in terms[1:]:
+            s += f" {sign} {body}"
+        return s
+
+    def __repr__(self) -> str:
+        lab = f" {self.label}" if self.label else ""
+        if self.domain == "QQ":
+            cs = ", ".join(str(c) for c in self.coeffs[:8])
+        else:
+            cs = ", ".join(f"{c:.6g}" for c in self._c[:8])
+        more = ", ..." if len(self.coeffs) > 8 else ""
+        return f"EtaPoly{lab}[{self.domain}, degree {self.degree}]({cs}{more})"
+
+
+def _latex_float(x: float, digits: int) -> str:
+    s = f"{x:.{digits}g}"
+    if "e" in s:
+        mant, exp = s.split("e")
+        return rf"{mant} \times 10^{{{int(exp)}}}"
+    return s
+
+
+def _as_list(coeffs) -> list:
+    if isinstance(coeffs, np.ndarray):
+        return list(coeffs.ravel()) if coeffs.ndim <= 1 else _raise_shape(coeffs)
+    return list(coeffs)
+
+
+def _raise_shape(a):
+    raise PolylrError(f"coefficients must be 1-d, got shape {a.shape}")
+
+
+def _looks_exact(coeffs) -> bool:
+    if isinstance(coeffs, flint.fmpq_poly):
+        return True
+    if isinstance(coeffs, np.ndarray):
+        return coeffs.dtype.kind in "iu"
+    items: Sequence = list(coeffs) if isinstance(coeffs, Iterable) else [coeffs]
+    return all(
+        isinstance(c, (numbers.Rational, flint.fmpq)) and not isinstance(c, bool)
+        or (isinstance(c, sympy.Basic) and c.is_Rational)
+        for c in items
+    )
