@@ -2,12 +2,26 @@
 
 Importing polylr enables JAX's float64 mode (``jax_enable_x64``): every number compared with
 theory is float64.
+
+Data flows one way: a :class:`Setup` goes to the finite-width numeric engine
+(:func:`finite_width_polys`) and the infinite-width limit (:func:`limit_polys`), both giving
+:class:`EtaPoly` objects; :func:`argmin` finds η*, :func:`sweep` does so across widths and seeds,
+:func:`fit_rate` measures rates, and a check (:func:`check_theorem1`) turns them into
+:class:`Verdict` objects for a report.
 """
 
 import jax as _jax
 
 _jax.config.update("jax_enable_x64", True)
 
+__version__ = "0.1.0"
+
+from ._argmin import Argmin as Argmin
+from ._argmin import LocalMin as LocalMin
+from ._argmin import argmin as argmin
+from ._claims import CheckResult as CheckResult
+from ._claims import Verdict as Verdict
+from ._claims import check_theorem1 as check_theorem1
 from ._coeffs import FiniteWidthPolys as FiniteWidthPolys
 from ._coeffs import degree_formula as degree_formula
 from ._coeffs import draw_weights as draw_weights
@@ -16,12 +30,17 @@ from ._coeffs import output_degree as output_degree
 from ._coeffs import polys_from_weights as polys_from_weights
 from ._coeffs import weight_key as weight_key
 from ._errors import PolylrError as PolylrError
+from ._limit import Limit as Limit
+from ._limit import eta_inf_t1 as eta_inf_t1
+from ._limit import limit_polys as limit_polys
 from ._poly import EtaPoly as EtaPoly
+from ._rates import RateFit as RateFit
+from ._rates import fit_rate as fit_rate
 from ._setup import MUP as MUP
 from ._setup import NTP as NTP
 from ._setup import SP as SP
 from ._setup import Data as Data
 from ._setup import Parametrization as Parametrization
 from ._setup import Setup as Setup
-
-__version__ = "0.1.0"
+from ._sweep import Sweep as Sweep
+from ._sweep import sweep as sweep

@@ -42,3 +42,25 @@ def gd_outputs(X, y, W0, Ws, V, eta, steps, lrs, train_all=False):
 def gd_loss(X, y, W0, Ws, V, eta, steps, lrs, train_all=False):
     f = gd_outputs(X, y, W0, Ws, V, eta, steps, lrs, train_all)
     return np.sum((f - y) ** 2) / (2 * len(y))
+
+
+def feature_update(X, y, W0, Ws, V, eta, lrs):
+    """Coordinates of h_L^(1)(x_i) − h_L^(0)(x_i) after one GD step on the hidden layers, shape (n, m)."""
+    H0 = W0 @ X.T
+    for W in Ws:
+        H0 = W @ H0
+    f = V @ H0
+    chi = f - y
+    m = X.shape[0]
+    H = [W0 @ X.T]
+    for W in Ws:
+        H.append(W @ H[-1])
+    delta = np.outer(V, chi) / m
+    new = [None] * len(Ws)
+    for l in range(len(Ws) - 1, -1, -1):
+        new[l] = Ws[l] - eta * lrs[1] * (delta @ H[l].T)
+        delta = Ws[l].T @ delta
+    H1 = W0 @ X.T
+    for W in new:
+        H1 = W @ H1
+    return H1 - H0

@@ -1,0 +1,112 @@
+"""Rates across widths: the exponent p of a per-width statistic ``s(n) ≈ C n^p``.
+
+The exponent is the least-squares slope of ``log s`` against ``log n``; its confidence interval
+comes from a bootstrap over seeds (seeds are resampled with replacement within each width,
+independently across widths, and the fit is redone), with an explicit, recorded bootstrap seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ._errors import PolylrError, check_int
+
+# Each statistic reduces the last axis (seeds), so one call serves all bootstrap resamples.
+STATISTICS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "mean_abs": lambda e: np.mean(np.abs(e), axis=-1),
+    "rms": lambda e: np.sqrt(np.mean(e**2, axis=-1)),
+    "abs_mean": lambda e: np.abs(np.mean(e, axis=-1)),
+    "sd": lambda e: np.std(e, ddof=1, axis=-1),
+}
+
+
+@dataclass(frozen=True)
+class RateFit:
+    """``statistic(n) ≈ prefactor · n^exponent`` with a bootstrap percentile interval ``ci``."""
+
+    quantity: str
+    statistic: str
+    exponent: float
+    ci: tuple[float, float]
+    prefactor: float
+    widths: tuple[int, ...]
+    values: tuple[float, ...]
+    value_ci: tuple[tuple[float, float], ...]
+    level: float
+    n_boot: int
+    boot_seed: int
+
+    def to_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["ci"] = list(self.ci)
+        d["value_ci"] = [list(c) for c in self.value_ci]
+        return d
+
+
+def _slope(logn: np.ndarray, logs: np.ndarray) -> tuple[float, float]:
+    A = np.stack([np.ones_like(logn), logn], axis=1)
+    (c, p), *_ = np.linalg.lstsq(A, logs, rcond=None)
+    return float(p), float(c)
+
+
+def fit_rate(
+    widths: Sequence[int],
+    samples: Sequence[np.ndarray],
+    *,
+    statistic: str = "mean_abs",
+    quantity: str = "",
+    n_boot: int = 2000,
+    boot_seed: int = 0,
+    level: float = 0.95,
+) -> RateFit:
+    """Fit the exponent of ``statistic(samples[k])`` against ``widths[k]``.
+
+    ``samples[k]`` holds one value per seed at ``widths[k]`` (e.g. ``η_n − η_∞`` per seed).
+    """
+    if statistic not in STATISTICS:
+        raise PolylrError(f"statistic must be one of {sorted(STATISTICS)}, got {statistic!r}")
+    if len(widths) != len(samples):
+        raise PolylrError(f"got {len(widths)} widths but {len(samples)} sample arrays")
+    if len(widths) < 2:
+        raise PolylrError(f"a rate needs at least 2 widths, got {len(widths)}")
+    n_boot = check_int("n_boot", n_boot, lo=10)
+    if not 0 < level < 1:
+        raise PolylrError(f"level must be in (0, 1), got {level}")
+    stat = STATISTICS[statistic]
+    samples = [np.asarray(s, dtype=np.float64) for s in samples]
+    need = 2 if statistic == "sd" else 1
+    for w, s in zip(widths, samples):
+        if s.size < need:
+            raise PolylrError(f"width {w}: statistic {statistic!r} needs >= {need} seeds, got {s.size}")
+    values = np.array([float(stat(s)) for s in samples])
+    if np.any(values <= 0):
+        raise PolylrError(f"cannot fit a power law: {statistic} is 0 at width(s) {[w for w, v in zip(widths, values) if v <= 0]}")
+    logn = np.log(np.asarray(widths, dtype=np.float64))
+    p, c = _slope(logn, np.log(values))
+
+    rng = np.random.default_rng(boot_seed)
+    boot_vals = np.empty((n_boot, len(widths)))
+    for k, s in enumerate(samples):
+        idx = rng.integers(0, s.size, size=(n_boot, s.size))
+        boot_vals[:, k] = stat(s[idx])
+    ok = np.all(boot_vals > 0, axis=1)
+    slopes = np.array([_slope(logn, np.log(v))[0] for v in boot_vals[ok]])
+    a = (1 - level) / 2
+    ci = (float(np.quantile(slopes, a)), float(np.quantile(slopes, 1 - a))) if slopes.size else (-np.inf, np.inf)
+    value_ci = tuple((float(np.quantile(boot_vals[:, k], a)), float(np.quantile(boot_vals[:, k], 1 - a))) for k in range(len(widths)))
+    return RateFit(
+        quantity=quantity,
+        statistic=statistic,
+        exponent=p,
+        ci=ci,
+        prefactor=float(np.exp(c)),
+        widths=tuple(int(w) for w in widths),
+        values=tuple(float(v) for v in values),
+        value_ci=value_ci,
+        level=level,
+        n_boot=n_boot,
+        boot_seed=boot_seed,
+    )

@@ -1,0 +1,149 @@
+"""Monte Carlo across widths and seeds: per seed the exact loss polynomial and its argmin.
+
+The result is a tidy table (one row per width and seed) plus the coefficient arrays; the same
+table drives the confidence intervals, the rates, the plots and the JSON output.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+import mpmath
+import numpy as np
+
+from ._argmin import argmin
+from ._coeffs import finite_width_polys, output_degree
+from ._errors import PolylrError, check_int, check_interval
+from ._poly import EtaPoly
+from ._setup import Setup, check_width
+
+@functools.lru_cache(maxsize=256)
+def t_quantile(q: float, dof: int) -> float:
+    """Quantile ``q`` (> 1/2) of Student's t with ``dof`` degrees of freedom (mpmath, regularised
+    incomplete beta: P(T <= t) = 1 - I_{dof/(dof+t^2)}(dof/2, 1/2) / 2)."""
+    if dof < 1:
+        return math.inf
+
+    def cdf(t: float) -> float:
+        return 1 - float(mpmath.betainc(dof / 2, 0.5, 0, dof / (dof + t * t), regularized=True)) / 2
+
+    lo, hi = 0.0, 1.0
+    while cdf(hi) < q:
+        hi *= 2
+    for _ in range(80):  # bisection to float resolution
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if cdf(mid) < q else (lo, mid)
+    return (lo + hi) / 2
+
+
+@dataclass(frozen=True)
+class WidthSummary:
+    width: int
+    seeds: int
+    mean: float
+    sd: float
+    se: float
+    ci: tuple[float, float]
+    boundary_fraction: float
+    non_unique_fraction: float
+
+    def to_dict(self) -> dict:
+        return {**self.__dict__, "ci": list(self.ci)}
+
+
+@dataclass(frozen=True, eq=False)
+class Sweep:
+    """η_n per (width, seed) on a fixed interval, with the loss coefficients behind them."""
+
+    setup: Setup
+    widths: tuple[int, ...]
+    seeds: tuple[int, ...]
+    master_seed: int
+    interval: tuple[float, float]
+    rows: tuple[dict, ...]
+    loss: dict = field(repr=False)  # width -> (seeds, degree + 1) loss coefficients
+    outputs: dict = field(repr=False)  # width -> (seeds, degree + 1, m) output coefficients
+    seconds: dict = field(default_factory=dict)  # width -> wall time of the coefficients
+
+    def etas(self, width: int) -> np.ndarray:
+        return np.array([r["eta"] for r in self.rows if r["width"] == width])
+
+    def summary(self, width: int) -> WidthSummary:
+        rows = [r for r in self.rows if r["width"] == width]
+        e = np.array([r["eta"] for r in rows])
+        k = e.size
+        sd = float(e.std(ddof=1)) if k > 1 else math.nan
+        se = sd / math.sqrt(k) if k > 1 else math.nan
+        half = t_quantile(0.975, k - 1) * se if k > 1 else math.inf
+        return WidthSummary(
+            width=width,
+            seeds=k,
+            mean=float(e.mean()),
+            sd=sd,
+            se=se,
+            ci=(float(e.mean() - half), float(e.mean() + half)),
+            boundary_fraction=float(np.mean([r["on_boundary"] for r in rows])),
+            non_unique_fraction=float(np.mean([not r["unique"] for r in rows])),
+        )
+
+    def mean_loss(self, width: int) -> EtaPoly:
+        """Seed mean of the loss polynomial (the mean of polynomials is the polynomial of means)."""
+        return EtaPoly(self.loss[width].mean(axis=0), "float64", label=f"E L_{{{width}}}")
+
+
+def parse_widths(widths) -> tuple[int, ...]:
+    ws = tuple(check_width(w) for w in widths)
+    if not ws:
+        raise PolylrError("widths must be a non-empty list of integers >= 1")
+    if len(set(ws)) != len(ws):
+        raise PolylrError(f"widths must be distinct, got {list(ws)}")
+    return tuple(sorted(ws))
+
+
+def sweep(
+    setup: Setup,
+    widths,
+    seeds: int,
+    interval: tuple[float, float],
+    *,
+    master_seed: int = 0,
+    progress=None,
+) -> Sweep:
+    """For each width and each seed ``0..seeds-1``: the exact loss polynomial and its argmin on ``interval``.
+
+    ``progress`` is an optional ``rich.progress.Progress``; one task advances per seed.
+    """
+    widths = parse_widths(widths)
+    n_seeds = check_int("seeds (number of seeds per width)", seeds, lo=1)
+    lo, hi = check_interval(*interval)
+    master_seed = check_int("master seed", master_seed, lo=0, hi=2**63 - 1)
+    output_degree(setup)  # validates the setup's degree before any work
+    seed_list = tuple(range(n_seeds))
+    rows, loss, outputs, seconds = [], {}, {}, {}
+    task = progress.add_task("widths × seeds", total=len(widths) * n_seeds) if progress else None
+    with progress if progress is not None else nullcontext():
+        for w in widths:
+            t0 = time.perf_counter()
+            polys = finite_width_polys(setup, w, seed_list, master_seed=master_seed)
+            seconds[w] = time.perf_counter() - t0
+            loss[w], outputs[w] = polys.loss, polys.outputs
+            for i, s in enumerate(seed_list):
+                a = argmin(polys.loss_poly(i), lo, hi)
+                rows.append(
+                    {
+                        "width": w,
+                        "seed": s,
+                        "eta": a.eta,
+                        "loss_min": a.value,
+                        "on_boundary": a.on_boundary,
+                        "unique": a.unique,
+                        "local_minima": len(a.local_minima),
+                    }
+                )
+                if progress:
+                    progress.advance(task)
+    return Sweep(setup, widths, seed_list, master_seed, (lo, hi), tuple(rows), loss, outputs, seconds)

@@ -1,0 +1,109 @@
+"""The command line end to end, and every bad input: a clear error, exit code 2, no files written."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import polylr
+from polylr._cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_check_theorem1_small_campaign(tmp_path):
+    out = tmp_path / "res"
+    r = run("check", "theorem1", "--widths", "64,128,256", "--seeds", 6, "--depth", 2, "--out", out, "--json")
+    assert r.exit_code == 0, r.output
+    folder = out / "theorem1"
+    assert sorted(p.name for p in folder.iterdir()) == ["error_loglog.png", "eta_vs_width.png", "loss_curves.png", "results.json"]
+    res = json.loads((folder / "results.json").read_text())
+    assert res["campaign"]["widths"] == [64, 128, 256] and res["campaign"]["seeds"] == 6
+    assert {v["claim"] for v in res["verdicts"]} == {"theorem1.limit", "theorem1.rate"}
+    assert all(v["status"] in ("holds", "fails", "inconclusive") for v in res["verdicts"])
+    assert len(res["rows"]) == 18 and res["environment"]["x64"] is True
+    # The recorded seed reproduces a row: same key, same polynomial, same argmin.
+    row = res["rows"][4]
+    setup = polylr.Setup(depth=2)
+    polys = polylr.finite_width_polys(setup, row["width"], [row["seed"]], master_seed=res["campaign"]["master_seed"])
+    eta = polylr.argmin(polys.loss_poly(0), *res["campaign"]["interval"]).eta
+    assert eta == pytest.approx(row["eta"], rel=1e-12)
+    # --json prints the same document on stdout (tables go to stderr).
+    assert json.loads(r.stdout)["eta_inf"] == res["eta_inf"]
+
+
+def test_version_and_help():
+    assert run("--version").output.startswith("polylr ")
+    assert "theorem1" in run("check", "--help").output
+
+
+def _npz(tmp_path, X, y):
+    path = tmp_path / "data.npz"
+    np.savez(path, X=np.asarray(X, dtype=float), y=np.asarray(y, dtype=float))
+    return path
+
+
+BAD = {
+    "width below 1": (["--widths", "0,64"], "width n must be >= 1, got 0"),
+    "depth below 1": (["--depth", "0"], "depth L must be >= 1, got 0"),
+    "lo >= hi": (["--interval", "2,1"], "lo < hi"),
+    "unknown parametrization": (["--param", "xyz"], "unknown parametrization 'xyz'"),
+    "unknown check": (["--seeds", "2"], None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_options(tmp_path, case):
+    extra, message = BAD[case]
+    names = ["nonsense"] if case == "unknown check" else ["theorem1"]
+    r = run("check", *names, *extra, "--out", tmp_path / "out")
+    assert r.exit_code == 2, r.output
+    assert (message or "unknown check 'nonsense'") in " ".join(r.output.split())
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "X, y, message",
+    [
+        ([[1.0, np.nan], [0.0, 1.0]], [1.0, 2.0], "X must be finite"),
+        ([[1.0, 0.0], [0.0, 1.0]], [1.0, np.inf], "y must be finite"),
+        ([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [1.0, 2.0], "X has 3 rows, y has 2"),
+        ([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]], [1.0, 1.0, -1.0, -1.0], "K y = 0"),
+    ],
+)
+def test_bad_data(tmp_path, X, y, message):
+    r = run("check", "theorem1", "--data", _npz(tmp_path, X, y), "--out", tmp_path / "out")
+    assert r.exit_code == 2, r.output
+    assert message in " ".join(r.output.split())
+    assert not (tmp_path / "out").exists()
+
+
+def test_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    r = run("check", "theorem1", "--out", blocker / "sub")
+    assert r.exit_code == 2
+    assert "not writable" in r.output
+    assert blocker.read_text() == "not a folder"
+
+
+def test_bad_setup_values_in_the_api():
+    with pytest.raises(polylr.PolylrError, match="steps t must be >= 1, got 0"):
+        polylr.Setup(steps=0)
+    with pytest.raises(polylr.PolylrError, match="depth L must be >= 1"):
+        polylr.Setup(depth=-1)
+    with pytest.raises(polylr.PolylrError, match="width n must be >= 1"):
+        polylr.finite_width_polys(polylr.Setup(), 0, [0])
+    with pytest.raises(polylr.PolylrError, match="train must be one of"):
+        polylr.Setup(train="some")
+
+
+def test_degree_beyond_the_limit_is_refused_before_any_work():
+    setup = polylr.Setup(depth=3, steps=4)  # f^(4) has degree 3 * 156 = 468
+    with pytest.raises(polylr.PolylrError, match="degree 468 .* allows output degree <= 250"):
+        polylr.finite_width_polys(setup, 8, [0])
