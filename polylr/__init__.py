@@ -6,8 +6,8 @@ theory is float64.
 Data flows one way: a :class:`Setup` goes to the finite-width numeric engine
 (:func:`finite_width_polys`) and the infinite-width limit (:func:`limit_polys`), both giving
 :class:`EtaPoly` objects; :func:`argmin` finds η*, :func:`sweep` does so across widths and seeds,
-:func:`fit_rate` measures rates, and a check (:func:`check_theorem1`) turns them into
-:class:`Verdict` objects for a report.
+:func:`fit_rate` measures rates, and a :class:`Claim`'s check (e.g. :func:`check_theorem1`) turns
+them into :class:`Verdict` objects for a report. ``polylr.REGISTRY`` holds the registered claims.
 """
 
 import jax as _jax
@@ -19,9 +19,19 @@ __version__ = "0.1.0"
 from ._argmin import Argmin as Argmin
 from ._argmin import LocalMin as LocalMin
 from ._argmin import argmin as argmin
-from ._claims import CheckResult as CheckResult
+from ._claims import BUDGETS as BUDGETS
+from ._claims import REGISTRY as REGISTRY
+from ._claims import Budget as Budget
+from ._claims import CheckOptions as CheckOptions
+from ._claims import Claim as Claim
+from ._claims import DegreeCheck as DegreeCheck
+from ._claims import SweepCheck as SweepCheck
 from ._claims import Verdict as Verdict
+from ._claims import check_degree as check_degree
+from ._claims import check_parametrization as check_parametrization
 from ._claims import check_theorem1 as check_theorem1
+from ._claims import get_claim as get_claim
+from ._claims import register as register
 from ._coeffs import FiniteWidthPolys as FiniteWidthPolys
 from ._coeffs import degree_formula as degree_formula
 from ._coeffs import draw_weights as draw_weights

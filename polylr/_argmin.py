@@ -166,8 +166,8 @@ def _bisect(p: flint.fmpq_poly, a: Fraction, b: Fraction) -> tuple[Fraction, Fra
     sa = _sign(p, a)
     if sa == 0:
         return a, a
-    eps = max(max(abs(a), abs(b)) * Fraction(1, 2**60), Fraction(1, 2**1074))
-    while b - a > eps:
+    tiny = Fraction(1, 2**1074)
+    while b - a > max(max(abs(a), abs(b)) * Fraction(1, 2**60), tiny):  # relative to the root itself
         c = (a + b) / 2
         sc = _sign(p, c)
         if sc == 0:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -9,12 +11,13 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from . import __version__, _claims, _report
+from . import __version__, _report
+from ._claims import REGISTRY, CheckOptions, get_budget, get_claim
 from ._errors import PolylrError, check_int, check_interval
 from ._limit import eta_inf_t1
 from ._setup import MUP, Data, Parametrization, Setup
-from ._sweep import parse_widths as validate_widths
 
 app = typer.Typer(
     add_completion=False,
@@ -22,8 +25,6 @@ app = typer.Typer(
     help="polylr: check theorems about learning-rate transfer under μP, symbolically and numerically.",
 )
 err = Console(stderr=True)
-
-CHECKS = {"theorem1": "Hayou Theorem 1: at t = 1 under μP, η_n → η_∞ = (m/L) yᵀKy/‖Ky‖² > 0 with error O(n^-1/2)"}
 
 
 def parse_widths(text: str) -> list[int]:
@@ -60,7 +61,7 @@ def parse_interval(text: str) -> tuple[float, float]:
 
 
 def _fail(e: Exception) -> None:
-    err.print(f"[bold red]error:[/] {e}")
+    err.print(f"[bold red]error:[/] {e}", soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -79,61 +80,92 @@ def main_callback(
 
 @app.command()
 def check(
-    names: Annotated[list[str], typer.Argument(help=f"Claims to check: {', '.join(CHECKS)}.")],
-    widths: Annotated[str, typer.Option(help="Widths: '64,128,256' or '64..2048' (powers of two).")] = "64..2048",
-    seeds: Annotated[int, typer.Option(help="Seeds (networks) per width.")] = 48,
+    names: Annotated[Optional[list[str]], typer.Argument(help="Claims to check (see --list).")] = None,
+    all_claims: Annotated[bool, typer.Option("--all", help="Check every registered claim.")] = False,
+    list_claims: Annotated[bool, typer.Option("--list", help="List the registered claims and exit.")] = False,
+    budget: Annotated[Optional[str], typer.Option(help="Monte Carlo budget: tiny, quick, default, thorough (default: 'default'; 'quick' with --all).")] = None,
+    widths: Annotated[Optional[str], typer.Option(help="Widths: '64,128,256' or '64..2048' (powers of two); overrides the budget.")] = None,
+    seeds: Annotated[Optional[int], typer.Option(help="Seeds (networks) per width; overrides the budget.")] = None,
     depth: Annotated[int, typer.Option(help="Number of hidden n×n layers L.")] = 3,
-    param: Annotated[str, typer.Option(help="Parametrization: mup, sp, ntp, or exponents like 'v=1.5,c=0.5'.")] = "mup",
+    param: Annotated[Optional[str], typer.Option(help="theorem1 only: run it under another parametrization (mup, sp, ntp, 'v=1.5,c=0.5') to see where it fails.")] = None,
     data: Annotated[Optional[Path], typer.Option(help="Data file (.npz with X, y; or .csv, last column y). Default: built-in synthetic data.")] = None,
     m: Annotated[int, typer.Option(help="Built-in data: number of points.")] = 16,
     d: Annotated[int, typer.Option(help="Built-in data: input dimension.")] = 4,
     data_seed: Annotated[int, typer.Option(help="Built-in data: seed.")] = 0,
-    interval: Annotated[Optional[str], typer.Option(help="Learning-rate interval 'lo,hi' (default: 0,4η_∞).")] = None,
+    interval: Annotated[Optional[str], typer.Option(help="Learning-rate interval 'lo,hi' (default: 0,4η_∞; for sp, scaled by 1/n).")] = None,
     master_seed: Annotated[int, typer.Option(help="Master seed of the weight keys.")] = 0,
     tol: Annotated[float, typer.Option(help="Exponent tolerance of the verdicts.")] = 0.1,
-    out: Annotated[Path, typer.Option(help="Output folder for results.json and plots.")] = Path("results"),
-    json_out: Annotated[bool, typer.Option("--json", help="Print results.json to stdout.")] = False,
+    out: Annotated[Path, typer.Option(help="Output folder: report.md, and results.json and plots per claim.")] = Path("results"),
+    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON to stdout.")] = False,
+    latex: Annotated[bool, typer.Option("--latex", help="Also write the verdict table as report.tex.")] = False,
 ) -> None:
-    """Run a claim's campaign: a verdict table, results.json and plots in --out/NAME/."""
+    """Check claims: verdict tables, a Markdown report, results.json and plots in --out."""
+    if list_claims:
+        table = Table(title="registered claims")
+        for col in ("name", "source", "statement", "predicts"):
+            table.add_column(col, overflow="fold")
+        for c in REGISTRY.values():
+            table.add_row(c.name, c.paper, c.statement, c.prediction)
+        Console().print(table)
+        return
     try:
-        unknown = [n for n in names if n not in CHECKS]
-        if unknown:
-            raise PolylrError(f"unknown check {unknown[0]!r}; available: {', '.join(CHECKS)}")
-        check_int("seeds", seeds, lo=1)
+        if all_claims and names:
+            raise PolylrError("give claim names or --all, not both")
+        chosen = list(REGISTRY) if all_claims else list(names or [])
+        if not chosen:
+            raise PolylrError(f"name at least one claim ({', '.join(REGISTRY)}) or use --all / --list")
+        claims = [get_claim(n) for n in chosen]
+        if param is not None and chosen != ["theorem1"]:
+            raise PolylrError("--param applies to theorem1 alone (the other claims fix their parametrization)")
         dataset = Data.from_file(data) if data is not None else Data.synthetic(m, d, seed=data_seed)
-        setup = Setup(data=dataset, depth=depth, steps=1, param=Parametrization.parse(param))
-        ws = list(validate_widths(parse_widths(widths)))
-        lohi = check_interval(*parse_interval(interval)) if interval is not None else None
+        setup = Setup(data=dataset, depth=depth, steps=1, param=Parametrization.parse(param or "mup"))
+        opts = CheckOptions(
+            setup=setup,
+            budget=get_budget(budget or ("quick" if all_claims else "default")),
+            widths=tuple(parse_widths(widths)) if widths is not None else None,
+            seeds=seeds,
+            interval=check_interval(*parse_interval(interval)) if interval is not None else None,
+            master_seed=check_int("master seed", master_seed, lo=0),
+            tol=tol,
+        )
         eta_inf_t1(setup.replace(param=MUP))  # K y = 0 is reported before any work
-        folders = {n: _report.prepare_out(out / n) for n in names}
+        root, root_created = _report.prepare_out(out)
+        folders = {c.name: _report.prepare_out(out / c.name) for c in claims}
     except PolylrError as e:
         _fail(e)
 
-    for name in names:
-        folder, created = folders[name]
-        try:
+    console = err if json_out else Console()
+    results = []
+    try:
+        for claim in claims:
             with Progress(
-                TextColumn(f"[bold]{name}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn(f"[bold]{claim.name}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 console=err, transient=True,
             ) as progress:
-                result = _claims.check_theorem1(
-                    setup, ws, seeds, lohi, master_seed=master_seed, tol=tol, progress=progress
-                )
+                result = claim.run(dataclasses.replace(opts, progress=progress))
             files = _report.render(result)
-        except PolylrError as e:
+            _report.write_files(folders[claim.name][0], files)
+            results.append(result)
+            for t in _report.tables(result):
+                console.print(t)
+    except PolylrError as e:
+        for folder, created in [*folders.values(), (root, root_created)]:
             _report.discard_out(folder, created)
-            _fail(e)
-        except BaseException:
+        _fail(e)
+    except BaseException:
+        for folder, created in [*folders.values(), (root, root_created)]:
             _report.discard_out(folder, created)
-            raise
-        written = _report.write_files(folder, files)
-        console = err if json_out else Console()
-        console.print(_report.width_table(result))
-        console.print(_report.fit_table(result))
-        console.print(_report.verdict_table(result))
-        console.print(f"wrote {', '.join(str(p) for p in written)}  ({result.seconds:.1f} s)")
-        if json_out:
-            sys.stdout.write(files["results.json"].decode() + "\n")
+        raise
+    report = {"report.md": _report.markdown_report(results, opts.budget.name).encode()}
+    if latex:
+        report["report.tex"] = _report.latex_table(results).encode()
+    written = _report.write_files(root, report)
+    if len(results) > 1:
+        console.print(_report.verdict_table(results))
+    console.print(f"wrote {', '.join(str(p) for p in written)} and {', '.join(str(out / r.name) for r in results)}/")
+    if json_out:
+        doc = [_report.result_dict(r) for r in results]
+        sys.stdout.write(json.dumps(doc[0] if len(doc) == 1 else doc, indent=2, ensure_ascii=False) + "\n")
 
 
 def main() -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+import numpy as np
+
 from ._errors import PolylrError
 from ._poly import EtaPoly
 from ._setup import Data, Setup
@@ -80,6 +82,25 @@ def eta_inf_t1(setup: Setup) -> float:
     u, Ky = _exact_Ky(setup.data)
     yKy = sum(v * v for v in u) / setup.data.d
     return float(Fraction(setup.data.m, setup.depth) * yKy / sum(v * v for v in Ky))
+
+
+def random_limit_t1(setup: Setup, f0) -> np.ndarray:
+    """ν*(f^(0)) = (m/L) χᵀKχ / ‖Kχ‖² with χ = f^(0) − y, for each row of ``f0`` (shape (..., m)).
+
+    At t = 1 the optimal scaled learning rate converges to this when the η-coefficients beyond
+    the first vanish in the limit: under μP f^(0) → 0 and it is η_∞; under SP (ν = n·η) and NTP
+    (ν = η) f^(0) converges to a Gaussian process with covariance K, so the limit is random."""
+    data = setup.data
+    chi = np.asarray(f0, dtype=np.float64) - data.y
+    Kchi = chi @ data.K
+    return data.m / setup.depth * np.sum(chi * Kchi, axis=-1) / np.sum(Kchi * Kchi, axis=-1)
+
+
+def random_limit_law(setup: Setup, draws: int = 100_000, seed: int = 0) -> np.ndarray:
+    """Samples of ν*(f) with f ~ N(0, K): the law of the random t = 1 limit under SP / NTP."""
+    rng = np.random.default_rng(seed)
+    f = rng.multivariate_normal(np.zeros(setup.data.m), setup.data.K, size=draws, method="eigh")
+    return random_limit_t1(setup, f)
 
 
 def limit_polys(setup: Setup, *, exact: bool = False) -> Limit:

@@ -33,6 +33,7 @@ class RateFit:
     ci: tuple[float, float]
     prefactor: float
     widths: tuple[int, ...]
+    seeds: tuple[int, ...]
     values: tuple[float, ...]
     value_ci: tuple[tuple[float, float], ...]
     level: float
@@ -104,9 +105,11 @@ def fit_rate(
         ci=ci,
         prefactor=float(np.exp(c)),
         widths=tuple(int(w) for w in widths),
+        seeds=tuple(s.size for s in samples),
         values=tuple(float(v) for v in values),
         value_ci=value_ci,
         level=level,
         n_boot=n_boot,
         boot_seed=boot_seed,
     )
+

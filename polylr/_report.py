@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from . import __version__  # noqa: E402
-from ._claims import CheckResult  # noqa: E402
+from ._claims import DegreeCheck, SweepCheck  # noqa: E402
 from ._errors import PolylrError  # noqa: E402
 
 STATUS_STYLE = {"holds": "bold green", "fails": "bold red", "inconclusive": "bold yellow"}
@@ -113,12 +113,33 @@ def _clean(x):
     return x
 
 
-def result_dict(r: CheckResult) -> dict:
+def _nu_label(order: float) -> str:
+    """Name of the scaled learning rate ν = n^-order·η."""
+    if order == 0:
+        return r"\eta"
+    if order == -1:
+        return r"n\,\eta"
+    return rf"n^{{{-order:g}}}\eta"
+
+
+def _width_rows(r: SweepCheck) -> list[dict]:
     sw = r.sweep
-    return _clean(
-        {
-            "check": r.name,
-            "environment": environment(),
+    out = []
+    for w in sw.widths:
+        row = {**sw.summary(w).to_dict(), "interval": list(sw.interval_at(w)), "seconds": sw.seconds.get(w)}
+        if r.eta_inf is not None:
+            row["mean_abs_error"] = float(np.mean(np.abs(r.errors(w))))
+        out.append(row)
+    return out
+
+
+def result_dict(r) -> dict:
+    """A JSON-ready record of a check result: setup, seeds, every row, fits and verdicts."""
+    if isinstance(r, DegreeCheck):
+        body = {"rows": list(r.rows)}
+    else:
+        sw = r.sweep
+        body = {
             "setup": r.setup.describe(),
             "campaign": {
                 "widths": list(sw.widths),
@@ -126,43 +147,54 @@ def result_dict(r: CheckResult) -> dict:
                 "master_seed": sw.master_seed,
                 "key": "jax.random.fold_in(jax.random.fold_in(jax.random.key(master_seed), width), seed)",
                 "interval": list(sw.interval),
+                "interval_order": sw.order,
                 "tol": r.tol,
             },
             "eta_inf": r.eta_inf,
-            "limit_loss_coefficients": [float(c) for c in r.limit.loss.to_float().coeffs],
-            "widths": [
-                {**sw.summary(w).to_dict(), "mean_abs_error": float(np.mean(np.abs(r.errors(w)))), "seconds": sw.seconds.get(w)}
-                for w in sw.widths
-            ],
+            "limit_loss_coefficients": None if r.limit is None else [float(c) for c in r.limit.loss.to_float().coeffs],
+            "widths": _width_rows(r),
             "fits": {k: f.to_dict() for k, f in r.fits.items()},
-            "verdicts": [v.to_dict() for v in r.verdicts],
             "rows": list(sw.rows),
-            "seconds": r.seconds,
         }
+    return _clean(
+        {"check": r.name, "environment": environment(), **body, "verdicts": [v.to_dict() for v in r.verdicts], "seconds": r.seconds}
     )
 
 
-def to_json(r: CheckResult) -> str:
+def to_json(r) -> str:
     return json.dumps(result_dict(r), indent=2, ensure_ascii=False)
 
 
 # -- terminal tables -----------------------------------------------------------------------
 
 
-def width_table(r: CheckResult) -> Table:
-    t = Table(title=f"{r.name}: η_n per width (η_∞ = {r.eta_inf:.6g}, interval [{r.sweep.interval[0]:.4g}, {r.sweep.interval[1]:.4g}])")
-    for col in ("n", "seeds", "mean η_n", "95% CI", "sd", "mean |η_n − η_∞|", "on boundary"):
+def tables(r) -> list[Table]:
+    """The terminal tables of a check result."""
+    if isinstance(r, DegreeCheck):
+        t = Table(title="degree of f^(t) in η")
+        for col in ("L", "t", "formula", "engine", "leading coeff ≠ 0"):
+            t.add_column(col, justify="right")
+        for row in r.rows:
+            t.add_row(str(row["depth"]), str(row["steps"]), str(row["formula"]), str(row["engine"]), str(row["leading_nonzero"]))
+        return [t, verdict_table([r])]
+    return [width_table(r), fit_table(r), verdict_table([r])]
+
+
+def width_table(r: SweepCheck) -> Table:
+    lim = "" if r.eta_inf is None else f", η_∞ = {r.eta_inf:.6g}"
+    t = Table(title=f"{r.name}: η_n per width ({r.setup.param.name}{lim})")
+    cols = ["n", "seeds", "mean η_n", "95% CI", "sd"] + (["mean |η_n − η_∞|"] if r.eta_inf is not None else []) + ["on boundary"]
+    for col in cols:
         t.add_column(col, justify="right")
-    for w in r.sweep.widths:
-        s = r.sweep.summary(w)
-        t.add_row(
-            str(w), str(s.seeds), f"{s.mean:.5f}", f"[{s.ci[0]:.5f}, {s.ci[1]:.5f}]", f"{s.sd:.4f}",
-            f"{np.mean(np.abs(r.errors(w))):.4f}", f"{s.boundary_fraction:.0%}",
-        )
+    for row in _width_rows(r):
+        cells = [str(row["width"]), str(row["seeds"]), f"{row['mean']:.5g}", f"[{row['ci'][0]:.5g}, {row['ci'][1]:.5g}]", f"{row['sd']:.4g}"]
+        if r.eta_inf is not None:
+            cells.append(f"{row['mean_abs_error']:.4g}")
+        t.add_row(*cells, f"{row['boundary_fraction']:.0%}")
     return t
 
 
-def fit_table(r: CheckResult) -> Table:
+def fit_table(r: SweepCheck) -> Table:
     t = Table(title="fitted width exponents (bootstrap over seeds)")
     for col in ("quantity", "exponent", "CI"):
         t.add_column(col, justify="right")
@@ -171,14 +203,15 @@ def fit_table(r: CheckResult) -> Table:
     return t
 
 
-def verdict_table(r: CheckResult) -> Table:
+def verdict_table(results) -> Table:
     t = Table(title="verdicts", show_lines=True)
     t.add_column("claim")
     t.add_column("statement")
     t.add_column("verdict")
     t.add_column("why", overflow="fold")
-    for v in r.verdicts:
-        t.add_row(v.claim, v.statement, f"[{STATUS_STYLE[v.status]}]{v.status}[/]", v.reason)
+    for r in results:
+        for v in r.verdicts:
+            t.add_row(v.claim, v.statement, f"[{STATUS_STYLE[v.status]}]{v.status}[/]", v.reason)
     return t
 
 
@@ -192,76 +225,146 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def plot_loss_curves(r: CheckResult) -> bytes:
+def plot_loss_curves(r: SweepCheck) -> bytes:
+    """Seed-mean loss against the scaled learning rate ν = n^-order·η, per width, with the limit."""
     sw = r.sweep
     lo, hi = sw.interval
-    etas = np.linspace(lo, hi, 400)
+    nu = np.linspace(lo, hi, 400)
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     cmap = plt.get_cmap("viridis")
+    tops = []
     for k, w in enumerate(sw.widths):
-        ax.plot(etas, sw.mean_loss(w)(etas), color=cmap(k / max(1, len(sw.widths) - 1)), lw=1.4, label=f"n = {w}")
-    ax.plot(etas, r.limit.loss(etas), "k--", lw=1.6, label=r"limit $L_\infty^{(1)}$")
-    ax.axvline(r.eta_inf, color="0.4", lw=0.8, ls=":")
-    top = max(float(np.max(r.limit.loss(etas))), float(r.limit.loss(lo)))
-    ax.set_ylim(0, 1.6 * top)
-    ax.set_xlabel(r"learning rate $\eta$")
-    ax.set_ylabel(rf"seed-mean loss $L_n^{{({r.setup.steps})}}(\eta)$")
-    ax.set_title(f"{r.name}: loss after t = {r.setup.steps} step ({len(sw.seeds)} seeds, L = {r.setup.depth})")
+        values = sw.mean_loss(w)(nu * float(w) ** sw.order)
+        tops.append(float(values[0]))
+        ax.plot(nu, values, color=cmap(k / max(1, len(sw.widths) - 1)), lw=1.4, label=f"n = {w}")
+    if r.limit is not None:
+        ax.plot(nu, r.limit.loss(nu), "k--", lw=1.6, label=r"limit $L_\infty$")
+        ax.axvline(r.eta_inf, color="0.4", lw=0.8, ls=":")
+    ax.set_ylim(0, 1.6 * max(tops))
+    ax.set_xlabel(rf"learning rate ${_nu_label(sw.order)}$")
+    ax.set_ylabel(rf"seed-mean loss $L_n^{{({r.setup.steps})}}$")
+    ax.set_title(f"{r.name}: loss after t = {r.setup.steps} ({r.setup.param.name}, {len(sw.seeds)} seeds, L = {r.setup.depth})")
     ax.legend(fontsize=8)
     return _png(fig)
 
 
-def plot_eta_vs_width(r: CheckResult) -> bytes:
+def plot_eta_vs_width(r: SweepCheck) -> bytes:
     sw = r.sweep
     s = [sw.summary(w) for w in sw.widths]
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     means = np.array([x.mean for x in s])
     err = np.array([[x.mean - x.ci[0], x.ci[1] - x.mean] for x in s]).T
     ax.errorbar(sw.widths, means, yerr=err, fmt="o-", capsize=4, label=r"mean $\eta_n$, 95% CI")
-    ax.axhline(r.eta_inf, color="k", ls="--", label=rf"$\eta_\infty = {r.eta_inf:.4g}$")
+    if r.eta_inf is not None:
+        ax.axhline(r.eta_inf, color="k", ls="--", label=rf"$\eta_\infty = {r.eta_inf:.4g}$")
+    if sw.order != 0:
+        ax.set_yscale("log")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("width n")
     ax.set_ylabel(r"optimal learning rate $\eta_n$")
-    ax.set_title(f"{r.name}: optimal learning rate across widths")
+    ax.set_title(f"{r.name}: optimal learning rate across widths ({r.setup.param.name})")
     ax.legend()
     return _png(fig)
 
 
-def plot_error_loglog(r: CheckResult) -> bytes:
-    f = r.fits["error"]
-    n = np.array(f.widths, dtype=float)
-    v = np.array(f.values)
-    ci = np.array(f.value_ci).T
+def plot_loglog(r: SweepCheck) -> bytes:
+    """Each fitted quantity against width with its fitted line; reference slopes for the claims."""
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    ax.errorbar(n, v, yerr=[v - ci[0], ci[1] - v], fmt="o", capsize=4, label=r"mean $|\eta_n - \eta_\infty|$ (bootstrap CI)")
-    ax.plot(n, f.prefactor * n**f.exponent, "-", label=rf"fit: $n^{{{f.exponent:.2f}}}$, CI [{f.ci[0]:.2f}, {f.ci[1]:.2f}]")
-    centre = np.exp(np.mean(np.log(n)))  # the reference line passes through the data's geometric centre
-    ax.plot(n, np.exp(np.mean(np.log(v))) * (n / centre) ** -0.5, "k--", label=r"reference $n^{-1/2}$")
+    for key, f in r.fits.items():
+        n = np.array(f.widths, dtype=float)
+        v = np.array(f.values)
+        ci = np.array(f.value_ci).T
+        bars = ax.errorbar(n, v, yerr=[v - ci[0], ci[1] - v], fmt="o", capsize=4, label=f"{f.quantity} (bootstrap CI)")
+        ax.plot(n, f.prefactor * n**f.exponent, "-", color=bars[0].get_color(),
+                label=rf"fit $n^{{{f.exponent:.2f}}}$, CI [{f.ci[0]:.2f}, {f.ci[1]:.2f}]")
+    ref = r.fits["error"] if "error" in r.fits else r.fits["random_limit"]
+    slope = -0.5
+    n = np.array(ref.widths, dtype=float)
+    centre = np.exp(np.mean(np.log(n)))  # reference lines pass through the data's geometric centre
+    ax.plot(n, np.exp(np.mean(np.log(ref.values))) * (n / centre) ** slope, "k--", lw=1, label=r"reference $n^{-1/2}$")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("width n")
-    ax.set_ylabel(r"$|\eta_n - \eta_\infty|$")
-    ax.set_title(f"{r.name}: convergence rate")
-    ax.legend(fontsize=8)
+    ax.set_title(f"{r.name}: width exponents")
+    ax.legend(fontsize=7)
     return _png(fig)
 
 
-def render(r: CheckResult) -> dict[str, bytes]:
-    """All output files of a check, rendered in memory."""
-    return {
-        "results.json": to_json(r).encode(),
-        "loss_curves.png": plot_loss_curves(r),
-        "eta_vs_width.png": plot_eta_vs_width(r),
-        "error_loglog.png": plot_error_loglog(r),
-    }
+def _plots(r) -> dict:
+    if isinstance(r, DegreeCheck):
+        return {}
+    loglog = "error_loglog.png" if r.eta_inf is not None else "exponents_loglog.png"
+    return {"loss_curves.png": plot_loss_curves, "eta_vs_width.png": plot_eta_vs_width, loglog: plot_loglog}
 
 
-def save(r: CheckResult, out: str | Path) -> list[Path]:
-    path, created = prepare_out(out)
-    try:
-        files = render(r)
-    except BaseException:
-        discard_out(path, created)
-        raise
-    return write_files(path, files)
+def render(r) -> dict[str, bytes]:
+    """All output files of one check, rendered in memory."""
+    return {"results.json": to_json(r).encode(), **{name: plot(r) for name, plot in _plots(r).items()}}
 
+
+# -- reports over several checks -----------------------------------------------------------
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def markdown_report(results, budget_name: str) -> str:
+    """One Markdown report for a ``polylr check`` run: every claim, its verdict, key numbers, plots."""
+    env = environment()
+    lines = [
+        "# polylr check report",
+        "",
+        f"polylr {env['polylr']}, jax {env['jax']} ({env['backend']}, x64 = {env['x64']}), numpy {env['numpy']}, "
+        f"Python {env['python']}; budget `{budget_name}`.",
+        "",
+        "| claim | statement | verdict | why |",
+        "|---|---|---|---|",
+    ]
+    for r in results:
+        for v in r.verdicts:
+            lines.append(f"| `{v.claim}` | {_md_escape(v.statement)} | **{v.status}** | {_md_escape(v.reason)} |")
+    for r in results:
+        lines += ["", f"## {r.name}", ""]
+        if isinstance(r, DegreeCheck):
+            lines += ["| L | t | formula | engine | leading coefficient ≠ 0 |", "|---|---|---|---|---|"]
+            lines += [f"| {x['depth']} | {x['steps']} | {x['formula']} | {x['engine']} | {x['leading_nonzero']} |" for x in r.rows]
+            continue
+        sw = r.sweep
+        lines += [
+            f"Setup: {_md_escape(str(r.setup.describe()))}.",
+            "",
+            f"Widths {list(sw.widths)}, {len(sw.seeds)} seeds per width (master seed {sw.master_seed}), interval "
+            f"[{sw.interval[0]:.6g}, {sw.interval[1]:.6g}]" + (f"·n^{sw.order:g}" if sw.order else "")
+            + (f"; η_∞ = {r.eta_inf:.6g}" if r.eta_inf is not None else "") + f"; {r.seconds:.1f} s.",
+            "",
+            "| n | mean η_n | 95% CI | sd | on boundary |",
+            "|---|---|---|---|---|",
+        ]
+        for row in _width_rows(r):
+            lines.append(f"| {row['width']} | {row['mean']:.6g} | [{row['ci'][0]:.6g}, {row['ci'][1]:.6g}] | {row['sd']:.4g} | {row['boundary_fraction']:.0%} |")
+        lines += ["", "| quantity | exponent | 95% CI |", "|---|---|---|"]
+        lines += [f"| {f.quantity} | {f.exponent:.3f} | [{f.ci[0]:.3f}, {f.ci[1]:.3f}] |" for f in r.fits.values()]
+        lines.append("")
+        lines += [f"![{name}]({r.name}/{name})" for name in _plots(r)]
+    return "\n".join(lines) + "\n"
+
+
+def _tex(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"), ("^", r"\^{}")):
+        text = text.replace(a, b)
+    return text
+
+
+def latex_table(results) -> str:
+    """The verdict table as a LaTeX ``tabular`` (booktabs), for a paper's appendix."""
+    rows = []
+    for r in results:
+        for v in r.verdicts:
+            ev = v.evidence
+            numbers = f"${ev['exponent']:.3f}$ $[{ev['ci'][0]:.3f}, {ev['ci'][1]:.3f}]$" if "exponent" in ev else "--"
+            rows.append(rf"\texttt{{{_tex(v.claim)}}} & {_tex(v.statement)} & {numbers} & {v.status} \\")
+    return "\n".join(
+        [r"\begin{tabular}{llll}", r"\toprule", r"claim & statement & exponent (95\% CI) & verdict \\", r"\midrule", *rows,
+         r"\bottomrule", r"\end{tabular}"]
+    ) + "\n"

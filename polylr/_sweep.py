@@ -17,7 +17,7 @@ import numpy as np
 
 from ._argmin import argmin
 from ._coeffs import finite_width_polys, output_degree
-from ._errors import PolylrError, check_int, check_interval
+from ._errors import PolylrError, check_finite, check_int, check_interval
 from ._poly import EtaPoly
 from ._setup import Setup, check_width
 
@@ -57,17 +57,26 @@ class WidthSummary:
 
 @dataclass(frozen=True, eq=False)
 class Sweep:
-    """η_n per (width, seed) on a fixed interval, with the loss coefficients behind them."""
+    """η_n per (width, seed), with the loss coefficients behind them.
+
+    The interval at width n is ``interval`` scaled by ``n^order`` (``order = 0``: the same interval
+    at every width): compact in the scaled learning rate ``ν = n^-order · η``.
+    """
 
     setup: Setup
     widths: tuple[int, ...]
     seeds: tuple[int, ...]
     master_seed: int
     interval: tuple[float, float]
+    order: float
     rows: tuple[dict, ...]
     loss: dict = field(repr=False)  # width -> (seeds, degree + 1) loss coefficients
     outputs: dict = field(repr=False)  # width -> (seeds, degree + 1, m) output coefficients
     seconds: dict = field(default_factory=dict)  # width -> wall time of the coefficients
+
+    def interval_at(self, width: int) -> tuple[float, float]:
+        f = float(width) ** self.order
+        return self.interval[0] * f, self.interval[1] * f
 
     def etas(self, width: int) -> np.ndarray:
         return np.array([r["eta"] for r in self.rows if r["width"] == width])
@@ -110,10 +119,12 @@ def sweep(
     seeds: int,
     interval: tuple[float, float],
     *,
+    order: float = 0.0,
     master_seed: int = 0,
     progress=None,
 ) -> Sweep:
-    """For each width and each seed ``0..seeds-1``: the exact loss polynomial and its argmin on ``interval``.
+    """For each width n and each seed ``0..seeds-1``: the exact loss polynomial and its argmin on
+    ``interval`` scaled by ``n^order`` (see :class:`Sweep`).
 
     ``progress`` is an optional ``rich.progress.Progress``; one task advances per seed.
     """
@@ -123,6 +134,7 @@ def sweep(
     master_seed = check_int("master seed", master_seed, lo=0, hi=2**63 - 1)
     output_degree(setup)  # validates the setup's degree before any work
     seed_list = tuple(range(n_seeds))
+    order = check_finite("order", order)
     rows, loss, outputs, seconds = [], {}, {}, {}
     task = progress.add_task("widths × seeds", total=len(widths) * n_seeds) if progress else None
     with progress if progress is not None else nullcontext():
@@ -131,8 +143,9 @@ def sweep(
             polys = finite_width_polys(setup, w, seed_list, master_seed=master_seed)
             seconds[w] = time.perf_counter() - t0
             loss[w], outputs[w] = polys.loss, polys.outputs
+            scale = float(w) ** order
             for i, s in enumerate(seed_list):
-                a = argmin(polys.loss_poly(i), lo, hi)
+                a = argmin(polys.loss_poly(i), lo * scale, hi * scale)
                 rows.append(
                     {
                         "width": w,
@@ -146,4 +159,4 @@ def sweep(
                 )
                 if progress:
                     progress.advance(task)
-    return Sweep(setup, widths, seed_list, master_seed, (lo, hi), tuple(rows), loss, outputs, seconds)
+    return Sweep(setup, widths, seed_list, master_seed, (lo, hi), order, tuple(rows), loss, outputs, seconds)

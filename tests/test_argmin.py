@@ -104,3 +104,9 @@ def test_high_degree_loss_polynomial():
     dL = L.deriv()
     scale = EtaPoly(np.abs(dL.coeffs))(a.eta)  # float64 evaluation scale of L'
     assert abs(dL(a.eta)) <= 1e-12 * scale  # a critical point to float precision
+
+
+def test_minimiser_near_zero_is_found_to_relative_precision():
+    # L = η² − 1e-300 η has its minimum at 5e-301: precision must be relative to the root, not to [0, 2].
+    a = argmin(EtaPoly([0.0, -1e-300, 1.0]), 0, 2)
+    assert a.eta == pytest.approx(5e-301, rel=1e-15)

@@ -22,6 +22,7 @@ def test_check_theorem1_small_campaign(tmp_path):
     assert r.exit_code == 0, r.output
     folder = out / "theorem1"
     assert sorted(p.name for p in folder.iterdir()) == ["error_loglog.png", "eta_vs_width.png", "loss_curves.png", "results.json"]
+    assert "theorem1.limit" in (out / "report.md").read_text()
     res = json.loads((folder / "results.json").read_text())
     assert res["campaign"]["widths"] == [64, 128, 256] and res["campaign"]["seeds"] == 6
     assert {v["claim"] for v in res["verdicts"]} == {"theorem1.limit", "theorem1.rate"}
@@ -37,9 +38,11 @@ def test_check_theorem1_small_campaign(tmp_path):
     assert json.loads(r.stdout)["eta_inf"] == res["eta_inf"]
 
 
-def test_version_and_help():
+def test_version_help_and_list():
     assert run("--version").output.startswith("polylr ")
-    assert "theorem1" in run("check", "--help").output
+    assert "--budget" in run("check", "--help").output
+    listing = run("check", "--list").output
+    assert all(name in listing for name in polylr.REGISTRY)
 
 
 def _npz(tmp_path, X, y):
@@ -53,17 +56,18 @@ BAD = {
     "depth below 1": (["--depth", "0"], "depth L must be >= 1, got 0"),
     "lo >= hi": (["--interval", "2,1"], "lo < hi"),
     "unknown parametrization": (["--param", "xyz"], "unknown parametrization 'xyz'"),
-    "unknown check": (["--seeds", "2"], None),
+    "unknown claim": (["--seeds", "2"], None),
+    "unknown budget": (["--budget", "huge"], "unknown budget 'huge'"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_options(tmp_path, case):
     extra, message = BAD[case]
-    names = ["nonsense"] if case == "unknown check" else ["theorem1"]
+    names = ["nonsense"] if case == "unknown claim" else ["theorem1"]
     r = run("check", *names, *extra, "--out", tmp_path / "out")
     assert r.exit_code == 2, r.output
-    assert (message or "unknown check 'nonsense'") in " ".join(r.output.split())
+    assert (message or "unknown claim 'nonsense'") in " ".join(r.output.split())
     assert not (tmp_path / "out").exists()
 
 

@@ -1,0 +1,147 @@
+"""Phase map of learning-rate transfer over width exponents, at t = 1.
+
+Over a grid of (v, c) — output weights ``V ~ N(0, n^-v)``, hidden learning rate ``η·n^-c``, the
+other exponents as in μP — measure the width exponent of the optimal learning rate η_n and the
+exponent of its relative seed spread ``sd(η_n) / mean(η_n)``, each with a bootstrap CI.
+
+The scaling argument of polylr's docs (one step: the η¹ coefficient of f^(1) grows like
+``n^(2 − v − c)``, the output at initialisation like ``n^((1 − v)/2)``) predicts
+``η_n ∝ n^(v + c − 2)`` and a relative spread ``∝ n^max(−1/2, (1 − v)/2)`` for ``v ≥ 1``: transfer
+with a deterministic limit on the line ``v + c = 2`` with ``v > 1``. The map measures, it does not
+assume: each cell's interval is ``[lo, hi]·n^(v + c − 2)`` (compact in the predicted scaled learning
+rate), and cells whose minimisers hit the interval's end are flagged.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._errors import PolylrError, check_finite
+from ._limit import eta_inf_t1
+from ._rates import fit_rate
+from ._setup import MUP, Parametrization, Setup
+from ._sweep import parse_widths, sweep
+
+
+@dataclass(frozen=True, eq=False)
+class PhaseMap:
+    """Measured exponents on the (v, c) grid; arrays are indexed ``[i_v, i_c]``."""
+
+    vs: tuple[float, ...]
+    cs: tuple[float, ...]
+    widths: tuple[int, ...]
+    seeds: int
+    master_seed: int
+    interval: tuple[float, float]
+    order: np.ndarray  # exponent of mean η_n
+    order_ci: np.ndarray  # (..., 2)
+    spread: np.ndarray  # exponent of sd(η_n) / mean(η_n)
+    spread_ci: np.ndarray
+    boundary: np.ndarray  # largest fraction of seeds on the interval's end, over widths
+    seconds: float
+
+    @staticmethod
+    def predicted_order(v: float, c: float) -> float:
+        return v + c - 2
+
+    @staticmethod
+    def predicted_spread(v: float) -> float:
+        return max(-0.5, (1 - v) / 2)
+
+    def to_dict(self) -> dict:
+        cells = []
+        for i, v in enumerate(self.vs):
+            for j, c in enumerate(self.cs):
+                cells.append({
+                    "v": v, "c": c,
+                    "order": float(self.order[i, j]), "order_ci": [float(x) for x in self.order_ci[i, j]],
+                    "predicted_order": self.predicted_order(v, c),
+                    "spread": float(self.spread[i, j]), "spread_ci": [float(x) for x in self.spread_ci[i, j]],
+                    "predicted_spread": self.predicted_spread(v),
+                    "boundary_fraction": float(self.boundary[i, j]),
+                })
+        return {"widths": list(self.widths), "seeds": self.seeds, "master_seed": self.master_seed,
+                "interval": list(self.interval), "cells": cells, "seconds": self.seconds}
+
+
+def phase_map(
+    setup: Setup | None = None,
+    vs=(1.0, 1.5, 2.0, 2.5),
+    cs=(-0.5, 0.0, 0.5, 1.0),
+    widths=(64, 128, 256, 512),
+    seeds: int = 16,
+    interval: tuple[float, float] | None = None,
+    *,
+    master_seed: int = 0,
+    n_boot: int = 500,
+    progress=None,
+) -> PhaseMap:
+    """Measure the exponents of η_n and of its relative spread on the (v, c) grid (see module doc)."""
+    setup = (setup if setup is not None else Setup()).replace(steps=1, train="hidden")
+    vs = tuple(check_finite("v", v) for v in vs)
+    cs = tuple(check_finite("c", c) for c in cs)
+    if not vs or not cs:
+        raise PolylrError("the phase map needs at least one v and one c")
+    bad = [v for v in vs if v < 1]
+    if bad:
+        raise PolylrError(f"v must be >= 1 (below 1 the output at initialisation diverges with width), got {bad}")
+    widths = parse_widths(widths)
+    if len(widths) < 2:
+        raise PolylrError(f"the phase map needs at least 2 widths, got {list(widths)}")
+    if interval is None:
+        interval = (0.0, 4.0 * eta_inf_t1(setup.replace(param=MUP)))
+    t0 = time.perf_counter()
+    shape = (len(vs), len(cs))
+    order, spread, boundary = np.empty(shape), np.empty(shape), np.empty(shape)
+    order_ci, spread_ci = np.empty(shape + (2,)), np.empty(shape + (2,))
+    for i, v in enumerate(vs):
+        for j, c in enumerate(cs):
+            param = Parametrization(f"v={v:g},c={c:g}", out_var=v, hidden_lr=c)
+            p = PhaseMap.predicted_order(v, c)
+            sw = sweep(setup.replace(param=param), widths, seeds, interval, order=p, master_seed=master_seed, progress=progress)
+            etas = [sw.etas(w) for w in widths]
+            f = fit_rate(widths, etas, statistic="mean_abs", n_boot=n_boot, boot_seed=master_seed)
+            rel = [e / np.mean(e) for e in etas]
+            g = fit_rate(widths, rel, statistic="sd", n_boot=n_boot, boot_seed=master_seed + 1)
+            order[i, j], order_ci[i, j] = f.exponent, f.ci
+            spread[i, j], spread_ci[i, j] = g.exponent, g.ci
+            boundary[i, j] = max(sw.summary(w).boundary_fraction for w in widths)
+    return PhaseMap(vs, cs, widths, seeds, master_seed, interval, order, order_ci, spread, spread_ci, boundary,
+                    time.perf_counter() - t0)
+
+
+def plot_phase_map(pm: PhaseMap) -> bytes:
+    """Two heat maps (exponent of η_n; of its relative spread) with the predicted values in brackets
+    and the transfer line v + c = 2."""
+    from ._report import _png, plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+    panels = [
+        (axes[0], pm.order, pm.order_ci, lambda v, c: PhaseMap.predicted_order(v, c), "exponent of η_n", "coolwarm"),
+        (axes[1], pm.spread, pm.spread_ci, lambda v, c: PhaseMap.predicted_spread(v), "exponent of sd(η_n)/mean(η_n)", "viridis"),
+    ]
+    for ax, val, ci, pred, title, cmap in panels:
+        lim = max(0.5, float(np.max(np.abs(val))))
+        im = ax.imshow(val, origin="lower", cmap=cmap, vmin=-lim if cmap == "coolwarm" else None,
+                       vmax=lim if cmap == "coolwarm" else None, aspect="auto")
+        for i, v in enumerate(pm.vs):
+            for j, c in enumerate(pm.cs):
+                flag = "*" if pm.boundary[i, j] > 0.1 else ""
+                ax.text(j, i, f"{val[i, j]:.2f}{flag}\n[{ci[i, j, 0]:.2f}, {ci[i, j, 1]:.2f}]\npred {pred(v, c):.2f}",
+                        ha="center", va="center", fontsize=7)
+        ax.set_xticks(range(len(pm.cs)), [f"{c:g}" for c in pm.cs])
+        ax.set_yticks(range(len(pm.vs)), [f"{v:g}" for v in pm.vs])
+        ax.set_xlabel("c (hidden learning rate η·n^-c)")
+        ax.set_ylabel("v (output variance n^-v)")
+        # The transfer line v + c = 2 in index coordinates (grids need not be uniform: interpolate).
+        cj = np.interp([2 - v for v in pm.vs], pm.cs, range(len(pm.cs)), left=np.nan, right=np.nan)
+        ax.plot(cj, range(len(pm.vs)), "k--", lw=1.2, label="v + c = 2")
+        ax.set_title(title)
+        fig.colorbar(im, ax=ax, shrink=0.85)
+        ax.legend(loc="upper right", fontsize=7)
+    fig.suptitle(f"t = 1, widths {list(pm.widths)}, {pm.seeds} seeds; * = minimiser on the interval's end for > 10 % of seeds",
+                 fontsize=9)
+    return _png(fig)
