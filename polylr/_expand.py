@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._errors import PolylrError, check_int
+from ._setup import Setup
 
 V_END = -1
 FREE = 0
@@ -395,6 +396,48 @@ class Expansion:
         """Every distinct word kind (:func:`word_kind`), sorted."""
         return tuple(sorted({word_kind(w) for c in self.coefficients for (ws, _), _ in c for w in ws}))
 
+    def evaluate(self, setup, W0, Ws, V, *, with_scale: bool = False):
+        """η-coefficients of f^(t)(x_i) at the training points for given initial weights: an array
+        ``(degree + 1, m)``, the same as :func:`polylr.polys_from_weights` gives.
+
+        The learning-rate factor λ = n^-hidden_lr enters as a scalar: coefficient p is
+        ``(−λ/m)^p Σ_j c_j · Σ_{i_1..i_p} monomial_j``, each monomial a few small ``numpy.einsum`` calls
+        over the word values. With ``with_scale``, also returns ``Σ_j |c_j| Σ_{i_1..i_p} |monomial_j|`` (same
+        shape): the size of the terms that cancel, the right yardstick for round-off.
+        """
+        if not isinstance(setup, Setup):
+            raise PolylrError(f"setup must be a polylr.Setup, got {type(setup).__name__}")
+        if setup.train != "hidden":
+            raise PolylrError(f"the symbolic engine covers train='hidden' only, got train={setup.train!r}")
+        if (setup.depth, setup.steps) != (self.depth, self.steps):
+            raise PolylrError(
+                f"the expansion is for depth {self.depth}, steps {self.steps}; "
+                f"the setup has depth {setup.depth}, steps {setup.steps}"
+            )
+        W0, Ws, V = (np.asarray(a, dtype=np.float64) for a in (W0, Ws, V))
+        n, d, L = V.shape[0] if V.ndim == 1 else -1, setup.data.d, setup.depth
+        if V.ndim != 1 or W0.shape != (n, d) or Ws.shape != (L, n, n):
+            raise PolylrError(
+                f"weights must have shapes W0 (n, {d}), Ws ({L}, n, n), V (n,); "
+                f"got {W0.shape}, {Ws.shape}, {V.shape}"
+            )
+        X, y = setup.data.X, setup.data.y
+        m = X.shape[0]
+        lam = setup.param.scales(W0.shape[0], setup.data.d)["hidden_lr"]
+        values = _word_values(set(self.words), W0, Ws, V, X)
+        abs_values = {k: np.abs(v) for k, v in values.items()}
+        out = np.zeros((len(self.coefficients), m))
+        scale = np.zeros_like(out)
+        for p, terms in enumerate(self.coefficients):
+            factor = (-lam / m) ** p
+            for (words, ys), c in terms:
+                ops, subs = _operands(words, ys, values, y)
+                out[p] += c * factor * _contract(ops, subs, m)
+                if with_scale:
+                    ops, _ = _operands(words, ys, abs_values, np.abs(y))
+                    scale[p] += abs(c * factor) * _contract(ops, subs, m)
+        return (out, scale) if with_scale else out
+
 
 @functools.lru_cache(maxsize=16)
 def expand(depth: int, steps: int, *, max_terms: int = MAX_RAW_TERMS) -> Expansion:
@@ -439,7 +482,8 @@ def _word_values(shapes, W0, Ws, V, X):
 
 
 def _operands(words, ys, values, y):
-    """einsum operands and subscripts of one monomial (index k -> letter k; free index 0 -> 'a')."""
+    """einsum operands and subscripts of one monomial (summed index k -> letter k, output point
+    0 -> 'a')."""
     ops, subs = [], []
     for a, lets, b in words:
         kind = word_kind((a, lets, b))
@@ -455,47 +499,29 @@ def _operands(words, ys, values, y):
     return ops, subs
 
 
-def evaluate(expansion: Expansion, setup, W0, Ws, V, *, with_scale: bool = False):
-    """η-coefficients of f^(t)(x_i) at the training points for given initial weights: an array
-    ``(degree + 1, m)``, the same as :func:`polylr.polys_from_weights` gives.
+def _contract(ops, subs, m):
+    """Σ over the summed indices of Π ops, as a function of the output point (shape ``(m,)``).
 
-    The learning-rate factor λ = n^-hidden_lr enters as a scalar: coefficient p is
-    ``(−λ/m)^p Σ_j c_j · Σ_{i_1..i_p} monomial_j``, each monomial one ``numpy.einsum`` over the
-    word values. With ``with_scale``, also returns ``Σ_j |c_j| Σ_{i_1..i_p} |monomial_j|`` (same
-    shape): the size of the terms that cancel, the right yardstick for round-off.
-    """
-    from ._setup import Setup
+    The factors split into groups joined by summed indices; each group is one small einsum
+    (a product of sums is much cheaper than one sum over all indices at once)."""
+    parent = {}
 
-    if not isinstance(setup, Setup):
-        raise PolylrError(f"setup must be a polylr.Setup, got {type(setup).__name__}")
-    if setup.train != "hidden":
-        raise PolylrError(f"the symbolic engine covers train='hidden' only, got train={setup.train!r}")
-    if (setup.depth, setup.steps) != (expansion.depth, expansion.steps):
-        raise PolylrError(
-            f"the expansion is for depth {expansion.depth}, steps {expansion.steps}; "
-            f"the setup has depth {setup.depth}, steps {setup.steps}"
-        )
-    W0, Ws, V = (np.asarray(a, dtype=np.float64) for a in (W0, Ws, V))
-    X, y = setup.data.X, setup.data.y
-    m = X.shape[0]
-    lam = setup.param.scales(W0.shape[0], setup.data.d)["hidden_lr"]
-    values = _word_values(set(expansion.words), W0, Ws, V, X)
-    abs_values = {k: np.abs(v) for k, v in values.items()}
-    out = np.zeros((len(expansion.coefficients), m))
-    scale = np.zeros_like(out)
-    for p, terms in enumerate(expansion.coefficients):
-        factor = (-lam / m) ** p
-        for (words, ys), c in terms:
-            ops, subs = _operands(words, ys, values, y)
-            spec = ",".join(subs) + "->a"
-            out[p] += c * factor * _einsum(spec, ops, m)
-            if with_scale:
-                ops, _ = _operands(words, ys, abs_values, np.abs(y))
-                scale[p] += abs(c * factor) * _einsum(spec, ops, m)
-    return (out, scale) if with_scale else out
+    def find(c):
+        while parent.setdefault(c, c) != c:
+            c = parent[c]
+        return c
 
-
-def _einsum(spec, ops, m):
-    if "a" not in spec.split("->")[0]:
-        return np.full(m, np.einsum(spec[:-1], *ops, optimize="greedy"))
-    return np.einsum(spec, *ops, optimize="greedy")
+    for sub in subs:
+        bound = [c for c in sub if c != "a"]
+        for c in bound[1:]:
+            parent[find(c)] = find(bound[0])
+    groups = {}
+    for op, sub in zip(ops, subs):
+        bound = [c for c in sub if c != "a"]
+        groups.setdefault(find(bound[0]) if bound else None, []).append((op, sub))
+    out = np.ones(m)
+    for key, items in groups.items():
+        spec = ",".join(sub for _, sub in items) + ("->a" if any("a" in sub for _, sub in items) else "->")
+        n_idx = len({c for _, sub in items for c in sub})
+        out = out * np.einsum(spec, *(op for op, _ in items), optimize="greedy" if n_idx > 3 else False)
+    return out
