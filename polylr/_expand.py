@@ -15,8 +15,9 @@ A word is ``e_aᵀ M e_b`` with ends e ∈ {V, W_0 x_i} and M a product of hidde
 W_lᵀ; a word equals its transpose, and monomials that differ only by renaming summed indices
 are equal: both are collected (:func:`canonical`).
 
-Representation (plain tuples, no sympy: sympy's non-commutative ``expand`` is far slower, and
-symengine ignores ``commutative=False``):
+Representation (plain tuples rather than sympy expressions: words must be identified with their
+transposes and summed indices renamed, which sympy's non-commutative algebra does not do;
+symengine ignores ``commutative=False`` altogether):
 
 - end: ``-1`` for V, ``0`` for the output point x, ``k >= 1`` for the summed index i_k;
 - letter: ``l`` for W_l, ``-l`` for W_lᵀ;
@@ -145,9 +146,8 @@ def canonical(term):
     order = sorted(range(1, p + 1), key=lambda i: colour[i])
     groups = [list(g) for _, g in itertools.groupby(order, key=lambda i: colour[i])]
     n_perm = math.prod(math.factorial(len(g)) for g in groups)
-    if n_perm > _MAX_TIE_PERMUTATIONS:
-        groups = [[i] for i in order]  # valid but possibly not canonical (counted in _STATS)
-        _STATS["uncanonical"] += 1
+    if n_perm > _MAX_TIE_PERMUTATIONS:  # never within MAX_RAW_TERMS (checked up to L = 8, t = 1)
+        groups = [[i] for i in order]
     best = None
     for choice in itertools.product(*(itertools.permutations(g) for g in groups)):
         new = [0] * (p + 1)
@@ -160,9 +160,6 @@ def canonical(term):
         if best is None or cand < best:
             best = cand
     return best
-
-
-_STATS = {"uncanonical": 0}
 
 
 # -- expressions: dicts {term: integer coefficient} ------------------------------------------
@@ -196,12 +193,6 @@ def _shift(term, off, free_to=None):
         tuple(r(i) for i in ys),
         None if vec is None else (vec[0], r(vec[1])),
     )
-
-
-def _times(t1, t2, vec, extra_words=()):
-    """Product of two terms (indices of ``t2`` shifted past those of ``t1``)."""
-    s2 = _shift(t2, t1[0])
-    return (t1[0] + s2[0], t1[1] + s2[1] + extra_words, t1[2] + s2[2], vec)
 
 
 def _dot(u, v):
