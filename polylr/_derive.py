@@ -36,19 +36,19 @@ def _frac(q: Fraction) -> str:
 
 
 def _order(q: Fraction) -> str:
-    return rf"n^{{{_frac(q)}}}" if q != 0 else "n^{0}"
+    return rf"n^{{{_frac(q)}}}"
 
 
 def _point(e: int) -> str:
     return "x" if e == 0 else rf"x_{{i_{{{e}}}}}"
 
 
-def _word_tex(kind, left="a", right="b") -> str:
-    """The matrix product of a word kind with data-point ends named ``left``/``right``."""
+def _word_tex(kind) -> str:
+    """The matrix product of a word kind, its data-point ends named x_a (and x_b)."""
     a, lets, b = kind
-    parts = ["V^\\top" if a == V_END else rf"x_{left}^\top W_0^\top"]
+    parts = ["V^\\top" if a == V_END else r"x_a^\top W_0^\top"]
     parts += [rf"W_{abs(l)}" + ("" if l > 0 else "^\\top") for l in lets]
-    parts.append("V" if b == V_END else rf"W_0 x_{right if a != V_END else left}")
+    parts.append("V" if b == V_END else rf"W_0 x_{'b' if a != V_END else 'a'}")
     return " ".join(parts)
 
 
@@ -93,9 +93,9 @@ def _coef_term(c: int, body: str) -> str:
     return ("-" if c < 0 else "") + ("" if abs(c) == 1 else f"{abs(c)}\\,") + body
 
 
-def _k_poly_tex(poly: dict, same: bool) -> str:
-    """A word limit, a polynomial in K with ends 1 -> a, 2 -> b."""
-    name = {1: "x_a", 2: "x_a" if same else "x_b"}
+def _k_poly_tex(poly: dict) -> str:
+    """A word limit, a polynomial in K with ends 1 -> x_a, 2 -> x_b."""
+    name = {1: "x_a", 2: "x_b"}
     terms = []
     for kp, c in sorted(poly.items()):
         body = r"\,".join(rf"K({name[i]}, {name[j]})" for i, j in kp) or "1"
@@ -212,7 +212,7 @@ def _blocks(depth: int, steps: int) -> list:
         a, lets, b = kind
         w = (a if a == V_END else 1, lets, b if b == V_END else (2 if a != V_END else 1))
         mu, sp = word_scaling(w, MUP), word_scaling(w, SP)
-        lim = _k_poly_tex(mu.limit, False) if mu.deterministic else r"\text{does not concentrate}"
+        lim = _k_poly_tex(mu.limit) if mu.deterministic else r"\text{does not concentrate}"
         rows.append(
             [
                 rf"$\omega_{{{names.index[kind]}}}{_word_args(kind)}$",
@@ -289,7 +289,7 @@ def _argmin_t1(lims, L: int) -> list:
                  r"\frac{d L_\infty^{(1)}}{d\eta} = \frac{1}{m}\sum_k (\eta\, a_k - y_k)\, a_k = 0 ."),
         ("p", r"Its unique minimiser (when $Ky \neq 0$) is"),
         ("math", r"\eta_\infty^{(1)} = \frac{\sum_k a_k y_k}{\sum_k a_k^2} = "
-                 rf"\frac{{m}}{{{L}}}\,\frac{{y^\top K y}}{{\lVert K y \rVert^2}} ."),
+                 + ("m" if L == 1 else rf"\frac{{m}}{{{L}}}") + r"\,\frac{y^\top K y}{\lVert K y \rVert^2} ."),
     ]
 
 
