@@ -192,6 +192,18 @@ def test_t1_coefficient_orders():
     assert polylr.coefficient_orders(polylr.expand(3, 1), polylr.SP)[1] == 1  # SP: η_n^* -> 0
 
 
+@pytest.mark.slow
+def test_t1_coefficient_orders_match_monte_carlo():
+    """L = 3, t = 1: fitted slopes of the RMS of each η-coefficient of f^(1) (64 seeds, widths
+    64..1024) within ±0.15 of the orders (-1/2, 0, -1/2, -1)."""
+    setup = polylr.Setup(polylr.Data.synthetic(m=4, d=3, seed=0), depth=3, steps=1)
+    widths = [64, 128, 256, 512, 1024]
+    rms = [np.sqrt((polylr.finite_width_polys(setup, n, range(64)).outputs ** 2).mean(axis=(0, 2))) for n in widths]
+    slopes = np.polyfit(np.log(widths), np.log(np.array(rms)), 1)[0]
+    orders = np.array([float(o) for o in polylr.coefficient_orders(polylr.expand(3, 1))])
+    assert np.all(np.abs(slopes - orders) < 0.15), (slopes, orders)
+
+
 @pytest.mark.parametrize("L", [1, 2])
 def test_t2_limit_matches_the_limit_engine(L):
     """Cross-check of the two infinite-width producers at t = 2 in exact rationals; skipped until
