@@ -1,7 +1,9 @@
-"""Test settings: float64, strict rank promotion, a `slow` marker, hypothesis profiles.
+"""Test settings: float64, strict rank promotion, a `slow` marker, hypothesis profiles, and
+polylr's pytest plugin (the Monte Carlo budget `--polylr-budget` and the `mc_budget` fixture).
 
 `pytest` runs the default (fast) suite; `pytest --runslow` adds the long Monte Carlo runs.
-When the environment variable CI is set, hypothesis uses its derandomised "ci" profile.
+When the environment variable CI is set, hypothesis uses its derandomised "ci" profile and the
+Monte Carlo budget defaults to "quick".
 """
 
 import os
@@ -9,6 +11,10 @@ import os
 import jax
 import pytest
 from hypothesis import HealthCheck, settings
+
+import polylr.testing.plugin
+
+pytest_plugins = ["pytester"]  # tests/test_testing.py runs the plugin in an inner pytest
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
@@ -22,8 +28,12 @@ settings.register_profile(
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser, pluginmanager):
     parser.addoption("--runslow", action="store_true", default=False, help="also run tests marked slow")
+    # An installed polylr registers the plugin through its pytest11 entry point; a checkout on
+    # PYTHONPATH (or with plugin autoloading disabled) needs it registered here.
+    if not pluginmanager.is_registered(polylr.testing.plugin):
+        pluginmanager.register(polylr.testing.plugin, "polylr")
 
 
 def pytest_collection_modifyitems(config, items):

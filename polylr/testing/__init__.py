@@ -1,0 +1,36 @@
+"""polylr's public testing kit: hypothesis strategies for its inputs, assertions for limit
+claims, and Monte Carlo budgets (see ``docs/testing.md``).
+
+- strategies (:mod:`polylr.testing.strategies`): :func:`datasets`, :func:`setups`,
+  :func:`widths`, :func:`parametrizations`, :func:`intervals`;
+- assertions (:mod:`polylr.testing.assertions`): :func:`assert_converges`,
+  :func:`assert_exponent`, :func:`assert_polynomial_matches`;
+- budgets (:mod:`polylr.testing.budget`): :class:`MCBudget`; the pytest plugin
+  :mod:`polylr.testing.plugin` adds ``--polylr-budget``, the ``mc_budget`` fixture and marker.
+
+Importing this module does not import pytest; the plugin does.
+"""
+
+from .assertions import assert_converges as assert_converges
+from .assertions import assert_exponent as assert_exponent
+from .assertions import assert_polynomial_matches as assert_polynomial_matches
+from .budget import LEVELS as LEVELS
+from .budget import MCBudget as MCBudget
+from .strategies import datasets as datasets
+from .strategies import intervals as intervals
+from .strategies import parametrizations as parametrizations
+from .strategies import setups as setups
+from .strategies import widths as widths
+
+__all__ = [
+    "LEVELS",
+    "MCBudget",
+    "assert_converges",
+    "assert_exponent",
+    "assert_polynomial_matches",
+    "datasets",
+    "intervals",
+    "parametrizations",
+    "setups",
+    "widths",
+]

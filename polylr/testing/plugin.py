@@ -1,0 +1,58 @@
+"""pytest plugin for Monte Carlo budgets, registered as the ``pytest11`` entry point ``polylr``.
+
+- option ``--polylr-budget={quick,default,thorough}``: the level; when not given, ``quick`` if
+  the environment variable ``CI`` is set (non-empty), else ``default``;
+- marker ``@pytest.mark.mc_budget(seeds=..., widths=..., n_boot=...)``: what a test needs at the
+  ``default`` level (each keyword optional; defaults in :mod:`polylr.testing.budget`);
+- fixture ``mc_budget``: the :class:`~polylr.testing.MCBudget` for the test, i.e. its marker's
+  values scaled to the level (:meth:`MCBudget.at`).
+
+The level is shown in pytest's header.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from .budget import LEVELS, MCBudget
+
+MARKER = "mc_budget"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("polylr").addoption(
+        "--polylr-budget",
+        choices=LEVELS,
+        default=None,
+        help="Monte Carlo budget for tests using the mc_budget fixture: quick (half the seeds), default, "
+        "or thorough (4x seeds, one more width). Default: quick when the CI environment variable is set, "
+        "else default.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(seeds=..., widths=..., n_boot=...): the Monte Carlo budget a test needs at the 'default' "
+        "level; the mc_budget fixture scales it by --polylr-budget",
+    )
+
+
+def budget_level(config: pytest.Config) -> str:
+    """The level chosen by ``--polylr-budget``, else by the ``CI`` environment variable."""
+    return config.getoption("--polylr-budget") or ("quick" if os.environ.get("CI") else "default")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"polylr Monte Carlo budget: {budget_level(config)} (--polylr-budget)"
+
+
+@pytest.fixture
+def mc_budget(request: pytest.FixtureRequest) -> MCBudget:
+    """The test's Monte Carlo budget: its ``mc_budget`` marker's values scaled to the level."""
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is not None and marker.args:
+        raise pytest.UsageError(f"@pytest.mark.{MARKER} takes keywords only (seeds=, widths=, n_boot=), got {marker.args!r}")
+    return MCBudget.at(budget_level(request.config), **(marker.kwargs if marker is not None else {}))

@@ -1,0 +1,288 @@
+"""Hypothesis strategies for polylr's inputs: data sets, setups, widths, parametrizations and
+learning-rate intervals.
+
+Every function returns a strategy. Parameters that say *what* to draw (sizes, depth, steps, the
+data, the parametrization, the trained layers, the point an interval must contain) accept a plain
+value or a strategy; thresholds (``max_cond``, ``min_ky``, ranges) are plain values, as in
+``hypothesis.extra.numpy``. Plain values are validated when the function is called and drawn
+values when they are drawn; a bad one raises :class:`polylr.PolylrError` naming the value and what
+is allowed.
+
+Everything shrinks towards small, simple cases: few data points, low input dimension, depth 1,
+one step, μP, the data set ``X = [[1.0]]``, and intervals starting at 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from hypothesis.strategies import SearchStrategy
+
+from .._coeffs import MAX_OUTPUT_DEGREE, output_degree
+from .._errors import PolylrError, check_finite, check_int
+from .._setup import PRESETS, TRAIN_CHOICES, Data, Parametrization, Setup
+
+__all__ = ["datasets", "intervals", "parametrizations", "setups", "widths"]
+
+EXPONENT_NAMES = tuple(f.name for f in dataclasses.fields(Parametrization) if f.name != "name")
+EXPONENT_ALIASES = {"v": "out_var", "c": "hidden_lr"}
+
+# Entries of the perturbation E in X = J + E, and of the weights w in y = X w + r.
+_E_BOUND = 1.0
+_W_BOUND = 2.0
+
+
+def _value_or_strategy(value: Any, check: Callable[[Any], Any]) -> SearchStrategy:
+    """A strategy for a parameter: a plain value is checked now, a strategy's draws when drawn."""
+    if isinstance(value, SearchStrategy):
+        return value.map(check)
+    return st.just(check(value))
+
+
+# -- data sets -----------------------------------------------------------------------------
+
+
+def _kernel_ratio(X: np.ndarray, y: np.ndarray) -> float:
+    """``‖K y‖ / (‖K‖₂ ‖y‖)`` with ``K = X Xᵀ / d``: 0 when ``K y = 0``, at most 1."""
+    K = X @ X.T / X.shape[1]
+    scale = np.linalg.norm(K, 2) * np.linalg.norm(y)
+    return float(np.linalg.norm(K @ y) / scale) if scale > 0 else 0.0
+
+
+def _data_ok(data: Data, max_cond: float | None, min_ky: float) -> bool:
+    if max_cond is not None and not np.linalg.cond(data.X) <= max_cond:
+        return False
+    return _kernel_ratio(data.X, data.y) >= min_ky
+
+
+def _floats(bound: float) -> SearchStrategy[float]:
+    return st.floats(-bound, bound, allow_nan=False, allow_subnormal=False)
+
+
+@st.composite
+def _draw_dataset(draw, m: SearchStrategy, d: SearchStrategy, noise: float) -> Data:
+    m_, d_ = draw(m), draw(d)
+    E = draw(arrays(np.float64, (m_, d_), elements=_floats(_E_BOUND)))
+    w = draw(arrays(np.float64, d_, elements=_floats(_W_BOUND)))
+    r = draw(arrays(np.float64, m_, elements=_floats(noise))) if noise > 0 else np.zeros(m_)
+    X = np.eye(m_, d_) + E
+    return Data(X, X @ w + r, source=f"polylr.testing.datasets (m={m_}, d={d_})")
+
+
+def datasets(
+    m: int | SearchStrategy[int] = st.integers(1, 8),
+    d: int | SearchStrategy[int] = st.integers(1, 6),
+    *,
+    noise: float = 0.5,
+    max_cond: float | None = 100.0,
+    min_ky: float = 0.1,
+) -> SearchStrategy[Data]:
+    """Regression data sets :class:`polylr.Data` with ``m`` points in dimension ``d``.
+
+    ``X = J + E`` where ``J`` is the ``m × d`` matrix with ones on its diagonal and ``E`` has
+    entries in ``[-1, 1]``; the targets are ``y = X w + r`` with ``w`` in ``[-2, 2]^d`` and
+    ``r`` in ``[-noise, noise]^m``. So every value is finite, ``|X| <= 2`` and
+    ``|y| <= 4 d + noise``. Kept only when
+
+    - ``X`` is well conditioned: ``cond(X) = σ_max / σ_min <= max_cond`` (over its ``min(m, d)``
+      singular values; ``max_cond=None`` drops this condition), and
+    - ``K y`` is bounded away from 0, as Hayou's theorems assume:
+      ``‖K y‖ >= min_ky · ‖K‖₂ ‖y‖`` with ``K = X Xᵀ / d`` (so ``η_∞ = (m/L) yᵀKy / ‖Ky‖²`` is
+      finite and positive).
+
+    Shrinks towards ``m = d = 1`` and ``E = 0``.
+    """
+    m_s = _value_or_strategy(m, lambda v: check_int("m (number of data points)", v, lo=1))
+    d_s = _value_or_strategy(d, lambda v: check_int("d (input dimension)", v, lo=1))
+    noise = check_finite("noise", noise)
+    if noise < 0:
+        raise PolylrError(f"noise must be >= 0, got {noise}")
+    if max_cond is not None:
+        max_cond = check_finite("max_cond", max_cond)
+        if max_cond < 1:
+            raise PolylrError(f"max_cond must be >= 1 (a condition number is at least 1) or None, got {max_cond}")
+    min_ky = check_finite("min_ky", min_ky)
+    if not 0 < min_ky < 1:
+        raise PolylrError(f"min_ky must be in (0, 1) (the ratio ‖Ky‖ / (‖K‖ ‖y‖) is at most 1), got {min_ky}")
+    return _draw_dataset(m_s, d_s, noise).filter(lambda data: _data_ok(data, max_cond, min_ky))
+
+
+# -- parametrizations ----------------------------------------------------------------------
+
+
+def _preset(name: Any) -> Parametrization:
+    key = name.strip().lower() if isinstance(name, str) else None
+    if key not in PRESETS:
+        raise PolylrError(f"preset must be one of {sorted(PRESETS)}, got {name!r}")
+    return PRESETS[key]
+
+
+def _exponent_strategy(name: str, spec: Any) -> SearchStrategy[float]:
+    if isinstance(spec, SearchStrategy):
+        return spec.map(lambda v: check_finite(f"exponent {name}", v))
+    if isinstance(spec, tuple):
+        if len(spec) != 2:
+            raise PolylrError(f"exponent {name}: a range must be a pair (lo, hi), got {spec!r}")
+        lo, hi = (check_finite(f"exponent {name} range end", v) for v in spec)
+        if lo > hi:
+            raise PolylrError(f"exponent {name}: range must have lo <= hi, got ({lo}, {hi})")
+        return st.floats(lo, hi)
+    return st.just(check_finite(f"exponent {name}", spec))
+
+
+def parametrizations(
+    presets: Sequence[str] = ("mup", "sp", "ntp"),
+    *,
+    exponents: Mapping[str, float | tuple[float, float] | SearchStrategy[float]] | None = None,
+) -> SearchStrategy[Parametrization]:
+    """:class:`polylr.Parametrization` objects: the named ``presets`` and, when ``exponents`` is
+    given, custom ones.
+
+    ``exponents`` maps exponent names (fields of :class:`polylr.Parametrization`, or the aliases
+    ``v`` for ``out_var`` and ``c`` for ``hidden_lr``) to a value, a ``(lo, hi)`` range or a
+    strategy; unnamed exponents take μP's values, as in :meth:`Parametrization.parse`, and the
+    name is ``custom(...)``. Shrinks towards the first preset, then towards simple exponents.
+    """
+    if isinstance(presets, str) or not isinstance(presets, Sequence):
+        raise PolylrError(f"presets must be a sequence of names from {sorted(PRESETS)}, got {presets!r}")
+    chosen = [_preset(p) for p in presets]
+    options = [st.sampled_from(chosen)] if chosen else []
+    if exponents is not None:
+        if not isinstance(exponents, Mapping) or not exponents:
+            raise PolylrError(
+                f"exponents must be a non-empty mapping from names in {list(EXPONENT_NAMES)} (or v, c) to "
+                f"values, (lo, hi) ranges or strategies, got {exponents!r}"
+            )
+        parts = {}
+        for key, spec in exponents.items():
+            name = EXPONENT_ALIASES.get(key, key)
+            if name not in EXPONENT_NAMES or name in parts:
+                raise PolylrError(
+                    f"unknown or repeated exponent {key!r}; allowed: {', '.join(EXPONENT_NAMES)} (aliases v, c)"
+                )
+            parts[name] = _exponent_strategy(name, spec)
+        options.append(
+            st.fixed_dictionaries(parts).map(
+                lambda values: Parametrization.parse(",".join(f"{k}={v!r}" for k, v in values.items()))
+            )
+        )
+    if not options:
+        raise PolylrError("parametrizations needs at least one preset or some exponents")
+    return st.one_of(options)
+
+
+# -- setups and widths ---------------------------------------------------------------------
+
+
+def _param_value(value: Any) -> Parametrization:
+    if isinstance(value, Parametrization):
+        return value
+    if isinstance(value, str):
+        return Parametrization.parse(value)
+    raise PolylrError(f"param must be a Parametrization, a name such as 'mup', or a strategy, got {value!r}")
+
+
+def _train_value(value: Any) -> str:
+    if value not in TRAIN_CHOICES:
+        raise PolylrError(f"train must be one of {TRAIN_CHOICES}, got {value!r}")
+    return value
+
+
+def _data_value(value: Any) -> Data:
+    if not isinstance(value, Data):
+        raise PolylrError(f"data must be a polylr.Data or a strategy of them, got {type(value).__name__}")
+    return value
+
+
+def setups(
+    data: Data | SearchStrategy[Data] | None = None,
+    depth: int | SearchStrategy[int] = st.integers(1, 3),
+    steps: int | SearchStrategy[int] = st.integers(1, 2),
+    param: Parametrization | str | SearchStrategy[Parametrization] | None = None,
+    train: str | SearchStrategy[str] = "hidden",
+    *,
+    max_output_degree: int = MAX_OUTPUT_DEGREE,
+) -> SearchStrategy[Setup]:
+    """:class:`polylr.Setup` objects (everything but the width; draw that with :func:`widths`).
+
+    ``data`` defaults to :func:`datasets`, ``param`` to :func:`parametrizations`. Kept only when
+    the degree of f^(t) in η is at most ``max_output_degree`` (the exact engine's limit by
+    default), so :func:`polylr.finite_width_polys` accepts every setup drawn. Shrinks towards
+    depth 1, one step, μP and the smallest data set.
+    """
+    data_s = datasets() if data is None else _value_or_strategy(data, _data_value)
+    depth_s = _value_or_strategy(depth, lambda v: check_int("depth L", v, lo=1))
+    steps_s = _value_or_strategy(steps, lambda v: check_int("steps t", v, lo=1))
+    param_s = parametrizations() if param is None else _value_or_strategy(param, _param_value)
+    train_s = _value_or_strategy(train, _train_value)
+    max_output_degree = check_int("max_output_degree", max_output_degree, lo=1)
+    if not any(isinstance(v, SearchStrategy) for v in (depth, steps, train)):
+        degree = output_degree(Setup(depth=depth, steps=steps, train=train))
+        if degree > max_output_degree:
+            raise PolylrError(
+                f"depth {depth}, steps {steps}, train={train!r} give f^(t) of degree {degree} in η; "
+                f"max_output_degree allows <= {max_output_degree}"
+            )
+    return st.builds(Setup, data=data_s, depth=depth_s, steps=steps_s, param=param_s, train=train_s).filter(
+        lambda s: output_degree(s) <= max_output_degree
+    )
+
+
+def widths(min_value: int = 1, max_value: int = 64) -> SearchStrategy[int]:
+    """Network widths ``n`` in ``[min_value, max_value]``, shrinking towards ``min_value``."""
+    lo = check_int("min_value (smallest width)", min_value, lo=1)
+    hi = check_int("max_value (largest width)", max_value, lo=lo)
+    return st.integers(lo, hi)
+
+
+# -- learning-rate intervals ---------------------------------------------------------------
+
+
+def intervals(
+    min_value: float = 0.0,
+    max_value: float = 10.0,
+    *,
+    min_length: float = 0.01,
+    containing: float | SearchStrategy[float] | None = None,
+) -> SearchStrategy[tuple[float, float]]:
+    """Compact learning-rate intervals ``(lo, hi)`` with
+    ``min_value <= lo < lo + min_length <= hi <= max_value`` (to float rounding in the middle),
+    and ``lo <= containing <= hi`` when ``containing`` is given (e.g. η_∞, so that the interval
+    holds the limit's argmin). Shrinks towards ``lo = min_value`` and a short, simple ``hi``.
+    """
+    lo_bound = check_finite("min_value", min_value)
+    hi_bound = check_finite("max_value", max_value)
+    if lo_bound < 0:
+        raise PolylrError(f"min_value must be >= 0 (learning rates are non-negative), got {lo_bound}")
+    if not hi_bound > lo_bound:
+        raise PolylrError(f"max_value must be > min_value = {lo_bound}, got {hi_bound}")
+    min_length = check_finite("min_length", min_length)
+    smallest = 1e-9 * max(1.0, hi_bound)
+    if not smallest <= min_length <= hi_bound - lo_bound:
+        raise PolylrError(
+            f"min_length must be in [{smallest:g}, max_value - min_value = {hi_bound - lo_bound:g}], got {min_length}"
+        )
+
+    def check_point(v: Any) -> float:
+        v = check_finite("containing", v)
+        if not lo_bound <= v <= hi_bound:
+            raise PolylrError(f"containing must lie in [min_value, max_value] = [{lo_bound}, {hi_bound}], got {v}")
+        return v
+
+    point = st.none() if containing is None else _value_or_strategy(containing, check_point)
+
+    @st.composite
+    def draw_interval(draw) -> tuple[float, float]:
+        c = draw(point)
+        top_lo = hi_bound - min_length if c is None else min(c, hi_bound - min_length)
+        lo = draw(st.floats(lo_bound, max(lo_bound, top_lo)))
+        bottom_hi = lo + min_length if c is None else max(c, lo + min_length)
+        hi = draw(st.floats(min(bottom_hi, hi_bound), hi_bound))
+        return lo, hi
+
+    return draw_interval()
+
