@@ -1,9 +1,9 @@
 """Argmin of an η-polynomial on a compact interval [lo, hi], certified.
 
 A float64 polynomial's coefficients are exact binary rationals, so we work with the exact
-polynomial they define: the real roots of L' in [lo, hi] are isolated exactly (sympy's
-``Poly.intervals`` on python-flint), with their multiplicities, and refined by exact bisection to
-well below float64 resolution. Between two isolated roots L' has constant sign, which is read at an
+polynomial they define: the real roots of L' in [lo, hi] are isolated rigorously (Arb's certified
+root finder, through python-flint) and refined by exact bisection to well below float64
+resolution. Between two isolated roots L' has constant sign, which is read at an
 exact rational point; that classifies every critical point (minimum, maximum, inflection) and both
 ends of the interval. Candidate values are compared exactly, so near-equal local minima are
 ranked correctly.
@@ -16,7 +16,6 @@ from fractions import Fraction
 
 import flint
 import numpy as np
-import sympy
 
 from ._errors import PolylrError, check_interval
 from ._poly import EtaPoly
@@ -24,7 +23,6 @@ from ._poly import EtaPoly
 MAX_DEGREE = 500
 NEAR_TOL = 0.01
 
-_X = sympy.Symbol("x")
 
 
 @dataclass(frozen=True)
@@ -147,18 +145,46 @@ def argmin(poly: EtaPoly, lo: float, hi: float, *, max_degree: int = MAX_DEGREE)
 def _critical_points(dp: flint.fmpq_poly, lo: Fraction, hi: Fraction) -> list[tuple[Fraction, Fraction]]:
     """Disjoint isolating intervals of the real roots of ``dp`` in [lo, hi], refined by exact
     bisection until their width is below 2^-60 of the root's magnitude (or 2^-1074), so that their
-    midpoint is the root to float64 precision."""
+    midpoint is the root to float64 precision.
+
+    Isolation: Arb's certified complex root finder on the square-free integer numerator (flint
+    ``fmpz_poly.complex_roots``) returns real roots as balls with an exactly zero imaginary part,
+    each holding exactly one root. (It stays fast where sympy's real-root isolation does not, e.g.
+    for coefficients spanning hundreds of orders of magnitude.)"""
     sqf = dp / dp.gcd(dp.derivative())  # square-free part: simple roots, so a sign change at each
-    coeffs = [sympy.Rational(int(c.p), int(c.q)) for c in reversed(sqf.coeffs())]
-    ivs = sympy.Poly(coeffs, _X, domain="QQ").intervals(inf=sympy.Rational(lo), sup=sympy.Rational(hi))
     out = []
-    for (a, b), _mult in ivs:
-        a, b = Fraction(int(a.p), int(a.q)), Fraction(int(b.p), int(b.q))
-        if a != b:
-            a, b = _bisect(sqf, a, b)
-        out.append((a, b))
+    for ball, _mult in sqf.numer().complex_roots():
+        if not ball.imag.is_zero():
+            continue
+        a, b = _ball_ends(ball.real)
+        if b < lo or a > hi:
+            continue
+        # Clip a ball that sticks out of [lo, hi]: keep it only if the root is inside.
+        for end in (lo, hi):
+            if a <= end <= b:
+                se = _sign(sqf, end)
+                if se == 0:
+                    a = b = end
+                    break
+                if end == lo:
+                    a = lo if _sign(sqf, b) != se else None
+                else:
+                    b = hi if _sign(sqf, a) != se else None
+                if a is None or b is None:
+                    break
+        if a is None or b is None:
+            continue
+        out.append(_bisect(sqf, a, b) if a != b else (a, b))
     out.sort()
     return out
+
+
+def _ball_ends(x: flint.arb) -> tuple[Fraction, Fraction]:
+    m, e = x.mid().man_exp()
+    r, f = x.rad().man_exp()
+    mid = Fraction(int(m)) * Fraction(2) ** int(e)
+    rad = Fraction(int(r)) * Fraction(2) ** int(f)
+    return mid - rad, mid + rad
 
 
 def _bisect(p: flint.fmpq_poly, a: Fraction, b: Fraction) -> tuple[Fraction, Fraction]:

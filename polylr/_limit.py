@@ -15,7 +15,7 @@ import numpy as np
 
 from ._errors import PolylrError
 from ._poly import EtaPoly
-from ._setup import Data, Setup
+from ._setup import MUP, Data, Setup
 
 SUPPORTED = "μP ('mup') with the hidden layers trained (train='hidden')"
 
@@ -50,7 +50,7 @@ def _exact_Ky(data: Data) -> tuple[list[Fraction], list[Fraction]]:
 def check_supported(setup: Setup) -> None:
     """The limit engine covers μP with hidden-layer training; other parametrizations have a
     degenerate (SP: exploding, NTP: vanishing) or random limit there."""
-    if setup.param.name != "mup" or setup.train != "hidden":
+    if setup.param.exponents != MUP.exponents or setup.train != "hidden":
         raise PolylrError(
             f"the infinite-width limit engine supports {SUPPORTED}; got parametrization "
             f"{setup.param.name!r} with train={setup.train!r}"

@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .._claims import FAILS, HOLDS, INCONCLUSIVE, Verdict, exponent_verdict
+from .._claims import FAILS, HOLDS, INCONCLUSIVE, Verdict, verdict_at_most, verdict_within
 from .._errors import PolylrError, check_finite
 from .._poly import EtaPoly
 from .._rates import RateFit, fit_rate
@@ -133,10 +133,10 @@ def assert_converges(
     quantity = f"mean |{name} − limit|"
     fit = fit_rate(widths, errors, quantity=quantity, n_boot=n_boot, boot_seed=boot_seed, level=level)
     statement = f"{quantity} {claim}" if rate is not None else f"{name} converges to the limit"
-    verdict = exponent_verdict("assert_converges", statement, fit, edge, what)
+    verdict = verdict_at_most("assert_converges", statement, fit, edge, what)
     verdict = Verdict(verdict.claim, statement, verdict.status, verdict.reason, {**verdict.evidence, "fit": fit.to_dict()})
     details = [
-        f"  {quantity} ~ n^p: {verdict.reason}",
+        f"  {verdict.reason}",
         f"  (the claim holds when the CI's upper end is <= {edge:g})",
         *_table(fit, [a.shape[0] for a in arrays], quantity),
         f"  bootstrap: {fit.n_boot} resamples over seeds, seed {fit.boot_seed}",
@@ -178,20 +178,12 @@ def assert_exponent(
             )
     quantity = f"{statistic}({name})"
     fit = fit_rate(widths, arrays, statistic=statistic, quantity=quantity, n_boot=n_boot, boot_seed=boot_seed, level=level)
-    lo, hi = fit.ci
-    band = (expected - tol, expected + tol)
-    where = f"fitted exponent {fit.exponent:.3f}, {fit.level:.0%} CI [{lo:.3f}, {hi:.3f}]"
-    if band[0] <= lo and hi <= band[1]:
-        status, reason = HOLDS, f"{where} lies within [{band[0]:.3f}, {band[1]:.3f}]"
-    elif hi < band[0] or lo > band[1]:
-        status, reason = FAILS, f"{where} lies outside [{band[0]:.3f}, {band[1]:.3f}]"
-    else:
-        status, reason = INCONCLUSIVE, f"{where} is not within [{band[0]:.3f}, {band[1]:.3f}] but overlaps it"
     statement = f"{quantity} ~ n^{expected:g} (tolerance {tol:g})"
-    evidence = {"exponent": fit.exponent, "ci": [lo, hi], "band": list(band), "level": fit.level, "fit": fit.to_dict()}
-    verdict = Verdict("assert_exponent", statement, status, reason, evidence)
+    verdict = verdict_within("assert_exponent", statement, fit, expected, tol)
+    verdict = Verdict(verdict.claim, statement, verdict.status, verdict.reason, {**verdict.evidence, "fit": fit.to_dict()})
+    reason = verdict.reason
     details = [
-        f"  {quantity} ~ n^p: {reason}",
+        f"  {reason}",
         *_table(fit, [a.size for a in arrays], quantity),
         f"  bootstrap: {fit.n_boot} resamples over seeds, seed {fit.boot_seed}",
     ]
