@@ -244,7 +244,7 @@ def check_theorem1(opts: CheckOptions | None = None, **kw) -> SweepCheck:
     t0 = time.perf_counter()
     sw = sweep(setup, opts.n_widths, opts.n_seeds, interval, master_seed=opts.master_seed, progress=opts.progress)
     fits = {"error": _fit(sw, [sw.etas(w) - eta_inf for w in sw.widths], "mean_abs", "|η_n − η_∞|", opts, 0)}
-    if opts.n_seeds > 1:
+    if opts.n_seeds > 1 and all(np.ptp(sw.etas(w)) > 0 for w in sw.widths):  # reported, no verdict
         fits["spread"] = _fit(sw, [sw.etas(w) for w in sw.widths], "sd", "sd(η_n)", opts, 1)
     err, tol = fits["error"], opts.tol
     v = verdict_at_most("theorem1.limit", "η_n → η_∞ > 0 as n → ∞", err, -tol, f"a decay at least like n^-{tol:g}")
@@ -293,7 +293,8 @@ def check_parametrization(
         fits["random_limit"], -opts.tol, f"a decay at least like n^-{opts.tol:g}",
     )
     top = sw.widths[-1]
-    corr = float(np.corrcoef(nu[top], predicted[top])[0, 1]) if opts.n_seeds > 2 else float("nan")
+    spread = opts.n_seeds > 2 and np.ptp(nu[top]) > 0 and np.ptp(predicted[top]) > 0
+    corr = float(np.corrcoef(nu[top], predicted[top])[0, 1]) if spread else float("nan")
     limit_v = dataclasses.replace(
         v,
         reason=f"{v.reason}; the limit law (f ~ N(0, K), {law.size} draws) has mean {np.mean(law):.4g} and "

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import __version__, _report
+from . import __version__, _derive, _phasemap, _report
 from ._claims import REGISTRY, CheckOptions, get_budget, get_claim
 from ._errors import PolylrError, check_int, check_interval
 from ._limit import eta_inf_t1
@@ -166,6 +166,75 @@ def check(
     if json_out:
         doc = [_report.result_dict(r) for r in results]
         sys.stdout.write(json.dumps(doc[0] if len(doc) == 1 else doc, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def derive(
+    depth: Annotated[int, typer.Option(help="Number of hidden layers L.")] = 2,
+    steps: Annotated[int, typer.Option(help="Number of gradient steps t.")] = 1,
+    latex: Annotated[bool, typer.Option("--latex/--markdown", help="LaTeX document instead of Markdown.")] = False,
+    out: Annotated[Optional[Path], typer.Option(help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Derivation of f^(t) as an η-polynomial of matrix words: orders in n, the μP limit, the argmin."""
+    try:
+        text = _derive.derive(depth, steps, "latex" if latex else "markdown")
+        if out is not None:
+            folder, _ = _report.prepare_out(out.parent if str(out.parent) else Path("."))
+            _report.write_files(folder, {out.name: text.encode()})
+            err.print(f"wrote {out}")
+        else:
+            sys.stdout.write(text)
+    except PolylrError as e:
+        _fail(e)
+
+
+def _floats(name: str, text: str) -> list[float]:
+    try:
+        return [float(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise PolylrError(f"{name} must be comma-separated numbers, got {text!r}") from None
+
+
+@app.command("phase-map")
+def phase_map_command(
+    v: Annotated[str, typer.Option(help="Output-variance exponents v (V ~ N(0, n^-v)), comma-separated, each >= 1.")] = "1,1.5,2,2.5",
+    c: Annotated[str, typer.Option(help="Hidden learning-rate exponents c (rate η·n^-c), comma-separated.")] = "-0.5,0,0.5,1",
+    widths: Annotated[str, typer.Option(help="Widths: '64,128,256' or '64..512'.")] = "64..512",
+    seeds: Annotated[int, typer.Option(help="Seeds per width and cell.")] = 16,
+    depth: Annotated[int, typer.Option(help="Number of hidden n×n layers L.")] = 3,
+    data: Annotated[Optional[Path], typer.Option(help="Data file (.npz or .csv). Default: built-in synthetic data.")] = None,
+    master_seed: Annotated[int, typer.Option(help="Master seed of the weight keys.")] = 0,
+    out: Annotated[Path, typer.Option(help="Output folder for phase_map.png and phase_map.json.")] = Path("results/phase-map"),
+) -> None:
+    """Which (v, c) transfer at t = 1: measured exponents of η_n and of its relative spread."""
+    try:
+        setup = Setup(data=Data.from_file(data) if data is not None else Data.synthetic(), depth=depth)
+        vs, cs = _floats("v", v), _floats("c", c)
+        ws = parse_widths(widths)
+        check_int("seeds", seeds, lo=2)
+        folder, created = _report.prepare_out(out)
+    except PolylrError as e:
+        _fail(e)
+    try:
+        with Progress(TextColumn("[bold]phase map[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as progress:
+            pm = _phasemap.phase_map(setup, vs, cs, ws, seeds, master_seed=master_seed, progress=progress)
+        files = {"phase_map.json": json.dumps(_report._clean(pm.to_dict()), indent=2).encode(),
+                 "phase_map.png": _phasemap.plot_phase_map(pm)}
+    except PolylrError as e:
+        _report.discard_out(folder, created)
+        _fail(e)
+    written = _report.write_files(folder, files)
+    table = Table(title=f"phase map: exponents at t = 1 (widths {list(ws)}, {seeds} seeds)")
+    for col in ("v", "c", "η_n exponent", "predicted", "rel. spread exponent", "predicted", "on boundary"):
+        table.add_column(col, justify="right")
+    for cell in pm.to_dict()["cells"]:
+        table.add_row(f"{cell['v']:g}", f"{cell['c']:g}",
+                      f"{cell['order']:.2f} [{cell['order_ci'][0]:.2f}, {cell['order_ci'][1]:.2f}]", f"{cell['predicted_order']:.2f}",
+                      f"{cell['spread']:.2f} [{cell['spread_ci'][0]:.2f}, {cell['spread_ci'][1]:.2f}]", f"{cell['predicted_spread']:.2f}",
+                      f"{cell['boundary_fraction']:.0%}")
+    Console().print(table)
+    Console().print(f"wrote {', '.join(str(p) for p in written)}  ({pm.seconds:.1f} s)")
 
 
 def main() -> None:

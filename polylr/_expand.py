@@ -333,6 +333,12 @@ def estimate_terms(depth: int, steps: int) -> int:
     return _run(_Counting(), depth, steps)
 
 
+def _sci(k: int) -> str:
+    """A possibly astronomically large integer in scientific notation (floats overflow past 1e308)."""
+    digits = str(int(k))
+    return digits if len(digits) <= 4 else f"{digits[0]}.{digits[1:3]}e{len(digits) - 1}"
+
+
 def check_tractable(depth: int, steps: int, *, max_terms: int = MAX_RAW_TERMS) -> int:
     """The raw-term estimate, or a :class:`PolylrError` naming it when it exceeds ``max_terms``."""
     depth = check_int("depth L", depth, lo=1)
@@ -348,8 +354,8 @@ def check_tractable(depth: int, steps: int, *, max_terms: int = MAX_RAW_TERMS) -
             else f"at t = {steps} no depth is within the symbolic limit"
         )
         raise PolylrError(
-            f"symbolic expansion of f^({steps}) at depth L = {depth} would create about {est:.3g} raw terms, "
-            f"beyond the symbolic limit of {max_terms:.3g} raw terms ({hint}); "
+            f"symbolic expansion of f^({steps}) at depth L = {depth} would create about {_sci(est)} raw terms, "
+            f"beyond the symbolic limit of {_sci(max_terms)} raw terms ({hint}); "
             "use the numeric engine polylr.finite_width_polys for larger cases"
         )
     return est

@@ -5,9 +5,10 @@ other exponents as in μP — measure the width exponent of the optimal learning
 exponent of its relative seed spread ``sd(η_n) / mean(η_n)``, each with a bootstrap CI.
 
 The scaling argument of polylr's docs (one step: the η¹ coefficient of f^(1) grows like
-``n^(2 − v − c)``, the output at initialisation like ``n^((1 − v)/2)``) predicts
-``η_n ∝ n^(v + c − 2)`` and a relative spread ``∝ n^max(−1/2, (1 − v)/2)`` for ``v ≥ 1``: transfer
-with a deterministic limit on the line ``v + c = 2`` with ``v > 1``. The map measures, it does not
+``n^(2 − v − c)``, the output at initialisation like ``n^((1 − v)/2)``, the η² coefficient relative
+to the squared η¹ one like ``n^((v − 3)/2)``) predicts ``η_n ∝ n^(v + c − 2)`` for ``1 ≤ v < 3`` and
+a relative spread ``∝ n^max(−1/2, (1 − v)/2, (v − 3)/2)``: transfer with a deterministic limit on
+the line ``v + c = 2`` for ``1 < v < 3``, concentrating fastest (n^-1/2) at μP's ``v = 2``. The map measures, it does not
 assume: each cell's interval is ``[lo, hi]·n^(v + c − 2)`` (compact in the predicted scaled learning
 rate), and cells whose minimisers hit the interval's end are flagged.
 """
@@ -49,7 +50,9 @@ class PhaseMap:
 
     @staticmethod
     def predicted_spread(v: float) -> float:
-        return max(-0.5, (1 - v) / 2)
+        """Heuristic: CLT fluctuations n^-1/2, the output at initialisation n^((1-v)/2), and the
+        η² coefficient relative to the squared η¹ one n^((v-3)/2); the slowest wins."""
+        return max(-0.5, (1 - v) / 2, (v - 3) / 2)
 
     def to_dict(self) -> dict:
         cells = []

@@ -111,3 +111,42 @@ def test_degree_beyond_the_limit_is_refused_before_any_work():
     setup = polylr.Setup(depth=3, steps=4)  # f^(4) has degree 3 * 156 = 468
     with pytest.raises(polylr.PolylrError, match="degree 468 .* allows output degree <= 250"):
         polylr.finite_width_polys(setup, 8, [0])
+
+
+def test_check_all_writes_one_report_and_a_latex_table(tmp_path):
+    out = tmp_path / "all"
+    r = run("check", "--all", "--budget", "tiny", "--widths", "64,128,256", "--seeds", 8, "--latex", "--out", out)
+    assert r.exit_code == 0, r.output
+    report = (out / "report.md").read_text()
+    for name in polylr.REGISTRY:
+        assert (out / name / "results.json").is_file()
+        assert f"## {name}" in report
+    assert (out / "report.tex").read_text().startswith(r"\begin{tabular}")
+
+
+def test_param_option_is_for_theorem1_only(tmp_path):
+    r = run("check", "sp", "--param", "ntp", "--out", tmp_path / "o")
+    assert r.exit_code == 2 and "theorem1 alone" in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_derive_prints_and_writes(tmp_path):
+    r = run("derive", "--depth", 2, "--steps", 1)
+    assert r.exit_code == 0 and r.stdout == polylr.derive(2, 1, "markdown")
+    target = tmp_path / "d" / "L1t2.tex"
+    assert run("derive", "--depth", 1, "--steps", 2, "--latex", "--out", target).exit_code == 0
+    assert target.read_text() == polylr.derive(1, 2, "latex")
+    bad = run("derive", "--depth", 3, "--steps", 2)
+    assert bad.exit_code == 2 and "raw terms" in bad.output
+
+
+def test_phase_map_command(tmp_path):
+    out = tmp_path / "pm"
+    r = run("phase-map", "--v", "2", "--c", "0,0.5", "--widths", "64,128,256", "--seeds", 8, "--out", out)
+    assert r.exit_code == 0, r.output
+    doc = json.loads((out / "phase_map.json").read_text())
+    assert [(c["v"], c["c"]) for c in doc["cells"]] == [(2.0, 0.0), (2.0, 0.5)]
+    assert (out / "phase_map.png").read_bytes().startswith(b"\x89PNG")
+    bad = run("phase-map", "--v", "0.5", "--out", tmp_path / "bad")
+    assert bad.exit_code == 2 and "v must be >= 1" in bad.output
+    assert not (tmp_path / "bad").exists()

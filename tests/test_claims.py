@@ -1,0 +1,104 @@
+"""The claim registry: expected verdicts at the CI budget, false claims fail, weak evidence is
+inconclusive; the SP/NTP random limit; the phase map; reports."""
+
+import numpy as np
+import pytest
+
+import polylr
+from polylr import _report
+from polylr._limit import random_limit_law, random_limit_t1
+from polylr._phasemap import PhaseMap, phase_map
+
+EXPECTED = {
+    "theorem1": {"theorem1.limit": "holds", "theorem1.rate": "holds"},
+    "sp": {"sp.order": "holds", "sp.random_limit": "holds"},
+    "ntp": {"ntp.order": "holds", "ntp.random_limit": "holds"},
+    "degree": {"degree": "holds"},
+}
+
+
+def test_every_registered_claim_is_expected_here():
+    assert set(polylr.REGISTRY) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_claim_returns_its_expected_verdict_at_the_ci_budget(name):
+    result = polylr.get_claim(name).check("tiny")
+    assert {v.claim: v.status for v in result.verdicts} == EXPECTED[name], [v.reason for v in result.verdicts]
+
+
+def test_a_false_claim_fails():
+    # "Under SP the optimal learning rate converges to the μP limit η_∞": false (η_n ~ 1/n → 0).
+    r = polylr.check_theorem1(setup=polylr.Setup(param="sp"), budget=polylr.BUDGETS["tiny"])
+    assert r.verdicts[0].claim == "theorem1.limit" and r.verdicts[0].status == "fails"
+    # "Under NTP η_n = Θ(n^-1)" (SP's order claimed for NTP): false. The interval is compact in
+    # n·η and must hold NTP's η_n ≈ 1 at every width: [0, 8192]/n.
+    r = polylr.check_parametrization(polylr.NTP, -1.0, "ntp-as-sp", budget=polylr.BUDGETS["tiny"], interval=(0.0, 8192.0))
+    assert {v.claim: v.status for v in r.verdicts}["ntp-as-sp.order"] == "fails"
+
+
+@pytest.mark.parametrize("name", ["theorem1", "sp", "ntp"])
+def test_an_underpowered_budget_is_inconclusive(name):
+    result = polylr.get_claim(name).check("tiny", widths=(64, 128), seeds=3)
+    assert all(v.status == "inconclusive" for v in result.verdicts)
+    assert all("needed" in v.reason for v in result.verdicts)
+
+
+def test_boundary_guard_makes_a_decided_verdict_inconclusive():
+    # An interval far below η_∞: every minimiser sits on its upper end.
+    r = polylr.check_theorem1(interval=(0.0, 0.2), budget=polylr.BUDGETS["tiny"], widths=(64, 128, 256), seeds=8)
+    assert all(v.status == "inconclusive" and "interval's end" in v.reason for v in r.verdicts)
+
+
+def test_random_limit_reduces_to_eta_inf_when_the_initial_output_vanishes():
+    setup = polylr.Setup()
+    assert random_limit_t1(setup, np.zeros(setup.data.m)) == pytest.approx(polylr.eta_inf_t1(setup), rel=1e-13)
+
+
+def test_random_limit_predicts_each_seed_at_large_width():
+    """Under SP, n·η_n of each seed approaches ν*(its own f^(0)): the prediction explains most of the
+    seed-to-seed variation at n = 1024 (correlation > 0.7 over 32 seeds)."""
+    setup = polylr.Setup(param="sp")
+    sw = polylr.sweep(setup, [1024], 32, (0.0, 4.0), order=-1.0)
+    nu = 1024 * sw.etas(1024)
+    pred = random_limit_t1(setup, sw.outputs[1024][:, 0, :])
+    assert np.corrcoef(nu, pred)[0, 1] > 0.7
+    law = random_limit_law(setup, draws=20_000, seed=1)
+    assert np.std(law) > 0.05  # the limit is random: its law has a spread
+
+
+def test_claims_can_be_registered_by_users():
+    claim = polylr.Claim("mine", "me", "statement", "hypotheses", "prediction", polylr.check_degree)
+    try:
+        polylr.register(claim)
+        assert polylr.get_claim("mine") is claim
+    finally:
+        polylr.REGISTRY.pop("mine")
+    with pytest.raises(polylr.PolylrError, match="unknown claim 'nope'"):
+        polylr.get_claim("nope")
+    with pytest.raises(polylr.PolylrError, match="unknown budget"):
+        polylr.get_claim("degree").check("enormous")
+
+
+def test_phase_map_recovers_the_order_exponent():
+    pm = phase_map(vs=(1.5, 2.0), cs=(0.0, 0.5), widths=(64, 128, 256, 512), seeds=12, n_boot=200)
+    for i, v in enumerate(pm.vs):
+        for j, c in enumerate(pm.cs):
+            assert abs(pm.order[i, j] - PhaseMap.predicted_order(v, c)) < 0.2, (v, c, pm.order[i, j])
+    assert np.all(pm.boundary == 0)
+    png = polylr._phasemap.plot_phase_map(pm)
+    assert png.startswith(b"\x89PNG")
+    with pytest.raises(polylr.PolylrError, match="v must be >= 1"):
+        phase_map(vs=(0.5,), cs=(0.0,))
+
+
+def test_markdown_and_latex_reports_list_every_verdict():
+    results = [polylr.check_degree(), polylr.get_claim("sp").check("tiny", widths=(64, 128, 256), seeds=8)]
+    md = _report.markdown_report(results, "tiny")
+    tex = _report.latex_table(results)
+    for r in results:
+        for v in r.verdicts:
+            assert f"`{v.claim}`" in md and v.status in md
+    assert "![loss_curves.png](sp/loss_curves.png)" in md
+    assert tex.startswith(r"\begin{tabular}") and tex.rstrip().endswith(r"\end{tabular}")
+    assert tex.count(r"\\") == 1 + sum(len(r.verdicts) for r in results)
