@@ -206,7 +206,13 @@ class Parametrization:
             if k not in allowed:
                 raise PolylrError(f"unknown exponent {k!r} in {text!r}; allowed: v, c, {', '.join(allowed)}")
             values[k] = check_finite(f"exponent {k}", v)
-        return cls(name="custom(" + ",".join(f"{k}={v!r}" for k, v in values.items()) + ")", **values)
+        return cls(name="custom(" + ",".join(f"{k}={_exact(v)}" for k, v in values.items()) + ")", **values)
+
+
+def _exact(value: float) -> str:
+    """Shortest text that round-trips to ``value`` ("1" rather than "1.0")."""
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
 
 
 MUP = Parametrization("mup", out_var=2.0, hidden_lr=0.0, in_lr=-1.0, out_lr=1.0)
