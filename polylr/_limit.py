@@ -95,11 +95,14 @@ def eta_inf_t1(setup: Setup) -> float:
 
 
 # Largest structural degree of L_∞^(t) that each mode computes. Exact cost grows like degree^2.3
-# (measured on 2 cores: loss degree 436 in 0.8 s, 970 in 5.5 s, 1142 in 10 s, 2914 in 86 s);
-# float64 coefficient arrays are cheap up to a few thousand (degree 2914 in 0.03 s) but their
-# convolutions grow quadratically too.
+# (measured on 2 cores: loss degree 436 in 0.8 s, 970 in 5.5 s, 1142 in 10 s, 2914 in 86 s).
+# float64 coefficients are cheap (degree 3740 in 0.3 s) and accurate relative to the largest
+# coefficient, but a high-degree polynomial in the monomial basis cancels massively: at t = 4,
+# L = 3 (m = 16) its float64 evaluation is off by 4e-3 (relative) at η = 1.4 and by a factor 12 at
+# η = 1.5; at t = 5 by 74 % at η = 0.9, while the values are O(0.01). Beyond t = 3 use exact mode (evaluated exactly) or
+# evaluation mode.
 MAX_EXACT_DEGREE = 1200
-MAX_FLOAT_DEGREE = 20000
+MAX_FLOAT_DEGREE = 2500
 
 
 def limit_degree(setup: Setup) -> int:
@@ -120,9 +123,14 @@ def limit_polys(setup: Setup, *, exact: bool = False, max_degree: int | None = N
     Exact rationals (``exact=True``; the float data are exact binary rationals) or float64
     coefficients. Computed by the Tensor-Programs interpreter (:mod:`polylr._tp`); supports μP with
     the hidden layers trained. The size is estimated first (:func:`limit_degree`): above
-    ``max_degree`` (default ``MAX_EXACT_DEGREE`` = 1200 exact, ``MAX_FLOAT_DEGREE`` = 20000 float)
+    ``max_degree`` (default ``MAX_EXACT_DEGREE`` = 1200 exact, ``MAX_FLOAT_DEGREE`` = 2500 float)
     a :class:`PolylrError` points to float mode or to evaluation mode
     (:func:`polylr.limit_loss_values`).
+
+    Float64 coefficients agree with the exact ones to ~1e-15 of the largest coefficient, but
+    evaluating a polynomial of degree in the hundreds in float64 cancels catastrophically once
+    ``Σ_k |c_k| η^k`` dwarfs the value (t ≥ 4 at η ≈ 1): evaluate exact polynomials at rational η
+    (``poly(Fraction(eta))``), or use evaluation mode.
     """
     from ._tp import ExactRing, FloatRing, interpret, krylov, moments
 

@@ -17,13 +17,14 @@ The derivation (from the Tensor-Programs rules of :mod:`polylr._tp`, done by han
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 from pathlib import Path
 
 import sympy
 
 from ._errors import PolylrError, check_int
-from ._limit import Limit, _exact_Ky, check_supported
+from ._limit import Limit, check_supported
 from ._poly import EtaPoly
 from ._setup import Setup
 
@@ -48,7 +49,8 @@ def _exact_krylov2(setup: Setup):
     data = setup.data
     X = [[Fraction(float(v)) for v in row] for row in data.X]
     y = [Fraction(float(v)) for v in data.y]
-    _, Ky = _exact_Ky(data)
+    u1 = [sum(X[i][j] * y[i] for i in range(data.m)) for j in range(data.d)]
+    Ky = [sum(X[i][j] * u1[j] for j in range(data.d)) / data.d for i in range(data.m)]
     u2 = [sum(X[i][j] * Ky[i] for i in range(data.m)) for j in range(data.d)]
     K2y = [sum(X[i][j] * u2[j] for j in range(data.d)) / data.d for i in range(data.m)]
     return y, Ky, K2y
@@ -147,6 +149,7 @@ def _latex_f(L: int) -> str:
     return f"$$\n\\begin{{aligned}}\n{body}\n\\end{{aligned}}\n$$"
 
 
+@functools.lru_cache(maxsize=4)
 def limit_t2_document(max_explicit_depth: int = 3) -> str:
     """The Markdown/LaTeX derivation of the t = 2 limit (``proofs/limit_t2.md``). The explicit
     polynomials and the general-L low-order claims are computed (and checked for L ≤ 12) here."""
