@@ -22,7 +22,6 @@ from ._evaluate import finite_output_values as finite_output_values
 from ._evaluate import limit_loss_values as limit_loss_values
 from ._evaluate import limit_output_values as limit_output_values
 from ._limit import Limit as Limit
-from ._limit import limit_degree as limit_degree
 from ._limit import limit_polys as limit_polys
 from ._limit import limit_t1 as limit_t1
 from ._limit_t2 import limit_t2_closed_form as limit_t2_closed_form
@@ -35,5 +34,6 @@ from ._setup import SP as SP
 from ._setup import Data as Data
 from ._setup import Parametrization as Parametrization
 from ._setup import Setup as Setup
+from ._tp import limit_degree as limit_degree
 
 __version__ = "0.1.0"

@@ -280,7 +280,7 @@ $$
 f_\infty^{(1)} = -L\eta\, K\chi^{(0)}/m = L\eta\, k_1, \qquad \chi^{(1)} = L\eta\,k_1 - y ,
 $$
 
-which is Hayou's Theorem 1. Define $\rho = \mathbb E[H_0H_1] = \chi^{(0)\top}K\chi^{(1)}/m^2 = \kappa - L\eta q$.
+the limit output of Hayou's Theorem 1. Define $\rho = \mathbb E[H_0H_1] = \chi^{(0)\top}K\chi^{(1)}/m^2 = \kappa - L\eta q$.
 
 **Step 1, forward.** Claim: $v_\ell^{(1)} = F_{\ell,1} - \ell\,\eta\rho\, g_\ell^{(0)}$ for $1 \le \ell \le L-1$,
 and $\mathbb E[F_{\ell,0}F_{\ell,1}] = \rho$. Indeed

@@ -51,6 +51,9 @@ import flint
 import numpy as np
 
 from ._errors import PolylrError
+from ._limit import Limit, check_supported
+from ._poly import EtaPoly
+from ._setup import Setup
 
 # -- rings ---------------------------------------------------------------------------------
 
@@ -315,3 +318,86 @@ def interpret(ring, depth: int, steps: int, M: list[Fraction], m: int):
     phi = list(chi[t])
     phi[0] = phi[0] + one  # f = χ + y
     return phi, loss
+
+
+# -- the public entry points -------------------------------------------------------------------
+
+# Largest structural degree of L_∞^(t) that each mode computes. Exact cost grows like degree^2.3
+# (measured on 2 cores: loss degree 436 in 0.8 s, 970 in 5.5 s, 1142 in 10 s, 2914 in 86 s).
+# float64 coefficients are cheap (degree 3740 in 0.3 s) and accurate relative to the largest
+# coefficient, but a high-degree polynomial in the monomial basis cancels massively: at t = 4,
+# L = 3 (m = 16) its float64 evaluation is off by 4e-3 (relative) at η = 1.4 and by a factor 12 at
+# η = 1.5; at t = 5 by 74 % at η = 0.9, while the values are O(0.01). Beyond t = 3 use exact
+# mode (evaluated exactly) or evaluation mode.
+MAX_EXACT_DEGREE = 1200
+MAX_FLOAT_DEGREE = 2500
+
+
+def limit_degree(setup: Setup) -> int:
+    """Degree in η of ``L_∞^(t)`` (structural, from running the interpreter on degrees alone; exact
+    cancellations, e.g. ``y = 0``, can only lower the true degree). It satisfies ``D_1 = 2`` and
+    ``D_{t+1} = (2L − 1) D_t + 2L``; the finite-width loss has degree ``2L·d_t``, larger for L ≥ 2."""
+    check_supported(setup)
+    t = setup.steps
+    return interpret(DegreeRing(), setup.depth, t, [Fraction(1)] * (2 * t + 3), setup.data.m)[1].d
+
+
+def tp_limit(setup: Setup, *, exact: bool = False, max_degree: int | None = None) -> Limit:
+    """``f_∞^(t)(x_i)`` and ``L_∞^(t)`` as exact (``fmpq_poly``) or float64 η-polynomials (the engine
+    behind :func:`polylr.limit_polys`).
+
+    The size is estimated first (:func:`limit_degree`): above ``max_degree`` (default
+    ``MAX_EXACT_DEGREE`` = 1200 exact, ``MAX_FLOAT_DEGREE`` = 2500 float) a :class:`PolylrError`
+    points to float mode or to evaluation mode (:func:`polylr.limit_loss_values`).
+
+    Float64 coefficients agree with the exact ones to ~1e-15 of the largest coefficient, but
+    evaluating a polynomial of degree in the hundreds in float64 cancels catastrophically once
+    ``Σ_k |c_k| η^k`` dwarfs the value (t ≥ 4 at η ≈ 1): evaluate exact polynomials at rational η
+    (``poly(Fraction(eta))``), or use evaluation mode.
+    """
+    check_supported(setup)
+    if not isinstance(exact, bool):
+        raise PolylrError(f"exact must be True or False, got {exact!r}")
+    cap = (MAX_EXACT_DEGREE if exact else MAX_FLOAT_DEGREE) if max_degree is None else max_degree
+    t, L = setup.steps, setup.depth
+    deg = limit_degree(setup)
+    if deg > cap:
+        where = (
+            f"use exact=False (float64 coefficients, up to loss degree {MAX_FLOAT_DEGREE}) or "
+            if exact and deg <= MAX_FLOAT_DEGREE
+            else ""
+        )
+        raise PolylrError(
+            f"the {'exact' if exact else 'float64'} limit polynomial at t = {t}, depth L = {L} would have loss "
+            f"degree {deg} in η, above the limit {cap} for this mode (exact cost grows like degree^2.3); "
+            f"{where}use evaluation mode: polylr.limit_loss_values(setup, etas) evaluates L_∞^({t}) on "
+            "given η values, and polylr.argmin_on_grid locates its minimum"
+        )
+    data = setup.data
+    us = krylov(data.X, data.y, t + 2)
+    M = moments(us)
+    ring = ExactRing() if exact else FloatRing()
+    phi, loss = interpret(ring, L, t, M, data.m)
+    if exact:
+        outputs = []
+        for i in range(data.m):
+            p = flint.fmpq_poly([])
+            for j in range(1, t + 1):
+                p += phi[j] * us[j][i, 0]
+            outputs.append(EtaPoly(p, "QQ", label=f"f_\\infty^{{({t})}}(x_{i})"))
+        loss_poly = EtaPoly(loss, "QQ", label=f"L_\\infty^{{({t})}}")
+    else:
+        U = np.array([[_frac(u[i, 0]) for i in range(data.m)] for u in us[: t + 1]], dtype=np.float64)
+        width = max(p.c.size for p in phi)
+        P = np.zeros((t + 1, width))
+        for j, p in enumerate(phi[1:], start=1):  # phi_0 = 0 exactly: f has no y component
+            P[j, : p.c.size] = p.c
+        F = U.T @ P  # (m, degree + 1)
+        outputs = [EtaPoly(F[i], "float64", label=f"f_\\infty^{{({t})}}(x_{i})") for i in range(data.m)]
+        loss_poly = EtaPoly(loss.c, "float64", label=f"L_\\infty^{{({t})}}")
+    return Limit(setup, tuple(outputs), loss_poly)
+
+
+def _frac(q: flint.fmpq) -> float:
+    """Correctly rounded float of an exact rational."""
+    return float(Fraction(int(q.p), int(q.q)))
