@@ -155,3 +155,38 @@ def test_grid_argmin_of_limit_values_matches_certified_argmin_of_limit_polynomia
     assert got.eta == pytest.approx(want.eta, rel=1e-7)
     assert got.value == pytest.approx(want.value, rel=1e-12)
     assert got.on_boundary == want.on_boundary
+
+
+# -- Monte Carlo at large t: evaluation mode of the limit against gradient descent ---------------
+
+
+def _large_t_z_scores(depth, steps, width, n_seeds):
+    """z = (MC mean of f_n^(t) − f_∞^(t)) / SE at three η, by gradient descent and by the
+    interpreter on values; also for the lazy (kernel GD) alternative, which must be rejected."""
+    base = polylr.Data.synthetic(4, 3, seed=1)
+    data = polylr.Data(base.X, 3 * base.y)
+    setup = polylr.Setup(data, depth, steps)
+    etas = np.array([0.25, 0.5, 0.75])
+    f = polylr.finite_output_values(setup, width, range(n_seeds), etas)  # (S, E, m)
+    # control variate: f^(0) (the output at η = 0, same networks) has mean exactly 0
+    f0 = polylr.finite_output_values(setup, width, range(n_seeds), np.zeros(3))[:, :1, :]
+    g = f - f0
+    mean, se = g.mean(0), g.std(0, ddof=1) / np.sqrt(n_seeds)
+    lazy = np.zeros((etas.size, data.m))
+    for _ in range(steps):
+        lazy = lazy + etas[:, None] * depth * (data.y - lazy) @ data.K / data.m
+    return (mean - polylr.limit_output_values(setup, etas)) / se, (mean - lazy) / se
+
+
+def test_monte_carlo_mean_matches_limit_values_at_t5_width_256():
+    z, z_lazy = _large_t_z_scores(3, 5, 256, 32)
+    assert np.abs(z).max() < 4, z
+    assert np.abs(z_lazy).max() > 4, z_lazy
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("depth", "steps"), [(3, 5), (2, 10)])
+def test_monte_carlo_mean_matches_limit_values_at_large_t_width_2048(depth, steps):
+    z, z_lazy = _large_t_z_scores(depth, steps, 2048, 64)
+    assert np.abs(z).max() < 4, z
+    assert np.abs(z_lazy).max() > 4, z_lazy
