@@ -7,8 +7,8 @@ so instead of coefficients we compute values at a grid of η:
   with numbers (vectorised over η) in place of polynomials;
 - :func:`finite_loss_values` runs full-batch gradient descent at width n in JAX (float64, jit,
   vmapped over η and seeds), on the same weight draws as :func:`polylr.finite_width_polys`;
-- :func:`argmin_on_grid` brackets the minima on the grid and refines each by a golden-section
-  search on the evaluation function, returning the same :class:`~polylr._argmin.Argmin` as the
+- :func:`argmin_on_grid` brackets the minima on the grid and refines each by a vectorised
+  bracketing zoom on the evaluation function, returning the same :class:`~polylr._argmin.Argmin` as the
   certified polynomial argmin.
 
 Values that overflow float64 (very large η at large t) are returned as ``+inf``.
@@ -86,48 +86,47 @@ def _loss_from_outputs(f: np.ndarray, y: np.ndarray) -> np.ndarray:
 def _gd_outputs(X, y, W0, Ws, V, eta, lrs, L, t, train_all):
     """f^(t)(x_i) after t steps of full-batch GD with learning rate ``eta`` (one network).
 
-    The weights are kept as ``W^(s) = W^(0) + Σ_r β_r a_rᵀ`` (the gradients of a scalar-output
-    linear net are rank one, and GD only adds them up), which is exactly GD, but costs matrix-vector
-    products instead of n×n updates. Forward features: ``H_{l−1}χ`` is one forward chain from
-    ``Xᵀχ``; outputs: ``f(x_i) = x_i · W_0ᵀ⋯W_Lᵀ V``, one backward chain.
+    The weights are kept as ``W^(s) = W^(0) + Σ_{r<s} β_r a_rᵀ`` (the gradients of a scalar-output
+    linear net are rank one, and GD only adds them up), which is exactly GD but costs
+    matrix-vector products instead of n×n updates. Forward features: ``H_{l−1}χ/m`` is one forward
+    chain from ``Xᵀχ/m``; outputs: ``f(x_i) = x_i · W_0ᵀ⋯W_Lᵀ V``, one backward chain. The factors
+    live in fixed buffers of t slots (unused slots are zero) and the steps run in a
+    ``lax.fori_loop``, so the compiled program does not grow with t.
     """
-    m = X.shape[0]
+    m, n, d = X.shape[0], W0.shape[0], X.shape[1]
     in_lr, hidden_lr, out_lr = lrs
-    hid = [[] for _ in range(L)]  # per layer: (β, a) with W_l = W_l^(0) + Σ β aᵀ
-    first = []  # the same for W_0 (train_all)
-    Vt = V
-    for s in range(t + 1):
-        g = [None] * (L + 1)  # g[l] = ∂f/∂h_l: g[L] = V, g[l-1] = W_lᵀ g[l]
+
+    def backward(state):
+        """g[l] = ∂f/∂h_l (g[L] = V, g[l−1] = W_lᵀ g[l]) and f = X W_0ᵀ g[0]."""
+        Bh, Ah, B0, C0, Vt = state
+        g = [None] * (L + 1)
         g[L] = Vt
         for l in range(L, 0, -1):
-            w = Ws[l - 1].T @ g[l]
-            for beta, a in hid[l - 1]:
-                w = w + a * jnp.dot(beta, g[l])
-            g[l - 1] = w
-        w0 = W0.T @ g[0]
-        for beta, c in first:
-            w0 = w0 + c * jnp.dot(beta, g[0])
-        f = X @ w0
-        if s == t:
-            return f
-        chi = f - y
-        c = X.T @ chi / m  # ∇ of the loss w.r.t. W_0 x is g χ / m
+            g[l - 1] = Ws[l - 1].T @ g[l] + Ah[l - 1].T @ (Bh[l - 1] @ g[l])
+        w0 = W0.T @ g[0] + C0.T @ (B0 @ g[0])
+        return g, X @ w0
+
+    def step(s, state):
+        Bh, Ah, B0, C0, Vt = state
+        g, f = backward(state)
+        c = X.T @ (f - y) / m
         h = [None] * (L + 1)  # h[l] = H_l χ / m = W_l ⋯ W_0 c
-        h[0] = W0 @ c
-        for beta, cc in first:
-            h[0] = h[0] + beta * jnp.dot(cc, c)
+        h[0] = W0 @ c + B0.T @ (C0 @ c)
         for l in range(1, L + 1):
-            w = Ws[l - 1] @ h[l - 1]
-            for beta, a in hid[l - 1]:
-                w = w + beta * jnp.dot(a, h[l - 1])
-            h[l] = w
-        # ∇W_l = g[l] h[l-1]ᵀ, ∇W_0 = g[0] cᵀ, ∇V = h[L]; every factor from step s.
-        for l in range(1, L + 1):
-            hid[l - 1].append((-eta * hidden_lr * g[l], h[l - 1]))
+            h[l] = Ws[l - 1] @ h[l - 1] + Bh[l - 1].T @ (Ah[l - 1] @ h[l - 1])
+        # ∇W_l = g[l] h[l−1]ᵀ, ∇W_0 = g[0] cᵀ, ∇V = h[L]: every factor from step s.
+        Bh = Bh.at[:, s].set(jnp.stack([-eta * hidden_lr * g[l] for l in range(1, L + 1)]))
+        Ah = Ah.at[:, s].set(jnp.stack(h[:L]))
         if train_all:
-            first.append((-eta * in_lr * g[0], c))
+            B0 = B0.at[s].set(-eta * in_lr * g[0])
+            C0 = C0.at[s].set(c)
             Vt = Vt - eta * out_lr * h[L]
-    raise AssertionError("unreachable")
+        return Bh, Ah, B0, C0, Vt
+
+    zeros = jnp.zeros((L, t, n), X.dtype)
+    state = (zeros, zeros, jnp.zeros((t, n), X.dtype), jnp.zeros((t, d), X.dtype), V)
+    state = jax.lax.fori_loop(0, t, step, state)
+    return backward(state)[1]
 
 
 @functools.partial(jax.jit, static_argnames=("d", "n", "L", "t", "train_all"))
@@ -186,28 +185,37 @@ def finite_loss_values(setup: Setup, width: int, seeds, etas, *, master_seed: in
 
 # -- argmin on a grid ------------------------------------------------------------------------------
 
-_GOLD = (3.0 - 5.0**0.5) / 2.0  # 0.381966…
-
-
 def argmin_on_grid(
     etas,
     values,
     func: Callable[[np.ndarray], np.ndarray] | None = None,
     *,
     xtol: float = 1e-10,
-    max_iter: int = 200,
+    points: int = 16,
+    max_iter: int = 100,
 ) -> Argmin:
     """Minimiser of a function known on an increasing grid ``etas`` (``values`` = its values there),
     on the interval ``[etas[0], etas[-1]]``.
 
     Every grid point lower than its neighbours brackets a local minimum; with ``func`` (vectorised:
-    an array of η to an array of values) each bracket is refined by golden-section search, all
-    brackets at once, to ``xtol · max(1, |η|)``. A minimum at an end of the grid is checked on 8
+    an array of η to an array of values) each bracket is refined, all brackets in one call per
+    round, by sampling ``points`` equispaced points inside it and keeping the lowest with its two
+    neighbours (a bracketing zoom: like golden-section search, but with ``points`` evaluations per
+    round, which suits vectorised evaluation; the bracket shrinks by ``(points + 1)/2`` a round),
+    to ``xtol · max(1, |η|)``. A minimum at an end of the grid is checked on 8
     points of the first (last) grid interval: if none is lower it is reported on the boundary
     (``on_boundary=True``), otherwise refined as an interior bracket. Minima narrower than the grid
     spacing can be missed: the grid must resolve the function. Returns the same :class:`Argmin` as
     the certified polynomial :func:`polylr.argmin` (local minima by increasing η, near minima within
     1 %); non-finite values count as ``+inf``.
+
+    Example (the limit at t = 10, and one seed at width 1024)::
+
+        etas = np.linspace(0.0, 2.0, 81)
+        f = lambda e: polylr.limit_loss_values(setup, e)
+        eta_inf = polylr.argmin_on_grid(etas, f(etas), f).eta
+        g = lambda e: polylr.finite_loss_values(setup, 1024, [seed], e)[0]
+        eta_n = polylr.argmin_on_grid(etas, g(etas), g).eta
     """
     e = _check_etas(etas)
     v = np.asarray(values, dtype=np.float64)
@@ -258,20 +266,26 @@ def argmin_on_grid(
     if brackets:
         a, b, c, fb = (np.array(z, dtype=np.float64) for z in zip(*brackets))
         if func is not None:
+            # Zoom: sample `points` equispaced interior points of every bracket in one call, keep
+            # the lowest sample and its two neighbours; the bracket shrinks by (points + 1) / 2.
+            frac = np.arange(1, points + 1) / (points + 1)
             for _ in range(max_iter):
-                width = c - a
-                if np.all(width <= xtol * np.maximum(1.0, np.abs(b))):
+                if np.all(c - a <= xtol * np.maximum(1.0, np.abs(b))):
                     break
-                right = (c - b) > (b - a)
-                x = np.where(right, b + _GOLD * (c - b), b - _GOLD * (b - a))
-                fx = call(x)
-                better = fx < fb
-                # better: x becomes the centre, the old centre an end; else x becomes an end
-                na = np.where(better, np.where(right, b, a), np.where(right, a, x))
-                nc = np.where(better, np.where(right, c, b), np.where(right, x, c))
-                nb = np.where(better, x, b)
-                fb = np.where(better, fx, fb)
-                a, b, c = na, nb, nc
+                xs = a[:, None] + (c - a)[:, None] * frac[None, :]  # (brackets, points)
+                fx = call(xs.ravel()).reshape(xs.shape)
+                grid = np.concatenate([a[:, None], xs, c[:, None]], axis=1)  # sorted per row
+                vals = np.concatenate([np.full((a.size, 1), np.inf), fx, np.full((a.size, 1), np.inf)], axis=1)
+                k = np.argmin(vals, axis=1)
+                rows = np.arange(a.size)
+                keep = fx[rows, k - 1] >= fb  # the old centre is still the lowest
+                below = np.argmax(grid >= b[:, None], axis=1) - 1  # last point < b
+                above = np.argmax(grid > b[:, None], axis=1)  # first point > b
+                new_a = np.where(keep, grid[rows, below], grid[rows, k - 1])
+                new_c = np.where(keep, grid[rows, above], grid[rows, k + 1])
+                b = np.where(keep, b, grid[rows, k])
+                fb = np.where(keep, fb, fx[rows, k - 1])
+                a, c = new_a, new_c
         found += [(float(x), float(fx), False) for x, fx in zip(b, fb)]
     found.sort()
     mins = tuple(LocalMin(x, fx, bd) for x, fx, bd in found)
