@@ -30,7 +30,13 @@ class Limit:
 
     @property
     def degree(self) -> int:
+        """Degree of the limit loss ``L_∞^(t)`` in η."""
         return self.loss.degree
+
+    @property
+    def output_degree(self) -> int:
+        """Largest degree in η of the limit outputs ``f_∞^(t)(x_i)``."""
+        return max(p.degree for p in self.outputs)
 
 
 def _exact_Ky(data: Data) -> tuple[list[Fraction], list[Fraction]]:
@@ -104,11 +110,15 @@ def random_limit_law(setup: Setup, draws: int = 100_000, seed: int = 0) -> np.nd
 
 
 def limit_polys(setup: Setup, *, exact: bool = False) -> Limit:
-    """The infinite-width limit of ``setup`` at its number of steps."""
-    if setup.steps == 1:
-        return limit_t1(setup, exact=exact)
-    check_supported(setup)
-    raise PolylrError(
-        f"the exact limit at t = {setup.steps} needs the Tensor-Program interpreter, which is not "
-        "available in this version; t = 1 is supported"
-    )
+    """The infinite-width limit of ``setup`` at its number of steps.
+
+    The outputs ``f_∞^(t)(x_i)`` and the loss ``L_∞^(t)(η) = (1/2m) Σ_i (f_∞^(t)(x_i) − y_i)²``
+    as η-polynomials: exact rationals (``exact=True``; the float data are exact binary rationals)
+    or float64 coefficients.
+
+    Computed at any t by the Tensor-Programs interpreter (:func:`polylr._tp.tp_limit`, which
+    documents the size limits and float64 accuracy); μP with the hidden layers trained only.
+    """
+    from ._tp import tp_limit
+
+    return tp_limit(setup, exact=exact)

@@ -1,0 +1,403 @@
+"""The infinite-width limit under μP at any step t: a Tensor-Programs interpreter for deep linear nets.
+
+The model and the notation are MISSION.md's: ``f(x) = Vᵀ W_L ⋯ W_1 W_0 x`` with ``W_0 ~ N(0, 1/d)``,
+``W_l ~ N(0, 1/n)``, ``V ~ N(0, 1/n²)``, only ``W_1..W_L`` trained with learning rate η.
+
+Finite-width recursion (step s = 0, 1, …; ``g_l = n·b_l`` is the backward vector at the output of
+layer ``l``, scaled to O(1) entries, ``g_L = nV``; ``c^(s) = Xᵀχ^(s)/m`` with ``χ^(s) = f^(s) − y``;
+``v_l^(s) = W_l^(s) ⋯ W_1^(s) W_0 c^(s)`` the forward vector, so that the gradient factor is
+``a_l^(s) = (1/m) H_{l−1}^(s) χ^(s) = v_{l−1}^(s)``)::
+
+    W_l^(s)  u = W_l^(0)  u − η Σ_{r<s} g_l^(r) (v_{l−1}^(r)·u / n)
+    W_l^(s)ᵀ w = W_l^(0)ᵀ w − η Σ_{r<s} v_{l−1}^(r) (g_l^(r)·w / n)
+    f^(s)(x)   = (1/n) g_0^(s) · W_0 x,      g_{l−1}^(s) = W_l^(s)ᵀ g_l^(s).
+
+Only ONE forward vector per step is ever multiplied by a hidden weight (the network is linear, so
+``H_{l−1}χ = h_{l−1}(Xᵀχ)``), and the outputs come from the backward chain. In the limit every
+vector ``Z`` is a linear combination of jointly Gaussian atoms:
+
+- ``H_r = Z^{W_0 c^(r)}`` (r < t): ``E[H_r H_q] = χ^(r)ᵀ K χ^(q) / m²``, and ``E[A_x H_r] = (Kχ^(r))_x / m``
+  for ``A_x = Z^{W_0 x}``;
+- ``A_g = Z^{nV}``, variance 1;
+- ``F_{l,r} = Ẑ^{W_l^(0) v_{l−1}^(r)}`` (1 ≤ l ≤ L−1, r < t): ``E[F_{l,r} F_{l,q}] = E[Z^{v_{l−1}^(r)} Z^{v_{l−1}^(q)}]``;
+- ``B_{l,s} = Ẑ^{W_l^(0)ᵀ g_l^(s)}`` (1 ≤ l ≤ L, s ≤ t): ``E[B_{l,s} B_{l,q}] = E[Z^{g_l^(s)} Z^{g_l^(q)}]``.
+
+Blocks (the H's, A_g, each layer's F's, each layer's B's) are independent of each other. With the
+Ż rule (coefficients are taken formally, atoms as independent variables)::
+
+    Z^{v_l^(s)}      = F_{l,s} + Σ_{r≤s} Z^{g_l^(r)} [B_{l,r}]Z^{v_{l−1}^(s)} − η Σ_{r<s} Z^{g_l^(r)} E[Z^{v_{l−1}^(r)} Z^{v_{l−1}^(s)}]
+    Z^{g_{l−1}^(s)}  = B_{l,s} + Σ_{r<s} Z^{v_{l−1}^(r)} ([F_{l,r}]Z^{g_l^(s)} − η E[Z^{g_l^(r)} Z^{g_l^(s)}])
+    f_∞^(s)(x)       = E[A_x Z^{g_0^(s)}] = Σ_r [H_r]Z^{g_0^(s)} · (Kχ^(r))_x / m
+
+(``[a]Z`` is the coefficient of atom ``a`` in ``Z``; ``v_0^(s) = H_s``). Each step runs the backward
+chain (giving ``f^(s)`` and ``χ^(s)``) and then the forward chain.
+
+The data enter only through ``K``: every ``χ^(s)`` lies in the Krylov space spanned by
+``u_j = (K/m)^j y``, so data vectors are held as Krylov coefficient lists, ``K/m`` acts as a shift,
+and every inner product reduces to the moments ``M_j = yᵀ(K/m)^j y`` (j ≤ 2t+1), computed in exact
+rationals (float data are exact binary rationals). The work is then independent of m except for the
+final ``f_∞^(t)(x_i) = Σ_j φ_j(η) (u_j)_i``.
+
+Coefficients are polynomials in η over a *ring*: exact rationals (``flint.fmpq_poly``), float64
+coefficient arrays, float64 values at given η (evaluation mode, vectorised over η), or structural
+degrees (to estimate a computation's size before running it).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import flint
+import numpy as np
+
+from ._errors import PolylrError
+from ._limit import Limit, check_supported
+from ._poly import EtaPoly
+from ._setup import Setup
+
+# -- rings ---------------------------------------------------------------------------------
+
+
+class _FPoly:
+    """A float64 polynomial (ascending coefficients) with + − ×; the float ring's scalar."""
+
+    __slots__ = ("c",)
+
+    def __init__(self, c: np.ndarray):
+        self.c = c
+
+    def __add__(self, o):
+        a, b = self.c, o.c
+        if a.size < b.size:
+            a, b = b, a
+        r = a.copy()
+        r[: b.size] += b
+        return _FPoly(r)
+
+    def __neg__(self):
+        return _FPoly(-self.c)
+
+    def __sub__(self, o):
+        return self + (-o)
+
+    def __mul__(self, o):
+        return _FPoly(np.convolve(self.c, o.c))
+
+
+class _Deg:
+    """Structural degree (−1: the zero polynomial); + takes the max, × adds."""
+
+    __slots__ = ("d",)
+
+    def __init__(self, d: int):
+        self.d = d
+
+    def __add__(self, o):
+        return _Deg(max(self.d, o.d))
+
+    __sub__ = __add__
+
+    def __neg__(self):
+        return self
+
+    def __mul__(self, o):
+        return _Deg(-1 if self.d < 0 or o.d < 0 else self.d + o.d)
+
+
+class ExactRing:
+    """Exact rational polynomials in η (python-flint ``fmpq_poly``)."""
+
+    name = "QQ"
+
+    def __init__(self):
+        self.zero = flint.fmpq_poly([])
+        self.one = flint.fmpq_poly([1])
+        self.eta = flint.fmpq_poly([0, 1])
+
+    def const(self, q: Fraction):
+        return flint.fmpq_poly([flint.fmpq(q.numerator, q.denominator)])
+
+    def is_zero(self, a) -> bool:
+        return a.is_zero()
+
+
+class FloatRing:
+    """float64 polynomials in η (coefficient arrays)."""
+
+    name = "float64"
+
+    def __init__(self):
+        self.zero = _FPoly(np.zeros(1))
+        self.one = _FPoly(np.ones(1))
+        self.eta = _FPoly(np.array([0.0, 1.0]))
+
+    def const(self, q: Fraction):
+        return _FPoly(np.array([float(q)]))
+
+    def is_zero(self, a) -> bool:
+        return not np.any(a.c)
+
+
+class ValueRing:
+    """float64 values at the given η (numpy arrays): evaluation mode."""
+
+    name = "values"
+
+    def __init__(self, etas: np.ndarray):
+        etas = np.asarray(etas, dtype=np.float64)
+        self.zero = np.zeros_like(etas)
+        self.one = np.ones_like(etas)
+        self.eta = etas
+
+    def const(self, q: Fraction):
+        return np.full_like(self.eta, float(q))
+
+    def is_zero(self, a) -> bool:
+        return False  # values are never structurally zero
+
+
+class DegreeRing:
+    """Structural degrees: runs the interpreter for the degrees alone (an upper bound; exact
+    cancellations can only lower the true degree)."""
+
+    name = "degree"
+
+    def __init__(self):
+        self.zero = _Deg(-1)
+        self.one = _Deg(0)
+        self.eta = _Deg(1)
+
+    def const(self, q: Fraction):
+        return _Deg(-1 if q == 0 else 0)
+
+    def is_zero(self, a) -> bool:
+        return a.d < 0
+
+
+# -- data: Krylov vectors and moments, exactly -----------------------------------------------
+
+
+def krylov(X: np.ndarray, y: np.ndarray, count: int) -> list[flint.fmpq_mat]:
+    """``u_j = (K/m)^j y`` for ``j < count`` as exact ``(m, 1)`` rational matrices, K = XXᵀ/d."""
+    m, d = X.shape
+    Xq = flint.fmpq_mat(m, d, [flint.fmpq(*float(v).as_integer_ratio()) for v in X.ravel()])
+    Xt = Xq.transpose()
+    u = flint.fmpq_mat(m, 1, [flint.fmpq(*float(v).as_integer_ratio()) for v in y])
+    scale = flint.fmpq(1, d * m)
+    out = [u]
+    for _ in range(count - 1):
+        u = (Xq * (Xt * u)) * scale
+        out.append(u)
+    return out
+
+
+def moments(us: list[flint.fmpq_mat]) -> list[Fraction]:
+    """``M_j = yᵀ(K/m)^j y = u_a·u_b`` (a + b = j) for ``j ≤ 2(len(us) − 1)``."""
+    out = []
+    top = len(us) - 1
+    for j in range(2 * top + 1):
+        a = min(j, top)
+        b = j - a
+        v = (us[a].transpose() * us[b])[0, 0]
+        out.append(Fraction(int(v.p), int(v.q)))
+    return out
+
+
+# -- the interpreter -------------------------------------------------------------------------
+
+
+def interpret(ring, depth: int, steps: int, M: list[Fraction], m: int):
+    """Run the limiting program for ``steps`` GD steps in ``ring``.
+
+    Returns ``(phi, loss)``: ``phi[j]`` is the coefficient of ``u_j = (K/m)^j y`` in ``f_∞^(t)``
+    (so ``f_∞^(t)(x_i) = Σ_j phi[j] (u_j)_i``), and ``loss`` is ``L_∞^(t)``. ``M`` holds the moments
+    ``M_0 … M_{2t+1}`` (at least ``2t + 1`` of them).
+    """
+    L, t = depth, steps
+    zero, one, eta = ring.zero, ring.one, ring.eta
+    Mr = [ring.const(q) for q in M]
+    inv_m = ring.const(Fraction(1, m))
+    is_zero = ring.is_zero
+
+    # Covariances, per independent block: cov[block][(i, j)]; an atom is block + (index,).
+    cov: dict[tuple, dict[tuple[int, int], object]] = {("g",): {(0, 0): one}, ("H",): {}}
+    for l in range(1, L + 1):
+        cov[("B", l)] = {}
+        if l < L:
+            cov[("F", l)] = {}
+
+    def set_cov(block, i, j, value):
+        cov[block][(i, j)] = value
+        cov[block][(j, i)] = value
+
+    def expect(u: dict, v: dict):
+        """E[u v] for Z-vectors (dicts atom → coefficient)."""
+        by_block: dict[tuple, list] = {}
+        for b, cb in v.items():
+            by_block.setdefault(b[:-1], []).append((b[-1], cb))
+        total = zero
+        for a, ca in u.items():
+            blk = a[:-1]
+            others = by_block.get(blk)
+            if not others:
+                continue
+            C = cov[blk]
+            i = a[-1]
+            w = zero
+            for j, cb in others:
+                w = w + cb * C[(i, j)]
+            total = total + ca * w
+        return total
+
+    def axpy(z: dict, c, v: dict) -> None:
+        """z += c·v (in place)."""
+        if is_zero(c):
+            return
+        for a, cv in v.items():
+            term = c * cv
+            z[a] = z[a] + term if a in z else term
+
+    def kdot(p: list, q: list, shift: int):
+        """Σ_{a,b} p_a q_b M_{a+b+shift}: the inner product pᵀ(K/m)^shift q of Krylov vectors."""
+        total = zero
+        for a, pa in enumerate(p):
+            if is_zero(pa):
+                continue
+            w = zero
+            for b, qb in enumerate(q):
+                w = w + qb * Mr[a + b + shift]
+            total = total + pa * w
+        return total
+
+    # g[l][s]: Z-vector of g_l^(s); v[l][s]: Z-vector of v_l^(s) (l < L); chi[s]: Krylov list.
+    g = [[None] * (t + 1) for _ in range(L + 1)]
+    v = [[None] * t for _ in range(L)]
+    chi: list[list] = []
+    for s in range(t + 1):
+        # backward chain at step s
+        g[L][s] = {("g", 0): one}
+        for l in range(L, 0, -1):
+            for q in range(s + 1):
+                set_cov(("B", l), s, q, expect(g[l][s], g[l][q]))
+            z = {("B", l, s): one}
+            for r in range(s):
+                c = -(eta * expect(g[l][r], g[l][s]))
+                if l < L and ("F", l, r) in g[l][s]:
+                    c = c + g[l][s][("F", l, r)]
+                axpy(z, c, v[l - 1][r])
+            g[l - 1][s] = z
+        # outputs: f^(s) = Σ_r [H_r]g_0^(s) · (K/m) χ^(r)
+        f = [zero] * (s + 1)
+        for r in range(s):
+            c = g[0][s].get(("H", r))
+            if c is None:
+                continue
+            for j, x in enumerate(chi[r]):
+                f[j + 1] = f[j + 1] + c * x
+        chi_s = list(f)
+        chi_s[0] = chi_s[0] - one  # χ = f − y = f − u_0
+        chi.append(chi_s)
+        if s == t:
+            break
+        # forward chain at step s
+        for q in range(s + 1):
+            set_cov(("H",), s, q, inv_m * kdot(chi[s], chi[q], 1))
+        v[0][s] = {("H", s): one}
+        for l in range(1, L):
+            for q in range(s + 1):
+                set_cov(("F", l), s, q, expect(v[l - 1][s], v[l - 1][q]))
+            z = {("F", l, s): one}
+            for r in range(s + 1):
+                c = v[l - 1][s].get(("B", l, r), zero)
+                if r < s:
+                    c = c - eta * expect(v[l - 1][r], v[l - 1][s])
+                axpy(z, c, g[l][r])
+            v[l][s] = z
+    half_inv_m = ring.const(Fraction(1, 2 * m))
+    loss = half_inv_m * kdot(chi[t], chi[t], 0)
+    phi = list(chi[t])
+    phi[0] = phi[0] + one  # f = χ + y
+    return phi, loss
+
+
+# -- the public entry points -------------------------------------------------------------------
+
+# Largest structural degree of L_∞^(t) that each mode computes. Exact cost grows like degree^2.3
+# (measured on 2 cores: loss degree 436 in 0.8 s, 970 in 5.5 s, 1142 in 10 s, 2914 in 86 s).
+# float64 coefficients are cheap (degree 3740 in 0.3 s) and accurate relative to the largest
+# coefficient, but a high-degree polynomial in the monomial basis cancels massively: at t = 4,
+# L = 3 (m = 16) its float64 evaluation is off by 4e-3 (relative) at η = 1.4 and by a factor 12 at
+# η = 1.5; at t = 5 by 74 % at η = 0.9, while the values are O(0.01). Beyond t = 3 use exact
+# mode (evaluated exactly) or evaluation mode.
+MAX_EXACT_DEGREE = 1200
+MAX_FLOAT_DEGREE = 2500
+
+
+def limit_degree(setup: Setup) -> int:
+    """Degree in η of ``L_∞^(t)`` (structural, from running the interpreter on degrees alone; exact
+    cancellations, e.g. ``y = 0``, can only lower the true degree). It satisfies ``D_1 = 2`` and
+    ``D_{t+1} = (2L − 1) D_t + 2L``; the finite-width loss has degree ``2L·d_t``, larger for L ≥ 2."""
+    check_supported(setup)
+    t = setup.steps
+    return interpret(DegreeRing(), setup.depth, t, [Fraction(1)] * (2 * t + 3), setup.data.m)[1].d
+
+
+def tp_limit(setup: Setup, *, exact: bool = False, max_degree: int | None = None) -> Limit:
+    """``f_∞^(t)(x_i)`` and ``L_∞^(t)`` as exact (``fmpq_poly``) or float64 η-polynomials (the engine
+    behind :func:`polylr.limit_polys`).
+
+    The size is estimated first (:func:`limit_degree`): above ``max_degree`` (default
+    ``MAX_EXACT_DEGREE`` = 1200 exact, ``MAX_FLOAT_DEGREE`` = 2500 float) a :class:`PolylrError`
+    points to float mode or to evaluation mode (:func:`polylr.limit_loss_values`).
+
+    Float64 coefficients agree with the exact ones to ~1e-15 of the largest coefficient, but
+    evaluating a polynomial of degree in the hundreds in float64 cancels catastrophically once
+    ``Σ_k |c_k| η^k`` dwarfs the value (t ≥ 4 at η ≈ 1): evaluate exact polynomials at rational η
+    (``poly(Fraction(eta))``), or use evaluation mode.
+    """
+    check_supported(setup)
+    if not isinstance(exact, bool):
+        raise PolylrError(f"exact must be True or False, got {exact!r}")
+    cap = (MAX_EXACT_DEGREE if exact else MAX_FLOAT_DEGREE) if max_degree is None else max_degree
+    t, L = setup.steps, setup.depth
+    deg = limit_degree(setup)
+    if deg > cap:
+        where = (
+            f"use exact=False (float64 coefficients, up to loss degree {MAX_FLOAT_DEGREE}) or "
+            if exact and deg <= MAX_FLOAT_DEGREE
+            else ""
+        )
+        raise PolylrError(
+            f"the {'exact' if exact else 'float64'} limit polynomial at t = {t}, depth L = {L} would have loss "
+            f"degree {deg} in η, above the limit {cap} for this mode (exact cost grows like degree^2.3); "
+            f"{where}use evaluation mode: polylr.limit_loss_values(setup, etas) evaluates L_∞^({t}) on "
+            "given η values, and polylr.argmin_on_grid locates its minimum"
+        )
+    data = setup.data
+    us = krylov(data.X, data.y, t + 2)
+    M = moments(us)
+    ring = ExactRing() if exact else FloatRing()
+    phi, loss = interpret(ring, L, t, M, data.m)
+    if exact:
+        outputs = []
+        for i in range(data.m):
+            p = flint.fmpq_poly([])
+            for j in range(1, t + 1):
+                p += phi[j] * us[j][i, 0]
+            outputs.append(EtaPoly(p, "QQ", label=f"f_\\infty^{{({t})}}(x_{i})"))
+        loss_poly = EtaPoly(loss, "QQ", label=f"L_\\infty^{{({t})}}")
+    else:
+        U = np.array([[_frac(u[i, 0]) for i in range(data.m)] for u in us[: t + 1]], dtype=np.float64)
+        width = max(p.c.size for p in phi)
+        P = np.zeros((t + 1, width))
+        for j, p in enumerate(phi[1:], start=1):  # phi_0 = 0 exactly: f has no y component
+            P[j, : p.c.size] = p.c
+        F = U.T @ P  # (m, degree + 1)
+        outputs = [EtaPoly(F[i], "float64", label=f"f_\\infty^{{({t})}}(x_{i})") for i in range(data.m)]
+        loss_poly = EtaPoly(loss.c, "float64", label=f"L_\\infty^{{({t})}}")
+    return Limit(setup, tuple(outputs), loss_poly)
+
+
+def _frac(q: flint.fmpq) -> float:
+    """Correctly rounded float of an exact rational."""
+    return float(Fraction(int(q.p), int(q.q)))
