@@ -30,7 +30,9 @@ from ._claims import Verdict as Verdict
 from ._claims import check_degree as check_degree
 from ._claims import check_parametrization as check_parametrization
 from ._claims import check_theorem1 as check_theorem1
+from ._claims import check_theorem3 as check_theorem3
 from ._claims import get_claim as get_claim
+from ._claims import limit_argmin as limit_argmin
 from ._claims import register as register
 from ._coeffs import FiniteWidthPolys as FiniteWidthPolys
 from ._coeffs import degree_formula as degree_formula
@@ -43,6 +45,8 @@ from ._derive import derive as derive
 from ._derive import write_proofs as write_proofs
 from ._errors import PolylrError as PolylrError
 from ._evaluate import argmin_on_grid as argmin_on_grid
+from ._evaluate import argmins_on_grid as argmins_on_grid
+from ._evaluate import finite_argmins as finite_argmins
 from ._evaluate import finite_loss_values as finite_loss_values
 from ._evaluate import finite_output_values as finite_output_values
 from ._evaluate import limit_loss_values as limit_loss_values
@@ -54,9 +58,13 @@ from ._limit import Limit as Limit
 from ._limit import eta_inf_t1 as eta_inf_t1
 from ._limit import limit_polys as limit_polys
 from ._limit import limit_t1 as limit_t1
+from ._limit import random_limit_law as random_limit_law
+from ._limit import random_limit_t1 as random_limit_t1
 from ._limit_t2 import limit_t2_closed_form as limit_t2_closed_form
 from ._limit_t2 import limit_t2_document as limit_t2_document
 from ._limit_t2 import write_limit_t2_document as write_limit_t2_document
+from ._phasemap import PhaseMap as PhaseMap
+from ._phasemap import phase_map as phase_map
 from ._poly import EtaPoly as EtaPoly
 from ._rates import RateFit as RateFit
 from ._rates import fit_rate as fit_rate

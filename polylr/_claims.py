@@ -6,19 +6,18 @@ predicts, and ``check(budget) -> result`` whose :class:`Verdict` objects say whe
 
 Verdicts about width exponents compare a bootstrap confidence interval (CI) with an edge:
 
-Fewer than 8 seeds per width or 3 widths give an inconclusive verdict whatever the interval.
-
 - "exponent ≤ edge" (a decay at least this fast) holds when the whole CI lies at or below the
   edge, fails when it lies wholly above, and is inconclusive when it straddles the edge;
 - "exponent = target" holds when the CI lies within ``target ± tol``, fails when it lies wholly
-  outside, inconclusive otherwise;
+  outside, inconclusive otherwise.
 
+Fewer than 8 seeds per width or 3 widths give an inconclusive verdict whatever the interval.
 With tolerance ``tol`` (default 0.1): "converges" means a decay at least like ``n^-tol``;
 "error = O(n^-1/2)" means an edge of ``-1/2 + tol``. A random limit (SP, NTP) is checked per
 seed: each seed's output at initialisation predicts its limit (:func:`random_limit_t1`), and the
 distance to that prediction must decay.
 
-A minimiser on the upper end of the interval means the interval, not the loss, decided η_n: when
+A minimiser on an end of the interval means the interval, not the loss, decided η_n: when
 more than 10 % of the seeds at some width sit there, a verdict that would hold or fail becomes
 inconclusive.
 """
@@ -33,11 +32,15 @@ from typing import Callable
 import numpy as np
 
 from ._coeffs import degree_formula, finite_width_polys, output_degree
-from ._errors import PolylrError, check_finite, check_int
-from ._limit import Limit, eta_inf_t1, limit_t1, random_limit_law, random_limit_t1
+from ._errors import PolylrError, check_finite, check_int, check_interval
+from ._argmin import MAX_DEGREE as MAX_ARGMIN_DEGREE
+from ._argmin import Argmin, argmin
+from ._evaluate import argmin_on_grid, limit_loss_values
+from ._limit import Limit, eta_inf_t1, limit_polys, limit_t1, random_limit_law, random_limit_t1
 from ._rates import RateFit, fit_rate
 from ._setup import MUP, NTP, SP, Data, Parametrization, Setup
-from ._sweep import Sweep, parse_widths, sweep
+from ._sweep import Sweep, _resolved, parse_widths, sweep
+from ._tp import limit_degree
 
 HOLDS, FAILS, INCONCLUSIVE = "holds", "fails", "inconclusive"
 BOUNDARY_LIMIT = 0.10
@@ -163,6 +166,13 @@ class SweepCheck:
     verdicts: tuple[Verdict, ...]
     seconds: float
     tol: float
+    limit_values: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)  # L_∞ at η when no polynomial
+
+    def limit_loss(self, etas) -> np.ndarray | None:
+        """The limit loss at ``etas`` (from the polynomial, or evaluation mode), or None."""
+        if self.limit is not None:
+            return self.limit.loss(etas)
+        return None if self.limit_values is None else self.limit_values(etas)
 
     def errors(self, width: int) -> np.ndarray:
         return self.sweep.etas(width) - self.eta_inf
@@ -189,7 +199,7 @@ class CheckOptions:
     """What a user may set for a check; unset values come from the budget and the claim."""
 
     setup: Setup | None = None
-    budget: Budget = BUDGETS["quick"]
+    budget: Budget = BUDGETS["default"]
     widths: tuple[int, ...] | None = None
     seeds: int | None = None
     interval: tuple[float, float] | None = None
@@ -252,6 +262,84 @@ def check_theorem1(opts: CheckOptions | None = None, **kw) -> SweepCheck:
     rate_v = verdict_at_most("theorem1.rate", "|η_n − η_∞| = O(n^-1/2)", err, -0.5 + tol, f"-1/2 plus tolerance {tol:g}")
     verdicts = tuple(_guard_boundary(v, sw) for v in (limit_v, rate_v))
     return SweepCheck("theorem1", setup, sw, eta_inf, limit_t1(mup), fits, verdicts, time.perf_counter() - t0, tol)
+
+
+# -- Theorem 3 (any t) ----------------------------------------------------------------------
+
+
+def limit_argmin(setup: Setup, interval: tuple[float, float], *, grid: int = 801) -> tuple[Argmin, Limit | None, str]:
+    """η_∞^(t): the minimiser of the limit loss ``L_∞^(t)`` on ``interval``, with the limit polynomial
+    and the method: ``"exact"`` (the certified argmin of the exact rational polynomial, when its
+    degree is at most the argmin's limit) or ``"evaluation"`` (values on a ``grid``-point grid,
+    refined: :func:`polylr.argmin_on_grid`)."""
+    lo, hi = check_interval(*interval)
+    if limit_degree(setup) <= MAX_ARGMIN_DEGREE:
+        lim = limit_polys(setup, exact=True)
+        return argmin(lim.loss, lo, hi), lim, "exact"
+    etas = np.linspace(lo, hi, grid)
+
+    def f(e):
+        return limit_loss_values(setup, e)
+
+    return argmin_on_grid(etas, f(etas), f), None, "evaluation"
+
+
+def check_theorem3(opts: CheckOptions | None = None, **kw) -> SweepCheck:
+    """Hayou's Theorem 3 at step t (``setup.steps``, default 2): under μP the loss after t steps
+    converges to a deterministic polynomial L_∞^(t)(η), so when its minimiser η_∞^(t) on the interval
+    is unique, the optimal learning rate η_n^(t) converges to it.
+
+    η_∞^(t) comes from the limit engine (:func:`limit_argmin`: exact for t where the limit polynomial
+    is small, evaluation mode beyond). η_n^(t) is each seed's argmin on the interval (default
+    ``[0, 2 η_∞^(1)]``: beyond it, gradient descent at t ≥ 2 diverges on the default data): from the
+    exact polynomial where float64 resolves it on the interval (judged on the limit polynomial;
+    :func:`polylr._sweep._resolved`), by gradient descent otherwise. Verdicts: ``theorem3.unique``
+    (the theorem's assumption: no other local minimum of L_∞^(t) within 1 % of the minimum) and
+    ``theorem3.limit`` (mean |η_n − η_∞| decays at least like n^-tol; inconclusive when the
+    minimiser is not unique). The rate is measured and reported (no rate is proved for t > 1).
+    """
+    opts = opts if opts is not None else CheckOptions(**kw)
+    setup = opts.setup if opts.setup is not None else Setup(steps=2)
+    if setup.param != MUP or setup.train != "hidden":
+        raise PolylrError(
+            f"Theorem 3 is about μP with the hidden layers trained (parametrization 'mup', train='hidden'); "
+            f"got {setup.param.name!r}, train={setup.train!r}"
+        )
+    t = setup.steps
+    interval = opts.interval if opts.interval is not None else (0.0, 2.0 * eta_inf_t1(setup))
+    t0 = time.perf_counter()
+    a_inf, lim, how = limit_argmin(setup, interval)
+    eta_inf = a_inf.eta
+    method = "gd"
+    if lim is not None:
+        floats = lim.loss.to_float()
+        method = "auto" if _resolved(floats.coeffs, *interval, a_inf.value) else "gd"
+    sw = sweep(setup, opts.n_widths, opts.n_seeds, interval, master_seed=opts.master_seed, progress=opts.progress, method=method)
+    fits = {"error": _fit(sw, [sw.etas(w) - eta_inf for w in sw.widths], "mean_abs", "|η_n − η_∞|", opts, 4)}
+    if opts.n_seeds > 1 and all(np.ptp(sw.etas(w)) > 0 for w in sw.widths):
+        fits["spread"] = _fit(sw, [sw.etas(w) for w in sw.widths], "sd", "sd(η_n)", opts, 5)
+    others = ", ".join(f"η = {m.eta:.6g} (L = {m.value:.6g})" for m in a_inf.near_minima)
+    where = f"η_∞^({t}) = {eta_inf:.6g} on [{interval[0]:.4g}, {interval[1]:.4g}] ({how}; L_∞ = {a_inf.value:.6g})"
+    minima = [{"eta": m.eta, "value": m.value, "on_boundary": m.on_boundary} for m in a_inf.local_minima]
+    ev = {"eta_inf": eta_inf, "limit_method": how, "local_minima": minima, "finite_width_method": method}
+    statement_u = f"L_∞^({t}) has a unique minimiser on the interval (the theorem's assumption)"
+    if a_inf.on_boundary:
+        unique_v = Verdict("theorem3.unique", statement_u, INCONCLUSIVE, f"{where} sits on the interval's end: widen the interval", ev)
+    elif a_inf.unique:
+        unique_v = Verdict("theorem3.unique", statement_u, HOLDS, f"{where}; no other local minimum within 1 % of its value", ev)
+    else:
+        unique_v = Verdict("theorem3.unique", statement_u, FAILS, f"{where}; other minima within 1 %: {others}", ev)
+    err = fits["error"]
+    rate = f"measured rate n^{err.exponent:.2f}, {err.level:.0%} CI [{err.ci[0]:.2f}, {err.ci[1]:.2f}] (no rate is proved for t > 1)"
+    v = verdict_at_most("theorem3.limit", f"η_n^({t}) → η_∞^({t}) as n → ∞", err, -opts.tol, f"a decay at least like n^-{opts.tol:g}")
+    v = dataclasses.replace(v, reason=f"{where}; {v.reason}; {rate}", evidence={**v.evidence, **ev})
+    if unique_v.status != HOLDS and v.status != INCONCLUSIVE:
+        v = dataclasses.replace(v, status=INCONCLUSIVE, reason=f"{v.reason}; but the limit's minimiser is not unique or sits on the interval's end, so the theorem does not apply")
+    verdicts = (unique_v, _guard_boundary(v, sw))
+    return SweepCheck(
+        "theorem3", setup, sw, eta_inf, lim, fits, verdicts, time.perf_counter() - t0, opts.tol,
+        limit_values=(lambda e: limit_loss_values(setup, e)) if lim is None else None,
+    )
 
 
 # -- parametrizations (SP, NTP, or any exponents) ------------------------------------------
@@ -350,7 +438,7 @@ class Claim:
     prediction: str
     run: Callable[[CheckOptions], CheckResult] = field(repr=False)
 
-    def check(self, budget: str | Budget = "quick", **options) -> CheckResult:
+    def check(self, budget: str | Budget = "default", **options) -> CheckResult:
         return self.run(CheckOptions(budget=get_budget(budget), **options))
 
 
@@ -391,6 +479,13 @@ register(Claim(
     "deep linear MLP, NTP = SP initialisation with hidden learning rate η/n, t = 1, interval [0, 4 η_∞^μP]",
     "exponent of mean η_n = 0 (ntp.order); η_n − ν*(f^(0)) → 0 with ν* random (ntp.random_limit)",
     lambda o: check_parametrization(NTP, 0.0, "ntp", o),
+))
+register(Claim(
+    "theorem3", "Hayou 2025, Theorem 3",
+    "Under μP, for every fixed t the loss after t GD steps converges to a deterministic polynomial L_∞^(t)(η); if its minimiser is unique, the optimal learning rate converges to it.",
+    "deep linear MLP, μP, hidden layers trained, t steps (default 2), interval [0, 2 η_∞^(1)]",
+    "L_∞^(t) has a unique minimiser (theorem3.unique); mean |η_n − η_∞^(t)| decays (theorem3.limit); the rate is measured",
+    check_theorem3,
 ))
 register(Claim(
     "degree", "polylr (MISSION.md), implicit in Hayou 2025",

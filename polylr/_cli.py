@@ -87,12 +87,13 @@ def check(
     widths: Annotated[Optional[str], typer.Option(help="Widths: '64,128,256' or '64..2048' (powers of two); overrides the budget.")] = None,
     seeds: Annotated[Optional[int], typer.Option(help="Seeds (networks) per width; overrides the budget.")] = None,
     depth: Annotated[int, typer.Option(help="Number of hidden n×n layers L.")] = 3,
+    steps: Annotated[Optional[int], typer.Option(help="theorem3 only: number of gradient steps t (default 2; exact limit for small t, evaluation mode beyond).")] = None,
     param: Annotated[Optional[str], typer.Option(help="theorem1 only: run it under another parametrization (mup, sp, ntp, 'v=1.5,c=0.5') to see where it fails.")] = None,
     data: Annotated[Optional[Path], typer.Option(help="Data file (.npz with X, y; or .csv, last column y). Default: built-in synthetic data.")] = None,
     m: Annotated[int, typer.Option(help="Built-in data: number of points.")] = 16,
     d: Annotated[int, typer.Option(help="Built-in data: input dimension.")] = 4,
     data_seed: Annotated[int, typer.Option(help="Built-in data: seed.")] = 0,
-    interval: Annotated[Optional[str], typer.Option(help="Learning-rate interval 'lo,hi' (default: 0,4η_∞; for sp, scaled by 1/n).")] = None,
+    interval: Annotated[Optional[str], typer.Option(help="Learning-rate interval 'lo,hi' (default: 0,4η_∞; theorem3: 0,2η_∞; sp scales the interval, given or default, by 1/n).")] = None,
     master_seed: Annotated[int, typer.Option(help="Master seed of the weight keys.")] = 0,
     tol: Annotated[float, typer.Option(help="Exponent tolerance of the verdicts.")] = 0.1,
     out: Annotated[Path, typer.Option(help="Output folder: report.md, and results.json and plots per claim.")] = Path("results"),
@@ -117,8 +118,11 @@ def check(
         claims = [get_claim(n) for n in chosen]
         if param is not None and chosen != ["theorem1"]:
             raise PolylrError("--param applies to theorem1 alone (the other claims fix their parametrization)")
+        if steps is not None and chosen != ["theorem3"]:
+            raise PolylrError("--steps applies to theorem3 alone (theorem1, sp and ntp are about one step)")
         dataset = Data.from_file(data) if data is not None else Data.synthetic(m, d, seed=data_seed)
         setup = Setup(data=dataset, depth=depth, steps=1, param=Parametrization.parse(param or "mup"))
+        t_steps = setup.replace(steps=steps if steps is not None else 2).steps  # validates t >= 1
         opts = CheckOptions(
             setup=setup,
             budget=get_budget(budget or ("quick" if all_claims else "default")),
@@ -142,7 +146,8 @@ def check(
                 TextColumn(f"[bold]{claim.name}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 console=err, transient=True,
             ) as progress:
-                result = claim.run(dataclasses.replace(opts, progress=progress))
+                own = opts.setup.replace(steps=t_steps) if claim.name == "theorem3" else opts.setup
+                result = claim.run(dataclasses.replace(opts, setup=own, progress=progress))
             files = _report.render(result)
             _report.write_files(folders[claim.name][0], files)
             results.append(result)

@@ -252,12 +252,17 @@ def finite_width_polys(
 
 
 def _check_degree(setup: Setup, max_degree: int) -> None:
-    deg = output_degree(setup)
+    # The hidden-only formula is cheap and a lower bound when every layer is trained; the engine's
+    # static shapes (output_degree) are read only once it is small, since tracing costs degree².
+    deg = degree_formula(setup.depth, setup.steps)
+    exact = deg <= max_degree or setup.train == "hidden"
+    if deg <= max_degree:
+        deg = output_degree(setup)
     if deg > max_degree:
         raise PolylrError(
-            f"f^({setup.steps}) has degree {deg} in η at depth {setup.depth} with train={setup.train!r} "
-            f"(loss degree {2 * deg}); the exact engine allows output degree <= {max_degree}: use fewer "
-            "steps or a smaller depth, or evaluate the loss on an η grid (evaluation mode)"
+            f"f^({setup.steps}) has degree {'' if exact else 'at least '}{deg} in η at depth {setup.depth} with "
+            f"train={setup.train!r} (loss degree {2 * deg}); the exact engine allows output degree <= {max_degree}: "
+            "use fewer steps or a smaller depth, or evaluate the loss on an η grid (evaluation mode)"
         )
 
 

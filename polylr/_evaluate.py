@@ -129,15 +129,51 @@ def _gd_outputs(X, y, W0, Ws, V, eta, lrs, L, t, train_all):
     return backward(state)[1]
 
 
-@functools.partial(jax.jit, static_argnames=("d", "n", "L", "t", "train_all"))
-def _gd_batch(keys, etas, X, y, stds, lrs, *, d, n, L, t, train_all):
-    """Outputs ``(seeds, len(etas), m)``; ``etas`` has shape ``(seeds, E)``."""
+@functools.partial(jax.jit, static_argnames=("d", "n", "L"))
+def _draw_batch(keys, stds, *, d, n, L):
+    """The initial weights of a batch of seeds: the same draws as :func:`polylr.draw_weights`."""
+    return jax.vmap(lambda k: _draw(k, d, n, L, *stds))(keys)
 
-    def one(key, es):
-        W0, Ws, V = _draw(key, d, n, L, *stds)  # the same draw as polylr.draw_weights
+
+@functools.partial(jax.jit, static_argnames=("L", "t", "train_all"))
+def _gd_batch(weights, etas, X, y, lrs, *, L, t, train_all):
+    """Outputs ``(seeds, E, m)`` for a batch of drawn networks; ``etas`` has shape ``(seeds, E)``."""
+
+    def one(W0, Ws, V, es):
         return jax.vmap(lambda e: _gd_outputs(X, y, W0, Ws, V, e, lrs, L, t, train_all))(es)
 
-    return jax.vmap(one)(keys, etas)
+    return jax.vmap(one)(*weights, etas)
+
+
+def _check_seeds(seeds) -> tuple[int, ...]:
+    seeds = tuple(check_int("seed", s, lo=0) for s in np.atleast_1d(np.asarray(seeds)).tolist())
+    if not seeds:
+        raise PolylrError("seeds must be a non-empty list of non-negative integers")
+    return seeds
+
+
+def _networks(setup: Setup, width: int, seeds, master_seed: int):
+    """Check the arguments, then yield ``(chunk of seeds, gd)`` where ``gd(etas (S, E))`` gives the
+    outputs ``(S, E, m)`` of those seeds' networks, drawn once per chunk (chunks bound the memory)."""
+    width = check_width(width)
+    master_seed = check_int("master seed", master_seed, lo=0)
+    seeds = _check_seeds(seeds)
+    s = setup.param.scales(width, setup.data.d)
+    stds = (s["in_std"], s["hidden_std"], s["out_std"])
+    lrs = _lr_args(setup, width)
+    X, y = jnp.asarray(setup.data.X), jnp.asarray(setup.data.y)
+    L, d = setup.depth, setup.data.d
+    chunk = max(1, min(len(seeds), _CHUNK_BYTES // (8 * (L * width * width + width * (d + 1)))))
+    for start in range(0, len(seeds), chunk):
+        part = seeds[start : start + chunk]
+        keys = jnp.stack([weight_key(master_seed, width, sd) for sd in part])
+        weights = _draw_batch(keys, stds, d=d, n=width, L=L)
+
+        def gd(etas, weights=weights):
+            f = _gd_batch(weights, jnp.asarray(etas), X, y, lrs, L=L, t=setup.steps, train_all=setup.train == "all")
+            return np.asarray(f)
+
+        yield part, gd
 
 
 def finite_output_values(setup: Setup, width: int, seeds, etas, *, master_seed: int = 0) -> np.ndarray:
@@ -147,33 +183,40 @@ def finite_output_values(setup: Setup, width: int, seeds, etas, *, master_seed: 
     The weights of seed ``s`` are ``draw_weights(weight_key(master_seed, width, s), setup, width)``,
     the same networks as :func:`polylr.finite_width_polys`. Any parametrization and trained layers.
     """
-    width = check_width(width)
-    master_seed = check_int("master seed", master_seed, lo=0)
-    seeds = tuple(check_int("seed", s, lo=0) for s in np.atleast_1d(np.asarray(seeds)).tolist())
-    if not seeds:
-        raise PolylrError("seeds must be a non-empty list of non-negative integers")
+    seeds = _check_seeds(seeds)
     e = _check_etas(etas, ndim=(1, 2))
     if e.ndim == 1:
         e = np.broadcast_to(e, (len(seeds), e.size))
     elif e.shape[0] != len(seeds):
         raise PolylrError(f"a per-seed eta grid must have one row per seed ({len(seeds)}), got shape {e.shape}")
-    s = setup.param.scales(width, setup.data.d)
-    stds = (s["in_std"], s["hidden_std"], s["out_std"])
-    lrs = _lr_args(setup, width)
-    X, y = jnp.asarray(setup.data.X), jnp.asarray(setup.data.y)
-    per_seed = 8 * (setup.depth * width * width + width * (setup.data.d + 1))
-    chunk = max(1, min(len(seeds), _CHUNK_BYTES // per_seed))
-    out = []
-    for start in range(0, len(seeds), chunk):
-        part = seeds[start : start + chunk]
-        keys = jnp.stack([weight_key(master_seed, width, sd) for sd in part])
-        f = _gd_batch(
-            keys, jnp.asarray(e[start : start + chunk]), X, y, stds, lrs,
-            d=setup.data.d, n=width, L=setup.depth, t=setup.steps, train_all=setup.train == "all",
-        )
-        out.append(np.asarray(f))
+    out, done = [], 0
+    for part, gd in _networks(setup, width, seeds, master_seed):
+        out.append(gd(e[done : done + len(part)]))
+        done += len(part)
     f = np.concatenate(out)
     return np.where(np.isfinite(f), f, np.nan)
+
+
+def finite_argmins(
+    setup: Setup, width: int, seeds, etas, *, master_seed: int = 0, xtol: float = 1e-9, return_values: bool = False
+):
+    """Per seed, the minimiser of ``L_n^(t)`` on ``[etas[0], etas[-1]]`` by gradient descent
+    (evaluation mode: :func:`argmins_on_grid` on the grid ``etas``, refined to ``xtol·max(1, η)``).
+
+    Each chunk of seeds is drawn once and every refinement round is one batched gradient descent;
+    the networks are those of :func:`polylr.finite_width_polys`. For any t and parametrization.
+    With ``return_values`` also the loss on the grid, shape ``(len(seeds), len(etas))``.
+    """
+    grid = _check_etas(etas)
+    y = setup.data.y
+    found, values = [], []
+    for part, gd in _networks(setup, width, seeds, master_seed):
+        def loss(x, gd=gd):
+            return _loss_from_outputs(gd(x), y)
+
+        values.append(loss(np.broadcast_to(grid, (len(part), grid.size))))
+        found += argmins_on_grid(grid, values[-1], loss, xtol=xtol)
+    return (found, np.concatenate(values)) if return_values else found
 
 
 def finite_loss_values(setup: Setup, width: int, seeds, etas, *, master_seed: int = 0) -> np.ndarray:
@@ -207,7 +250,8 @@ def argmin_on_grid(
     (``on_boundary=True``), otherwise refined as an interior bracket. Minima narrower than the grid
     spacing can be missed: the grid must resolve the function. Returns the same :class:`Argmin` as
     the certified polynomial :func:`polylr.argmin` (local minima by increasing η, near minima within
-    1 %); non-finite values count as ``+inf``.
+    1 %); non-finite values count as ``+inf``. :func:`argmins_on_grid` does the same for many
+    functions at once.
 
     Example (the limit at t = 10, and one seed at width 1024)::
 
@@ -217,54 +261,72 @@ def argmin_on_grid(
         g = lambda e: polylr.finite_loss_values(setup, 1024, [seed], e)[0]
         eta_n = polylr.argmin_on_grid(etas, g(etas), g).eta
     """
+    v = np.asarray(values, dtype=np.float64)
+    batch = None if func is None else (lambda x: np.asarray(func(x[0]), dtype=np.float64).reshape(1, -1))
+    return argmins_on_grid(etas, v[None], batch, xtol=xtol, points=points, max_iter=max_iter)[0]
+
+
+def argmins_on_grid(
+    etas,
+    values,
+    func: Callable[[np.ndarray], np.ndarray] | None = None,
+    *,
+    xtol: float = 1e-10,
+    points: int = 16,
+    max_iter: int = 100,
+) -> list[Argmin]:
+    """:func:`argmin_on_grid` for S functions on one grid at once: ``values`` has shape ``(S, E)``
+    and ``func`` maps an ``(S, k)`` array of η (row s for function s) to their ``(S, k)`` values, so
+    each refinement round is one call for all functions (one batched gradient descent)."""
     e = _check_etas(etas)
     v = np.asarray(values, dtype=np.float64)
-    if v.shape != e.shape:
-        raise PolylrError(f"values must have the shape of etas {e.shape}, got {v.shape}")
+    if v.ndim != 2 or v.shape[1:] != e.shape:
+        raise PolylrError(f"values must have the shape of etas {e.shape} (one row per function), got {v.shape}")
     if e.size < 3:
         raise PolylrError(f"the grid needs at least 3 points, got {e.size}")
     if not np.all(np.diff(e) > 0):
         raise PolylrError("etas must be strictly increasing")
+    points = check_int("points", points, lo=2)
     v = np.where(np.isfinite(v), v, np.inf)
-    if not np.any(np.isfinite(v)):
+    if not np.all(np.any(np.isfinite(v), axis=1)):
         raise PolylrError("every value on the grid is non-finite: choose a smaller eta range")
+    S, n = v.shape
     interval = (float(e[0]), float(e[-1]))
-    if np.all(v == v[0]):
-        only = LocalMin(interval[0], float(v[0]), True)
-        return Argmin(interval[0], float(v[0]), interval, True, (only,), (), flat=True)
 
     def call(x: np.ndarray) -> np.ndarray:
         out = np.asarray(func(x), dtype=np.float64).reshape(x.shape)
         return np.where(np.isfinite(out), out, np.inf)
 
-    n = e.size
-    brackets = []  # (a, b, c, f(b)) with f(b) <= f(a), f(c)
-    boundary = []  # (eta, value)
-    for i in range(n):
-        left = v[i - 1] if i > 0 else np.inf
-        right = v[i + 1] if i < n - 1 else np.inf
-        if not (v[i] < left and v[i] <= right) or not np.isfinite(v[i]):
-            continue
-        if 0 < i < n - 1:
-            brackets.append((e[i - 1], e[i], e[i + 1], v[i]))
-            continue
-        if func is None:
-            boundary.append((e[i], v[i]))
-            continue
-        j = 1 if i == 0 else n - 2
-        xs = np.linspace(e[min(i, j)], e[max(i, j)], 10)[1:-1]
-        fx = call(xs)
-        k = int(np.argmin(fx))
-        if fx[k] < v[i]:
-            pts = np.concatenate([[e[min(i, j)]], xs, [e[max(i, j)]]])
-            k += 1
-            brackets.append((pts[k - 1], pts[k], pts[k + 1], fx[k - 1]))
-        else:
-            boundary.append((e[i], v[i]))
-
-    found = [(float(x), float(fx), True) for x, fx in boundary]
-    if brackets:
-        a, b, c, fb = (np.array(z, dtype=np.float64) for z in zip(*brackets))
+    left = np.concatenate([np.full((S, 1), np.inf), v[:, :-1]], axis=1)
+    right = np.concatenate([v[:, 1:], np.full((S, 1), np.inf)], axis=1)
+    is_min = (v < left) & (v <= right) & np.isfinite(v)
+    found = [[] for _ in range(S)]  # per function: (eta, value, on_boundary)
+    brackets = [[] for _ in range(S)]  # per function: (a, b, c, f(b)) with f(b) <= f(a), f(c)
+    for s, i in zip(*np.nonzero(is_min[:, 1:-1])):
+        brackets[s].append((e[i], e[i + 1], e[i + 2], v[s, i + 1]))
+    ends = [(0, 0, 1), (n - 1, n - 2, n - 1)]  # (end index, grid interval next to it)
+    if func is not None:  # 8 points inside each end interval, for every function in one call
+        xs = np.concatenate([np.linspace(e[a], e[b], 10)[1:-1] for _, a, b in ends])
+        fx = call(np.broadcast_to(xs, (S, xs.size)).copy())
+    for s in range(S):
+        for k, (i, a, b) in enumerate(ends):
+            if not is_min[s, i]:
+                continue
+            if func is None:
+                found[s].append((e[i], v[s, i], True))
+                continue
+            f8 = fx[s, 8 * k : 8 * k + 8]
+            j = int(np.argmin(f8))
+            if f8[j] < v[s, i]:
+                pts = np.concatenate([[e[a]], xs[8 * k : 8 * k + 8], [e[b]]])
+                brackets[s].append((pts[j], pts[j + 1], pts[j + 2], f8[j]))
+            else:
+                found[s].append((e[i], v[s, i], True))
+    B = max(len(b) for b in brackets)
+    if B:
+        # Pad every function to B brackets (repeating its first, or a dummy) so the rounds stay rectangular.
+        rows = [b + [b[0] if b else (e[0], e[0], e[0], np.inf)] * (B - len(b)) for b in brackets]
+        a, b, c, fb = (np.array([[r[q] for r in row] for row in rows], dtype=np.float64) for q in range(4))
         if func is not None:
             # Zoom: sample `points` equispaced interior points of every bracket in one call, keep
             # the lowest sample and its two neighbours; the bracket shrinks by (points + 1) / 2.
@@ -272,23 +334,35 @@ def argmin_on_grid(
             for _ in range(max_iter):
                 if np.all(c - a <= xtol * np.maximum(1.0, np.abs(b))):
                     break
-                xs = a[:, None] + (c - a)[:, None] * frac[None, :]  # (brackets, points)
-                fx = call(xs.ravel()).reshape(xs.shape)
-                grid = np.concatenate([a[:, None], xs, c[:, None]], axis=1)  # sorted per row
-                vals = np.concatenate([np.full((a.size, 1), np.inf), fx, np.full((a.size, 1), np.inf)], axis=1)
-                k = np.argmin(vals, axis=1)
-                rows = np.arange(a.size)
-                keep = fx[rows, k - 1] >= fb  # the old centre is still the lowest
-                below = np.argmax(grid >= b[:, None], axis=1) - 1  # last point < b
-                above = np.argmax(grid > b[:, None], axis=1)  # first point > b
-                new_a = np.where(keep, grid[rows, below], grid[rows, k - 1])
-                new_c = np.where(keep, grid[rows, above], grid[rows, k + 1])
-                b = np.where(keep, b, grid[rows, k])
-                fb = np.where(keep, fb, fx[rows, k - 1])
+                xs = a[..., None] + (c - a)[..., None] * frac  # (S, B, points)
+                fx = call(xs.reshape(S, B * points)).reshape(xs.shape)
+                grid = np.concatenate([a[..., None], xs, c[..., None]], axis=-1)  # sorted per bracket
+                inf = np.full((S, B, 1), np.inf)
+                vals = np.concatenate([inf, fx, inf], axis=-1)
+                k = np.argmin(vals, axis=-1)[..., None]
+                fk = np.take_along_axis(vals, k, -1)[..., 0]
+                keep = fk >= fb  # the old centre is still the lowest
+                below = np.argmax(grid >= b[..., None], axis=-1)[..., None] - 1  # last point < b
+                above = np.argmax(grid > b[..., None], axis=-1)[..., None]  # first point > b
+                at = lambda idx: np.take_along_axis(grid, idx, -1)[..., 0]  # noqa: E731
+                new_a = np.where(keep, at(below), at(k - 1))
+                new_c = np.where(keep, at(above), at(k + 1))
+                b = np.where(keep, b, at(k))
+                fb = np.where(keep, fb, fk)
                 a, c = new_a, new_c
-        found += [(float(x), float(fx), False) for x, fx in zip(b, fb)]
-    found.sort()
-    mins = tuple(LocalMin(x, fx, bd) for x, fx, bd in found)
+        for s in range(S):
+            found[s] += [(float(b[s, j]), float(fb[s, j]), False) for j in range(len(brackets[s]))]
+    return [_as_argmin(f, interval) if np.any(np.isfinite(v[s])) and np.any(v[s] != v[s, 0]) else _flat(v[s], interval)
+            for s, f in enumerate(found)]
+
+
+def _flat(v: np.ndarray, interval) -> Argmin:
+    only = LocalMin(interval[0], float(v[0]), True)
+    return Argmin(interval[0], float(v[0]), interval, True, (only,), (), flat=True)
+
+
+def _as_argmin(found: list, interval) -> Argmin:
+    mins = tuple(LocalMin(float(x), float(fx), bool(bd)) for x, fx, bd in sorted(found))
     best = min(range(len(mins)), key=lambda i: mins[i].value)
     vmin = mins[best].value
     near = tuple(mm for i, mm in enumerate(mins) if i != best and mm.value - vmin <= abs(vmin) * NEAR_TOL)

@@ -234,11 +234,13 @@ def plot_loss_curves(r: SweepCheck) -> bytes:
     cmap = plt.get_cmap("viridis")
     tops = []
     for k, w in enumerate(sw.widths):
-        values = sw.mean_loss(w)(nu * float(w) ** sw.order)
-        tops.append(float(values[0]))
-        ax.plot(nu, values, color=cmap(k / max(1, len(sw.widths) - 1)), lw=1.4, label=f"n = {w}")
-    if r.limit is not None:
-        ax.plot(nu, r.limit.loss(nu), "k--", lw=1.6, label=r"limit $L_\infty$")
+        etas, values = sw.mean_loss_curve(w)
+        finite = values[np.isfinite(values)]
+        tops.append(float(finite[0]) if finite.size else 1.0)
+        ax.plot(etas / float(w) ** sw.order, values, color=cmap(k / max(1, len(sw.widths) - 1)), lw=1.4, label=f"n = {w}")
+    limit = r.limit_loss(nu) if sw.order == 0 else None
+    if limit is not None:
+        ax.plot(nu, limit, "k--", lw=1.6, label=r"limit $L_\infty$")
         ax.axvline(r.eta_inf, color="0.4", lw=0.8, ls=":")
     ax.set_ylim(0, 1.6 * max(tops))
     ax.set_xlabel(rf"learning rate ${_nu_label(sw.order)}$")

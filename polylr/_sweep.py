@@ -16,7 +16,7 @@ import mpmath
 import numpy as np
 
 from ._argmin import argmin
-from ._coeffs import finite_width_polys, output_degree
+from ._coeffs import MAX_OUTPUT_DEGREE, _check_degree, finite_width_polys
 from ._errors import PolylrError, check_finite, check_int, check_interval
 from ._poly import EtaPoly
 from ._setup import Setup, check_width
@@ -70,9 +70,10 @@ class Sweep:
     interval: tuple[float, float]
     order: float
     rows: tuple[dict, ...]
-    loss: dict = field(repr=False)  # width -> (seeds, degree + 1) loss coefficients
-    outputs: dict = field(repr=False)  # width -> (seeds, degree + 1, m) output coefficients
-    seconds: dict = field(default_factory=dict)  # width -> wall time of the coefficients
+    loss: dict = field(repr=False)  # width -> (seeds, degree + 1) loss coefficients (polynomial widths)
+    outputs: dict = field(repr=False)  # width -> (seeds, degree + 1, m) output coefficients (polynomial widths)
+    seconds: dict = field(default_factory=dict)  # width -> wall time of the width
+    curves: dict = field(default_factory=dict, repr=False)  # width -> (η grid, seed-mean loss) (evaluation widths)
 
     def interval_at(self, width: int) -> tuple[float, float]:
         f = float(width) ** self.order
@@ -103,6 +104,14 @@ class Sweep:
         """Seed mean of the loss polynomial (the mean of polynomials is the polynomial of means)."""
         return EtaPoly(self.loss[width].mean(axis=0), "float64", label=f"E L_{{{width}}}")
 
+    def mean_loss_curve(self, width: int, points: int = 400) -> tuple[np.ndarray, np.ndarray]:
+        """``(η, seed-mean loss)`` on the width's interval: from the polynomials, or the grid values of
+        evaluation mode."""
+        if width in self.loss:
+            etas = np.linspace(*self.interval_at(width), points)
+            return etas, self.mean_loss(width)(etas)
+        return self.curves[width]
+
 
 def parse_widths(widths) -> tuple[int, ...]:
     ws = tuple(check_width(w) for w in widths)
@@ -111,6 +120,40 @@ def parse_widths(widths) -> tuple[int, ...]:
     if len(set(ws)) != len(ws):
         raise PolylrError(f"widths must be distinct, got {list(ws)}")
     return tuple(sorted(ws))
+
+
+METHODS = ("auto", "polynomial", "gd")
+RESOLUTION = 1e-3  # float64 must resolve the loss to this fraction of its minimum (see _resolved)
+
+
+def _resolved(coeffs: np.ndarray, lo: float, hi: float, vmin: float, points: int = 513) -> bool:
+    """Whether float64 noise could not have decided the argmin of the loss polynomial on ``[lo, hi]``.
+
+    Evaluating ``Σ c_k η^k`` in float64 errs by about ``err(η) = (degree + 1)·ε·Σ|c_k||η|^k`` (times a
+    safety factor 4). At high degree the coefficients alternate and cancel (t = 3, L = 3: loss degree
+    186, by 18 orders of magnitude near η ≈ 2), and there the polynomial's values are noise. We
+    require, on a ``points``-point grid, ``L(η) − err(η) ≥ (1 − RESOLUTION)·min``: the noise can
+    neither blur the minimum by more than ``RESOLUTION`` of its value nor create a lower one."""
+    if not vmin > 0:
+        return False
+    e = np.linspace(lo, hi, points)
+    poly = np.polynomial.polynomial.polyval
+    with np.errstate(over="ignore", invalid="ignore"):
+        err = 4.0 * coeffs.size * np.finfo(np.float64).eps * poly(np.abs(e), np.abs(coeffs))
+        return bool(np.all(poly(e, coeffs) - err >= (1.0 - RESOLUTION) * vmin))
+
+
+def _row(width: int, seed: int, a, method: str) -> dict:
+    return {
+        "width": width,
+        "seed": seed,
+        "eta": a.eta,
+        "loss_min": a.value,
+        "on_boundary": a.on_boundary,
+        "unique": a.unique,
+        "local_minima": len(a.local_minima),
+        "method": method,
+    }
 
 
 def sweep(
@@ -122,41 +165,64 @@ def sweep(
     order: float = 0.0,
     master_seed: int = 0,
     progress=None,
+    method: str = "auto",
+    grid: int = 81,
 ) -> Sweep:
-    """For each width n and each seed ``0..seeds-1``: the exact loss polynomial and its argmin on
-    ``interval`` scaled by ``n^order`` (see :class:`Sweep`).
+    """For each width n and each seed ``0..seeds-1``: the argmin of the seed's loss on ``interval``
+    scaled by ``n^order`` (see :class:`Sweep`).
 
+    ``method``: ``"polynomial"`` takes the certified argmin of the exact loss polynomial (an error
+    when its degree is beyond the engine's limit); ``"gd"`` uses evaluation mode (gradient descent
+    on a ``grid``-point grid, refined: :func:`polylr.finite_argmins`), for any t; ``"auto"`` (default)
+    uses the polynomial where its degree is allowed and float64 resolves it on the interval
+    (:data:`RESOLUTION`), and gradient descent for the other seeds. Each row records its method.
     ``progress`` is an optional ``rich.progress.Progress``; one task advances per seed.
     """
+    from ._evaluate import finite_argmins
+
     widths = parse_widths(widths)
     n_seeds = check_int("seeds (number of seeds per width)", seeds, lo=1)
     lo, hi = check_interval(*interval)
     master_seed = check_int("master seed", master_seed, lo=0, hi=2**63 - 1)
-    output_degree(setup)  # validates the setup's degree before any work
+    if method not in METHODS:
+        raise PolylrError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    grid = check_int("grid (points of the evaluation grid)", grid, lo=3)
+    try:
+        _check_degree(setup, MAX_OUTPUT_DEGREE)
+        polynomial = method != "gd"
+    except PolylrError:
+        if method == "polynomial":
+            raise
+        polynomial = False
     seed_list = tuple(range(n_seeds))
     order = check_finite("order", order)
-    rows, loss, outputs, seconds = [], {}, {}, {}
+    rows, loss, outputs, seconds, curves = [], {}, {}, {}, {}
     task = progress.add_task("widths × seeds", total=len(widths) * n_seeds) if progress else None
     with progress if progress is not None else nullcontext():
         for w in widths:
             t0 = time.perf_counter()
-            polys = finite_width_polys(setup, w, seed_list, master_seed=master_seed)
-            seconds[w] = time.perf_counter() - t0
-            loss[w], outputs[w] = polys.loss, polys.outputs
             scale = float(w) ** order
-            for i, s in enumerate(seed_list):
-                a = argmin(polys.loss_poly(i), lo * scale, hi * scale)
-                rows.append(
-                    {
-                        "width": w,
-                        "seed": s,
-                        "eta": a.eta,
-                        "loss_min": a.value,
-                        "on_boundary": a.on_boundary,
-                        "unique": a.unique,
-                        "local_minima": len(a.local_minima),
-                    }
-                )
+            found, rest = {}, list(seed_list)
+            if polynomial:
+                polys = finite_width_polys(setup, w, seed_list, master_seed=master_seed)
+                loss[w], outputs[w] = polys.loss, polys.outputs
+                rest = []
+                for i, s in enumerate(seed_list):
+                    a = argmin(polys.loss_poly(i), lo * scale, hi * scale)
+                    if method == "auto" and not _resolved(polys.loss[i], lo * scale, hi * scale, a.value):
+                        rest.append(s)
+                        continue
+                    found[s] = (a, "polynomial")
+                    if progress:
+                        progress.advance(task)
+            if rest:
+                etas = np.linspace(lo * scale, hi * scale, grid)
+                argmins, values = finite_argmins(setup, w, rest, etas, master_seed=master_seed, return_values=True)
+                found.update((s, (a, "gd")) for s, a in zip(rest, argmins))
+                if not polynomial:
+                    curves[w] = (etas, np.mean(values, axis=0))
                 if progress:
-                    progress.advance(task)
-    return Sweep(setup, widths, seed_list, master_seed, (lo, hi), order, tuple(rows), loss, outputs, seconds)
+                    progress.advance(task, len(rest))
+            rows += [_row(w, s, *found[s]) for s in seed_list]
+            seconds[w] = time.perf_counter() - t0
+    return Sweep(setup, widths, seed_list, master_seed, (lo, hi), order, tuple(rows), loss, outputs, seconds, curves)

@@ -13,6 +13,7 @@ EXPECTED = {
     "theorem1": {"theorem1.limit": "holds", "theorem1.rate": "holds"},
     "sp": {"sp.order": "holds", "sp.random_limit": "holds"},
     "ntp": {"ntp.order": "holds", "ntp.random_limit": "holds"},
+    "theorem3": {"theorem3.unique": "holds", "theorem3.limit": "holds"},
     "degree": {"degree": "holds"},
 }
 
@@ -37,11 +38,12 @@ def test_a_false_claim_fails():
     assert {v.claim: v.status for v in r.verdicts}["ntp-as-sp.order"] == "fails"
 
 
-@pytest.mark.parametrize("name", ["theorem1", "sp", "ntp"])
+@pytest.mark.parametrize("name", ["theorem1", "sp", "ntp", "theorem3"])
 def test_an_underpowered_budget_is_inconclusive(name):
     result = polylr.get_claim(name).check("tiny", widths=(64, 128), seeds=3)
-    assert all(v.status == "inconclusive" for v in result.verdicts)
-    assert all("needed" in v.reason for v in result.verdicts)
+    decided = [v for v in result.verdicts if v.claim != "theorem3.unique"]  # a property of the limit alone
+    assert all(v.status == "inconclusive" for v in decided)
+    assert all("needed" in v.reason for v in decided)
 
 
 def test_boundary_guard_makes_a_decided_verdict_inconclusive():
@@ -102,3 +104,32 @@ def test_markdown_and_latex_reports_list_every_verdict():
     assert "![loss_curves.png](sp/loss_curves.png)" in md
     assert tex.startswith(r"\begin{tabular}") and tex.rstrip().endswith(r"\end{tabular}")
     assert tex.count(r"\\") == 1 + sum(len(r.verdicts) for r in results)
+
+
+def test_theorem3_is_for_mu_p_and_says_so():
+    with pytest.raises(polylr.PolylrError, match="μP with the hidden layers trained"):
+        polylr.check_theorem3(setup=polylr.Setup(steps=2, param="sp"), budget=polylr.BUDGETS["tiny"])
+
+
+def test_theorem3_limit_with_near_equal_minima_is_not_unique_and_the_verdict_is_inconclusive():
+    """At t = 10 the default data's limit loss on [0, 4 η_∞^(1)] has several minima within 1 % of
+    each other (evaluation mode), so the theorem's uniqueness assumption fails there."""
+    setup = polylr.Setup(steps=10)
+    interval = (0.0, 4 * polylr.eta_inf_t1(setup))
+    a, lim, how = polylr.limit_argmin(setup, interval)
+    assert how == "evaluation" and lim is None and not a.unique
+    values = polylr.limit_loss_values(setup, np.array([m.eta for m in a.near_minima]))
+    assert np.all(values <= a.value * 1.01)  # the near minima are near, re-evaluated
+    r = polylr.check_theorem3(setup=setup, interval=interval, widths=(16, 32, 64), seeds=8, budget=polylr.BUDGETS["tiny"])
+    unique, limit = r.verdicts
+    assert unique.status == "fails" and limit.status == "inconclusive" and "not unique" in limit.reason
+    assert all(row["method"] == "gd" for row in r.sweep.rows)
+
+
+def test_theorem3_exact_limit_argmin_matches_the_closed_form_at_t2():
+    setup = polylr.Setup(steps=2)
+    interval = (0.0, 2 * polylr.eta_inf_t1(setup))
+    a, lim, how = polylr.limit_argmin(setup, interval)
+    assert how == "exact" and lim.loss.domain == "QQ"
+    b = polylr.argmin(polylr.limit_t2_closed_form(setup, exact=True).loss, *interval)
+    assert b.eta == pytest.approx(a.eta, rel=1e-10)

@@ -150,3 +150,17 @@ def test_phase_map_command(tmp_path):
     bad = run("phase-map", "--v", "0.5", "--out", tmp_path / "bad")
     assert bad.exit_code == 2 and "v must be >= 1" in bad.output
     assert not (tmp_path / "bad").exists()
+
+
+def test_check_theorem3_with_steps(tmp_path):
+    out = tmp_path / "t3"
+    r = run("check", "theorem3", "--steps", 2, "--widths", "64,128,256", "--seeds", 8, "--out", out, "--json")
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.stdout)
+    assert res["setup"]["steps"] == 2 and {v["claim"] for v in res["verdicts"]} == {"theorem3.unique", "theorem3.limit"}
+    assert res["eta_inf"] == pytest.approx(polylr.limit_argmin(polylr.Setup(steps=2), res["campaign"]["interval"])[0].eta, rel=1e-12)
+    assert sorted(p.name for p in (out / "theorem3").iterdir()) == ["error_loglog.png", "eta_vs_width.png", "loss_curves.png", "results.json"]
+    r = run("check", "theorem1", "--steps", 2, "--out", tmp_path / "no")
+    assert r.exit_code == 2 and "theorem3 alone" in r.output and not (tmp_path / "no").exists()
+    r = run("check", "theorem3", "--steps", 0, "--out", tmp_path / "no")
+    assert r.exit_code == 2 and "steps" in r.output and not (tmp_path / "no").exists()

@@ -190,3 +190,52 @@ def test_monte_carlo_mean_matches_limit_values_at_large_t_width_2048(depth, step
     z, z_lazy = _large_t_z_scores(depth, steps, 2048, 64)
     assert np.abs(z).max() < 4, z
     assert np.abs(z_lazy).max() > 4, z_lazy
+
+
+# -- sweeps in evaluation mode --------------------------------------------------------------
+
+
+def test_batched_grid_argmins_equal_one_function_at_a_time():
+    etas = np.linspace(0.0, 2.0, 41)
+    centres = np.array([0.3, 1.234567, 1.97])
+    funcs = lambda x: (x - centres[:, None]) ** 2 * (1 + x)  # noqa: E731
+    batch = polylr.argmins_on_grid(etas, funcs(np.broadcast_to(etas, (3, etas.size))), funcs)
+    for k, c in enumerate(centres):
+        one = polylr.argmin_on_grid(etas, funcs(np.broadcast_to(etas, (3, etas.size)))[k], lambda x: ((x - c) ** 2) * (1 + x))
+        assert batch[k].eta == pytest.approx(one.eta, abs=1e-9) and batch[k].eta == pytest.approx(c, abs=1e-8)
+
+
+def test_sweep_by_gradient_descent_equals_the_polynomial_argmin():
+    setup = polylr.Setup(steps=2, data=polylr.Data.synthetic(8, 3, seed=1))
+    interval = (0.0, 2 * polylr.eta_inf_t1(setup))
+    a = polylr.sweep(setup, [64, 128], 6, interval, method="polynomial")
+    b = polylr.sweep(setup, [64, 128], 6, interval, method="gd")
+    assert {r["method"] for r in a.rows} == {"polynomial"} and {r["method"] for r in b.rows} == {"gd"}
+    np.testing.assert_allclose(b.etas(64), a.etas(64), rtol=1e-7)
+    np.testing.assert_allclose(b.etas(128), a.etas(128), rtol=1e-7)
+    etas, curve = b.mean_loss_curve(64)
+    np.testing.assert_allclose(curve, a.mean_loss(64)(etas), rtol=1e-9)
+
+
+def test_auto_sweep_uses_gradient_descent_where_float64_cannot_resolve_the_polynomial():
+    """At t = 3, L = 3 the loss polynomial (degree 186) cancels by ~18 orders of magnitude near
+    η ≈ 1.8, so on [0, 2 η_∞^(1)] its float64 values are noise: every seed falls back to GD; at
+    t = 2 float64 resolves it for most seeds and the polynomial is used there."""
+    setup = polylr.Setup(steps=3)
+    interval = (0.0, 2 * polylr.eta_inf_t1(setup))
+    sw = polylr.sweep(setup, [32], 4, interval)
+    assert {r["method"] for r in sw.rows} == {"gd"}
+    exact = polylr.limit_polys(setup, exact=True).loss
+    assert not polylr._sweep._resolved(exact.to_float().coeffs, *interval, polylr.argmin(exact, *interval).value)
+    two = polylr.sweep(setup.replace(steps=2), [32], 4, interval)
+    assert [r["method"] for r in two.rows].count("polynomial") >= 3
+
+
+def test_sweep_beyond_the_polynomial_degree_limit():
+    setup = polylr.Setup(steps=4, data=polylr.Data.synthetic(6, 2, seed=0))
+    with pytest.raises(polylr.PolylrError, match="allows output degree"):
+        polylr.sweep(setup, [16], 2, (0.0, 1.0), method="polynomial")
+    sw = polylr.sweep(setup, [16], 2, (0.0, 1.0))
+    assert {r["method"] for r in sw.rows} == {"gd"} and 16 in sw.curves
+    with pytest.raises(polylr.PolylrError, match="method must be one of"):
+        polylr.sweep(setup, [16], 2, (0.0, 1.0), method="grid")
