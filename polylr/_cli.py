@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import __version__, _derive, _phasemap, _report
+from . import __version__, _derive, _phasemap, _report, _verify
 from ._claims import REGISTRY, CheckOptions, get_budget, get_claim
 from ._errors import PolylrError, check_int, check_interval
 from ._limit import eta_inf_t1
@@ -244,3 +244,55 @@ def phase_map_command(
 
 def main() -> None:
     app()
+
+
+@app.command()
+def verify(
+    campaign: Annotated[Path, typer.Argument(help="Campaign file, e.g. verify/fig3.toml (see verify/README.md).")],
+    out: Annotated[Optional[Path], typer.Option(help="Output folder (default: results/<campaign name>).")] = None,
+) -> None:
+    """Run a campaign from verify/: a set of claims (as polylr check) or a figure's loss curves."""
+    out = out if out is not None else Path("results") / campaign.stem
+    try:
+        doc = _verify.load(campaign)
+        if doc["kind"] == "claims":
+            names = doc.get("claims")
+            if not isinstance(names, list) or not names:
+                raise PolylrError(f"{campaign.name}: claims must be a non-empty list of claim names ({', '.join(REGISTRY)})")
+            data = doc.get("data") or {}
+            _verify._only(f"{campaign.name} [data]", data, _verify.DATA_KEYS - {"noise"})
+            joined = lambda key: None if key not in doc else ",".join(str(x) for x in doc[key])  # noqa: E731
+            options = dict(
+                budget=doc.get("budget"), widths=joined("widths"), seeds=doc.get("seeds"), depth=doc.get("depth", 3),
+                steps=doc.get("steps"), interval=joined("interval"), master_seed=doc.get("master_seed", 0),
+                tol=doc.get("tol", 0.1), data=Path(data["file"]) if "file" in data else None,
+                m=data.get("m", 16), d=data.get("d", 4), data_seed=data.get("seed", 0),
+            )
+        else:
+            args = _verify.curves_from(doc, campaign.name)
+            _verify.eta_grid(args["setup"], args["eta"])  # checks the grid before any work
+            folder, created = _report.prepare_out(out)
+    except PolylrError as e:
+        _fail(e)
+    if doc["kind"] == "claims":
+        check(names=names, out=out, **options)
+        return
+    try:
+        with Progress(TextColumn("[bold]curves[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as progress:
+            c = _verify.run_curves(**args, progress=progress)
+        files = {"curves.json": json.dumps(_report._clean(c.to_dict()), indent=2).encode(), "curves.png": _verify.plot_curves(c)}
+    except BaseException:
+        _report.discard_out(folder, created)
+        raise
+    written = _report.write_files(folder, files)
+    table = Table(title=f"{c.title}: argmin of the seed-mean loss on the grid")
+    for col in ("t", "parametrization", *(f"n = {w}" for w in c.widths), "limit"):
+        table.add_column(col, justify="right")
+    for t in c.steps:
+        for p in c.params:
+            cells = [("—" if c.argmin[(t, p.name, w)] is None else f"{c.argmin[(t, p.name, w)]:.4g}") for w in c.widths]
+            lim = f"{c.limit[t][1]:.4g}" if p == MUP and t in c.limit else ""
+            table.add_row(str(t), p.name, *cells, lim)
+    Console().print(table)
+    Console().print(f"wrote {', '.join(str(p) for p in written)}")

@@ -1,0 +1,201 @@
+"""Campaigns in ``verify/``: TOML files that reproduce a paper's figure or run a set of claims.
+
+Two kinds:
+
+- ``kind = "claims"``: the options of ``polylr check`` (``claims``, ``budget``, ``widths``, ``seeds``,
+  ``depth``, ``steps``, ``interval``, ``master_seed``, ``tol``, ``data``); running it is ``polylr
+  check`` with those options.
+- ``kind = "curves"``: loss against learning rate after t steps, for several widths and
+  parametrizations, seed means by gradient descent on a grid (evaluation mode), with the μP limit
+  curve overlaid: the shape of Hayou's Figure 3. Writes ``curves.png`` and ``curves.json``.
+
+Every value is validated before any work, with the allowed keys named.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ._errors import PolylrError, check_finite, check_int
+from ._evaluate import argmin_on_grid, finite_loss_values, limit_loss_values
+from ._limit import eta_inf_t1
+from ._setup import MUP, Data, Parametrization, Setup
+from ._sweep import parse_widths
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CLAIMS_KEYS = {"kind", "title", "claims", "budget", "widths", "seeds", "depth", "steps", "interval", "master_seed", "tol", "data"}
+CURVES_KEYS = {"kind", "title", "steps", "params", "widths", "seeds", "depth", "eta", "data", "master_seed"}
+DATA_KEYS = {"m", "d", "seed", "noise", "file"}
+ETA_KEYS = {"lo", "hi", "points", "scale", "unit"}
+
+
+def load(path: Path) -> dict:
+    """Read and check a campaign file; returns its table with ``kind`` validated."""
+    path = Path(path)
+    if not path.is_file():
+        raise PolylrError(f"campaign file {str(path)!r} does not exist")
+    try:
+        doc = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise PolylrError(f"campaign file {str(path)!r} is not valid TOML: {e}") from None
+    kind = doc.get("kind")
+    allowed = {"claims": CLAIMS_KEYS, "curves": CURVES_KEYS}
+    if kind not in allowed:
+        raise PolylrError(f"{path.name}: kind must be 'claims' or 'curves', got {kind!r}")
+    _only(path.name, doc, allowed[kind])
+    return doc
+
+
+def _only(where: str, table: dict, keys: set) -> None:
+    unknown = sorted(set(table) - keys)
+    if unknown:
+        raise PolylrError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(keys)}")
+
+
+def data_from(table: dict | None, where: str) -> Data:
+    table = table or {}
+    if not isinstance(table, dict):
+        raise PolylrError(f"{where}: data must be a table such as {{m = 16, d = 4, seed = 0}} or {{file = 'data.npz'}}")
+    _only(f"{where} [data]", table, DATA_KEYS)
+    if "file" in table:
+        if set(table) != {"file"}:
+            raise PolylrError(f"{where} [data]: 'file' excludes the synthetic-data keys m, d, seed, noise")
+        return Data.from_file(table["file"])
+    return Data.synthetic(table.get("m", 16), table.get("d", 4), noise=table.get("noise", 0.1), seed=table.get("seed", 0))
+
+
+# -- curves (paper figure 3) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Curves:
+    """Seed-mean loss after t steps on an η grid, per (t, parametrization, width), and the μP limit."""
+
+    title: str
+    setup: Setup
+    steps: tuple[int, ...]
+    params: tuple[Parametrization, ...]
+    widths: tuple[int, ...]
+    seeds: int
+    master_seed: int
+    etas: np.ndarray
+    mean: dict  # (t, param name, width) -> seed-mean loss on etas (+inf where some seed diverged)
+    argmin: dict  # (t, param name, width) -> argmin of the seed-mean curve on the grid (refined)
+    limit: dict  # t -> (limit loss on etas, limit argmin)
+
+    def to_dict(self) -> dict:
+        return {
+            "title": self.title,
+            "setup": self.setup.describe(),
+            "steps": list(self.steps),
+            "params": [p.name for p in self.params],
+            "widths": list(self.widths),
+            "seeds": self.seeds,
+            "master_seed": self.master_seed,
+            "key": "jax.random.fold_in(jax.random.fold_in(jax.random.key(master_seed), width), seed)",
+            "etas": self.etas.tolist(),
+            "curves": [
+                {"steps": t, "param": p, "width": w, "mean_loss": v.tolist(), "argmin_of_mean": self.argmin[(t, p, w)]}
+                for (t, p, w), v in self.mean.items()
+            ],
+            "limit": [{"steps": t, "loss": v.tolist(), "argmin": a} for t, (v, a) in self.limit.items()],
+        }
+
+
+def curves_from(doc: dict, where: str = "campaign") -> dict:
+    """The checked arguments of :func:`run_curves` from a ``kind = "curves"`` table."""
+    steps = doc.get("steps", [5, 10])
+    if not isinstance(steps, list) or not steps:
+        raise PolylrError(f"{where}: steps must be a non-empty list of integers >= 1, got {steps!r}")
+    params = doc.get("params", ["mup", "sp"])
+    if not isinstance(params, list) or not params:
+        raise PolylrError(f"{where}: params must be a non-empty list such as ['mup', 'sp'], got {params!r}")
+    eta = doc.get("eta", {})
+    _only(f"{where} [eta]", eta, ETA_KEYS)
+    setup = Setup(data=data_from(doc.get("data"), where), depth=doc.get("depth", 3))
+    return dict(
+        title=str(doc.get("title", "loss against learning rate")),
+        setup=setup,
+        steps=tuple(check_int("steps t", t, lo=1) for t in steps),
+        params=tuple(Parametrization.parse(p) for p in params),
+        widths=parse_widths(doc.get("widths", [64, 256, 1024])),
+        seeds=check_int("seeds", doc.get("seeds", 8), lo=1),
+        eta=eta,
+        master_seed=check_int("master seed", doc.get("master_seed", 0), lo=0),
+    )
+
+
+def eta_grid(setup: Setup, eta: dict) -> np.ndarray:
+    """The η grid: ``points`` values from ``lo`` to ``hi``, linear or log (``scale``), in units of
+    ``η_∞^(1)`` (``unit = "eta_inf"``, default) or absolute (``unit = "absolute"``)."""
+    points = check_int("eta.points", eta.get("points", 121), lo=3)
+    scale, unit = eta.get("scale", "log"), eta.get("unit", "eta_inf")
+    if scale not in ("log", "linear"):
+        raise PolylrError(f"eta.scale must be 'log' or 'linear', got {scale!r}")
+    if unit not in ("eta_inf", "absolute"):
+        raise PolylrError(f"eta.unit must be 'eta_inf' or 'absolute', got {unit!r}")
+    lo = check_finite("eta.lo", eta.get("lo", 1e-3 if scale == "log" else 0.0))
+    hi = check_finite("eta.hi", eta.get("hi", 2.0))
+    if not 0 <= lo < hi or (scale == "log" and lo <= 0):
+        raise PolylrError(f"eta: need 0 {'<' if scale == 'log' else '<='} lo < hi, got lo = {lo}, hi = {hi}")
+    u = eta_inf_t1(setup.replace(param=MUP)) if unit == "eta_inf" else 1.0
+    grid = np.geomspace(lo, hi, points) if scale == "log" else np.linspace(lo, hi, points)
+    return grid * u
+
+
+def run_curves(title, setup, steps, params, widths, seeds, eta, master_seed, progress=None) -> Curves:
+    etas = eta_grid(setup, eta)
+    mean, best, limit = {}, {}, {}
+    task = progress.add_task("curves", total=len(steps) * len(params) * len(widths)) if progress else None
+    for t in steps:
+        for p in params:
+            s = setup.replace(steps=t, param=p)
+            for w in widths:
+                v = finite_loss_values(s, w, range(seeds), etas, master_seed=master_seed).mean(axis=0)
+                mean[(t, p.name, w)] = v
+                best[(t, p.name, w)] = argmin_on_grid(etas, v).eta if np.any(np.isfinite(v)) else None
+                if progress:
+                    progress.advance(task)
+        if any(p == MUP for p in params):
+            s = setup.replace(steps=t, param=MUP)
+            f = lambda e, s=s: limit_loss_values(s, e)  # noqa: E731
+            values = f(etas)
+            limit[t] = (values, argmin_on_grid(etas, values, f).eta)
+    return Curves(title, setup, steps, params, widths, seeds, master_seed, etas, mean, best, limit)
+
+
+def plot_curves(c: Curves) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ._report import _png
+
+    rows, cols = len(c.steps), len(c.params)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows), squeeze=False)
+    cmap = plt.get_cmap("viridis")
+    for i, t in enumerate(c.steps):
+        for j, p in enumerate(c.params):
+            ax = axes[i][j]
+            for k, w in enumerate(c.widths):
+                ax.plot(c.etas, c.mean[(t, p.name, w)], color=cmap(k / max(1, len(c.widths) - 1)), lw=1.3, label=f"n = {w}")
+            if p == MUP and t in c.limit:
+                ax.plot(c.etas, c.limit[t][0], "k--", lw=1.5, label=r"limit $L_\infty$")
+            ax.set_ylim(0.0, 1.5 * max(float(c.mean[(t, p.name, w)][0]) for w in c.widths))
+            ax.set_xscale("log" if c.etas[0] > 0 else "linear")
+            ax.set_title(f"{p.name}, t = {t}")
+            ax.set_xlabel(r"learning rate $\eta$")
+            ax.set_ylabel(f"seed-mean loss after {t} steps")
+            ax.legend(fontsize=7)
+    fig.suptitle(f"{c.title} ({c.seeds} seeds, L = {c.setup.depth}, m = {c.setup.data.m})")
+    fig.tight_layout()
+    return _png(fig)
