@@ -27,6 +27,8 @@ NEAR_TOL = 0.01
 
 @dataclass(frozen=True)
 class LocalMin:
+    """A local minimum ``(η, value)``; ``on_boundary`` when it is an end of the interval."""
+
     eta: float
     value: float
     on_boundary: bool

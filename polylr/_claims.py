@@ -78,6 +78,9 @@ def get_budget(budget: str | Budget) -> Budget:
 
 @dataclass(frozen=True)
 class Verdict:
+    """One part of a claim: ``status`` is ``holds``, ``fails`` or ``inconclusive``; ``reason`` is a
+    sentence with the numbers; ``evidence`` the numbers themselves (JSON-ready)."""
+
     claim: str
     statement: str
     status: str
@@ -354,8 +357,8 @@ def check_parametrization(
     That limit is random because the output at initialisation f^(0) does not vanish (under SP and NTP
     it tends to a Gaussian process with covariance K); each seed's own f^(0) predicts its ν_n. Two
     verdicts: ``NAME.order`` (the exponent of the seed mean of η_n is ``order`` ± tol) and
-    ``NAME.random_limit`` (the seed mean of |ν_n − ν*(f^(0))| decays at least like n^-tol, and the
-    limit law, sampled with f ~ N(0, K), has a spread). η_n is the argmin on ``[lo, hi]·n^order``
+    ``NAME.random_limit`` (the seed mean of |ν_n − ν*(f^(0))| decays at least like n^-tol; the
+    limit law, sampled with f ~ N(0, K), is reported with its spread, not tested). η_n is the argmin on ``[lo, hi]·n^order``
     (default ``[0, 4 η_∞^μP]``: compact in ν).
     """
     opts = opts if opts is not None else CheckOptions(**kw)
@@ -366,7 +369,7 @@ def check_parametrization(
     interval = opts.interval if opts.interval is not None else (0.0, 4.0 * eta_inf_t1(setup.replace(param=MUP)))
     t0 = time.perf_counter()
     sw = sweep(setup, opts.n_widths, opts.n_seeds, interval, order=order, master_seed=opts.master_seed, progress=opts.progress)
-    scaled = "η_n" if order == 0 else f"n^{-order:g}·η_n"
+    scaled = "η_n" if order == 0 else ("n·η_n" if order == -1 else f"n^{-order:g}·η_n")
     nu = {w: sw.etas(w) * float(w) ** -order for w in sw.widths}
     predicted = {w: random_limit_t1(setup, sw.outputs[w][:, 0, :]) for w in sw.widths}
     fits = {
@@ -454,6 +457,7 @@ def register(claim: Claim) -> Claim:
 
 
 def get_claim(name: str) -> Claim:
+    """The registered claim called ``name`` (an error listing the registered names otherwise)."""
     if name not in REGISTRY:
         raise PolylrError(f"unknown claim {name!r}; registered: {', '.join(REGISTRY)}")
     return REGISTRY[name]

@@ -346,7 +346,7 @@ def markdown_report(results, budget_name: str) -> str:
         for row in _width_rows(r):
             lines.append(f"| {row['width']} | {row['mean']:.6g} | [{row['ci'][0]:.6g}, {row['ci'][1]:.6g}] | {row['sd']:.4g} | {row['boundary_fraction']:.0%} |")
         lines += ["", "| quantity | exponent | 95% CI |", "|---|---|---|"]
-        lines += [f"| {f.quantity} | {f.exponent:.3f} | [{f.ci[0]:.3f}, {f.ci[1]:.3f}] |" for f in r.fits.values()]
+        lines += [f"| {_md_escape(f.quantity)} | {f.exponent:.3f} | [{f.ci[0]:.3f}, {f.ci[1]:.3f}] |" for f in r.fits.values()]
         lines.append("")
         lines += [f"![{name}]({r.name}/{name})" for name in _plots(r)]
     return "\n".join(lines) + "\n"
