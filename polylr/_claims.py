@@ -303,7 +303,7 @@ def check_theorem3(opts: CheckOptions | None = None, **kw) -> SweepCheck:
     """
     opts = opts if opts is not None else CheckOptions(**kw)
     setup = opts.setup if opts.setup is not None else Setup(steps=2)
-    if setup.param != MUP or setup.train != "hidden":
+    if setup.param.exponents != MUP.exponents or setup.train != "hidden":
         raise PolylrError(
             f"Theorem 3 is about μP with the hidden layers trained (parametrization 'mup', train='hidden'); "
             f"got {setup.param.name!r}, train={setup.train!r}"

@@ -261,9 +261,12 @@ def argmin_on_grid(
         g = lambda e: polylr.finite_loss_values(setup, 1024, [seed], e)[0]
         eta_n = polylr.argmin_on_grid(etas, g(etas), g).eta
     """
+    e = _check_etas(etas)
     v = np.asarray(values, dtype=np.float64)
+    if v.shape != e.shape:
+        raise PolylrError(f"values must have the shape of etas {e.shape}, got {v.shape}")
     batch = None if func is None else (lambda x: np.asarray(func(x[0]), dtype=np.float64).reshape(1, -1))
-    return argmins_on_grid(etas, v[None], batch, xtol=xtol, points=points, max_iter=max_iter)[0]
+    return argmins_on_grid(e, v[None], batch, xtol=xtol, points=points, max_iter=max_iter)[0]
 
 
 def argmins_on_grid(

@@ -181,8 +181,10 @@ def tables(r) -> list[Table]:
 
 
 def width_table(r: SweepCheck) -> Table:
-    lim = "" if r.eta_inf is None else f", η_∞ = {r.eta_inf:.6g}"
-    t = Table(title=f"{r.name}: η_n per width ({r.setup.param.name}{lim})")
+    step = "" if r.setup.steps == 1 else f"^({r.setup.steps})"
+    lim = "" if r.eta_inf is None else f", η_∞{step} = {r.eta_inf:.6g}"
+    steps = "" if r.setup.steps == 1 else f", t = {r.setup.steps}"
+    t = Table(title=f"{r.name}: η_n{step} per width ({r.setup.param.name}{steps}{lim})")
     cols = ["n", "seeds", "mean η_n", "95% CI", "sd"] + (["mean |η_n − η_∞|"] if r.eta_inf is not None else []) + ["on boundary"]
     for col in cols:
         t.add_column(col, justify="right")

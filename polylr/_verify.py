@@ -88,7 +88,7 @@ class Curves:
     master_seed: int
     etas: np.ndarray
     mean: dict  # (t, param name, width) -> seed-mean loss on etas (+inf where some seed diverged)
-    argmin: dict  # (t, param name, width) -> argmin of the seed-mean curve on the grid (refined)
+    argmin: dict  # (t, param name, width) -> argmin of the seed-mean curve on the grid (grid resolution)
     limit: dict  # t -> (limit loss on etas, limit argmin)
 
     def to_dict(self) -> dict:
@@ -152,6 +152,10 @@ def eta_grid(setup: Setup, eta: dict) -> np.ndarray:
 
 
 def run_curves(title, setup, steps, params, widths, seeds, eta, master_seed, progress=None) -> Curves:
+    """The curves; the finite-width minimisers are those of the seed-mean curve on the grid (grid
+    resolution), the limit's is :func:`polylr.limit_argmin` on the grid's range (exact or refined)."""
+    from ._claims import limit_argmin
+
     etas = eta_grid(setup, eta)
     mean, best, limit = {}, {}, {}
     task = progress.add_task("curves", total=len(steps) * len(params) * len(widths)) if progress else None
@@ -166,9 +170,7 @@ def run_curves(title, setup, steps, params, widths, seeds, eta, master_seed, pro
                     progress.advance(task)
         if any(p == MUP for p in params):
             s = setup.replace(steps=t, param=MUP)
-            f = lambda e, s=s: limit_loss_values(s, e)  # noqa: E731
-            values = f(etas)
-            limit[t] = (values, argmin_on_grid(etas, values, f).eta)
+            limit[t] = (limit_loss_values(s, etas), limit_argmin(s, (float(etas[0]), float(etas[-1])))[0].eta)
     return Curves(title, setup, steps, params, widths, seeds, master_seed, etas, mean, best, limit)
 
 
