@@ -44,8 +44,11 @@ def test_curves_campaign_agrees_with_the_polynomial_engines(tmp_path):
     for c in res["curves"]:  # gradient descent on the grid = seed mean of the exact polynomials
         s = setup.replace(param=c["param"])
         polys = polylr.finite_width_polys(s, c["width"], range(3))
-        expected = np.mean([polys.loss_poly(i)(etas) for i in range(3)], axis=0)
-        np.testing.assert_allclose(c["mean_loss"], expected, rtol=1e-9)
+        losses = [polys.loss_poly(i) for i in range(3)]
+        expected = np.mean([p(etas) for p in losses], axis=0)
+        # float64 rounding scales with sum_k |c_k| eta^k (cancellation at large eta), not with the loss
+        scale = np.mean([np.polynomial.polynomial.polyval(etas, np.abs(p.coeffs)) for p in losses], axis=0)
+        assert np.all(np.abs(np.asarray(c["mean_loss"]) - expected) <= 1e-9 * scale), (c["param"], c["width"])
     limit = polylr.limit_polys(setup, exact=True).loss  # evaluation mode = the exact limit polynomial
     np.testing.assert_allclose(res["limit"][0]["loss"], [float(limit(float(e))) for e in etas], rtol=1e-10)
 
