@@ -53,6 +53,24 @@ def _slope(logn: np.ndarray, logs: np.ndarray) -> tuple[float, float]:
     return float(p), float(c)
 
 
+def _slope_interval(logn: np.ndarray, boot_vals: np.ndarray, a: float) -> tuple[float, float]:
+    """Percentile interval of the bootstrap slopes. A resample whose statistic is 0 at some width
+    has log = −∞ there, so its slope is +∞ or −∞ (by the side of the mean log-width that width is
+    on) or undefined (zeros on both sides, or at the mean); it is kept as such — never dropped,
+    which would bias the interval — and an undefined slope counts against both ends."""
+    ok = np.all(boot_vals > 0, axis=1)
+    slopes = np.array([_slope(logn, np.log(v))[0] for v in boot_vals[ok]])
+    if ok.all():
+        return float(np.quantile(slopes, a)), float(np.quantile(slopes, 1 - a))
+    side = np.sign(logn - logn.mean())  # a zero at a width above the mean log-width pulls the slope to −∞
+    zero = boot_vals[~ok] <= 0
+    up = np.all(~zero | (side < 0), axis=1)  # every zero sits below the mean: slope +∞
+    down = np.all(~zero | (side > 0), axis=1)
+    lo = np.concatenate([slopes, np.where(up, np.inf, -np.inf)])
+    hi = np.concatenate([slopes, np.where(down, -np.inf, np.inf)])
+    return float(np.quantile(lo, a, method="lower")), float(np.quantile(hi, 1 - a, method="higher"))
+
+
 def fit_rate(
     widths: Sequence[int],
     samples: Sequence[np.ndarray],
@@ -93,10 +111,8 @@ def fit_rate(
     for k, s in enumerate(samples):
         idx = rng.integers(0, s.size, size=(n_boot, s.size))
         boot_vals[:, k] = stat(s[idx])
-    ok = np.all(boot_vals > 0, axis=1)
-    slopes = np.array([_slope(logn, np.log(v))[0] for v in boot_vals[ok]])
     a = (1 - level) / 2
-    ci = (float(np.quantile(slopes, a)), float(np.quantile(slopes, 1 - a))) if slopes.size else (-np.inf, np.inf)
+    ci = _slope_interval(logn, boot_vals, a)
     value_ci = tuple((float(np.quantile(boot_vals[:, k], a)), float(np.quantile(boot_vals[:, k], 1 - a))) for k in range(len(widths)))
     return RateFit(
         quantity=quantity,

@@ -39,3 +39,16 @@ def test_bad_inputs():
         fit_rate(WIDTHS[:2], [np.ones(3)] * 2, statistic="median")
     with pytest.raises(PolylrError, match="is 0 at width"):
         fit_rate(WIDTHS[:2], [np.zeros(3), np.ones(3)])
+
+
+@pytest.mark.parametrize(("where", "end"), [(0, 1), (-1, 0)])
+def test_resamples_with_a_zero_statistic_are_kept_as_infinite_slopes(where, end):
+    """With 2 seeds at one width, half the resamples repeat a seed, so their sd there is 0 and the
+    slope is ±∞ (+∞ if that width is the smallest, −∞ if the largest): far more than 2.5 % of the
+    resamples, so that end of the 95 % interval is infinite; dropping them would hide this."""
+    rng = np.random.default_rng(7)
+    samples = [n**-0.5 * rng.standard_normal(40) for n in WIDTHS]
+    samples[where] = samples[where][:2]
+    fit = fit_rate(WIDTHS, samples, statistic="sd", n_boot=400)
+    assert np.isfinite(fit.exponent) and np.isfinite(fit.ci[1 - end])
+    assert fit.ci[end] == (np.inf if end == 1 else -np.inf)
