@@ -235,8 +235,8 @@ def phase_map_command(
         table.add_column(col, justify="right")
     for cell in pm.to_dict()["cells"]:
         table.add_row(f"{cell['v']:g}", f"{cell['c']:g}",
-                      f"{cell['order']:.2f} [{cell['order_ci'][0]:.2f}, {cell['order_ci'][1]:.2f}]", f"{cell['predicted_order']:.2f}",
-                      f"{cell['spread']:.2f} [{cell['spread_ci'][0]:.2f}, {cell['spread_ci'][1]:.2f}]", f"{cell['predicted_spread']:.2f}",
+                      f"{cell['order']:.2f} [{cell['order_ci'][0]:.2f}, {cell['order_ci'][1]:.2f}]", _phasemap._fmt(cell['predicted_order']),
+                      f"{cell['spread']:.2f} [{cell['spread_ci'][0]:.2f}, {cell['spread_ci'][1]:.2f}]", _phasemap._fmt(cell['predicted_spread']),
                       f"{cell['boundary_fraction']:.0%}")
     Console().print(table)
     Console().print(f"wrote {', '.join(str(p) for p in written)}  ({pm.seconds:.1f} s)")

@@ -7,7 +7,7 @@ exponent of its relative seed spread ``sd(η_n) / mean(η_n)``, each with a boot
 The scaling argument of polylr's docs (one step: the η¹ coefficient of f^(1) grows like
 ``n^(2 − v − c)``, the output at initialisation like ``n^((1 − v)/2)``, the η² coefficient relative
 to the squared η¹ one like ``n^((v − 3)/2)``) predicts ``η_n ∝ n^(v + c − 2)`` for ``1 ≤ v < 3`` and
-a relative spread ``∝ n^max(−1/2, (1 − v)/2, (v − 3)/2)``: transfer with a deterministic limit on
+a relative spread ``∝ n^max(−1/2, (1 − v)/2, (v − 3)/2)`` (no prediction for ``v ≥ 3``): transfer with a deterministic limit on
 the line ``v + c = 2`` for ``1 < v < 3``, concentrating fastest (n^-1/2) at μP's ``v = 2``. The map measures, it does not
 assume: each cell's interval is ``[lo, hi]·n^(v + c − 2)`` (compact in the predicted scaled learning
 rate), and cells whose minimisers hit the interval's end are flagged.
@@ -46,13 +46,16 @@ class PhaseMap:
 
     @staticmethod
     def predicted_order(v: float, c: float) -> float:
-        return v + c - 2
+        """Heuristic ``v + c − 2``; nan for ``v ≥ 3``, where the η² term is no longer smaller than the
+        squared η¹ one and the argument says nothing."""
+        return v + c - 2 if v < 3 else float("nan")
 
     @staticmethod
     def predicted_spread(v: float) -> float:
         """Heuristic: CLT fluctuations n^-1/2, the output at initialisation n^((1-v)/2), and the
-        η² coefficient relative to the squared η¹ one n^((v-3)/2); the slowest wins."""
-        return max(-0.5, (1 - v) / 2, (v - 3) / 2)
+        η² coefficient relative to the squared η¹ one n^((v-3)/2); the slowest wins. nan for
+        ``v ≥ 3`` (outside the argument's range)."""
+        return max(-0.5, (1 - v) / 2, (v - 3) / 2) if v < 3 else float("nan")
 
     def to_dict(self) -> dict:
         cells = []
@@ -103,8 +106,9 @@ def phase_map(
     for i, v in enumerate(vs):
         for j, c in enumerate(cs):
             param = Parametrization(f"v={v:g},c={c:g}", out_var=v, hidden_lr=c)
-            p = PhaseMap.predicted_order(v, c)
-            sw = sweep(setup.replace(param=param), widths, seeds, interval, order=p, master_seed=master_seed, progress=progress)
+            # the interval scales like n^(v + c − 2) at every v (outside the heuristic's range too)
+            sw = sweep(setup.replace(param=param), widths, seeds, interval, order=v + c - 2, master_seed=master_seed,
+                       progress=progress)
             etas = [sw.etas(w) for w in widths]
             f = fit_rate(widths, etas, statistic="mean_abs", n_boot=n_boot, boot_seed=master_seed)
             rel = [e / np.mean(e) for e in etas]
@@ -114,6 +118,11 @@ def phase_map(
             boundary[i, j] = max(sw.summary(w).boundary_fraction for w in widths)
     return PhaseMap(vs, cs, widths, seeds, master_seed, interval, order, order_ci, spread, spread_ci, boundary,
                     time.perf_counter() - t0)
+
+
+def _fmt(x: float | None) -> str:
+    """A prediction for display: two decimals, or — outside the heuristic's range (v ≥ 3)."""
+    return "—" if x is None or not np.isfinite(x) else f"{x:.2f}"
 
 
 def plot_phase_map(pm: PhaseMap) -> bytes:
@@ -133,7 +142,7 @@ def plot_phase_map(pm: PhaseMap) -> bytes:
         for i, v in enumerate(pm.vs):
             for j, c in enumerate(pm.cs):
                 flag = "*" if pm.boundary[i, j] > 0.1 else ""
-                ax.text(j, i, f"{val[i, j]:.2f}{flag}\n[{ci[i, j, 0]:.2f}, {ci[i, j, 1]:.2f}]\npred {pred(v, c):.2f}",
+                ax.text(j, i, f"{val[i, j]:.2f}{flag}\n[{ci[i, j, 0]:.2f}, {ci[i, j, 1]:.2f}]\npred {_fmt(pred(v, c))}",
                         ha="center", va="center", fontsize=7)
         ax.set_xticks(range(len(pm.cs)), [f"{c:g}" for c in pm.cs])
         ax.set_yticks(range(len(pm.vs)), [f"{v:g}" for v in pm.vs])

@@ -142,10 +142,13 @@ def test_derive_prints_and_writes(tmp_path):
 
 def test_phase_map_command(tmp_path):
     out = tmp_path / "pm"
-    r = run("phase-map", "--v", "2", "--c", "0,0.5", "--widths", "64,128,256", "--seeds", 8, "--out", out)
+    r = run("phase-map", "--v", "2,3", "--c", "0", "--widths", "64,128,256", "--seeds", 8, "--out", out)
     assert r.exit_code == 0, r.output
     doc = json.loads((out / "phase_map.json").read_text())
-    assert [(c["v"], c["c"]) for c in doc["cells"]] == [(2.0, 0.0), (2.0, 0.5)]
+    assert [(c["v"], c["c"]) for c in doc["cells"]] == [(2.0, 0.0), (3.0, 0.0)]
+    # the heuristic predicts for 1 <= v < 3 only: v = 3 is measured, with no prediction
+    assert [(c["predicted_order"], c["predicted_spread"]) for c in doc["cells"]] == [(0.0, -0.5), (None, None)]
+    assert "—" in r.output
     assert (out / "phase_map.png").read_bytes().startswith(b"\x89PNG")
     bad = run("phase-map", "--v", "0.5", "--out", tmp_path / "bad")
     assert bad.exit_code == 2 and "v must be >= 1" in bad.output
