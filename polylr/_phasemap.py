@@ -6,11 +6,12 @@ exponent of its relative seed spread ``sd(η_n) / mean(η_n)``, each with a boot
 
 The scaling argument of polylr's docs (one step: the η¹ coefficient of f^(1) grows like
 ``n^(2 − v − c)``, the output at initialisation like ``n^((1 − v)/2)``, the η² coefficient relative
-to the squared η¹ one like ``n^((v − 3)/2)``) predicts ``η_n ∝ n^(v + c − 2)`` for ``1 ≤ v < 3`` and
-a relative spread ``∝ n^max(−1/2, (1 − v)/2, (v − 3)/2)`` (no prediction for ``v ≥ 3``): transfer with a deterministic limit on
-the line ``v + c = 2`` for ``1 < v < 3``, concentrating fastest (n^-1/2) at μP's ``v = 2``. The map measures, it does not
-assume: each cell's interval is ``[lo, hi]·n^(v + c − 2)`` (compact in the predicted scaled learning
-rate), and cells whose minimisers hit the interval's end are flagged.
+to the squared η¹ one like ``n^((v − 3)/2)``) predicts ``η_n ∝ n^(v + c − 2)`` for ``1 ≤ v < 3``
+and a relative spread ``∝ n^max(−1/2, (1 − v)/2, (v − 3)/2)``, and nothing for ``v ≥ 3``:
+transfer with a deterministic limit on the line ``v + c = 2`` for ``1 < v < 3``, concentrating
+fastest (n^-1/2) at μP's ``v = 2``. The map measures, it does not assume: each cell's interval
+is ``[lo, hi]·n^(v + c − 2)`` (compact in the predicted scaled learning rate), and cells whose
+minimisers hit the interval's end are flagged.
 """
 
 from __future__ import annotations
