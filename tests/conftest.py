@@ -12,9 +12,10 @@ import jax
 import pytest
 from hypothesis import HealthCheck, settings
 
-import polylr.testing.plugin
-
-pytest_plugins = ["pytester"]  # tests/test_testing.py runs the plugin in an inner pytest
+pytest_plugins = [
+    "polylr.testing.plugin",  # opt-in: --polylr-budget, the mc_budget marker and fixture
+    "pytester",  # tests/test_testing.py runs the plugin in an inner pytest
+]
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
@@ -28,12 +29,8 @@ settings.register_profile(
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
-def pytest_addoption(parser, pluginmanager):
+def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", default=False, help="also run tests marked slow")
-    # An installed polylr registers the plugin through its pytest11 entry point; a checkout on
-    # PYTHONPATH (or with plugin autoloading disabled) needs it registered here.
-    if not pluginmanager.is_registered(polylr.testing.plugin):
-        pluginmanager.register(polylr.testing.plugin, "polylr")
 
 
 def pytest_collection_modifyitems(config, items):

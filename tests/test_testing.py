@@ -396,3 +396,14 @@ def test_plugin_option_marker_and_fixture(pytester, monkeypatch, args, ci, level
     result = pytester.runpytest("-p", "polylr.testing.plugin", "--strict-markers", *args)
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines([f"polylr Monte Carlo budget: {level}*"])
+
+
+def test_plugin_is_opt_in(pytester, monkeypatch):
+    """Installing polylr must not load its plugin (and JAX in float64) into every pytest session."""
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest("--polylr-budget=quick")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unrecognized arguments: --polylr-budget=quick*"])
+    pytester.makeconftest('pytest_plugins = ["polylr.testing.plugin"]\n')
+    pytester.runpytest("--polylr-budget=quick").assert_outcomes(passed=1)

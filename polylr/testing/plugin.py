@@ -1,4 +1,8 @@
-"""pytest plugin for Monte Carlo budgets, registered as the ``pytest11`` entry point ``polylr``.
+"""pytest plugin for Monte Carlo budgets. Opt in per project: ``pytest_plugins =
+["polylr.testing.plugin"]`` in the root ``conftest.py``, or ``pytest -p polylr.testing.plugin``.
+
+It is not auto-loaded (no ``pytest11`` entry point): it imports polylr, and so JAX with float64
+enabled, which must not happen to every pytest session of an environment that has polylr installed.
 
 - option ``--polylr-budget={quick,default,thorough}``: the level; when not given, ``quick`` if
   the environment variable ``CI`` is set (non-empty), else ``default``;
