@@ -15,6 +15,7 @@ import polylr
 from polylr._derive import proof_files
 from polylr._expand import _relabel, canonical, transpose_word
 from polylr._limit import limit_polys, limit_t1
+from polylr.testing import assert_converges, assert_exponent
 
 ROOT = Path(__file__).resolve().parents[1]
 TRACTABLE = [(1, 1), (2, 1), (3, 1), (1, 2), (2, 2)]
@@ -194,14 +195,18 @@ def test_t1_coefficient_orders():
 
 @pytest.mark.slow
 def test_t1_coefficient_orders_match_monte_carlo():
-    """L = 3, t = 1: fitted slopes of the RMS of each η-coefficient of f^(1) (64 seeds, widths
-    64..1024) within ±0.15 of the orders (-1/2, 0, -1/2, -1)."""
+    """L = 3, t = 1: the width exponent of each η-coefficient of f^(1) (RMS over 128 seeds and the
+    data points, widths 64..1024, bootstrap CI) is not excluded from its order ± 0.15, and an order
+    off by 1/2 is. The η³ coefficient is pre-asymptotic at these widths (fitted about −1.17: its
+    n^-3/2 fluctuation still competes with the n^-1 mean), so an interval straddling the band is
+    accepted; one entirely outside it fails."""
     setup = polylr.Setup(polylr.Data.synthetic(m=4, d=3, seed=0), depth=3, steps=1)
-    widths = [64, 128, 256, 512, 1024]
-    rms = [np.sqrt((polylr.finite_width_polys(setup, n, range(64)).outputs ** 2).mean(axis=(0, 2))) for n in widths]
-    slopes = np.polyfit(np.log(widths), np.log(np.array(rms)), 1)[0]
-    orders = np.array([float(o) for o in polylr.coefficient_orders(polylr.expand(3, 1))])
-    assert np.all(np.abs(slopes - orders) < 0.15), (slopes, orders)
+    coeffs = {n: polylr.finite_width_polys(setup, n, range(128)).outputs for n in [64, 128, 256, 512, 1024]}
+    for k, order in enumerate(polylr.coefficient_orders(polylr.expand(3, 1))):
+        per_seed = {n: np.sqrt((c[:, k, :] ** 2).mean(axis=1)) for n, c in coeffs.items()}
+        assert_exponent(per_seed, float(order), tol=0.15, statistic="rms", allow_inconclusive=True, name=f"eta^{k}")
+        with pytest.raises(AssertionError, match="is false on this evidence"):
+            assert_exponent(per_seed, float(order) + 0.5, tol=0.15, statistic="rms", allow_inconclusive=True)
 
 
 @pytest.mark.parametrize("L", [1, 2])
@@ -221,19 +226,23 @@ def test_t2_limit_matches_the_limit_engine(L):
 
 @pytest.mark.slow
 def test_t2_limit_matches_monte_carlo():
-    """L = 2, t = 2: Monte Carlo means at width 1024 (64 seeds) within 5 standard errors plus
-    an O(n^-1/2) bias allowance; the largest deviation shrinks from width 256 to 1024."""
+    """L = 2, t = 2: Monte Carlo means at width 1024 (64 seeds) within 5 standard errors plus an
+    O(n^-1/2) bias allowance; "each seed's coefficients converge to the limit like n^-1/2" is not
+    refuted (widths 128..1024, bootstrap CI; measured −0.52 [−0.64, −0.41]), while the same claim
+    with the η¹, η² coefficients of the limit set to 0 is."""
     setup = polylr.Setup(polylr.Data.synthetic(m=4, d=3, seed=2), depth=2, steps=2)
     lim = np.zeros((9, 4))
     c = np.array([o.coeffs for o in polylr.symbolic_limit(setup).outputs]).T
     lim[: c.shape[0]] = c
-    dev = {}
-    for n in (256, 1024):
-        r = polylr.finite_width_polys(setup, n, range(64))
-        mean, se = r.outputs.mean(0), r.outputs.std(0) / 8
-        dev[n] = np.abs(mean - lim).max()
+    outs = {n: polylr.finite_width_polys(setup, n, range(64)).outputs for n in (128, 256, 512, 1024)}
+    n = 1024
+    mean, se = outs[n].mean(0), outs[n].std(0) / 8
     assert np.all(np.abs(mean - lim) <= 5 * se + 0.5 * np.abs(lim).max() * n**-0.5)
-    assert dev[1024] < 0.75 * dev[256]
+    assert_converges(outs, lim, rate=-0.5, allow_inconclusive=True)
+    wrong = lim.copy()
+    wrong[1:3] = 0
+    with pytest.raises(AssertionError, match="is false on this evidence"):
+        assert_converges(outs, wrong, rate=-0.5)
 
 
 # -- documents -------------------------------------------------------------------------------
