@@ -211,15 +211,10 @@ def test_t1_coefficient_orders_match_monte_carlo():
 
 @pytest.mark.parametrize("L", [1, 2])
 def test_t2_limit_matches_the_limit_engine(L):
-    """Cross-check of the two infinite-width producers at t = 2 in exact rationals; skipped until
-    the general-t (Tensor-Program) limit engine is on this branch."""
+    """Cross-check of the two infinite-width producers at t = 2 in exact rationals: the symbolic
+    word-by-word limit and the Tensor-Program limit engine."""
     setup = polylr.Setup(polylr.Data.synthetic(m=4, d=3, seed=5), depth=L, steps=2)
-    try:
-        ref = limit_polys(setup, exact=True)
-    except polylr.PolylrError as err:
-        if "not available" not in str(err):
-            raise
-        pytest.skip(f"general-t limit engine not available: {err}")
+    ref = limit_polys(setup, exact=True)
     sym = polylr.symbolic_limit(setup, exact=True)
     assert all(a == b for a, b in zip(sym.outputs, ref.outputs)) and sym.loss == ref.loss
 
