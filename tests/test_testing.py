@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 import polylr
 import polylr.testing as pt
 from polylr import PolylrError
-from polylr._coeffs import MAX_OUTPUT_DEGREE
-from polylr._limit import limit_t1
-from polylr._setup import PRESETS
+from polylr.engines.coeffs import MAX_OUTPUT_DEGREE
+from polylr.engines.limit import limit_t1
+from polylr.core.setup import PRESETS
 
 # -- strategies: invariants ----------------------------------------------------------------
 
@@ -88,7 +88,7 @@ def test_widths_in_range(n):
 def test_intervals_default(interval):
     lo, hi = interval
     assert 0 <= lo < hi <= 10 and hi - lo >= 0.01 * (1 - 1e-12)
-    polylr._errors.check_interval(lo, hi)  # what the argmin requires
+    polylr.core.errors.check_interval(lo, hi)  # what the argmin requires
 
 
 @given(st.data())

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from .._errors import PolylrError, check_int
+from ..core.errors import PolylrError, check_int
 
 LEVELS = ("quick", "default", "thorough")
 

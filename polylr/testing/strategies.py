@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from hypothesis.strategies import SearchStrategy
 
-from .._coeffs import MAX_OUTPUT_DEGREE, output_degree
-from .._errors import PolylrError, check_finite, check_int
-from .._setup import PRESETS, TRAIN_CHOICES, Data, Parametrization, Setup
+from ..engines.coeffs import MAX_OUTPUT_DEGREE, output_degree
+from ..core.errors import PolylrError, check_finite, check_int
+from ..core.setup import PRESETS, TRAIN_CHOICES, Data, Parametrization, Setup
 
 __all__ = ["datasets", "intervals", "parametrizations", "setups", "widths"]
 

@@ -31,16 +31,18 @@ from typing import Callable
 
 import numpy as np
 
-from ._coeffs import degree_formula, finite_width_polys, output_degree
-from ._errors import PolylrError, check_finite, check_int, check_interval
-from ._argmin import MAX_DEGREE as MAX_ARGMIN_DEGREE
-from ._argmin import Argmin, argmin
-from ._evaluate import argmin_on_grid, limit_loss_values
-from ._limit import Limit, eta_inf_t1, limit_polys, limit_t1, random_limit_law, random_limit_t1
-from ._rates import RateFit, fit_rate
-from ._setup import MUP, NTP, SP, Data, Parametrization, Setup
-from ._sweep import Sweep, _resolved, parse_widths, sweep
-from ._tp import limit_degree
+from ..engines.coeffs import degree_formula, finite_width_polys, output_degree
+from ..core.errors import PolylrError, check_finite, check_int, check_interval
+from ..analysis.argmin import MAX_DEGREE as MAX_ARGMIN_DEGREE
+from ..analysis.argmin import Argmin, argmin
+from ..analysis.grid import argmin_on_grid
+from ..engines.evaluate import limit_loss_values
+from ..engines.tp import limit_polys
+from ..engines.limit import Limit, eta_inf_t1, limit_t1, random_limit_law, random_limit_t1
+from ..analysis.rates import RateFit, fit_rate
+from ..core.setup import MUP, NTP, SP, Data, Parametrization, Setup
+from ..analysis.sweep import Sweep, float_resolves, parse_widths, sweep
+from ..engines.tp import limit_degree
 
 HOLDS, FAILS, INCONCLUSIVE = "holds", "fails", "inconclusive"
 BOUNDARY_LIMIT = 0.10
@@ -296,7 +298,7 @@ def check_theorem3(opts: CheckOptions | None = None, **kw) -> SweepCheck:
     is small, evaluation mode beyond). η_n^(t) is each seed's argmin on the interval (default
     ``[0, 2 η_∞^(1)]``: beyond it, gradient descent at t ≥ 2 diverges on the default data): from the
     exact polynomial where float64 resolves it on the interval (judged on the limit polynomial;
-    :func:`polylr._sweep._resolved`), by gradient descent otherwise. Verdicts: ``theorem3.unique``
+    :func:`polylr.analysis.sweep.float_resolves`), by gradient descent otherwise. Verdicts: ``theorem3.unique``
     (the theorem's assumption: no other local minimum of L_∞^(t) within 1 % of the minimum) and
     ``theorem3.limit`` (mean |η_n − η_∞| decays at least like n^-tol; inconclusive when the
     minimiser is not unique). The rate is measured and reported (no rate is proved for t > 1).
@@ -316,7 +318,7 @@ def check_theorem3(opts: CheckOptions | None = None, **kw) -> SweepCheck:
     method = "gd"
     if lim is not None:
         floats = lim.loss.to_float()
-        method = "auto" if _resolved(floats.coeffs, *interval, a_inf.value) else "gd"
+        method = "auto" if float_resolves(floats.coeffs, *interval, a_inf.value) else "gd"
     sw = sweep(setup, opts.n_widths, opts.n_seeds, interval, master_seed=opts.master_seed, progress=opts.progress, method=method)
     fits = {"error": _fit(sw, [sw.etas(w) - eta_inf for w in sw.widths], "mean_abs", "|η_n − η_∞|", opts, 4)}
     if opts.n_seeds > 1 and all(np.ptp(sw.etas(w)) > 0 for w in sw.widths):

@@ -22,14 +22,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._errors import PolylrError, check_int
-from ._poly import EtaPoly
-from ._setup import Setup, check_width
-
-jax.config.update("jax_enable_x64", True)
+from ..core.errors import PolylrError, check_int
+from ..core.poly import EtaPoly
+from ..core.precision import float64
+from ..core.setup import Setup, check_width
 
 # Weight memory (bytes) per vmapped chunk of seeds.
-_CHUNK_BYTES = 256 * 2**20
+CHUNK_BYTES = 256 * 2**20
 
 
 # -- degrees -------------------------------------------------------------------------------
@@ -46,6 +45,7 @@ def degree_formula(depth: int, steps: int) -> int:
     return depth * d
 
 
+@float64
 def output_degree(setup: Setup) -> int:
     """Degree of f^(t) for this setup (any trained layers), read off the engine's static shapes."""
     return _output_degree(setup.depth, setup.steps, setup.train == "all")
@@ -70,13 +70,15 @@ def weight_key(master_seed: int, width: int, seed) -> jax.Array:
     return jax.random.fold_in(jax.random.fold_in(jax.random.key(master_seed), width), seed)
 
 
+@float64
 def draw_weights(key: jax.Array, setup: Setup, width: int):
-    """Initial weights ``(W_0, W_hidden, V)`` with shapes ``(n, d)``, ``(L, n, n)``, ``(n,)``."""
+    """Initial weights ``(W_0, W_hidden, V)`` (float64 NumPy arrays) with shapes ``(n, d)``, ``(L, n, n)``, ``(n,)``."""
     s = setup.param.scales(width, setup.data.d)
-    return _draw(key, setup.data.d, width, setup.depth, s["in_std"], s["hidden_std"], s["out_std"])
+    W0, Ws, V = draw_dense(key, setup.data.d, width, setup.depth, s["in_std"], s["hidden_std"], s["out_std"])
+    return np.asarray(W0), np.asarray(Ws), np.asarray(V)
 
 
-def _draw(key, d, n, L, in_std, hidden_std, out_std):
+def draw_dense(key, d, n, L, in_std, hidden_std, out_std):
     # One flat standard-normal draw, sliced: it compiles ~10x faster than three split draws.
     z = jax.random.normal(key, (L * n * n + n * d + n,), dtype=jnp.float64)
     Ws = hidden_std * z[: L * n * n].reshape(L, n, n)
@@ -131,7 +133,7 @@ def _rank_one_apply(base, terms, u):
 # -- the engine ----------------------------------------------------------------------------
 
 
-def _lr_args(setup: Setup, width: int):
+def lr_factors(setup: Setup, width: int):
     s = setup.param.scales(width, setup.data.d)
     return (s["in_lr"], s["hidden_lr"], s["out_lr"])
 
@@ -178,7 +180,7 @@ def _loss(f, y):
 @functools.partial(jax.jit, static_argnames=("d", "n", "L", "t", "train_all"))
 def _batch(master_seed, seeds, X, y, stds, lrs, *, d, n, L, t, train_all):
     def one(seed):
-        W0, Ws, V = _draw(weight_key(master_seed, n, seed), d, n, L, *stds)
+        W0, Ws, V = draw_dense(weight_key(master_seed, n, seed), d, n, L, *stds)
         f = _outputs(X, y, W0, Ws, V, lrs, L, t, train_all)
         return f, _loss(f, y)
 
@@ -216,6 +218,7 @@ class FiniteWidthPolys:
 MAX_OUTPUT_DEGREE = 250
 
 
+@float64
 def finite_width_polys(
     setup: Setup,
     width: int,
@@ -230,13 +233,13 @@ def finite_width_polys(
     seeds = tuple(check_int("seed", s, lo=0, hi=2**32 - 1) for s in np.atleast_1d(np.asarray(seeds)).tolist())
     if not seeds:
         raise PolylrError("seeds must be a non-empty list of non-negative integers")
-    _check_degree(setup, max_degree)
+    check_degree_allowed(setup, max_degree)
     s = setup.param.scales(width, setup.data.d)
     stds = (s["in_std"], s["hidden_std"], s["out_std"])
-    lrs = _lr_args(setup, width)
+    lrs = lr_factors(setup, width)
     X, y = jnp.asarray(setup.data.X), jnp.asarray(setup.data.y)
     per_seed = 8 * (setup.depth * width * width + width * (setup.data.d + 1))
-    chunk = max(1, min(len(seeds), _CHUNK_BYTES // per_seed))
+    chunk = max(1, min(len(seeds), CHUNK_BYTES // per_seed))
     fs, ls = [], []
     for start in range(0, len(seeds), chunk):
         part = jnp.asarray(seeds[start : start + chunk], dtype=jnp.uint32)
@@ -251,7 +254,7 @@ def finite_width_polys(
     return FiniteWidthPolys(setup, width, seeds, master_seed, outputs, loss)
 
 
-def _check_degree(setup: Setup, max_degree: int) -> None:
+def check_degree_allowed(setup: Setup, max_degree: int) -> None:
     # The hidden-only formula is cheap and a lower bound when every layer is trained; the engine's
     # static shapes (output_degree) are read only once it is small, since tracing costs degree².
     deg = degree_formula(setup.depth, setup.steps)
@@ -275,15 +278,16 @@ def _check_finite(setup: Setup, width: int, outputs, loss) -> None:
         )
 
 
+@float64
 def polys_from_weights(
     setup: Setup, W0, Ws, V, *, max_degree: int = MAX_OUTPUT_DEGREE
 ) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients ``(outputs (deg+1, m), loss (2 deg+1,))`` for given initial weights."""
     width = int(np.shape(W0)[0])
-    _check_degree(setup, max_degree)
+    check_degree_allowed(setup, max_degree)
     f, loss = _from_weights(
         jnp.asarray(W0), jnp.asarray(Ws), jnp.asarray(V), jnp.asarray(setup.data.X), jnp.asarray(setup.data.y),
-        _lr_args(setup, width), L=setup.depth, t=setup.steps, train_all=setup.train == "all",
+        lr_factors(setup, width), L=setup.depth, t=setup.steps, train_all=setup.train == "all",
     )
     f, loss = np.asarray(f), np.asarray(loss)
     _check_finite(setup, width, f, loss)

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 import mpmath
 import numpy as np
 
-from ._argmin import argmin
-from ._coeffs import MAX_OUTPUT_DEGREE, _check_degree, finite_width_polys
-from ._errors import PolylrError, check_finite, check_int, check_interval
-from ._poly import EtaPoly
-from ._setup import Setup, check_width
+from .argmin import argmin
+from ..engines.coeffs import MAX_OUTPUT_DEGREE, check_degree_allowed, finite_width_polys
+from ..core.errors import PolylrError, check_finite, check_int, check_interval
+from ..core.poly import EtaPoly
+from ..core.setup import Setup, check_width
 
 @functools.lru_cache(maxsize=256)
 def t_quantile(q: float, dof: int) -> float:
@@ -123,10 +123,10 @@ def parse_widths(widths) -> tuple[int, ...]:
 
 
 METHODS = ("auto", "polynomial", "gd")
-RESOLUTION = 1e-3  # float64 must resolve the loss to this fraction of its minimum (see _resolved)
+RESOLUTION = 1e-3  # float64 must resolve the loss to this fraction of its minimum (see float_resolves)
 
 
-def _resolved(coeffs: np.ndarray, lo: float, hi: float, vmin: float, points: int = 513) -> bool:
+def float_resolves(coeffs: np.ndarray, lo: float, hi: float, vmin: float, points: int = 513) -> bool:
     """Whether float64 noise could not have decided the argmin of the loss polynomial on ``[lo, hi]``.
 
     Evaluating ``Σ c_k η^k`` in float64 errs by about ``err(η) = (degree + 1)·ε·Σ|c_k||η|^k`` (times a
@@ -178,7 +178,7 @@ def sweep(
     (:data:`RESOLUTION`), and gradient descent for the other seeds. Each row records its method.
     ``progress`` is an optional ``rich.progress.Progress``; one task advances per seed.
     """
-    from ._evaluate import finite_argmins
+    from .grid import finite_argmins
 
     widths = parse_widths(widths)
     n_seeds = check_int("seeds (number of seeds per width)", seeds, lo=1)
@@ -188,7 +188,7 @@ def sweep(
         raise PolylrError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     grid = check_int("grid (points of the evaluation grid)", grid, lo=3)
     try:
-        _check_degree(setup, MAX_OUTPUT_DEGREE)
+        check_degree_allowed(setup, MAX_OUTPUT_DEGREE)
         polynomial = method != "gd"
     except PolylrError:
         if method == "polynomial":
@@ -209,7 +209,7 @@ def sweep(
                 rest = []
                 for i, s in enumerate(seed_list):
                     a = argmin(polys.loss_poly(i), lo * scale, hi * scale)
-                    if method == "auto" and not _resolved(polys.loss[i], lo * scale, hi * scale, a.value):
+                    if method == "auto" and not float_resolves(polys.loss[i], lo * scale, hi * scale, a.value):
                         rest.append(s)
                         continue
                     found[s] = (a, "polynomial")

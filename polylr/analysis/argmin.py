@@ -17,8 +17,8 @@ from fractions import Fraction
 import flint
 import numpy as np
 
-from ._errors import PolylrError, check_interval
-from ._poly import EtaPoly
+from ..core.errors import PolylrError, check_interval
+from ..core.poly import EtaPoly
 
 MAX_DEGREE = 500
 NEAR_TOL = 0.01

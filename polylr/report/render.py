@@ -16,16 +16,13 @@ import tempfile
 from pathlib import Path
 
 import jax
-import matplotlib
+import numpy as np
+from rich.table import Table
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from rich.table import Table  # noqa: E402
-
-from . import __version__  # noqa: E402
-from ._claims import DegreeCheck, SweepCheck  # noqa: E402
-from ._errors import PolylrError  # noqa: E402
+from ..claims.base import DegreeCheck, SweepCheck
+from ..core.errors import PolylrError
+from ..core.version import __version__
+from .plots import nu_label, plot_eta_vs_width, plot_loglog, plot_loss_curves
 
 STATUS_STYLE = {"holds": "bold green", "fails": "bold red", "inconclusive": "bold yellow"}
 
@@ -94,15 +91,15 @@ def environment() -> dict:
         "numpy": np.__version__,
         "python": platform.python_version(),
         "backend": jax.default_backend(),
-        "x64": bool(jax.config.jax_enable_x64),
+        "x64": True,  # every engine call runs inside jax.enable_x64(True) (polylr.core.precision)
     }
 
 
-def _clean(x):
+def clean(x):
     if isinstance(x, dict):
-        return {str(k): _clean(v) for k, v in x.items()}
+        return {str(k): clean(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
+        return [clean(v) for v in x]
     if isinstance(x, (np.floating, float)):
         x = float(x)
         return x if math.isfinite(x) else None
@@ -111,15 +108,6 @@ def _clean(x):
     if isinstance(x, np.bool_):
         return bool(x)
     return x
-
-
-def _nu_label(order: float) -> str:
-    """Name of the scaled learning rate ν = n^-order·η."""
-    if order == 0:
-        return r"\eta"
-    if order == -1:
-        return r"n\,\eta"
-    return rf"n^{{{-order:g}}}\eta"
 
 
 def _width_rows(r: SweepCheck) -> list[dict]:
@@ -156,7 +144,7 @@ def result_dict(r) -> dict:
             "fits": {k: f.to_dict() for k, f in r.fits.items()},
             "rows": list(sw.rows),
         }
-    return _clean(
+    return clean(
         {"check": r.name, "environment": environment(), **body, "verdicts": [v.to_dict() for v in r.verdicts], "seconds": r.seconds}
     )
 
@@ -215,83 +203,6 @@ def verdict_table(results) -> Table:
         for v in r.verdicts:
             t.add_row(v.claim, v.statement, f"[{STATUS_STYLE[v.status]}]{v.status}[/]", v.reason)
     return t
-
-
-# -- plots ---------------------------------------------------------------------------------
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
-
-
-def plot_loss_curves(r: SweepCheck) -> bytes:
-    """Seed-mean loss against the scaled learning rate ν = n^-order·η, per width, with the limit."""
-    sw = r.sweep
-    lo, hi = sw.interval
-    nu = np.linspace(lo, hi, 400)
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    cmap = plt.get_cmap("viridis")
-    tops = []
-    for k, w in enumerate(sw.widths):
-        etas, values = sw.mean_loss_curve(w)
-        finite = values[np.isfinite(values)]
-        tops.append(float(finite[0]) if finite.size else 1.0)
-        ax.plot(etas / float(w) ** sw.order, values, color=cmap(k / max(1, len(sw.widths) - 1)), lw=1.4, label=f"n = {w}")
-    limit = r.limit_loss(nu) if sw.order == 0 else None
-    if limit is not None:
-        ax.plot(nu, limit, "k--", lw=1.6, label=r"limit $L_\infty$")
-        ax.axvline(r.eta_inf, color="0.4", lw=0.8, ls=":")
-    ax.set_ylim(0, 1.6 * max(tops))
-    ax.set_xlabel(rf"learning rate ${_nu_label(sw.order)}$")
-    ax.set_ylabel(rf"seed-mean loss $L_n^{{({r.setup.steps})}}$")
-    ax.set_title(f"{r.name}: loss after t = {r.setup.steps} ({r.setup.param.name}, {len(sw.seeds)} seeds, L = {r.setup.depth})")
-    ax.legend(fontsize=8)
-    return _png(fig)
-
-
-def plot_eta_vs_width(r: SweepCheck) -> bytes:
-    sw = r.sweep
-    s = [sw.summary(w) for w in sw.widths]
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    means = np.array([x.mean for x in s])
-    err = np.array([[x.mean - x.ci[0], x.ci[1] - x.mean] for x in s]).T
-    ax.errorbar(sw.widths, means, yerr=err, fmt="o-", capsize=4, label=r"mean $\eta_n$, 95% CI")
-    if r.eta_inf is not None:
-        ax.axhline(r.eta_inf, color="k", ls="--", label=rf"$\eta_\infty = {r.eta_inf:.4g}$")
-    if sw.order != 0:
-        ax.set_yscale("log")
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("width n")
-    ax.set_ylabel(r"optimal learning rate $\eta_n$")
-    ax.set_title(f"{r.name}: optimal learning rate across widths ({r.setup.param.name})")
-    ax.legend()
-    return _png(fig)
-
-
-def plot_loglog(r: SweepCheck) -> bytes:
-    """Each fitted quantity against width with its fitted line; reference slopes for the claims."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for key, f in r.fits.items():
-        n = np.array(f.widths, dtype=float)
-        v = np.array(f.values)
-        ci = np.array(f.value_ci).T
-        bars = ax.errorbar(n, v, yerr=[v - ci[0], ci[1] - v], fmt="o", capsize=4, label=f"{f.quantity} (bootstrap CI)")
-        ax.plot(n, f.prefactor * n**f.exponent, "-", color=bars[0].get_color(),
-                label=rf"fit $n^{{{f.exponent:.2f}}}$, CI [{f.ci[0]:.2f}, {f.ci[1]:.2f}]")
-    ref = r.fits["error"] if "error" in r.fits else r.fits["random_limit"]
-    slope = -0.5
-    n = np.array(ref.widths, dtype=float)
-    centre = np.exp(np.mean(np.log(n)))  # reference lines pass through the data's geometric centre
-    ax.plot(n, np.exp(np.mean(np.log(ref.values))) * (n / centre) ** slope, "k--", lw=1, label=r"reference $n^{-1/2}$")
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("width n")
-    ax.set_title(f"{r.name}: width exponents")
-    ax.legend(fontsize=7)
-    return _png(fig)
 
 
 def _plots(r) -> dict:
