@@ -4,12 +4,18 @@ so importing or plotting never touches pyplot's global state or matplotlib's bac
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from ..analysis.phasemap import PhaseMap, fmt_prediction
+from ..core.setup import MUP
+
+if TYPE_CHECKING:
+    from ..claims.base import SweepCheck
+    from .campaigns import Curves
 
 
 def nu_label(order: float) -> str:

@@ -7,7 +7,6 @@ renamed into place.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
@@ -22,7 +21,7 @@ from rich.table import Table
 from ..claims.base import DegreeCheck, SweepCheck
 from ..core.errors import PolylrError
 from ..core.version import __version__
-from .plots import nu_label, plot_eta_vs_width, plot_loglog, plot_loss_curves
+from .plots import plot_eta_vs_width, plot_loglog, plot_loss_curves
 
 STATUS_STYLE = {"holds": "bold green", "fails": "bold red", "inconclusive": "bold yellow"}
 
