@@ -40,7 +40,10 @@ from .engines.coeffs import polys_from_weights as polys_from_weights
 from .engines.coeffs import weight_key as weight_key
 from .report.derive import derive as derive
 from .report.derive import write_proofs as write_proofs
+from .core.errors import InvalidInput as InvalidInput
+from .core.errors import NotResolved as NotResolved
 from .core.errors import PolylrError as PolylrError
+from .core.errors import TooLarge as TooLarge
 from .analysis.grid import argmin_on_grid as argmin_on_grid
 from .analysis.grid import argmins_on_grid as argmins_on_grid
 from .analysis.grid import finite_argmins as finite_argmins

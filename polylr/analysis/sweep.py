@@ -17,7 +17,7 @@ import numpy as np
 
 from .argmin import argmin
 from ..engines.coeffs import MAX_OUTPUT_DEGREE, check_degree_allowed, finite_width_polys
-from ..core.errors import PolylrError, check_finite, check_int, check_interval
+from ..core.errors import PolylrError, TooLarge, check_finite, check_int, check_interval
 from ..core.poly import EtaPoly
 from ..core.setup import Setup, check_width
 
@@ -190,7 +190,7 @@ def sweep(
     try:
         check_degree_allowed(setup, MAX_OUTPUT_DEGREE)
         polynomial = method != "gd"
-    except PolylrError:
+    except TooLarge:
         if method == "polynomial":
             raise
         polynomial = False

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core.errors import PolylrError, check_int
+from ..core.errors import NotResolved, PolylrError, TooLarge, check_int
 from ..core.poly import EtaPoly
 from ..core.precision import float64
 from ..core.setup import Setup, check_width
@@ -262,7 +262,7 @@ def check_degree_allowed(setup: Setup, max_degree: int) -> None:
     if deg <= max_degree:
         deg = output_degree(setup)
     if deg > max_degree:
-        raise PolylrError(
+        raise TooLarge(
             f"f^({setup.steps}) has degree {'' if exact else 'at least '}{deg} in η at depth {setup.depth} with "
             f"train={setup.train!r} (loss degree {2 * deg}); the exact engine allows output degree <= {max_degree}: "
             "use fewer steps or a smaller depth, or evaluate the loss on an η grid (evaluation mode)"
@@ -271,7 +271,7 @@ def check_degree_allowed(setup: Setup, max_degree: int) -> None:
 
 def _check_finite(setup: Setup, width: int, outputs, loss) -> None:
     if not (np.all(np.isfinite(outputs)) and np.all(np.isfinite(loss))):
-        raise PolylrError(
+        raise NotResolved(
             f"the exact η-coefficients overflow float64 at width {width} (t = {setup.steps}, depth "
             f"{setup.depth}, train={setup.train!r}): the polynomial is too high-degree to represent; use "
             "fewer steps or evaluation mode"
