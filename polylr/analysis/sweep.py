@@ -6,39 +6,19 @@ table drives the confidence intervals, the rates, the plots and the JSON output.
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
-import mpmath
 import numpy as np
+import scipy.stats
 
 from .argmin import argmin
 from ..engines.coeffs import MAX_OUTPUT_DEGREE, check_degree_allowed, finite_width_polys
 from ..core.errors import PolylrError, TooLarge, check_finite, check_int, check_interval
 from ..core.poly import EtaPoly
 from ..core.setup import Setup, check_width
-
-@functools.lru_cache(maxsize=256)
-def t_quantile(q: float, dof: int) -> float:
-    """Quantile ``q`` (> 1/2) of Student's t with ``dof`` degrees of freedom (mpmath, regularised
-    incomplete beta: P(T <= t) = 1 - I_{dof/(dof+t^2)}(dof/2, 1/2) / 2)."""
-    if dof < 1:
-        return math.inf
-
-    def cdf(t: float) -> float:
-        return 1 - float(mpmath.betainc(dof / 2, 0.5, 0, dof / (dof + t * t), regularized=True)) / 2
-
-    lo, hi = 0.0, 1.0
-    while cdf(hi) < q:
-        hi *= 2
-    for _ in range(80):  # bisection to float resolution
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if cdf(mid) < q else (lo, mid)
-    return (lo + hi) / 2
-
 
 @dataclass(frozen=True)
 class WidthSummary:
@@ -88,7 +68,7 @@ class Sweep:
         k = e.size
         sd = float(e.std(ddof=1)) if k > 1 else math.nan
         se = sd / math.sqrt(k) if k > 1 else math.nan
-        half = t_quantile(0.975, k - 1) * se if k > 1 else math.inf
+        half = float(scipy.stats.t.ppf(0.975, k - 1)) * se if k > 1 else math.inf
         return WidthSummary(
             width=width,
             seeds=k,

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from ..core.version import __version__
 from ..analysis import phasemap as phasemaps
-from ..report import campaigns
+from .. import campaigns
 from ..report import derive as derivations
 from ..analysis.phasemap import fmt_prediction
 from ..report import plots, render
@@ -144,7 +144,7 @@ def check(
         _fail(e)
 
     console = err if json_out else Console()
-    results = []
+    results, figures = [], {}
     try:
         for claim in claims:
             with Progress(
@@ -155,6 +155,7 @@ def check(
                 result = claim.run(dataclasses.replace(opts, setup=own, progress=progress))
             files = render.render(result)
             render.write_files(folders[claim.name][0], files)
+            figures[claim.name] = [name for name in files if name != "results.json"]
             results.append(result)
             for t in render.tables(result):
                 console.print(t)
@@ -166,7 +167,7 @@ def check(
         for folder, created in [*folders.values(), (root, root_created)]:
             render.discard_out(folder, created)
         raise
-    report = {"report.md": render.markdown_report(results, opts.budget.name).encode()}
+    report = {"report.md": render.markdown_report(results, opts.budget.name, figures).encode()}
     if latex:
         report["report.tex"] = render.latex_table(results).encode()
     written = render.write_files(root, report)

@@ -20,12 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.errors import PolylrError, check_finite, check_int
-from ..analysis.grid import argmin_on_grid
-from ..engines.evaluate import finite_loss_values, limit_loss_values
-from ..engines.limit import eta_inf_t1
-from ..core.setup import MUP, Data, Parametrization, Setup
-from ..analysis.sweep import parse_widths
+from .core.errors import PolylrError, check_finite, check_int
+from .analysis.grid import argmin_on_grid
+from .engines.evaluate import finite_loss_values, limit_loss_values
+from .engines.coeffs import KEY_SCHEME
+from .engines.limit import eta_inf_t1
+from .core.setup import MUP, Data, Parametrization, Setup
+from .analysis.sweep import parse_widths
+from .claims.theorem3 import limit_argmin
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -101,7 +103,7 @@ class Curves:
             "widths": list(self.widths),
             "seeds": self.seeds,
             "master_seed": self.master_seed,
-            "key": "jax.random.fold_in(jax.random.fold_in(jax.random.key(master_seed), width), seed)",
+            "key": KEY_SCHEME,
             "etas": self.etas.tolist(),
             "curves": [
                 {"steps": t, "param": p, "width": w, "mean_loss": v.tolist(), "argmin_of_mean": self.argmin[(t, p, w)]}
@@ -155,8 +157,6 @@ def eta_grid(setup: Setup, eta: dict) -> np.ndarray:
 def run_curves(title, setup, steps, params, widths, seeds, eta, master_seed, progress=None) -> Curves:
     """The curves; the finite-width minimisers are those of the seed-mean curve on the grid (grid
     resolution), the limit's is :func:`polylr.limit_argmin` on the grid's range (exact or refined)."""
-    from ..claims.base import limit_argmin
-
     etas = eta_grid(setup, eta)
     mean, best, limit = {}, {}, {}
     task = progress.add_task("curves", total=len(steps) * len(params) * len(widths)) if progress else None
