@@ -1,0 +1,1 @@
+"""Engines: producers of η-polynomials (finite width, infinite-width limit, closed forms)."""
