@@ -267,8 +267,28 @@ class _Symbolic:
         return _canon_all(expr)
 
 
+# Raw-term counts saturate here (every such case is far beyond MAX_RAW_TERMS): the estimate then
+# stops at once, so it costs O(L·t²) small-integer operations at most and never builds huge ints
+# (unbounded, --steps 10 made a 4300-digit integer and --steps 20 hung).
+COUNT_CAP = 10**30
+# Depth beyond which the estimate is COUNT_CAP without running: it is 3^L at t = 1, nondecreasing in
+# L and t (tests/test_limit_symbolic.py checks both), and 3^64 > 10^30.
+_CAP_DEPTH = 64
+
+
+class _Saturated(Exception):
+    """A raw-term count reached COUNT_CAP."""
+
+
+def _sat(k: int) -> int:
+    if k >= COUNT_CAP:
+        raise _Saturated
+    return k
+
+
 class _Counting:
-    """Expressions as raw term counts (the same recursion, for a cheap size estimate)."""
+    """Expressions as raw term counts (the same recursion, for a cheap size estimate); raises
+    :class:`_Saturated` when a count reaches :data:`COUNT_CAP`."""
 
     def vector(self, end):
         return 1
@@ -277,15 +297,15 @@ class _Counting:
         return v
 
     def dot(self, u, v):
-        return u * v
+        return _sat(u * v)
 
     scale = dot
 
     def add(self, u, v):
-        return u + v
+        return _sat(u + v)
 
     def chi(self, f):
-        return f + 1
+        return _sat(f + 1)
 
     def feature_sum(self, chi):
         return chi
@@ -327,14 +347,24 @@ def _run(ops, L: int, t: int):
 
 def estimate_terms(depth: int, steps: int) -> int:
     """Number of raw terms the expansion of f^(t) creates before collecting (an upper bound on
-    the collected count), computed by running the expansion's recursion on term counts only."""
+    the collected count), computed by running the expansion's recursion on term counts only.
+
+    Saturates: returns :data:`COUNT_CAP` (10^30) as soon as any count reaches it (the true count is
+    then at least that), so it is cheap for every input (under 0.1 s)."""
     depth = check_int("depth L", depth, lo=1)
     steps = check_int("steps t", steps, lo=1)
-    return _run(_Counting(), depth, steps)
+    if depth > _CAP_DEPTH:
+        return COUNT_CAP
+    try:
+        return _run(_Counting(), depth, steps)
+    except _Saturated:
+        return COUNT_CAP
 
 
 def _sci(k: int) -> str:
-    """A possibly astronomically large integer in scientific notation (floats overflow past 1e308)."""
+    """A possibly large integer in scientific notation ("more than 1.00e30" at the cap)."""
+    if k >= COUNT_CAP:
+        return "more than 1.00e30"
     digits = str(int(k))
     return digits if len(digits) <= 4 else f"{digits[0]}.{digits[1:3]}e{len(digits) - 1}"
 
@@ -353,8 +383,9 @@ def check_tractable(depth: int, steps: int, *, max_terms: int = MAX_RAW_TERMS) -
             if deepest
             else f"at t = {steps} no depth is within the symbolic limit"
         )
+        about = "" if est >= COUNT_CAP else "about "
         raise PolylrError(
-            f"symbolic expansion of f^({steps}) at depth L = {depth} would create about {_sci(est)} raw terms, "
+            f"symbolic expansion of f^({steps}) at depth L = {depth} would create {about}{_sci(est)} raw terms, "
             f"beyond the symbolic limit of {_sci(max_terms)} raw terms ({hint}); "
             "use the numeric engine polylr.finite_width_polys for larger cases"
         )
