@@ -84,3 +84,10 @@ from ._setup import Setup as Setup
 from ._sweep import Sweep as Sweep
 from ._sweep import sweep as sweep
 from ._tp import limit_degree as limit_degree
+from .engines.limit_derivation import latex_balance_errors as latex_balance_errors
+from .engines.limit_derivation import limit_document as limit_document
+from .engines.limit_derivation import limit_document_depth1 as limit_document_depth1
+from .engines.limit_derivation import write_limit_proofs as write_limit_proofs
+from .engines.limit_symbolic import SymbolicLimit as SymbolicLimit
+from .engines.limit_symbolic import data_moments as data_moments
+from .engines.limit_symbolic import limit_symbolic as limit_symbolic

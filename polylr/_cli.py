@@ -179,10 +179,16 @@ def derive(
     steps: Annotated[int, typer.Option(help="Number of gradient steps t.")] = 1,
     latex: Annotated[bool, typer.Option("--latex/--markdown", help="LaTeX document instead of Markdown.")] = False,
     out: Annotated[Optional[Path], typer.Option(help="Write to this file instead of stdout.")] = None,
+    limit: Annotated[bool, typer.Option("--limit", help="Instead: the μP limit L_∞^(t)(η) in closed form over the data moments, its stationarity equation and argmin on the built-in data.")] = False,
 ) -> None:
     """Derivation of f^(t) as an η-polynomial of matrix words: orders in n, the μP limit, the argmin."""
     try:
-        text = _derive.derive(depth, steps, "latex" if latex else "markdown")
+        if limit:
+            from .engines.limit_derivation import limit_document
+
+            text = limit_document(depth, steps, "latex" if latex else "markdown")
+        else:
+            text = _derive.derive(depth, steps, "latex" if latex else "markdown")
         if out is not None:
             folder, _ = _report.prepare_out(out.parent if str(out.parent) else Path("."))
             _report.write_files(folder, {out.name: text.encode()})
