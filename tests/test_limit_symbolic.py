@@ -226,3 +226,15 @@ def test_bad_input_names_the_value():
         polylr.limit_symbolic(2, 2).limit(polylr.Setup(depth=3, steps=2))
     with pytest.raises(polylr.PolylrError, match="supports"):
         polylr.limit_symbolic(2, 2).limit(polylr.Setup(depth=2, steps=2, param="sp"))
+
+
+def test_document_on_a_given_data_set():
+    data = polylr.Data.synthetic(5, 2, seed=3)
+    doc = polylr.limit_document(1, 2, data=data)
+    assert data.source in doc and "built-in" not in doc
+    lim = polylr.limit_polys(polylr.Setup(data, 1, 2), exact=True)
+    am = polylr.argmin(lim.loss, 0.0, 2 * polylr.eta_inf_t1(polylr.Setup(data, 1, 1)))
+    assert rf"\eta_\infty^{{(2)}} = {am.eta:.10g}" in doc  # independent: the numeric engine's argmin
+    zero = polylr.Data(np.eye(2), np.zeros(2))
+    with pytest.raises(polylr.PolylrError, match="K y = 0"):
+        polylr.limit_document(2, 2, data=zero)

@@ -29,7 +29,7 @@ t = 4: L = 2 (106) 1.3 s, L = 3 (436) over 8 min; L = 1 at any t has D = 2t and 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import flint
@@ -156,8 +156,8 @@ class SymbolicLimit:
 
     depth: int
     steps: int
-    _loss: object  # fmpq_mpoly in (η, μ_0, …, μ_2t)
-    _phi: tuple  # fmpq_mpoly per Krylov index j = 0..t
+    _loss: object = field(repr=False)  # fmpq_mpoly in (η, μ_0, …, μ_2t)
+    _phi: tuple = field(repr=False)  # fmpq_mpoly per Krylov index j = 0..t
 
     @property
     def degree(self) -> int:
