@@ -84,6 +84,11 @@ from ._setup import Setup as Setup
 from ._sweep import Sweep as Sweep
 from ._sweep import sweep as sweep
 from ._tp import limit_degree as limit_degree
+from .engines.expand_grouped import GroupedExpansion as GroupedExpansion
+from .engines.expand_grouped import derive_grouped as derive_grouped
+from .engines.expand_grouped import estimate_grouped_terms as estimate_grouped_terms
+from .engines.expand_grouped import expand_grouped as expand_grouped
+from .engines.expand_grouped import write_grouped_proofs as write_grouped_proofs
 from .engines.limit_derivation import latex_balance_errors as latex_balance_errors
 from .engines.limit_derivation import limit_document as limit_document
 from .engines.limit_derivation import limit_document_depth1 as limit_document_depth1

@@ -180,13 +180,20 @@ def derive(
     latex: Annotated[bool, typer.Option("--latex/--markdown", help="LaTeX document instead of Markdown.")] = False,
     out: Annotated[Optional[Path], typer.Option(help="Write to this file instead of stdout.")] = None,
     limit: Annotated[bool, typer.Option("--limit", help="Instead: the μP limit L_∞^(t)(η) in closed form over the data moments, its stationarity equation and argmin on the built-in data.")] = False,
+    grouped: Annotated[bool, typer.Option("--grouped", help="Instead: f^(t) with the data sums grouped into c^(s) = Xᵀχ^(s)/m (a recursion over the steps; reaches (L, t) = (3, 2), (2, 3)).")] = False,
 ) -> None:
     """Derivation of f^(t) as an η-polynomial of matrix words: orders in n, the μP limit, the argmin."""
     try:
+        if limit and grouped:
+            raise PolylrError("give --limit or --grouped, not both")
         if limit:
             from .engines.limit_derivation import limit_document
 
             text = limit_document(depth, steps, "latex" if latex else "markdown")
+        elif grouped:
+            from .engines.expand_grouped import derive_grouped
+
+            text = derive_grouped(depth, steps, "latex" if latex else "markdown")
         else:
             text = _derive.derive(depth, steps, "latex" if latex else "markdown")
         if out is not None:

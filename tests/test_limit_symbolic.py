@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 import polylr
 from polylr._cli import app
 from polylr._derive import proof_files
+from polylr.engines.expand_grouped import grouped_proof_files
 from polylr.engines.limit_derivation import limit_proof_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -176,7 +177,8 @@ def test_limit_proofs_are_up_to_date(tmp_path):
 
 
 def test_every_proof_file_has_a_generator():
-    assert {p.name for p in (ROOT / "proofs").iterdir()} == set(proof_files()) | set(limit_proof_files())
+    generated = set(proof_files()) | set(limit_proof_files()) | set(grouped_proof_files())
+    assert {p.name for p in (ROOT / "proofs").iterdir()} == generated
 
 
 def test_committed_latex_is_balanced_and_ascii():
