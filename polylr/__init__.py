@@ -88,6 +88,7 @@ from .engines.expand_grouped import GroupedExpansion as GroupedExpansion
 from .engines.expand_grouped import derive_grouped as derive_grouped
 from .engines.expand_grouped import estimate_grouped_terms as estimate_grouped_terms
 from .engines.expand_grouped import expand_grouped as expand_grouped
+from .engines.expand_grouped import grouped_limit as grouped_limit
 from .engines.expand_grouped import write_grouped_proofs as write_grouped_proofs
 from .engines.limit_derivation import latex_balance_errors as latex_balance_errors
 from .engines.limit_derivation import limit_document as limit_document

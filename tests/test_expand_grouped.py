@@ -6,6 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_limit import rational_data
 from typer.testing import CliRunner
 
 import polylr
@@ -107,7 +110,8 @@ def test_a_wrong_term_is_detected():
 @pytest.mark.parametrize("L, t, param", [(1, 1, "mup"), (2, 1, "sp"), (1, 2, "ntp"), (2, 2, "mup"), (2, 2, "sp"), (2, 2, "ntp"), (3, 1, "mup")])
 def test_grouped_equals_index_expanded(L, t, param):
     """Same weights, both symbolic engines (no JAX compile): equal to round-off (measured <= 1e-14)."""
-    setup, (W0, Ws, V) = _weights(L, t, param, width=5, seed=3)
+    setup = polylr.Setup(polylr.Data.synthetic(m=4, d=3, seed=3), depth=L, steps=t, param=param)
+    W0, Ws, V = _numpy_weights(setup, 5, seed=3)
     ref = polylr.expand(L, t).evaluate(setup, W0, Ws, V)
     assert _rel_err(polylr.expand_grouped(L, t).evaluate(setup, W0, Ws, V), ref) <= 1e-10
 
@@ -152,6 +156,50 @@ def test_bad_input():
         polylr.derive_grouped(2, 2, "html")
     with pytest.raises(polylr.PolylrError, match="steps t must be >= 1"):
         polylr.expand_grouped(2, 0)
-    setup, (W0, Ws, V) = _weights(2, 2, "mup")
+    setup = polylr.Setup(polylr.Data.synthetic(m=4, d=3, seed=3), depth=2, steps=2)
+    W0, Ws, V = _numpy_weights(setup, 5, seed=3)
     with pytest.raises(polylr.PolylrError, match="the setup has depth 2, steps 2"):
         polylr.expand_grouped(3, 2).evaluate(setup, W0, Ws, V)
+
+
+# -- the μP limit read off word by word ------------------------------------------------------
+
+
+@settings(max_examples=8)
+@given(data=rational_data(max_m=5, max_d=3), case=st.sampled_from([(3, 2), (2, 3), (2, 2), (1, 3)]))
+def test_grouped_limit_equals_the_limit_engine_exactly(data, case):
+    """Wick orders and word limits of the finite-width expansion (independent of the Tensor-Programs
+    interpreter) give the same exact rational polynomials."""
+    setup = polylr.Setup(data, *case)
+    g, ref = polylr.grouped_limit(setup), polylr.limit_polys(setup, exact=True)
+    assert g.loss == ref.loss
+    assert all(a == b for a, b in zip(g.outputs, ref.outputs, strict=True))
+
+
+def test_grouped_limit_negative_control():
+    """Dropping the order-0 terms of one power breaks the agreement."""
+    from polylr.engines import expand_grouped as eg
+
+    setup = polylr.Setup(polylr.Data.synthetic(6, 3, seed=5), 3, 2)
+    ref = polylr.limit_polys(setup, exact=True)
+    exp = polylr.expand_grouped(3, 2)
+    coeffs = list(exp.steps_coefficients[2])
+    coeffs[3] = ()
+    bad = eg.GroupedExpansion(3, 2, exp.steps_coefficients[:2] + (tuple(coeffs),))
+    original = eg.expand_grouped
+    try:
+        eg.expand_grouped = lambda L, t: bad
+        assert eg.grouped_limit(setup).loss != ref.loss
+    finally:
+        eg.expand_grouped = original
+    assert eg.grouped_limit(setup).loss == ref.loss
+
+
+def test_collected_limit_at_depth_one_is_kernel_gd():
+    """L = 1: f_∞^(s) = f_∞^(s−1) − η K(x, c^(s−1)) (kernel GD): the collected limit of step 2 is
+    −η(K(x, c^(0)) + K(x, c^(1)))."""
+    from polylr.engines.expand_grouped import c_end, collected_limit
+
+    lims = collected_limit(polylr.expand_grouped(1, 2), 2)
+    assert [p for p, d in enumerate(lims) if d] == [1]
+    assert lims[1] == {((0, c_end(0)),): 1, ((0, c_end(1)),): 1}

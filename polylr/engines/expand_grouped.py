@@ -25,11 +25,14 @@ import functools
 from collections import defaultdict
 from dataclasses import dataclass
 
+from fractions import Fraction
+
 import numpy as np
 
 from .._errors import PolylrError, check_int
 from .._expand import V_END, _Counting, _orient, _run, _Saturated, _sci, _Symbolic
-from .._setup import Setup
+from .._scaling import word_scaling
+from .._setup import MUP, Setup
 
 # Largest raw-term estimate attempted (see estimate_grouped_terms). Measured (2 cores): (3, 3),
 # 74088 raw terms, 7 s; (4, 2), 10000, 1.8 s; (3, 2) 216 and (2, 3) 64, 0.01 s.
@@ -237,6 +240,72 @@ def _word_tex(w) -> str:
     return " ".join(p for p in (_end_tex(a, "left"), mid, _end_tex(b, "right")) if p)
 
 
+def _end_name(e: int) -> str:
+    return "x" if e == 0 else rf"c^{{({end_step(e)})}}"
+
+
+def _end_key(e: int):
+    return (0, 0) if e == 0 else (1, end_step(e))
+
+
+def _word_limit_pairs(word, lim: dict) -> dict:
+    """A word's limit polynomial with its data ends named: ``{((e1, e2), ...): count}``."""
+    a, _, b = word
+    ends = {1: a if a != V_END else b, 2: b}
+    out: dict = defaultdict(int)
+    for kp, c in lim.items():
+        pairs = tuple(sorted(tuple(sorted((ends[u], ends[v]), key=_end_key)) for u, v in kp))
+        out[pairs] += c
+    return dict(out)
+
+
+def _k_tex(pairs) -> str:
+    factors = [rf"K({_end_name(e1)}, {_end_name(e2)})" for e1, e2 in pairs]
+    out, k = [], 0
+    while k < len(factors):
+        j = k
+        while j < len(factors) and factors[j] == factors[k]:
+            j += 1
+        out.append(factors[k] + (f"^{{{j - k}}}" if j - k > 1 else ""))
+        k = j
+    return r"\,".join(out)
+
+
+def _poly_tex(poly: dict) -> list[str]:
+    """Signed monomials ``c Π K(·,·)`` (the first unsigned when positive)."""
+    terms = []
+    for i, (pairs, c) in enumerate(sorted(poly.items(), key=lambda kv: (len(kv[0]), [(_end_key(a), _end_key(b)) for a, b in kv[0]]))):
+        body = _k_tex(pairs)
+        mag = str(abs(c)) if abs(c) != 1 or not body else ""
+        sep = r"\," if mag and body else ""
+        sign = "-" if c < 0 else ("+" if i else "")
+        terms.append(f"{sign} {mag}{sep}{body}".strip() if i else f"{sign}{mag}{sep}{body}")
+    return terms
+
+
+def collected_limit(exp: GroupedExpansion, s: int) -> tuple[dict, ...]:
+    """``lim_n [(−η)^p] f^(s)(x)`` under μP for every p, as ``{((e1, e2), ...): coefficient}``: products of
+    ``K(e1, e2)`` with ends ``0`` (x) and ``-2 - r`` (c^(r)). Raises when not determined word by word."""
+    keep, undetermined = _limit_terms(exp, s)
+    if undetermined:
+        raise PolylrError(
+            f"the word-by-word limit of f^({s}) at depth {exp.depth} is not determined for the powers "
+            f"{undetermined} of eta (a term of order >= 0 holds a word that does not concentrate)"
+        )
+    out = [defaultdict(int) for _ in exp.steps_coefficients[s]]
+    for p, c, wl in keep:
+        acc = {(): c}
+        for w, lim in wl:
+            nxt: dict = defaultdict(int)
+            for k1, c1 in acc.items():
+                for k2, c2 in _word_limit_pairs(w, lim).items():
+                    nxt[tuple(sorted(k1 + k2, key=lambda pr: (_end_key(pr[0]), _end_key(pr[1]))))] += c1 * c2
+            acc = nxt
+        for k, v in acc.items():
+            out[p][k] += v
+    return tuple({k: v for k, v in d.items() if v} for d in out)
+
+
 def derive_grouped(depth: int, steps: int, fmt: str = "markdown") -> str:
     """The grouped finite-width derivation of ``f^(t)`` as a Markdown or LaTeX document: the words
     (ends V, W_0 x, W_0 c^(s)) and, for every step s ≤ t, the terms of ``f^(s)`` per power of η."""
@@ -277,12 +346,17 @@ def derive_grouped(depth: int, steps: int, fmt: str = "markdown") -> str:
               rf"{L * d_t} in $\eta$ once the $c^{{(r)}}$ are substituted). Grouping every data index into the contraction "
               rf"$c^{{(r)}}$ leaves {sum(exp.term_counts[t])} terms in $f^{{({t})}}$; expanding the indices instead "
               rf"(`polylr.expand`) would create {'more than 1.00e30' if indexed >= 10**30 else 'about ' + _sci(indexed)} raw terms."),
-        ("p", "`GroupedExpansion.evaluate` runs this recursion on given weights; the tests compare it with the numeric engine "
-              "`polylr.polys_from_weights` under μP, SP and NTP. Width orders and the μP limit are not derived here: "
-              "see `polylr.derive` (small cases) and the limit documents (`polylr derive --limit`)."),
+        ("p", "`GroupedExpansion.evaluate` runs this recursion on given weights; the tests compare it with gradient descent "
+              "and with the numeric engine `polylr.polys_from_weights` under μP, SP and NTP. Below, each step ends with its "
+              "μP limit, read off term by term (`polylr.grouped_limit`)."),
         ("h2", "Words"),
-        ("table", ["word", "definition"],
-         [[rf"$\omega_{{{names[w]}}}$", f"${_word_tex(w)}$"] for w in exp.words]),
+        ("p", r"Orders in the width $n$ under μP (`polylr.word_scaling`, Wick pairings; an end $W_0 c^{(r)}$ counts as a data "
+              r"point, since $W_0 c^{(r)} = \frac1m \sum_i \chi^{(r)}_i W_0 x_i$ and $\chi^{(r)}$ converges), and the limit of "
+              r"$n^{-\mathrm{order}}\,\omega$ when the word concentrates, with $K(u, v) = u^\top v/d$ extended linearly: "
+              r"$K(x, c^{(r)}) = \frac1m (K\chi^{(r)})(x)$, $K(c^{(r)}, c^{(q)}) = \frac{1}{m^2}\chi^{(r)\top} K \chi^{(q)}$."),
+        ("table", ["word", "definition", "order (μP)", r"limit of $n^{-\mathrm{order}}\omega$ (μP)"],
+         [[rf"$\omega_{{{names[w]}}}$", f"${_word_tex(w)}$", f"${_frac_tex(word_scaling(w, MUP).order)}$",
+           _word_limit_cell(w)] for w in exp.words]),
     ]
     for s in range(1, t + 1):
         coeffs = exp.steps_coefficients[s]
@@ -294,10 +368,65 @@ def derive_grouped(depth: int, steps: int, fmt: str = "markdown") -> str:
             for words, c in terms:
                 body = r"\,".join(rf"\omega_{{{names[w]}}}" for w in words) or "1"
                 sign = "-" if c < 0 else ""
-                rows.append([f"${sign}{'' if abs(c) == 1 else str(abs(c)) + chr(92) + ','}{body}$"])
+                order = sum((word_scaling(w, MUP).order for w in words), Fraction(0))
+                rows.append([f"${sign}{'' if abs(c) == 1 else str(abs(c)) + chr(92) + ','}{body}$", f"${_frac_tex(order)}$"])
             B.append(("p", rf"$Q^{{({s})}}_{{{p}}}$ (coefficient of $(-\eta\lambda)^{{{p}}}$), {len(terms)} term{'s' if len(terms) != 1 else ''}:"))
-            B.append(("table", ["term"], rows))
+            B.append(("table", ["term", "order (μP)"], rows))
+        B += _limit_blocks(exp, s)
+    from .._limit import limit_polys
+    from .._setup import Data
+
+    setup = Setup(data=Data.synthetic(), depth=L, steps=t)
+    if grouped_limit(setup).outputs != limit_polys(setup, exact=True).outputs:
+        raise PolylrError(f"grouped limit and limit engine disagree at L = {L}, t = {t} (a bug; please report)")
+    B.append(("h2", "Check against the Tensor-Programs limit"))
+    B.append(("p", rf"Substituting $\chi_\infty^{{(r)}} = f_\infty^{{(r)}}(X) - y$ step by step, this limit equals the "
+                   rf"Tensor-Programs limit engine's polynomials (`polylr.limit_polys(setup, exact=True)`) exactly, as rational "
+                   rf"polynomials in $\eta$, on the built-in data set `{setup.data.source}` (checked when this document was "
+                   "generated; the tests repeat it on random rational data)."))
     return _render_md(B) if fmt == "markdown" else _render_tex(B)
+
+
+def _frac_tex(q) -> str:
+    q = Fraction(q)
+    if q.denominator == 1:
+        return str(q.numerator)
+    return ("-" if q < 0 else "") + rf"\tfrac{{{abs(q.numerator)}}}{{{q.denominator}}}"
+
+
+def _word_limit_cell(w) -> str:
+    ws = word_scaling(w, MUP)
+    if not ws.deterministic:
+        return "does not concentrate"
+    terms = _poly_tex(_word_limit_pairs(w, ws.limit))
+    return "$" + (" ".join(terms) or "0") + "$"
+
+
+def _limit_blocks(exp: GroupedExpansion, s: int) -> list:
+    """The μP limit of f^(s), collected, as aligned lines."""
+    lims = collected_limit(exp, s)
+    lines = []
+    for p, poly in enumerate(lims):
+        if not poly:
+            continue
+        terms = _poly_tex(poly)
+        chunks = [" ".join(terms[i : i + 4]) for i in range(0, len(terms), 4)]
+        head = "" if p == 0 else (r"(-\eta)" if p == 1 else rf"(-\eta)^{{{p}}}")
+        for j, chunk in enumerate(chunks):
+            open_ = (head + r"\,\bigl(" if head else r"\bigl(") if j == 0 else ""
+            close = r"\bigr)" if j == len(chunks) - 1 else ""
+            if not lines:
+                lines.append(rf"f_\infty^{{({s})}}(x) &= {open_}{chunk}{close}")
+            else:
+                lines.append(rf"&\quad {'+ ' if j == 0 else ''}{open_}{chunk}{close}")
+    block = [("p", rf"Under μP ($\lambda = 1$) terms of negative order vanish and every term of order 0 has concentrating "
+                   rf"words, so $f^{{({s})}}(x)$ tends to (equal products collected; $c^{{(r)}}$ stands for its limit "
+                   rf"$X^\top \chi_\infty^{{(r)}}/m$):")]
+    if lines:
+        block.append(("align", lines))
+    else:
+        block.append(("math", rf"f_\infty^{{({s})}}(x) = 0 ."))
+    return block
 
 
 GROUPED_PROOF_CASES = ((3, 2), (2, 3))
@@ -329,3 +458,93 @@ def write_grouped_proofs(folder):
         os.replace(tmp, folder / name)
         written.append(folder / name)
     return written
+
+
+# -- the μP limit, word by word --------------------------------------------------------------
+
+
+def _limit_terms(exp: GroupedExpansion, s: int):
+    """The order-0 terms of f^(s) under μP with their word limits, or the powers left undetermined.
+
+    A word with a ``W_0 c^(r)`` end is ``Σ_i (χ_i^(r)/m)`` times the word with the end ``W_0 x_i``, and
+    ``χ^(r)`` converges, so its order and limit are those of a data-point word with ``x_i -> c^(r)``
+    (``K(c^(r), x) = (Kχ^(r))(x)/m``, ``K(c^(r), c^(q)) = χ^(r)ᵀKχ^(q)/m²``)."""
+    keep, undetermined = [], set()
+    for p, terms in enumerate(exp.steps_coefficients[s]):
+        for words, c in terms:
+            scalings = [word_scaling(w, MUP) for w in words]
+            order = sum((ws.order for ws in scalings), 0)  # μP: λ = 1, no −p·hidden_lr
+            if order < 0:
+                continue
+            if order > 0 or not all(ws.deterministic for ws in scalings):
+                undetermined.add(p)
+                continue
+            keep.append((p, c, [(w, ws.limit) for w, ws in zip(words, scalings)]))
+    return keep, sorted(undetermined)
+
+
+def grouped_limit(setup: Setup):
+    """The μP limit of ``f^(t)(x_i)`` and ``L^(t)`` read off the grouped expansion word by word (terms of
+    negative order vanish; a term of order 0 tends to the product of its word limits, with ``c^(r)``
+    replaced by its limit), as an exact :class:`polylr.Limit`: an independent derivation of what the
+    Tensor-Programs engine computes. Raises when a power's limit is not determined word by word."""
+    import flint
+
+    from .._limit import Limit, check_supported
+    from .._poly import EtaPoly
+
+    check_supported(setup)
+    exp = expand_grouped(setup.depth, setup.steps)
+    data = setup.data
+    m = data.m
+    q = lambda v: flint.fmpq(*float(v).as_integer_ratio())  # noqa: E731  (float data: exact binary rationals)
+    X = [[q(v) for v in row] for row in data.X]
+    y = [q(v) for v in data.y]
+    K = [[sum((X[i][k] * X[j][k] for k in range(data.d)), flint.fmpq(0)) / data.d for j in range(m)] for i in range(m)]
+    P = flint.fmpq_poly
+    zero = P([])
+    chis: list[list] = []  # χ_∞^(r) at the training points (fmpq_poly each)
+    Kc: list[list] = []  # (K χ^(r))_i / m
+    f = None
+    for s in range(setup.steps + 1):
+        keep, undetermined = _limit_terms(exp, s)
+        if undetermined:
+            raise PolylrError(
+                f"the word-by-word limit of f^({s}) at depth {setup.depth} is not determined for the powers "
+                f"{undetermined} of eta (a term of order >= 0 holds a word that does not concentrate)"
+            )
+
+        def kval(e1, e2, i):
+            """K(e1, e2) at the output point x_i (ends: 0 = x, -2-r = c^(r))."""
+            if e1 == 0 and e2 == 0:
+                return P([K[i][i]])
+            if e1 == 0 or e2 == 0:
+                return Kc[end_step(e2 if e1 == 0 else e1)][i]
+            r1, r2 = end_step(e1), end_step(e2)
+            return sum((chis[r1][a] * Kc[r2][a] for a in range(m)), zero) * flint.fmpq(1, m)
+
+        f = [zero] * m
+        eta_p = [P([0] * p + [(-1) ** p]) for p in range(len(exp.steps_coefficients[s]))]
+        for i in range(m):
+            acc = zero
+            for p, c, wl in keep:
+                val = eta_p[p] * c
+                for (a, _, b), lim in wl:
+                    ends = {1: a if a != V_END else b, 2: b}
+                    wv = zero
+                    for kp, count in lim.items():
+                        prod = P([count])
+                        for u, v in kp:
+                            prod = prod * kval(ends[u], ends[v], i)
+                        wv = wv + prod
+                    val = val * wv
+                acc = acc + val
+            f[i] = acc
+        if s < setup.steps:
+            chi = [f[i] - y[i] for i in range(m)]
+            chis.append(chi)
+            Kc.append([sum((chi[j] * K[i][j] for j in range(m)), zero) * flint.fmpq(1, m) for i in range(m)])
+    t = setup.steps
+    outputs = tuple(EtaPoly(fi, "QQ", label=f"f_\\infty^{{({t})}}(x_{i})") for i, fi in enumerate(f))
+    loss = sum(((fi - yi) * (fi - yi) for fi, yi in zip(f, y)), zero) * flint.fmpq(1, 2 * m)
+    return Limit(setup, outputs, EtaPoly(loss, "QQ", label=f"L_\\infty^{{({t})}}"))
