@@ -159,7 +159,7 @@ class CheckOptions:
     interval: tuple[float, float] | None = None
     master_seed: int = 0
     tol: float = 0.1
-    progress: object = None
+    progress: Callable[[int, int], None] | None = None  # called as progress(done, total) while seeds finish
 
     def __post_init__(self) -> None:
         tol = check_finite("tol", self.tol)

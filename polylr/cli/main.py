@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import sys
@@ -10,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from ..core.version import __version__
@@ -63,6 +64,16 @@ def parse_interval(text: str) -> tuple[float, float]:
         return float(parts[0]), float(parts[1])
     except ValueError:
         raise PolylrError(f"interval ends must be numbers, got {text!r}") from None
+
+
+@contextlib.contextmanager
+def progress_bar(label: str):
+    """A transient progress bar on stderr (with elapsed and remaining time); yields the
+    ``progress(done, total)`` callback that the analysis layer calls."""
+    with Progress(TextColumn(f"[bold]{label}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _fail(e: Exception) -> None:
@@ -147,10 +158,7 @@ def check(
     results, figures = [], {}
     try:
         for claim in claims:
-            with Progress(
-                TextColumn(f"[bold]{claim.name}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=err, transient=True,
-            ) as progress:
+            with progress_bar(claim.name) as progress:
                 own = opts.setup.replace(steps=t_steps) if claim.name == "theorem3" else opts.setup
                 result = claim.run(dataclasses.replace(opts, setup=own, progress=progress))
             files = render.render(result)
@@ -185,10 +193,23 @@ def derive(
     steps: Annotated[int, typer.Option(help="Number of gradient steps t.")] = 1,
     latex: Annotated[bool, typer.Option("--latex/--markdown", help="LaTeX document instead of Markdown.")] = False,
     out: Annotated[Optional[Path], typer.Option(help="Write to this file instead of stdout.")] = None,
+    limit: Annotated[bool, typer.Option("--limit", help="Instead: the μP limit L_∞^(t)(η) in closed form over the data moments, its stationarity equation and argmin on the built-in data.")] = False,
+    grouped: Annotated[bool, typer.Option("--grouped", help="Instead: f^(t) with the data sums grouped into c^(s) = Xᵀχ^(s)/m (a recursion over the steps; reaches (L, t) = (3, 2), (2, 3)).")] = False,
 ) -> None:
     """Derivation of f^(t) as an η-polynomial of matrix words: orders in n, the μP limit, the argmin."""
     try:
-        text = derivations.derive(depth, steps, "latex" if latex else "markdown")
+        if limit and grouped:
+            raise PolylrError("give --limit or --grouped, not both")
+        if limit:
+            from ..report.limit_derivation import limit_document
+
+            text = limit_document(depth, steps, "latex" if latex else "markdown")
+        elif grouped:
+            from ..report.expand_grouped import derive_grouped
+
+            text = derive_grouped(depth, steps, "latex" if latex else "markdown")
+        else:
+            text = derivations.derive(depth, steps, "latex" if latex else "markdown")
         if out is not None:
             folder, _ = render.prepare_out(out.parent if str(out.parent) else Path("."))
             render.write_files(folder, {out.name: text.encode()})
@@ -227,8 +248,7 @@ def phase_map_command(
     except PolylrError as e:
         _fail(e)
     try:
-        with Progress(TextColumn("[bold]phase map[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True) as progress:
+        with progress_bar("phase map") as progress:
             pm = phasemaps.phase_map(setup, vs, cs, ws, seeds, master_seed=master_seed, progress=progress)
         files = {"phase_map.json": json.dumps(render.clean(pm.to_dict()), indent=2).encode(),
                  "phase_map.png": plots.plot_phase_map(pm)}
@@ -284,8 +304,7 @@ def verify(
         check(names=names, out=out, **options)
         return
     try:
-        with Progress(TextColumn("[bold]curves[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True) as progress:
+        with progress_bar("curves") as progress:
             c = campaigns.run_curves(**args, progress=progress)
         files = {"curves.json": json.dumps(render.clean(c.to_dict()), indent=2).encode(), "curves.png": plots.plot_curves(c)}
     except BaseException:
