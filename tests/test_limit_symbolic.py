@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 import sympy
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from test_limit import rational_data
 from typer.testing import CliRunner
 

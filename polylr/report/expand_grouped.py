@@ -339,7 +339,7 @@ def derive_grouped(depth: int, steps: int, fmt: str = "markdown") -> str:
         ("math", r"W_\ell^{(s+1)} = W_\ell^{(s)} - \eta\lambda\, b_\ell^{(s)}\, \big(W_{\ell-1}^{(s)}\cdots W_1^{(s)} W_0\, c^{(s)}\big)^\top, "
                  r"\qquad c^{(s)} = \frac{1}{m} X^\top \chi^{(s)} \in \mathbb R^d ."),
         ("p", r"Multiplying out gives, for every step $s$,"),
-        ("math", rf"f^{{(s)}}(x) = \sum_{{p}} (-\eta\lambda)^p\, Q^{{(s)}}_p(x),"),
+        ("math", r"f^{(s)}(x) = \sum_{p} (-\eta\lambda)^p\, Q^{(s)}_p(x),"),
         ("p", r"each $Q^{(s)}_p$ an integer combination of products of the scalar *words* $\omega$ below, whose ends are $V$, "
               r"$W_0 x$ or $W_0 c^{(r)}$ ($r < s$). The $c^{(r)}$ depend on $\eta$ through $f^{(r)}$, so this is a recursion: "
               rf"$f^{{(0)}}$ gives $c^{{(0)}}$, which enters $f^{{(1)}}$, and so on up to $f^{{({t})}}$ (of degree "

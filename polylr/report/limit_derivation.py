@@ -188,7 +188,7 @@ def _depth_blocks(sym: SymbolicLimit, setup: Setup, mu: tuple[Fraction, ...], in
     # coefficient table on the data set
     values = lim.loss.coeffs
     rows = [[rf"$\eta^{{{k}}}$", str(len(c)), f"${_num(values[k]) if k < len(values) else '0'}$"] for k, c in enumerate(cs)]
-    B.append(("p", f"Coefficient table (monomials per coefficient, and the value of $c_k$ on the data set above):"))
+    B.append(("p", "Coefficient table (monomials per coefficient, and the value of $c_k$ on the data set above):"))
     B.append(("table", ["power", "monomials", "$c_k$ on the data set"], rows))
     # stationarity and its solution
     am = argmin(lim.loss, *interval)
