@@ -28,7 +28,7 @@ MATHJAX_FILES = ("tex-chtml.js", "input/tex/extensions/textmacros.js", "output/c
 def exports(init: Path, package: str) -> list[tuple[str, str]]:
     """``(module, name)`` for each ``from .module import name as name`` of ``init``, in order."""
     out = []
-    for node in ast.parse(init.read_text(encoding="utf-8")).body:
+    for node in ast.walk(ast.parse(init.read_text(encoding="utf-8"))):  # also inside `if TYPE_CHECKING:`
         if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
             out += [(f"{package}.{node.module}", a.name) for a in node.names]
     return out

@@ -40,7 +40,7 @@ def to_bytes(fig: Figure, fmt: str = "png") -> bytes:
     return buf.getvalue()
 
 
-def plot_loss_curves(r: SweepCheck) -> bytes:
+def plot_loss_curves(r: SweepCheck, fmt: str = "png") -> bytes:
     """Seed-mean loss against the scaled learning rate ν = n^-order·η, per width, with the limit."""
     sw = r.sweep
     lo, hi = sw.interval
@@ -62,10 +62,10 @@ def plot_loss_curves(r: SweepCheck) -> bytes:
     ax.set_ylabel(rf"seed-mean loss $L_n^{{({r.setup.steps})}}$")
     ax.set_title(f"{r.name}: loss after t = {r.setup.steps} ({r.setup.param.name}, {len(sw.seeds)} seeds, L = {r.setup.depth})")
     ax.legend(fontsize=8)
-    return to_bytes(fig)
+    return to_bytes(fig, fmt)
 
 
-def plot_eta_vs_width(r: SweepCheck) -> bytes:
+def plot_eta_vs_width(r: SweepCheck, fmt: str = "png") -> bytes:
     sw = r.sweep
     s = [sw.summary(w) for w in sw.widths]
     fig, ax = figure()
@@ -81,10 +81,10 @@ def plot_eta_vs_width(r: SweepCheck) -> bytes:
     ax.set_ylabel(r"optimal learning rate $\eta_n$")
     ax.set_title(f"{r.name}: optimal learning rate across widths ({r.setup.param.name})")
     ax.legend()
-    return to_bytes(fig)
+    return to_bytes(fig, fmt)
 
 
-def plot_loglog(r: SweepCheck) -> bytes:
+def plot_loglog(r: SweepCheck, fmt: str = "png") -> bytes:
     """Each fitted quantity against width with its fitted line; reference slopes for the claims."""
     fig, ax = figure()
     for key, f in r.fits.items():
@@ -104,10 +104,10 @@ def plot_loglog(r: SweepCheck) -> bytes:
     ax.set_xlabel("width n")
     ax.set_title(f"{r.name}: width exponents")
     ax.legend(fontsize=7)
-    return to_bytes(fig)
+    return to_bytes(fig, fmt)
 
 
-def plot_phase_map(pm: PhaseMap) -> bytes:
+def plot_phase_map(pm: PhaseMap, fmt: str = "png") -> bytes:
     """Two heat maps (exponent of η_n; of its relative spread) with the predicted values in brackets
     and the transfer line v + c = 2."""
     fig, axes = figure(1, 2, (11, 4.6))
@@ -136,10 +136,10 @@ def plot_phase_map(pm: PhaseMap) -> bytes:
         ax.legend(loc="upper right", fontsize=7)
     fig.suptitle(f"t = 1, widths {list(pm.widths)}, {pm.seeds} seeds; * = minimiser on the interval's end for > 10 % of seeds",
                  fontsize=9)
-    return to_bytes(fig)
+    return to_bytes(fig, fmt)
 
 
-def plot_curves(c: Curves) -> bytes:
+def plot_curves(c: Curves, fmt: str = "png") -> bytes:
     rows, cols = len(c.steps), len(c.params)
     fig, axes = figure(rows, cols, (4.6 * cols, 3.6 * rows), squeeze=False)
     cmap = colormaps["viridis"]
@@ -158,4 +158,4 @@ def plot_curves(c: Curves) -> bytes:
             ax.legend(fontsize=7)
     fig.suptitle(f"{c.title} ({c.seeds} seeds, L = {c.setup.depth}, m = {c.setup.data.m})")
     fig.tight_layout()
-    return to_bytes(fig)
+    return to_bytes(fig, fmt)

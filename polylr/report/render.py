@@ -204,16 +204,17 @@ def verdict_table(results) -> Table:
     return t
 
 
-def _plots(r) -> dict:
+def _plots(r, fmt: str = "png") -> dict:
     if isinstance(r, DegreeCheck):
         return {}
-    loglog = "error_loglog.png" if r.eta_inf is not None else "exponents_loglog.png"
-    return {"loss_curves.png": plot_loss_curves, "eta_vs_width.png": plot_eta_vs_width, loglog: plot_loglog}
+    loglog = "error_loglog" if r.eta_inf is not None else "exponents_loglog"
+    return {f"{name}.{fmt}": plot for name, plot in
+            {"loss_curves": plot_loss_curves, "eta_vs_width": plot_eta_vs_width, loglog: plot_loglog}.items()}
 
 
-def render(r) -> dict[str, bytes]:
-    """All output files of one check, rendered in memory."""
-    return {"results.json": to_json(r).encode(), **{name: plot(r) for name, plot in _plots(r).items()}}
+def render(r, fmt: str = "png") -> dict[str, bytes]:
+    """All output files of one check, rendered in memory; plots as ``fmt`` (png, pdf or svg)."""
+    return {"results.json": to_json(r).encode(), **{name: plot(r, fmt) for name, plot in _plots(r, fmt).items()}}
 
 
 # -- reports over several checks -----------------------------------------------------------
@@ -223,7 +224,7 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def markdown_report(results, budget_name: str) -> str:
+def markdown_report(results, budget_name: str, fmt: str = "png") -> str:
     """One Markdown report for a ``polylr check`` run: every claim, its verdict, key numbers, plots."""
     env = environment()
     lines = [
@@ -260,7 +261,7 @@ def markdown_report(results, budget_name: str) -> str:
         lines += ["", "| quantity | exponent | 95% CI |", "|---|---|---|"]
         lines += [f"| {_md_escape(f.quantity)} | {f.exponent:.3f} | [{f.ci[0]:.3f}, {f.ci[1]:.3f}] |" for f in r.fits.values()]
         lines.append("")
-        lines += [f"![{name}]({r.name}/{name})" for name in _plots(r)]
+        lines += [f"![{name}]({r.name}/{name})" for name in _plots(r, fmt)]
     return "\n".join(lines) + "\n"
 
 
