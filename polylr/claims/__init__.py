@@ -1,0 +1,1 @@
+"""Claims: see the package docstring of polylr."""

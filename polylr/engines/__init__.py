@@ -1,0 +1,1 @@
+"""Engines: see the package docstring of polylr."""
