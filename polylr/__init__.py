@@ -84,3 +84,16 @@ from ._setup import Setup as Setup
 from ._sweep import Sweep as Sweep
 from ._sweep import sweep as sweep
 from ._tp import limit_degree as limit_degree
+from .analysis.gaps import Gaps as Gaps
+from .analysis.gaps import GapFits as GapFits
+from .analysis.gaps import fit_gaps as fit_gaps
+from .analysis.gaps import identity_gram_data as identity_gram_data
+from .analysis.gaps import limit_optimum as limit_optimum
+from .analysis.gaps import long_horizon_eta as long_horizon_eta
+from .analysis.gaps import network_gaps as network_gaps
+from .analysis.gaps import shallow_limit_closed_form as shallow_limit_closed_form
+from .analysis.gaps import shallow_loss_closed_form as shallow_loss_closed_form
+from .analysis.gaps import transfer_decisions as transfer_decisions
+from .claims.fast_transfer import FastTransferCheck as FastTransferCheck
+from .claims.fast_transfer import check_fast_transfer as check_fast_transfer
+from .engines.shallow import shallow_width_polys as shallow_width_polys

@@ -440,6 +440,7 @@ class Claim:
     hypotheses: str
     prediction: str
     run: Callable[[CheckOptions], CheckResult] = field(repr=False)
+    accepts: tuple[str, ...] = ()  # CLI options the claim honours beyond the common ones: "steps", "param", "depth"
 
     def check(self, budget: str | Budget = "default", **options) -> CheckResult:
         return self.run(CheckOptions(budget=get_budget(budget), **options))
@@ -468,7 +469,7 @@ register(Claim(
     "Under μP, after one GD step the optimal learning rate converges to η_∞ = (m/L) yᵀKy/‖Ky‖² > 0 at rate O(n^-1/2).",
     "deep linear MLP, μP, hidden layers trained, t = 1, K y ≠ 0, compact interval [0, 4 η_∞]",
     "mean |η_n − η_∞| decays (theorem1.limit) at least like n^-1/2 (theorem1.rate)",
-    check_theorem1,
+    check_theorem1, accepts=("param", "depth"),
 ))
 register(Claim(
     "sp", "Hayou 2025, SP (random limit derived in polylr's docs)",
@@ -489,7 +490,7 @@ register(Claim(
     "Under μP, for every fixed t the loss after t GD steps converges to a deterministic polynomial L_∞^(t)(η); if its minimiser is unique, the optimal learning rate converges to it.",
     "deep linear MLP, μP, hidden layers trained, t steps (default 2), interval [0, 2 η_∞^(1)]",
     "L_∞^(t) has a unique minimiser (theorem3.unique); mean |η_n − η_∞^(t)| decays (theorem3.limit); the rate is measured",
-    check_theorem3,
+    check_theorem3, accepts=("steps", "depth"),
 ))
 register(Claim(
     "degree", "polylr (MISSION.md), implicit in Hayou 2025",

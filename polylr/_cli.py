@@ -116,10 +116,12 @@ def check(
         if not chosen:
             raise PolylrError(f"name at least one claim ({', '.join(REGISTRY)}) or use --all / --list")
         claims = [get_claim(n) for n in chosen]
-        if param is not None and chosen != ["theorem1"]:
-            raise PolylrError("--param applies to theorem1 alone (the other claims fix their parametrization)")
-        if steps is not None and chosen != ["theorem3"]:
-            raise PolylrError("--steps applies to theorem3 alone (theorem1, sp and ntp are about one step)")
+        if param is not None and not all("param" in c.accepts for c in claims):
+            takes = ", ".join(c.name for c in REGISTRY.values() if "param" in c.accepts)
+            raise PolylrError(f"--param applies only to claims that take it ({takes}); the others fix their parametrization")
+        if steps is not None and not all("steps" in c.accepts for c in claims):
+            takes = ", ".join(c.name for c in REGISTRY.values() if "steps" in c.accepts)
+            raise PolylrError(f"--steps applies only to claims that take it ({takes}); theorem1, sp and ntp are about one step")
         dataset = Data.from_file(data) if data is not None else Data.synthetic(m, d, seed=data_seed)
         setup = Setup(data=dataset, depth=depth, steps=1, param=Parametrization.parse(param or "mup"))
         t_steps = setup.replace(steps=steps if steps is not None else 2).steps  # validates t >= 1
@@ -147,6 +149,8 @@ def check(
                 console=err, transient=True,
             ) as progress:
                 own = opts.setup.replace(steps=t_steps) if claim.name == "theorem3" else opts.setup
+                if steps is not None and "steps" in claim.accepts:
+                    own = own.replace(steps=steps)
                 result = claim.run(dataclasses.replace(opts, setup=own, progress=progress))
             files = _report.render(result)
             _report.write_files(folders[claim.name][0], files)

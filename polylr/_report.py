@@ -133,8 +133,15 @@ def _width_rows(r: SweepCheck) -> list[dict]:
     return out
 
 
+def _generic(r) -> bool:
+    """A result following the claim protocol (to_json, tables, plot, markdown) rather than a SweepCheck/DegreeCheck."""
+    return not isinstance(r, (SweepCheck, DegreeCheck)) and all(hasattr(r, a) for a in ("to_json", "tables", "plot", "markdown"))
+
+
 def result_dict(r) -> dict:
     """A JSON-ready record of a check result: setup, seeds, every row, fits and verdicts."""
+    if _generic(r):
+        return {"check": r.name, "environment": environment(), **r.to_json()}
     if isinstance(r, DegreeCheck):
         body = {"rows": list(r.rows)}
     else:
@@ -170,6 +177,19 @@ def to_json(r) -> str:
 
 def tables(r) -> list[Table]:
     """The terminal tables of a check result."""
+    if _generic(r):
+        out = []
+        for title, cols, rows in r.tables():
+            t = Table(title=title, show_lines=title == "verdicts")
+            for col in cols:
+                t.add_column(col, justify="left" if title == "verdicts" else "right", overflow="fold")
+            for row in rows:
+                cells = [str(c) for c in row]
+                if title == "verdicts" and len(cells) > 2 and cells[2] in STATUS_STYLE:
+                    cells[2] = f"[{STATUS_STYLE[cells[2]]}]{cells[2]}[/]"
+                t.add_row(*cells)
+            out.append(t)
+        return out
     if isinstance(r, DegreeCheck):
         t = Table(title="degree of f^(t) in η")
         for col in ("L", "t", "formula", "engine", "leading coeff ≠ 0"):
@@ -303,6 +323,12 @@ def _plots(r) -> dict:
 
 def render(r) -> dict[str, bytes]:
     """All output files of one check, rendered in memory."""
+    if _generic(r):
+        files = {"results.json": json.dumps(result_dict(r), indent=2, ensure_ascii=False).encode()}
+        with tempfile.TemporaryDirectory() as tmp:
+            for path in r.plot(Path(tmp), "png"):
+                files[Path(path).name] = Path(path).read_bytes()
+        return files
     return {"results.json": to_json(r).encode(), **{name: plot(r) for name, plot in _plots(r).items()}}
 
 
@@ -329,6 +355,9 @@ def markdown_report(results, budget_name: str) -> str:
         for v in r.verdicts:
             lines.append(f"| `{v.claim}` | {_md_escape(v.statement)} | **{v.status}** | {_md_escape(v.reason)} |")
     for r in results:
+        if _generic(r):
+            lines += ["", r.markdown().rstrip()]
+            continue
         lines += ["", f"## {r.name}", ""]
         if isinstance(r, DegreeCheck):
             lines += ["| L | t | formula | engine | leading coefficient ≠ 0 |", "|---|---|---|---|---|"]
