@@ -119,13 +119,22 @@ def _to_float(q: flint.fmpq) -> float:
     return float(Fraction(int(q.p), int(q.q)))
 
 
-def limit_optimum(setup: Setup, interval: tuple[float, float], *, grid: int = 801) -> LimitOptimum:
-    """The limit's minimiser on ``interval``: the certified argmin of the exact limit polynomial when
-    its degree is at most the argmin's limit, evaluation mode (values on a ``grid``-point grid,
-    refined) beyond."""
+MAX_EXACT_STEPS = 10  # the exact rational limit costs seconds beyond (L = 1: 8.6 s at t = 30, 71 s at t = 50)
+
+
+def limit_optimum(setup: Setup, interval: tuple[float, float], *, grid: int = 801, mode: str = "auto") -> LimitOptimum:
+    """The limit's minimiser on ``interval``. ``mode="exact"``: the certified argmin of the exact
+    rational limit polynomial (its degree must be at most the argmin's limit, 500);
+    ``"evaluation"``: the limit engine's values on a ``grid``-point grid, refined
+    (:func:`polylr.argmin_on_grid`); ``"auto"``: exact when allowed and t <= 10, evaluation beyond."""
     check_supported(setup)
     lo, hi = check_interval(*interval)
-    if limit_degree(setup) <= MAX_ARGMIN_DEGREE:
+    if mode not in ("auto", "exact", "evaluation"):
+        raise PolylrError(f"mode must be one of auto, exact, evaluation; got {mode!r}")
+    exact_ok = limit_degree(setup) <= MAX_ARGMIN_DEGREE
+    if mode == "exact" and not exact_ok:
+        raise PolylrError(f"the limit polynomial has degree {limit_degree(setup)} > {MAX_ARGMIN_DEGREE}: use mode='evaluation'")
+    if mode == "exact" or (mode == "auto" and exact_ok and setup.steps <= MAX_EXACT_STEPS):
         loss = limit_polys(setup, exact=True).loss
         a = argmin(loss, lo, hi)
         curv = _to_float(loss.as_fmpq_poly().derivative().derivative()(_fq(a.eta)))
