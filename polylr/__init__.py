@@ -97,3 +97,10 @@ from .analysis.gaps import transfer_decisions as transfer_decisions
 from .claims.fast_transfer import FastTransferCheck as FastTransferCheck
 from .claims.fast_transfer import check_fast_transfer as check_fast_transfer
 from .engines.shallow import shallow_width_polys as shallow_width_polys
+from .engines.rf_ridge import RFParams as RFParams
+from .engines.rf_ridge import rf_gaps as rf_gaps
+from .engines.rf_ridge import rf_monte_carlo as rf_monte_carlo
+from .engines.rf_ridge import risk as rf_risk
+from .engines.rf_ridge import risk_inf as rf_risk_inf
+from .claims.rf_ridge import RFRidgeCheck as RFRidgeCheck
+from .claims.rf_ridge import check_rf_ridge as check_rf_ridge
