@@ -104,3 +104,6 @@ from .engines.rf_ridge import risk as rf_risk
 from .engines.rf_ridge import risk_inf as rf_risk_inf
 from .claims.rf_ridge import RFRidgeCheck as RFRidgeCheck
 from .claims.rf_ridge import check_rf_ridge as check_rf_ridge
+from .analysis.transfer_budget import TransferBudget as TransferBudget
+from .analysis.transfer_budget import budget_from_results as budget_from_results
+from .analysis.transfer_budget import transfer_budget as transfer_budget

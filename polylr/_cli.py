@@ -300,3 +300,32 @@ def verify(
             table.add_row(str(t), p.name, *cells, lim)
     Console().print(table)
     Console().print(f"wrote {', '.join(str(p) for p in written)}")
+
+
+@app.command("transfer-budget")
+def transfer_budget_command(
+    alpha: Annotated[Optional[float], typer.Option(help="Loss-gap exponent α (a_n ~ n^-α).")] = None,
+    beta: Annotated[Optional[float], typer.Option(help="Hyperparameter-gap exponent β (b_n ~ n^-β).")] = None,
+    r: Annotated[float, typer.Option(help="Cost exponent: one training run at width n costs n^r flops.")] = 2.0,
+    h: Annotated[int, typer.Option(help="Number of tuned hyperparameters.")] = 1,
+    from_results: Annotated[Optional[Path], typer.Option("--from", help="Take α, β from a fast-transfer results.json.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Theorem 2 (Ghosh–Wu–Bietti): error and width exponents of direct tuning and of transfer for a budget F."""
+    from .analysis.transfer_budget import budget_from_results, transfer_budget
+
+    try:
+        if from_results is not None:
+            if alpha is not None or beta is not None:
+                raise PolylrError("give --alpha/--beta or --from, not both")
+            tb = budget_from_results(from_results, r, h)
+        else:
+            if alpha is None or beta is None:
+                raise PolylrError("give both --alpha and --beta (or --from a fast-transfer results.json)")
+            tb = transfer_budget(alpha, beta, r, h)
+    except PolylrError as e:
+        _fail(e)
+    if json_out:
+        sys.stdout.write(json.dumps(tb.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write("\n".join(tb.lines()) + "\n")

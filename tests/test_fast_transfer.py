@@ -315,3 +315,37 @@ def test_identity_gram_data_is_orthonormal_and_checked():
     with pytest.raises(polylr.PolylrError, match="L = 1"):
         polylr.network_gaps(polylr.Setup(depth=2), [8], 2, (0, 1), sampler="shallow")
     assert math.isfinite(polylr.long_horizon_eta(data))
+
+
+# -- Theorem 2 as a calculator --------------------------------------------------------------------------
+
+
+def test_transfer_budget_matches_theorem_2_and_pays_iff_beta_above_half_alpha():
+    tb = polylr.transfer_budget(1.0, 1.0, 2.0, 1)  # RF ridge: α = β = 1, r = 2
+    assert tb.direct_error == pytest.approx(2 / 5) and tb.direct_width == pytest.approx(2 / 5)
+    assert tb.transfer_error == pytest.approx(1 / 2) and tb.proxy_width == pytest.approx(1 / 3) and tb.final_width == 0.5
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        a, b, r = rng.uniform(0.05, 3, 3)
+        h = int(rng.integers(1, 5))
+        t = polylr.transfer_budget(a, b, r, h)
+        assert (t.gain > 0) == (b > a / 2) == t.pays
+        # the transfer exponent never exceeds the final model's α/r
+        assert t.transfer_error <= a / r + 1e-15
+    # XXᵀ = I at t = 2 (α = 2, β = 1/2): transfer is worse than direct tuning
+    assert polylr.transfer_budget(2.0, 0.5).gain < 0
+
+
+def test_transfer_budget_cli(tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(app, ["transfer-budget", "--alpha", "0.5", "--beta", "0.5", "--r", "2", "--h", "1"])
+    assert r.exit_code == 0 and "error ~ F^-0.2222" in r.output and "transfer pays" in r.output
+    for args, word in ((["--alpha", "-1", "--beta", "0.5"], "alpha"), (["--alpha", "1"], "--beta"),
+                       (["--alpha", "1", "--beta", "1", "--h", "0"], "h"), (["--from", str(tmp_path / "none.json")], "does not exist")):
+        bad = runner.invoke(app, ["transfer-budget", *args])
+        assert bad.exit_code == 2 and bad.output.count("error:") == 1 and word in bad.output, bad.output
+    doc = {"fits": {"alpha": 0.55, "beta": 0.51, "level": 0.95, "combos": {"2β − α": {"point": 0.47, "ci": [0.39, 0.55]}}}}
+    (tmp_path / "r.json").write_text(json.dumps(doc))
+    r = runner.invoke(app, ["transfer-budget", "--from", str(tmp_path / "r.json"), "--json"])
+    out = json.loads(r.output)
+    assert r.exit_code == 0 and out["pays"] and "settled" in out["note"]
