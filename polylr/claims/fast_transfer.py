@@ -137,8 +137,8 @@ class FastTransferCheck:
         cols = ["n", "networks", "mean a_n", "mean b_n", "mean c_n", "median c_n/a_n", "median c_n/(κb_n²)", "on boundary"]  # κ = φ_∞''(η_∞)/2
         rows = []
         for r in self.width_rows():
-            rows.append([str(r["width"]), str(r["networks"]), f"{r['a']['mean']:.4g}", f"{r['b']['mean']:.4g}",
-                         f"{r['c']['mean']:.4g}", f"{r['median_c_over_a']:.3g}", f"{r['median_c_over_kb2']:.3g}",
+            rows.append([str(r["width"]), str(r["networks"]), f"{r['a']['mean']:.3g}", f"{r['b']['mean']:.3g}",
+                         f"{r['c']['mean']:.3g}", f"{r['median_c_over_a']:.3g}", f"{r['median_c_over_kb2']:.3g}",
                          f"{r['boundary_fraction']:.0%}"])
         f = self.fits
         lvl = f"{f.level:.0%}"
