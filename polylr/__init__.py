@@ -109,15 +109,39 @@ if TYPE_CHECKING:
     from .engines.limit_symbolic import data_moments as data_moments
     from .engines.limit_symbolic import limit_symbolic as limit_symbolic
 
+    from .analysis.gaps import Gaps as Gaps
+    from .analysis.gaps import GapFits as GapFits
+    from .analysis.gaps import fit_gaps as fit_gaps
+    from .analysis.gaps import identity_gram_data as identity_gram_data
+    from .analysis.gaps import limit_optimum as limit_optimum
+    from .analysis.gaps import long_horizon_eta as long_horizon_eta
+    from .analysis.gaps import network_gaps as network_gaps
+    from .analysis.gaps import shallow_limit_closed_form as shallow_limit_closed_form
+    from .analysis.gaps import shallow_loss_closed_form as shallow_loss_closed_form
+    from .analysis.gaps import transfer_decisions as transfer_decisions
+    from .claims.fast_transfer import FastTransferCheck as FastTransferCheck
+    from .claims.fast_transfer import check_fast_transfer as check_fast_transfer
+    from .engines.shallow import shallow_width_polys as shallow_width_polys
+    from .engines.rf_ridge import RFParams as RFParams
+    from .engines.rf_ridge import rf_gaps as rf_gaps
+    from .engines.rf_ridge import rf_monte_carlo as rf_monte_carlo
+    from .engines.rf_ridge import risk as rf_risk
+    from .engines.rf_ridge import risk_inf as rf_risk_inf
+    from .claims.rf_ridge import RFRidgeCheck as RFRidgeCheck
+    from .claims.rf_ridge import check_rf_ridge as check_rf_ridge
+    from .analysis.transfer_budget import TransferBudget as TransferBudget
+    from .analysis.transfer_budget import budget_from_results as budget_from_results
+    from .analysis.transfer_budget import transfer_budget as transfer_budget
 
 @functools.cache
-def _exports() -> dict[str, str]:
-    """``{name: module}`` of the ``from .module import name as name`` lines of the block above."""
+def _exports() -> dict[str, tuple[str, str]]:
+    """``{public name: (module, name in the module)}`` of the ``from .module import name as public``
+    lines of the block above."""
     import ast
     from pathlib import Path
 
     tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
-    return {alias.asname or alias.name: node.module
+    return {alias.asname or alias.name: (node.module, alias.name)
             for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
             for alias in node.names}
 
@@ -126,8 +150,8 @@ def _load() -> None:
     """Import every exported module and bind its names here (what eager imports would do)."""
     from importlib import import_module
 
-    for name, module in _exports().items():
-        globals()[name] = getattr(import_module(f".{module}", __name__), name)
+    for public, (module, name) in _exports().items():
+        globals()[public] = getattr(import_module(f".{module}", __name__), name)
 
 
 def __getattr__(name: str):

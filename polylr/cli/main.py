@@ -166,8 +166,8 @@ def check(
     widths: Annotated[Optional[str], typer.Option(help="Widths: '64,128,256' or '64..2048' (powers of two); overrides the budget.")] = None,
     seeds: Annotated[Optional[int], typer.Option(help="Seeds (networks) per width; overrides the budget.")] = None,
     depth: Annotated[int, typer.Option(help="Number of hidden n×n layers L.")] = 3,
-    steps: Annotated[Optional[int], typer.Option(help="theorem3 only: number of gradient steps t (default 2; exact limit for small t, evaluation mode beyond).")] = None,
-    param: Annotated[Optional[str], typer.Option(help="theorem1 only: run it under another parametrization (mup, sp, ntp, 'v=1.5,c=0.5') to see where it fails.")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Number of gradient steps t, for theorem3 (default 2; exact limit for small t, evaluation mode beyond) and fast-transfer (default 1).")] = None,
+    param: Annotated[Optional[str], typer.Option(help="theorem1: run it under another parametrization (mup, sp, ntp, 'v=1.5,c=0.5') to see where it fails; fast-transfer takes μP exponents only.")] = None,
     data: Annotated[Optional[Path], typer.Option(help="Data file (.npz with X, y; or .csv, last column y). Default: built-in synthetic data.")] = None,
     m: Annotated[int, typer.Option(help="Built-in data: number of points.")] = 16,
     d: Annotated[int, typer.Option(help="Built-in data: input dimension.")] = 4,
@@ -204,10 +204,12 @@ def check(
         if not chosen:
             raise PolylrError(f"name at least one claim ({', '.join(REGISTRY)}) or use --all / --list")
         claims = [get_claim(n) for n in chosen]
-        if param is not None and chosen != ["theorem1"]:
-            raise PolylrError("--param applies to theorem1 alone (the other claims fix their parametrization)")
-        if steps is not None and chosen != ["theorem3"]:
-            raise PolylrError("--steps applies to theorem3 alone (theorem1, sp and ntp are about one step)")
+        if param is not None and not all("param" in c.accepts for c in claims):
+            takes = ", ".join(c.name for c in REGISTRY.values() if "param" in c.accepts)
+            raise PolylrError(f"--param applies only to claims that take it ({takes}); the others fix their parametrization")
+        if steps is not None and not all("steps" in c.accepts for c in claims):
+            takes = ", ".join(c.name for c in REGISTRY.values() if "steps" in c.accepts)
+            raise PolylrError(f"--steps applies only to claims that take it ({takes}); theorem1, sp and ntp are about one step")
         dataset = Data.from_file(data) if data is not None else Data.synthetic(m, d, seed=data_seed)
         setup = Setup(data=dataset, depth=depth, steps=1, param=Parametrization.parse(param or "mup"))
         t_steps = setup.replace(steps=steps if steps is not None else 2).steps  # validates t >= 1
@@ -232,6 +234,8 @@ def check(
         for claim in claims:
             with progress_bar(claim.name) as progress:
                 own = opts.setup.replace(steps=t_steps) if claim.name == "theorem3" else opts.setup
+                if steps is not None and "steps" in claim.accepts:
+                    own = own.replace(steps=steps)
                 result = claim.run(dataclasses.replace(opts, setup=own, progress=progress))
             files = render.render(result, fmt)
             render.write_files(folders[claim.name][0], files)
@@ -424,3 +428,32 @@ def verify(
     out_console.print(f"wrote {', '.join(str(p) for p in written)}")
     if json_out:
         sys.stdout.write(curves_doc + "\n")
+
+
+@app.command("transfer-budget")
+def transfer_budget_command(
+    alpha: Annotated[Optional[float], typer.Option(help="Loss-gap exponent α (a_n ~ n^-α).")] = None,
+    beta: Annotated[Optional[float], typer.Option(help="Hyperparameter-gap exponent β (b_n ~ n^-β).")] = None,
+    r: Annotated[float, typer.Option(help="Cost exponent: one training run at width n costs n^r flops.")] = 2.0,
+    h: Annotated[int, typer.Option(help="Number of tuned hyperparameters.")] = 1,
+    from_results: Annotated[Optional[Path], typer.Option("--from", help="Take α, β from a fast-transfer results.json.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Theorem 2 (Ghosh–Wu–Bietti): error and width exponents of direct tuning and of transfer for a budget F."""
+    from ..analysis.transfer_budget import budget_from_results, transfer_budget
+
+    try:
+        if from_results is not None:
+            if alpha is not None or beta is not None:
+                raise PolylrError("give --alpha/--beta or --from, not both")
+            tb = budget_from_results(from_results, r, h)
+        else:
+            if alpha is None or beta is None:
+                raise PolylrError("give both --alpha and --beta (or --from a fast-transfer results.json)")
+            tb = transfer_budget(alpha, beta, r, h)
+    except PolylrError as e:
+        _fail(e)
+    if json_out:
+        sys.stdout.write(json.dumps(tb.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write("\n".join(tb.lines()) + "\n")
