@@ -1,0 +1,1 @@
+"""Engines: the deep-linear training program, its algebras (backends) and the weight samplers."""
