@@ -39,6 +39,8 @@ from ._coeffs import degree_formula as degree_formula
 from ._coeffs import draw_weights as draw_weights
 from ._coeffs import finite_width_polys as finite_width_polys
 from ._coeffs import gram_weights as gram_weights
+from .engines.gram import GramSampler as GramSampler
+from .engines.samplers import DenseSampler as DenseSampler
 from ._coeffs import output_degree as output_degree
 from ._coeffs import polys_from_weights as polys_from_weights
 from ._coeffs import weight_key as weight_key

@@ -31,7 +31,7 @@ from ._poly import EtaPoly
 from ._setup import Setup, check_width
 from .engines import program
 from .engines.program import Stacks, loss_stack
-from .engines.samplers import DenseNet, dense_draw, master_key, network_key, resolve_sampler, scales_of
+from .engines.samplers import DenseNet, dense_draw, master_key, resolve_sampler, scales_of, width_key
 from .engines.samplers import weight_key as weight_key
 
 # Weight memory (bytes) per vmapped chunk of seeds.
@@ -95,9 +95,12 @@ def _outputs(X, y, W0, Ws, V, lrs, L, t, train_all):
 
 
 @functools.partial(jax.jit, static_argnames=("sampler", "d", "n", "L", "t", "train_all"))
-def _batch(master, seeds, X, y, stds, lrs, *, sampler, d, n, L, t, train_all):
+def _batch(wkey, seeds, width, X, y, stds, lrs, *, sampler, d, n, L, t, train_all):
+    """Per seed: outputs, loss and the overflow flag. ``wkey = width_key(master, width)``; ``n`` is the
+    static width for samplers whose shapes depend on it (else 0, and ``width`` is a traced float)."""
+
     def one(seed):
-        net = sampler.network(network_key(master, n, seed), stds, d=d, n=n, L=L)
+        net = sampler.network(jax.random.fold_in(wkey, seed), stds, d=d, n=n or width, L=L)
         net, f = program.outputs(Stacks, net, X, y, lrs, L, t, train_all)
         return f, loss_stack(f, y), getattr(net, "overflow", jnp.bool_(False))
 
@@ -192,9 +195,14 @@ def finite_width_polys(
     return FiniteWidthPolys(setup, width, seeds, master_seed, outputs, loss, chosen.name)
 
 
+def _width_args(sampler, master, width):
+    return width_key(master, width), jnp.float64(width), (width if sampler.static_width else 0)
+
+
 def _run(sampler, master, seeds, X, y, stds, lrs, setup, width):
+    wkey, wf, n = _width_args(sampler, master, width)
     f, loss, over = _batch(
-        master, jnp.asarray(seeds, dtype=jnp.uint32), X, y, stds, lrs, sampler=sampler, d=setup.data.d, n=width,
+        wkey, jnp.asarray(seeds, dtype=jnp.uint32), wf, X, y, stds, lrs, sampler=sampler, d=setup.data.d, n=n,
         L=setup.depth, t=setup.steps, train_all=setup.train == "all",
     )
     return np.array(f), np.array(loss), np.asarray(over)
@@ -245,10 +253,10 @@ def polys_from_weights(
 
 
 
-@functools.partial(jax.jit, static_argnames=("sampler", "d", "n", "L", "t", "train_all"))
-def _gram_batch(master, seeds, X, y, stds, lrs, *, sampler, d, n, L, t, train_all):
+@functools.partial(jax.jit, static_argnames=("sampler", "d", "L", "t", "train_all"))
+def _gram_batch(wkey, seeds, width, X, y, stds, lrs, *, sampler, d, L, t, train_all):
     def one(seed):
-        net = sampler.network(network_key(master, n, seed), stds, d=d, n=n, L=L)
+        net = sampler.network(jax.random.fold_in(wkey, seed), stds, d=d, n=width, L=L)
         net, _ = program.outputs(Stacks, net, X, y, lrs, L, t, train_all)
         return net.dense(), net.overflow
 
@@ -274,16 +282,17 @@ def gram_weights(setup: Setup, width: int, seeds, *, master_seed: int = 0, key: 
     chosen = GramSampler.for_setup(setup, width) if sampler is None else sampler
     chosen.check(setup, width)
     stds, lrs = scales_of(setup, width)
-    kw = dict(d=setup.data.d, n=width, L=setup.depth, t=setup.steps, train_all=setup.train == "all")
+    kw = dict(d=setup.data.d, L=setup.depth, t=setup.steps, train_all=setup.train == "all")
     with jax.enable_x64(True):
         X, y = jnp.asarray(setup.data.X), jnp.asarray(setup.data.y)
         part = jnp.asarray(seeds, dtype=jnp.uint32)
-        (W0, Ws, V), over = _gram_batch(master, part, X, y, stds, lrs, sampler=chosen, **kw)
+        wkey, wf = width_key(master, width), jnp.float64(width)
+        (W0, Ws, V), over = _gram_batch(wkey, part, wf, X, y, stds, lrs, sampler=chosen, **kw)
         W0, Ws, V, over = np.array(W0), np.array(Ws), np.array(V), np.asarray(over)
         if np.any(over):  # recompute those with the upper-bound capacities, pad the others (zeros: unreached)
             upper = GramSampler.upper(setup)
             redo = np.nonzero(over)[0]
-            (W0r, Wsr, Vr), _ = _gram_batch(master, part[redo], X, y, stds, lrs, sampler=upper, **kw)
+            (W0r, Wsr, Vr), _ = _gram_batch(wkey, part[redo], wf, X, y, stds, lrs, sampler=upper, **kw)
             K, k = upper.K, chosen.K
             W0 = np.pad(W0, ((0, 0), (0, K - k), (0, 0)))
             Ws = np.pad(Ws, ((0, 0), (0, 0), (0, K - k), (0, K - k)))

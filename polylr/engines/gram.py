@@ -26,15 +26,18 @@ Numerics (float64). Projections are done twice (classical Gram–Schmidt, re-ort
 ``R Zᵀx⊥`` is kept), an error of norm ``<= TAU·‖x‖·σ·sqrt(χ²_n) ≈ TAU·σ√n‖x‖``, i.e. at most about
 TAU relative to the natural size ``σ√n‖x‖`` of ``W x`` (the law of the network is changed by no more
 than that; the returned polynomials are still exactly those of the network the queries define, see
-:func:`gram_weights`). The j-th fresh draw uses ``fold_in(network key, j)``, so a network does not
-depend on the capacities it was computed with.
+:func:`gram_weights`). The j-th fresh draw uses row j of a table drawn up front, so a network does not
+depend on how it was queried (only on its key and the capacity K, which fixes the layout of the
+two flat draws ``K² + K·P`` normals and ``K·P + K`` uniforms a network makes).
 
-Capacities. The number of queries per layer and direction, and K, are generic (almost surely the
-same for every seed) for a given data set, depth, number of steps and trained layers. They are
-found once by a probe (one network with capacities set to the number of rows the program can ever
-query, which is an upper bound), then every batch runs with these counts plus :data:`SLACK` as
-static capacities (``vmap`` over seeds). A network that needs more (numerical noise can add a
-direction) is recomputed with the upper bound, so capacities never change a result.
+Capacities (static, so batches ``vmap`` over seeds). The number of rows the program ever asks a
+layer to multiply is an upper bound on its queries, and K <= d + 1 + their sum; it is found by
+tracing the program with a counting network, and used as is when it is small (K <= 64: t = 1, 2 at
+L = 3, d = 8 give K = 20, 50). Beyond that (t = 3, or all layers trained) the counts one probe
+network needs are used, plus :data:`SLACK`: they are generic (almost surely the same for every
+seed) for a given data set, depth, number of steps and trained layers. A network that needs more
+(numerical noise can add a direction) is recomputed with the upper bound (a different, equally
+valid, deterministic draw).
 The sampler requires K_max < n (every χ² has ≥ 1 degree of freedom); below that widths use the
 dense sampler.
 
@@ -58,9 +61,47 @@ from .samplers import DENSE
 
 TAU = 1e-9
 SLACK = 2
+PROBE_ABOVE = 64  # upper-bound capacity K beyond which a probe network measures tighter ones
 MAX_WIDTH = 2**40
 # auto picks the Gram sampler from this width on (see the module docstring).
 AUTO_MIN_WIDTH = 128
+
+
+PROPOSALS = 16
+
+
+def chi(x, u, ub, dof):
+    """``(sqrt(χ²_dof), ok)`` elementwise: the length of a ``dof``-dimensional standard Gaussian
+    vector (``dof >= 1``), from ``x`` (standard normals) and ``u`` (uniforms on (0, 1)), each of shape
+    ``dof.shape + (PROPOSALS,)``, and ``ub`` (uniforms, shape ``dof.shape``).
+
+    ``χ²_dof = 2·Gamma(dof/2)``, sampled by Marsaglia–Tsang (exact rejection sampling) with
+    :data:`PROPOSALS` proposals at once, the first accepted one kept (shape ``a < 1``:
+    ``Gamma(a) = Gamma(a + 1)·ub^{1/a}``). The acceptance probability of one proposal is >= 0.95
+    for ``a >= 1``, so all are rejected with probability <= 0.05^16 < 2e-21; then ``ok`` is False and
+    the caller refuses (never silently wrong). Written out rather than ``jax.random.gamma``, whose
+    rejection loop took 7–14 s to compile per shape on this machine; these element-wise operations
+    compile in well under a second. The acceptance test uses ``log1p(w) − w`` with ``w = v − 1``
+    expanded, so it stays accurate at ``a ≈ 5e11`` (n = 2^40)."""
+    a = (dof / 2)[..., None]
+    small = a < 1
+    a1 = jnp.where(small, a + 1, a)
+    d = a1 - 1.0 / 3.0
+    c = 1.0 / jnp.sqrt(9.0 * d)
+    cx = c * x
+    w = cx * (3.0 + cx * (3.0 + cx))  # (1 + cx)^3 − 1
+    pos = cx > -1.0  # v = (1 + cx)^3 > 0
+    ws = jnp.where(pos, w, 0.0)
+    ok = pos & (jnp.log(u) < 0.5 * x * x + d * (jnp.log1p(ws) - ws))
+    first = jnp.argmax(ok, axis=-1)[..., None]
+    g = (d * (1.0 + jnp.take_along_axis(w, first, -1)))[..., 0]
+    a = a[..., 0]
+    g = jnp.where(a < 1, g * ub ** (1.0 / a), g)
+    return jnp.sqrt(2.0 * g), jnp.any(ok, axis=-1)
+
+
+def _uniform(key, shape):
+    return jax.random.uniform(key, shape, dtype=jnp.float64, minval=jnp.finfo(jnp.float64).tiny)
 
 
 @jax.tree_util.register_dataclass
@@ -73,6 +114,7 @@ class GramNet:
     k: jax.Array  # number of fresh draws so far = dimension of the span
     overflow: jax.Array  # a capacity was exceeded: the result is invalid
     sigma: jax.Array  # hidden std
+    project: jax.Array  # False only in the negative control "no-projection"
     W0: jax.Array  # (d, K): the columns of W_0
     V: jax.Array  # (K,)
     Q: tuple  # per layer (A_l, K): forward query directions
@@ -108,9 +150,9 @@ class GramNet:
         """Fresh draw number k, ``σ·g`` in coordinates; consumed only when ``active``."""
         K = self.dim
         idx = jnp.arange(K)
-        j = jnp.minimum(self.k, K - 1)
-        g = jnp.where(idx < self.k, self.normals[j], 0.0)
-        g = sigma * jnp.where(idx == self.k, self.chis[j], g)
+        at = idx == self.k  # one-hot row selection (element-wise: compiles faster than a gather under vmap)
+        g = jnp.where(idx < self.k, at.astype(self.normals.dtype) @ self.normals, 0.0)
+        g = sigma * jnp.where(at, self.chis, g)
         over = self.overflow | (active & (self.k >= K))
         return dataclasses.replace(self, k=self.k + active.astype(self.k.dtype), overflow=over), g
 
@@ -128,13 +170,15 @@ class GramNet:
         new = nr > TAU * jnp.sqrt(x @ x)
         q = r / jnp.where(new, nr, 1.0)
         net, g = self._fresh(self.sigma, new)
-        g = g - (O @ g) @ O
-        g = g - (O @ g) @ O  # (I − P_O) g, twice
+        h = g - (O @ g) @ O
+        h = h - (O @ h) @ O  # (I − P_O) g, twice
+        g = jnp.where(self.project, h, g)
         image = (OI @ q) @ O + g  # W q (forward) or Wᵀ q (backward), given everything drawn so far
         out = c @ PI + (OI @ r) @ O + jnp.where(new, nr, 0.0) * g
         over = net.overflow | (new & (cnt >= P.shape[0]))
-        P = jnp.where(new, P.at[cnt].set(q, mode="drop"), P)
-        PI = jnp.where(new, PI.at[cnt].set(image, mode="drop"), PI)
+        slot = (jnp.arange(P.shape[0]) == cnt)[:, None] & new  # no slot left: nothing written (overflow)
+        P = jnp.where(slot, q[None, :], P)
+        PI = jnp.where(slot, image[None, :], PI)
         cnt = cnt + new.astype(cnt.dtype)
         put = lambda tup, v: tup[:i] + (v,) + tup[i + 1 :]  # noqa: E731
         if forward:
@@ -163,19 +207,27 @@ class GramSampler:
     A: tuple[int, ...]
     B: tuple[int, ...]
     name: str = "gram"
+    # Deliberately wrong variants, for negative controls in tests only: "chi-n" draws every new
+    # length from χ²_n instead of χ²_{n−j}; "no-projection" omits (I − P_R) (resp. (I − P_Q)).
+    defect: str | None = None
+    static_width = False  # n is data (a traced float): one compilation serves every width
 
     def network(self, key, stds, *, d: int, n: int, L: int) -> GramNet:
+        if self.defect not in (None, "chi-n", "no-projection"):
+            raise PolylrError(f"defect must be None, 'chi-n' or 'no-projection', got {self.defect!r}")
         if len(self.A) != L or d + 1 > self.K:
             raise PolylrError(f"Gram capacities {self} do not fit depth {L} and input dimension {d}")
         in_std, hidden_std, out_std = stds
         K = self.K
-        kn, kc = jax.random.split(key)
+        # Two flat draws per network (few PRNG calls compile fast): K² + K·P normals, K·P + K uniforms.
+        kn, ku = jax.random.split(key)
+        P = PROPOSALS
+        z = jax.random.normal(kn, (K * K + K * P,), dtype=jnp.float64)
+        u = _uniform(ku, (K * P + K,))
+        normals = z[: K * K].reshape(K, K)
         js = jnp.arange(K)
-        normals = jax.vmap(lambda j: jax.random.normal(jax.random.fold_in(kn, j), (K,), dtype=jnp.float64))(js)
-        dof = jnp.float64(n) - js.astype(jnp.float64)
-        chis = jax.vmap(lambda j, a: jnp.sqrt(2.0 * jax.random.gamma(jax.random.fold_in(kc, j), a, dtype=jnp.float64)))(
-            js, dof / 2
-        )
+        dof = jnp.asarray(n, jnp.float64) - js.astype(jnp.float64) * (self.defect != "chi-n")
+        chis, ok = chi(z[K * K :].reshape(K, P), u[: K * P].reshape(K, P), u[K * P :], dof)
         lower = js[None, :] < js[:, None]
         draws = jnp.where(lower, normals, 0.0) + jnp.diag(chis)  # row j = fresh draw j (unit scale)
         W0 = in_std * draws[:d]
@@ -185,8 +237,9 @@ class GramSampler:
             normals=normals,
             chis=chis,
             k=jnp.int32(d + 1),
-            overflow=jnp.bool_(False),
+            overflow=~jnp.all(ok),
             sigma=jnp.asarray(hidden_std, f64),
+            project=jnp.bool_(self.defect != "no-projection"),
             W0=W0,
             V=V,
             Q=tuple(jnp.zeros((a, K), f64) for a in self.A),
@@ -262,10 +315,13 @@ def _capacities(Xb, yb, shape, L, t, train_all):
     A = tuple(min(f, 10**6) for f in counter.fwd)
     B = tuple(min(b, 10**6) for b in counter.bwd)
     upper = GramSampler(K=d + 1 + sum(A) + sum(B), A=A, B=B)
+    if upper.K <= PROBE_ABOVE:
+        return upper, upper
     # Probe: one network at a generic width with the upper-bound capacities; the counts it needs
     # are the same for almost every network (see the module docstring).
     k, na, nb, over = _probe(upper, X, y, L, t, train_all)
-    assert not over
+    if over:
+        raise PolylrError("the Gram sampler's probe network could not be drawn (chi-square rejection failed)")
     tight = GramSampler(
         K=min(upper.K, int(k) + 2 * SLACK),
         A=tuple(min(a, int(c) + SLACK) for a, c in zip(A, na)),

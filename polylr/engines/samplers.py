@@ -48,16 +48,20 @@ def master_key(master_seed: int | None = 0, key=None) -> jax.Array:
     return jax.random.key(master_seed)
 
 
-def network_key(master: jax.Array, width: int, seed) -> jax.Array:
-    """The key of one network: ``fold_in(fold_in(master, width), seed)`` (traceable in ``seed``; vmap
-    over seeds). ``fold_in`` takes 32-bit data: a width ``>= 2^32`` is folded in as its low 32 bits
-    and then its high bits (``fold_in(fold_in(master, width % 2^32), width >> 32)``), which leaves
-    every width below 2^32 with the key it always had."""
+def width_key(master: jax.Array, width: int) -> jax.Array:
+    """``fold_in(master, width)``. ``fold_in`` takes 32-bit data: a width ``>= 2^32`` is folded in as
+    its low 32 bits and then its high bits (``fold_in(fold_in(master, width % 2^32), width >> 32)``),
+    which leaves every width below 2^32 with the key it always had."""
     width = int(width)
     k = jax.random.fold_in(master, width % 2**32)
     if width >= 2**32:
         k = jax.random.fold_in(k, width >> 32)
-    return jax.random.fold_in(k, seed)
+    return k
+
+
+def network_key(master: jax.Array, width: int, seed) -> jax.Array:
+    """The key of one network: ``fold_in(width_key(master, width), seed)`` (traceable in ``seed``)."""
+    return jax.random.fold_in(width_key(master, width), seed)
 
 
 def weight_key(master_seed: int, width: int, seed) -> jax.Array:
@@ -118,6 +122,7 @@ class DenseSampler:
     """Dense Gaussian matrices (see the module docstring)."""
 
     name: str = "dense"
+    static_width = True  # shapes depend on n: one compilation per width
 
     def network(self, key, stds, *, d: int, n: int, L: int) -> DenseNet:
         return DenseNet(*dense_draw(key, d, n, L, *stds))
