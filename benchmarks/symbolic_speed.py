@@ -13,7 +13,8 @@ width 64 with m = 8 data points (warm).
 import time
 
 import polylr
-from polylr import _expand, _scaling
+from polylr.engines import expand
+from polylr.engines import scaling
 
 CASES = [(1, 1), (2, 1), (3, 1), (4, 1), (6, 1), (8, 1), (1, 2), (2, 2), (1, 6), (1, 12)]
 
@@ -29,8 +30,8 @@ def main() -> None:
           f"{'expand s':>9} {'limit s':>8} {'derive s':>9} {'evaluate s':>10}")
     data = polylr.Data.synthetic(m=8, d=4, seed=0)
     for L, t in CASES:
-        _expand.expand.cache_clear()
-        _scaling._word_scaling.cache_clear()
+        expand.expand.cache_clear()
+        scaling.word_scaling.cache_clear()
         e, t_expand = timed(lambda: polylr.expand(L, t))
         _, t_limit = timed(lambda: polylr.limit_coefficients(e))
         _, t_derive = timed(lambda: polylr.derive(L, t))

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import polylr
-from polylr._coeffs import _lr_args
+from polylr.engines.coeffs import lr_factors
 
 GRID, REFINE = 120, 60
 
@@ -36,7 +36,7 @@ GRID, REFINE = 120, 60
 def grid_search(setup, width, seed, lo, hi):
     """η_n by grid search: each point is one gradient step and one forward pass."""
     X, y = jnp.asarray(setup.data.X), jnp.asarray(setup.data.y)
-    hidden_lr = _lr_args(setup, width)[1]
+    hidden_lr = lr_factors(setup, width)[1]
     W0, Ws, V = polylr.draw_weights(polylr.weight_key(0, width, seed), setup, width)
 
     def losses_at(etas):
@@ -64,7 +64,7 @@ def _step_and_loss(W0, Ws, V, X, y, hidden_lr, eta):
 
 def floor_seconds(setup, width, seeds):
     s = setup.param.scales(width, setup.data.d)
-    draw = jax.jit(lambda k: polylr._coeffs._draw(k, setup.data.d, width, setup.depth, s["in_std"], s["hidden_std"], s["out_std"]))
+    draw = jax.jit(lambda k: polylr.engines.coeffs.draw_dense(k, setup.data.d, width, setup.depth, s["in_std"], s["hidden_std"], s["out_std"]))
     jax.block_until_ready(draw(polylr.weight_key(0, width, 0)))
     t0 = time.perf_counter()
     for sd in range(seeds):

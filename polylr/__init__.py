@@ -1,7 +1,8 @@
 """polylr: check theorems about learning-rate transfer under μP, symbolically and numerically.
 
-Importing polylr enables JAX's float64 mode (``jax_enable_x64``): every number compared with
-theory is float64.
+Importing polylr changes no global state: JAX's configuration and matplotlib's backend stay as
+they were. Computations compared with theory run in float64 inside a scoped
+``jax.enable_x64(True)`` context (see :mod:`polylr.core.precision`).
 
 Data flows one way: a :class:`Setup` goes to the finite-width numeric engine
 (:func:`finite_width_polys`) and the infinite-width limit (:func:`limit_polys`), both giving
@@ -10,80 +11,80 @@ Data flows one way: a :class:`Setup` goes to the finite-width numeric engine
 them into :class:`Verdict` objects for a report. ``polylr.REGISTRY`` holds the registered claims.
 """
 
-import jax as _jax
+from .core.version import __version__ as __version__
 
-_jax.config.update("jax_enable_x64", True)
-
-__version__ = "0.1.0"
-
-from ._argmin import Argmin as Argmin
-from ._argmin import LocalMin as LocalMin
-from ._argmin import argmin as argmin
-from ._claims import BUDGETS as BUDGETS
-from ._claims import Budget as Budget
-from ._claims import CheckOptions as CheckOptions
-from ._claims import Claim as Claim
-from ._claims import DegreeCheck as DegreeCheck
-from ._claims import REGISTRY as REGISTRY
-from ._claims import SweepCheck as SweepCheck
-from ._claims import Verdict as Verdict
-from ._claims import check_degree as check_degree
-from ._claims import check_parametrization as check_parametrization
-from ._claims import check_theorem1 as check_theorem1
-from ._claims import check_theorem3 as check_theorem3
-from ._claims import get_claim as get_claim
-from ._claims import limit_argmin as limit_argmin
-from ._claims import register as register
-from ._coeffs import FiniteWidthPolys as FiniteWidthPolys
-from ._coeffs import degree_formula as degree_formula
-from ._coeffs import draw_weights as draw_weights
-from ._coeffs import finite_width_polys as finite_width_polys
-from ._coeffs import gram_weights as gram_weights
+from .analysis.argmin import Argmin as Argmin
+from .analysis.argmin import LocalMin as LocalMin
+from .analysis.argmin import argmin as argmin
+from .claims.base import BUDGETS as BUDGETS
+from .claims.base import Budget as Budget
+from .claims.base import CheckOptions as CheckOptions
+from .claims.base import Claim as Claim
+from .claims.base import REGISTRY as REGISTRY
+from .claims.base import Verdict as Verdict
+from .claims.degree import check_degree as check_degree
+from .claims.parametrization import check_parametrization as check_parametrization
+from .claims.theorem1 import check_theorem1 as check_theorem1
+from .claims.theorem3 import check_theorem3 as check_theorem3
+from .claims.base import get_claim as get_claim
+from .claims.theorem3 import limit_argmin as limit_argmin
+from .claims.results import ClaimResult as ClaimResult
+from .claims.results import DegreeCheck as DegreeCheck
+from .claims.results import SweepCheck as SweepCheck
+from .claims.base import register as register
+from .engines.coeffs import FiniteWidthPolys as FiniteWidthPolys
+from .engines.coeffs import degree_formula as degree_formula
+from .engines.coeffs import draw_weights as draw_weights
+from .engines.coeffs import finite_width_polys as finite_width_polys
+from .engines.coeffs import gram_weights as gram_weights
 from .engines.gram import GramSampler as GramSampler
 from .engines.samplers import DenseSampler as DenseSampler
-from ._coeffs import output_degree as output_degree
-from ._coeffs import polys_from_weights as polys_from_weights
-from ._coeffs import weight_key as weight_key
-from ._derive import derive as derive
-from ._derive import write_proofs as write_proofs
-from ._errors import PolylrError as PolylrError
-from ._evaluate import argmin_on_grid as argmin_on_grid
-from ._evaluate import argmins_on_grid as argmins_on_grid
-from ._evaluate import finite_argmins as finite_argmins
-from ._evaluate import finite_loss_values as finite_loss_values
-from ._evaluate import finite_output_values as finite_output_values
-from ._evaluate import limit_loss_values as limit_loss_values
-from ._evaluate import limit_output_values as limit_output_values
-from ._expand import Expansion as Expansion
-from ._expand import estimate_terms as estimate_terms
-from ._expand import expand as expand
-from ._limit import Limit as Limit
-from ._limit import eta_inf_t1 as eta_inf_t1
-from ._limit import limit_polys as limit_polys
-from ._limit import limit_t1 as limit_t1
-from ._limit import random_limit_law as random_limit_law
-from ._limit import random_limit_t1 as random_limit_t1
-from ._limit_t2 import limit_t2_closed_form as limit_t2_closed_form
-from ._limit_t2 import limit_t2_document as limit_t2_document
-from ._limit_t2 import write_limit_t2_document as write_limit_t2_document
-from ._phasemap import PhaseMap as PhaseMap
-from ._phasemap import phase_map as phase_map
-from ._poly import EtaPoly as EtaPoly
-from ._rates import RateFit as RateFit
-from ._rates import fit_rate as fit_rate
-from ._scaling import CoefficientLimit as CoefficientLimit
-from ._scaling import WordScaling as WordScaling
-from ._scaling import coefficient_orders as coefficient_orders
-from ._scaling import fit_word_orders as fit_word_orders
-from ._scaling import limit_coefficients as limit_coefficients
-from ._scaling import symbolic_limit as symbolic_limit
-from ._scaling import word_scaling as word_scaling
-from ._setup import Data as Data
-from ._setup import MUP as MUP
-from ._setup import NTP as NTP
-from ._setup import Parametrization as Parametrization
-from ._setup import SP as SP
-from ._setup import Setup as Setup
-from ._sweep import Sweep as Sweep
-from ._sweep import sweep as sweep
-from ._tp import limit_degree as limit_degree
+from .engines.coeffs import output_degree as output_degree
+from .engines.coeffs import polys_from_weights as polys_from_weights
+from .engines.coeffs import weight_key as weight_key
+from .report.derive import derive as derive
+from .report.derive import write_proofs as write_proofs
+from .core.errors import InvalidInput as InvalidInput
+from .core.errors import NotResolved as NotResolved
+from .core.errors import PolylrError as PolylrError
+from .core.errors import TooLarge as TooLarge
+from .analysis.grid import argmin_on_grid as argmin_on_grid
+from .analysis.grid import argmins_on_grid as argmins_on_grid
+from .analysis.grid import finite_argmins as finite_argmins
+from .engines.evaluate import finite_loss_values as finite_loss_values
+from .engines.evaluate import finite_output_values as finite_output_values
+from .engines.evaluate import limit_loss_values as limit_loss_values
+from .engines.evaluate import limit_output_values as limit_output_values
+from .engines.expand import Expansion as Expansion
+from .engines.expand import estimate_terms as estimate_terms
+from .engines.expand import expand as expand
+from .engines.limit import Limit as Limit
+from .engines.limit import eta_inf_t1 as eta_inf_t1
+from .engines.tp import limit_polys as limit_polys
+from .engines.limit import limit_t1 as limit_t1
+from .engines.limit import random_limit_law as random_limit_law
+from .engines.limit import random_limit_t1 as random_limit_t1
+from .engines.limit_t2 import limit_t2_closed_form as limit_t2_closed_form
+from .engines.limit_t2 import limit_t2_document as limit_t2_document
+from .engines.limit_t2 import write_limit_t2_document as write_limit_t2_document
+from .analysis.phasemap import PhaseMap as PhaseMap
+from .analysis.phasemap import phase_map as phase_map
+from .core.poly import EtaPoly as EtaPoly
+from .analysis.rates import RateFit as RateFit
+from .analysis.rates import fit_rate as fit_rate
+from .engines.scaling import CoefficientLimit as CoefficientLimit
+from .engines.scaling import WordScaling as WordScaling
+from .engines.scaling import coefficient_orders as coefficient_orders
+from .engines.scaling import fit_word_orders as fit_word_orders
+from .engines.scaling import limit_coefficients as limit_coefficients
+from .engines.scaling import symbolic_limit as symbolic_limit
+from .engines.scaling import word_scaling as word_scaling
+from .core.setup import Data as Data
+from .core.setup import MUP as MUP
+from .core.setup import NTP as NTP
+from .core.setup import Parametrization as Parametrization
+from .core.setup import SP as SP
+from .core.setup import Setup as Setup
+from .analysis.sweep import Sweep as Sweep
+from .analysis.sweep import sweep as sweep
+from .engines.tp import limit_degree as limit_degree

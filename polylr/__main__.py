@@ -1,5 +1,5 @@
 """``python -m polylr`` is the ``polylr`` command."""
 
-from ._cli import main
+from .cli.main import main
 
 main()

@@ -1,4 +1,4 @@
-"""Test settings: float64, strict rank promotion, a `slow` marker, hypothesis profiles, and
+"""Test settings: strict rank promotion (float64 is NOT switched on globally: polylr scopes it itself), a `slow` marker, hypothesis profiles, and
 polylr's pytest plugin (the Monte Carlo budget `--polylr-budget` and the `mc_budget` fixture).
 
 `pytest` runs the default (fast) suite; `pytest --runslow` adds the long Monte Carlo runs.
@@ -12,12 +12,9 @@ import jax
 import pytest
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = [
-    "polylr.testing.plugin",  # opt-in: --polylr-budget, the mc_budget marker and fixture
-    "pytester",  # tests/test_testing.py runs the plugin in an inner pytest
-]
+# polylr's own plugin (--polylr-budget, the mc_budget marker and fixture) loads by its pytest11 entry point.
+pytest_plugins = ["pytester"]  # tests/test_testing.py runs the plugin in an inner pytest
 
-jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
 
 settings.register_profile(

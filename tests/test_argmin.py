@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from polylr import EtaPoly, PolylrError
-from polylr._argmin import argmin
+from polylr.analysis.argmin import argmin
 
 x = sp.Symbol("eta")
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import polylr
-from polylr import _report
-from polylr._limit import random_limit_law, random_limit_t1
-from polylr._phasemap import PhaseMap, phase_map
+from polylr.report import render
+from polylr.engines.limit import random_limit_law, random_limit_t1
+from polylr.analysis.phasemap import PhaseMap, phase_map
 
 EXPECTED = {
     "theorem1": {"theorem1.limit": "holds", "theorem1.rate": "holds"},
@@ -88,7 +88,7 @@ def test_phase_map_recovers_the_order_exponent():
         for j, c in enumerate(pm.cs):
             assert abs(pm.order[i, j] - PhaseMap.predicted_order(v, c)) < 0.2, (v, c, pm.order[i, j])
     assert np.all(pm.boundary == 0)
-    png = polylr._phasemap.plot_phase_map(pm)
+    png = polylr.report.plots.plot_phase_map(pm)
     assert png.startswith(b"\x89PNG")
     with pytest.raises(polylr.PolylrError, match="v must be >= 1"):
         phase_map(vs=(0.5,), cs=(0.0,))
@@ -96,8 +96,9 @@ def test_phase_map_recovers_the_order_exponent():
 
 def test_markdown_and_latex_reports_list_every_verdict():
     results = [polylr.check_degree(), polylr.get_claim("sp").check("tiny", widths=(64, 128, 256), seeds=8)]
-    md = _report.markdown_report(results, "tiny")
-    tex = _report.latex_table(results)
+    figures = {r.name: [name for name in render.render(r) if name != "results.json"] for r in results}
+    md = render.markdown_report(results, "tiny", figures)
+    tex = render.latex_table(results)
     for r in results:
         for v in r.verdicts:
             assert f"`{v.claim}`" in md and v.status in md

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 import polylr
-from polylr._cli import app
+from polylr.cli.main import app
 
 runner = CliRunner()
 

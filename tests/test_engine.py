@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from reference import gd_loss, gd_outputs
 
 import polylr
-from polylr import _coeffs
+from polylr.engines import coeffs
 
 
 def _weights(rng, setup, n):
@@ -91,7 +91,7 @@ def test_degree_formula_values():
 def test_seeds_are_reproducible_and_chunking_is_invisible(monkeypatch):
     setup = polylr.Setup(data=polylr.Data.synthetic(4, 3, seed=2), depth=2, steps=2)
     a = polylr.finite_width_polys(setup, 16, [0, 1, 2, 3, 4], master_seed=7)
-    monkeypatch.setattr(_coeffs, "_CHUNK_BYTES", 1)  # one seed per chunk
+    monkeypatch.setattr(coeffs, "CHUNK_BYTES", 1)  # one seed per chunk
     b = polylr.finite_width_polys(setup, 16, [3, 0], master_seed=7)
     # Same keys, same weights; batched and single matmuls may differ in the last bit.
     np.testing.assert_allclose(a.loss[[3, 0]], b.loss, rtol=1e-12, atol=0)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import polylr
-from polylr._argmin import argmin
+from polylr.analysis.argmin import argmin
 from polylr.testing import assert_polynomial_matches
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -227,7 +227,7 @@ def test_auto_sweep_uses_gradient_descent_where_float64_cannot_resolve_the_polyn
     sw = polylr.sweep(setup, [32], 4, interval)
     assert {r["method"] for r in sw.rows} == {"gd"}
     exact = polylr.limit_polys(setup, exact=True).loss
-    assert not polylr._sweep._resolved(exact.to_float().coeffs, *interval, polylr.argmin(exact, *interval).value)
+    assert not polylr.analysis.sweep.float_resolves(exact.to_float().coeffs, *interval, polylr.argmin(exact, *interval).value)
     two = polylr.sweep(setup.replace(steps=2), [32], 4, interval)
     assert [r["method"] for r in two.rows].count("polynomial") >= 3
 

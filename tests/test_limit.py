@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import polylr
-from polylr import _tp
+from polylr.engines import tp
 
 # -- strategies: data sets with small dyadic entries (exact binary rationals) -------------------
 
@@ -67,8 +67,8 @@ def test_exact_and_float_modes_agree(depth, steps, m):
 
 def test_krylov_moments_match_numpy():
     data = polylr.Data.synthetic(7, 3, seed=5)
-    us = _tp.krylov(data.X, data.y, 4)
-    M = _tp.moments(us)
+    us = tp.krylov(data.X, data.y, 4)
+    M = tp.moments(us)
     A = data.K / data.m
     u = data.y.copy()
     for j, uj in enumerate(us):

@@ -7,9 +7,9 @@ import pytest
 from reference import feature_update
 
 import polylr
-from polylr._argmin import argmin
-from polylr._limit import eta_inf_t1, limit_t1
-from polylr._rates import fit_rate
+from polylr.analysis.argmin import argmin
+from polylr.engines.limit import eta_inf_t1, limit_t1
+from polylr.analysis.rates import fit_rate
 from polylr.testing import assert_exponent
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from test_limit import rational_data
 
 import polylr
-from polylr import _limit_t2
+from polylr.engines import limit_t2
 
 DOC = Path(__file__).resolve().parents[1] / "proofs" / "limit_t2.md"
 
@@ -34,7 +34,7 @@ def test_closed_form_float_on_larger_data(depth):
 
 
 def test_low_order_claims_hold():
-    _limit_t2._check_low_orders(max_depth=6)  # the document generator checks L <= 12
+    limit_t2.check_low_orders(max_depth=6)  # the document generator checks L <= 12
 
 
 def test_kernel_part_of_low_orders():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from polylr import PolylrError
-from polylr._rates import fit_rate
+from polylr.analysis.rates import fit_rate
 
 WIDTHS = [64, 128, 256, 512, 1024, 2048]
 

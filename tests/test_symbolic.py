@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import polylr
-from polylr._derive import proof_files
-from polylr._expand import _relabel, canonical, transpose_word
-from polylr._limit import limit_polys, limit_t1
+from polylr.report.derive import proof_files
+from polylr.engines.expand import relabel, canonical, transpose_word
+from polylr import limit_polys, limit_t1
 from polylr.testing import assert_converges, assert_exponent
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,7 +90,7 @@ def test_canonical_form_is_invariant():
             for _ in range(5):
                 perm = list(range(1, p + 1))
                 rng.shuffle(perm)
-                renamed = _relabel(term, [0] + perm)
+                renamed = relabel(term, [0] + perm)
                 flipped = (p, tuple(transpose_word(w) for w in renamed[1]), renamed[2], None)
                 assert canonical(flipped) == term
             assert term not in seen
@@ -114,7 +114,7 @@ def test_canonical_form_resolves_ties_colour_refinement_cannot():
         for _ in range(20):
             perm = list(range(1, 7))
             rng.shuffle(perm)
-            forms.add(canonical(_relabel(t, [0] + perm)))
+            forms.add(canonical(relabel(t, [0] + perm)))
         assert len(forms) == 1
     assert canonical(cycle) != canonical(triangles)
 

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 import polylr
-from polylr import _verify
-from polylr._cli import app
+from polylr import campaigns
+from polylr.cli.main import app
 from polylr.testing import assert_polynomial_matches
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,12 +23,12 @@ def run(*args):
 
 @pytest.mark.parametrize("path", sorted((ROOT / "verify").glob("*.toml")), ids=lambda p: p.name)
 def test_committed_campaigns_are_valid(path):
-    doc = _verify.load(path)
+    doc = campaigns.load(path)
     if doc["kind"] == "claims":
         assert all(name in polylr.REGISTRY for name in doc["claims"])
     else:
-        args = _verify.curves_from(doc, path.name)
-        assert _verify.eta_grid(args["setup"], args["eta"]).size == doc["eta"]["points"]
+        args = campaigns.curves_from(doc, path.name)
+        assert campaigns.eta_grid(args["setup"], args["eta"]).size == doc["eta"]["points"]
 
 
 def test_curves_campaign_agrees_with_the_polynomial_engines(tmp_path):

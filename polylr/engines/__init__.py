@@ -1,1 +1,1 @@
-"""Engines: the deep-linear training program, its algebras (backends) and the weight samplers."""
+"""Engines: the deep-linear training program and its backends, samplers, the infinite-width limit, the symbolic expansion."""

@@ -55,7 +55,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._errors import PolylrError
+from ..core.errors import InvalidInput, PolylrError, TooLarge
 from .program import Stacks, outputs
 from .samplers import DENSE
 
@@ -214,7 +214,7 @@ class GramSampler:
 
     def network(self, key, stds, *, d: int, n: int, L: int) -> GramNet:
         if self.defect not in (None, "chi-n", "no-projection"):
-            raise PolylrError(f"defect must be None, 'chi-n' or 'no-projection', got {self.defect!r}")
+            raise InvalidInput(f"defect must be None, 'chi-n' or 'no-projection', got {self.defect!r}")
         if len(self.A) != L or d + 1 > self.K:
             raise PolylrError(f"Gram capacities {self} do not fit depth {L} and input dimension {d}")
         in_std, hidden_std, out_std = stds
@@ -256,9 +256,9 @@ class GramSampler:
 
     def check(self, setup, width: int) -> None:
         if width > MAX_WIDTH:
-            raise PolylrError(f"width n = {width} is beyond the Gram sampler's range [{self.K + 1}, {MAX_WIDTH}]")
+            raise TooLarge(f"width n = {width} is beyond the Gram sampler's range [{self.K + 1}, {MAX_WIDTH}]")
         if width <= self.K:
-            raise PolylrError(
+            raise InvalidInput(
                 f"width n = {width} is too small for the Gram sampler: the network's span needs up to K = {self.K} "
                 f"< n dimensions (use sampler='dense' for n <= {self.K})"
             )

@@ -30,9 +30,10 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from .._errors import PolylrError, check_int
+from ..core.errors import InvalidInput, PolylrError, TooLarge, check_int
 
 SAMPLERS = ("auto", "dense", "gram")
+KEY_SCHEME = "jax.random.fold_in(jax.random.fold_in(jax.random.key(master_seed), width), seed)"
 
 # Dense weights allowed per network (bytes): beyond this the dense sampler refuses (use the Gram sampler).
 DENSE_MAX_BYTES = 4 * 2**30
@@ -42,7 +43,7 @@ def master_key(master_seed: int | None = 0, key=None) -> jax.Array:
     """The master key: ``key`` if given (a JAX key), else ``jax.random.key(master_seed)``."""
     if key is not None:
         if not (isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key) and key.shape == ()):
-            raise PolylrError(f"key must be a scalar JAX key (jax.random.key(...)), got {key!r}")
+            raise InvalidInput(f"key must be a scalar JAX key (jax.random.key(...)), got {key!r}")
         return key
     master_seed = check_int("master seed", master_seed, lo=0, hi=2**63 - 1)
     return jax.random.key(master_seed)
@@ -134,7 +135,7 @@ class DenseSampler:
     def check(self, setup, width: int) -> None:
         need = self.bytes_per_network(setup.data.d, width, setup.depth)
         if need > DENSE_MAX_BYTES:
-            raise PolylrError(
+            raise TooLarge(
                 f"width n = {width} needs {need / 2**30:.3g} GiB of dense weights per network (L·n²·8 bytes; the "
                 f"dense sampler allows <= {DENSE_MAX_BYTES / 2**30:.3g} GiB): use sampler='gram' (cost independent of n)"
             )
@@ -156,6 +157,6 @@ def resolve_sampler(sampler, setup, width: int):
     elif sampler == "auto":
         chosen = gram_auto(setup, width)
     else:
-        raise PolylrError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
+        raise InvalidInput(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
     chosen.check(setup, width)
     return chosen

@@ -4,7 +4,7 @@ Each raises :class:`AssertionError` with a readable, multi-line message (the fit
 confidence interval, the per-width values), and :class:`polylr.PolylrError` for inputs it cannot
 judge (too few widths, non-finite values, an exactly zero statistic).
 
-The exponent assertions use polylr's verdict semantics (:mod:`polylr._claims`): a claim about an
+The exponent assertions use polylr's verdict semantics (:mod:`polylr.claims.base`): a claim about an
 exponent *holds* when the whole bootstrap confidence interval satisfies it, *fails* when the whole
 interval violates it, and is *inconclusive* when the interval straddles the edge. Inconclusive
 evidence fails the assertion too, saying that more seeds or widths are needed, unless the caller
@@ -17,11 +17,11 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .._claims import FAILS, HOLDS, INCONCLUSIVE, Verdict, verdict_at_most, verdict_within
-from .._errors import PolylrError, check_finite
-from .._poly import EtaPoly
-from .._rates import RateFit, fit_rate
-from .._sweep import parse_widths
+from ..claims.base import FAILS, HOLDS, INCONCLUSIVE, Verdict, verdict_at_most, verdict_within
+from ..core.errors import PolylrError, check_finite
+from ..core.poly import EtaPoly
+from ..analysis.rates import RateFit, fit_rate
+from ..analysis.sweep import parse_widths
 
 __all__ = ["assert_converges", "assert_exponent", "assert_polynomial_matches"]
 

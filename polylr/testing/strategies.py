@@ -18,13 +18,16 @@ import dataclasses
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
-from hypothesis.strategies import SearchStrategy
+try:
+    from hypothesis import strategies as st
+    from hypothesis.extra.numpy import arrays
+    from hypothesis.strategies import SearchStrategy
+except ImportError as e:  # pragma: no cover - depends on the environment
+    raise ImportError("polylr.testing's strategies need hypothesis: pip install 'polylr[test]'") from e
 
-from .._coeffs import MAX_OUTPUT_DEGREE, output_degree
-from .._errors import PolylrError, check_finite, check_int
-from .._setup import PRESETS, TRAIN_CHOICES, Data, Parametrization, Setup
+from ..engines.coeffs import MAX_OUTPUT_DEGREE, output_degree
+from ..core.errors import PolylrError, check_finite, check_int
+from ..core.setup import PRESETS, TRAIN_CHOICES, Data, Parametrization, Setup
 
 __all__ = ["datasets", "intervals", "parametrizations", "setups", "widths"]
 

@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ._errors import PolylrError, check_int
+from ..core.errors import PolylrError, check_int
 
 # Each statistic reduces the last axis (seeds), so one call serves all bootstrap resamples.
 STATISTICS: dict[str, Callable[[np.ndarray], np.ndarray]] = {

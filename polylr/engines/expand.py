@@ -39,8 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._errors import PolylrError, check_int
-from ._setup import Setup
+from ..core.errors import PolylrError, check_int
+from ..core.setup import Setup
 
 V_END = -1
 FREE = 0
@@ -89,7 +89,7 @@ def word_kind(w):
 # -- canonical labelling of summed indices ---------------------------------------------------
 
 
-def _relabel(term, new):
+def relabel(term, new):
     """Apply the index map ``new`` (list: old bound index -> new) to a term, re-canonicalised."""
     p, words, ys, vec = term
 
@@ -156,7 +156,7 @@ def canonical(term):
             for i in g:
                 new[i] = k
                 k += 1
-        cand = _relabel(term, new)
+        cand = relabel(term, new)
         if best is None or cand < best:
             best = cand
     return best
@@ -165,7 +165,7 @@ def canonical(term):
 # -- expressions: dicts {term: integer coefficient} ------------------------------------------
 
 
-def _collect(pairs):
+def collect(pairs):
     out = defaultdict(int)
     for term, c in pairs:
         out[term] += c
@@ -173,7 +173,7 @@ def _collect(pairs):
 
 
 def _canon_all(expr):
-    return _collect((canonical(k), c) for k, c in expr.items())
+    return collect((canonical(k), c) for k, c in expr.items())
 
 
 def _shift(term, off, free_to=None):
@@ -421,7 +421,7 @@ class Expansion:
         X, y = setup.data.X, setup.data.y
         m = X.shape[0]
         lam = setup.param.scales(W0.shape[0], setup.data.d)["hidden_lr"]
-        values = _word_values(set(self.words), W0, Ws, V, X)
+        values = word_values(set(self.words), W0, Ws, V, X)
         abs_values = {k: np.abs(v) for k, v in values.items()}
         out = np.zeros((len(self.coefficients), m))
         scale = np.zeros_like(out)
@@ -457,7 +457,7 @@ def expand(depth: int, steps: int, *, max_terms: int = MAX_RAW_TERMS) -> Expansi
 # -- compilation to numbers ------------------------------------------------------------------
 
 
-def _word_values(shapes, W0, Ws, V, X):
+def word_values(shapes, W0, Ws, V, X):
     """Numeric value of each word kind: ``()`` for V..V, ``(m,)`` for one x-end (that end's point),
     ``(m, m)`` for two (rows: the left end)."""
     H = W0 @ X.T  # (n, m): the vectors W_0 x_i

@@ -26,16 +26,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._errors import PolylrError, check_int
-from ._poly import EtaPoly
-from ._setup import Setup, check_width
-from .engines import program
-from .engines.program import Stacks, loss_stack
-from .engines.samplers import DenseNet, dense_draw, master_key, resolve_sampler, scales_of, width_key
-from .engines.samplers import weight_key as weight_key
+from ..core.errors import NotResolved, PolylrError, TooLarge, check_int
+from ..core.poly import EtaPoly
+from ..core.precision import float64
+from ..core.setup import Setup, check_width
+from . import program
+from .program import Stacks, loss_stack
+from .samplers import DenseNet, dense_draw, master_key, resolve_sampler, scales_of, width_key
+from .samplers import KEY_SCHEME as KEY_SCHEME
+from .samplers import weight_key as weight_key
 
 # Weight memory (bytes) per vmapped chunk of seeds.
-_CHUNK_BYTES = 256 * 2**20
+CHUNK_BYTES = 256 * 2**20
 
 
 # -- degrees -------------------------------------------------------------------------------
@@ -52,6 +54,7 @@ def degree_formula(depth: int, steps: int) -> int:
     return depth * d
 
 
+@float64
 def output_degree(setup: Setup) -> int:
     """Degree of f^(t) for this setup (any trained layers), read off the engine's static shapes."""
     return _output_degree(setup.depth, setup.steps, setup.train == "all")
@@ -72,20 +75,22 @@ def _output_degree(L: int, t: int, train_all: bool) -> int:
 # -- random weights (the Sampler seam: polylr.engines.samplers) -----------------------------------
 
 
+@float64
 def draw_weights(key: jax.Array, setup: Setup, width: int):
-    """Initial dense weights ``(W_0, W_hidden, V)`` with shapes ``(n, d)``, ``(L, n, n)``, ``(n,)``."""
+    """Initial dense weights ``(W_0, W_hidden, V)`` (float64 NumPy arrays) with shapes ``(n, d)``,
+    ``(L, n, n)``, ``(n,)``: the dense sampler's draw for this network key."""
     stds, _ = scales_of(setup, width)
-    with jax.enable_x64(True):
-        return _draw(key, setup.data.d, width, setup.depth, *stds)
+    W0, Ws, V = draw_dense(key, setup.data.d, width, setup.depth, *stds)
+    return np.asarray(W0), np.asarray(Ws), np.asarray(V)
 
 
-_draw = dense_draw
+draw_dense = dense_draw
 
 
 # -- the engine: the training program on coefficient stacks ------------------------------------------
 
 
-def _lr_args(setup: Setup, width: int):
+def lr_factors(setup: Setup, width: int):
     return scales_of(setup, width)[1]
 
 
@@ -134,8 +139,6 @@ class FiniteWidthPolys:
     def loss_poly(self, i: int) -> EtaPoly:
         return EtaPoly(self.loss[i], "float64", label=f"L_{{{self.width}}}^{{({self.setup.steps})}}")
 
-    def output_poly(self, i: int, point: int) -> EtaPoly:
-        return EtaPoly(self.outputs[i, :, point], "float64", label=f"f^{{({self.setup.steps})}}(x_{point})")
 
 
 MAX_OUTPUT_DEGREE = 250
@@ -143,6 +146,7 @@ MAX_OUTPUT_DEGREE = 250
 _GRAM_CHUNK = 2048
 
 
+@float64
 def finite_width_polys(
     setup: Setup,
     width: int,
@@ -169,20 +173,25 @@ def finite_width_polys(
     seeds = tuple(check_int("seed", s, lo=0, hi=2**32 - 1) for s in np.atleast_1d(np.asarray(seeds)).tolist())
     if not seeds:
         raise PolylrError("seeds must be a non-empty list of non-negative integers")
-    _check_degree(setup, max_degree)
+    check_degree_allowed(setup, max_degree)
     chosen = resolve_sampler(sampler, setup, width)
     stds, lrs = scales_of(setup, width)
     with jax.enable_x64(True):
         X, y = jnp.asarray(setup.data.X), jnp.asarray(setup.data.y)
         if chosen.name == "dense":
-            chunk = max(1, min(len(seeds), _CHUNK_BYTES // chosen.bytes_per_network(setup.data.d, width, setup.depth)))
+            chunk = max(1, min(len(seeds), CHUNK_BYTES // chosen.bytes_per_network(setup.data.d, width, setup.depth)))
         else:
             rows = 4 * (output_degree(setup) + 1) * (setup.depth + 2) * (setup.steps + 1)
-            chunk = max(1, min(len(seeds), _GRAM_CHUNK, _CHUNK_BYTES // chosen.bytes_per_network(rows)))
+            chunk = max(1, min(len(seeds), _GRAM_CHUNK, CHUNK_BYTES // chosen.bytes_per_network(rows)))
         fs, ls = [], []
         for start in range(0, len(seeds), chunk):
             part = np.asarray(seeds[start : start + chunk], dtype=np.uint32)
+            size = part.size
+            if chosen.name != "dense":  # pad to a bucket (a power of 2 >= 64) so compilations are reused
+                part = np.pad(part, (0, _bucket(size, chunk) - size), mode="edge")
             f, loss, over = _run(chosen, master, part, X, y, stds, lrs, setup, width)
+            f, loss, over = f[:size], loss[:size], over[:size]
+            part = part[:size]
             if np.any(over):  # numerical noise asked for more directions: recompute with the upper bound
                 redo = np.nonzero(over)[0]
                 f2, l2, over2 = _run(type(chosen).upper(setup), master, part[redo], X, y, stds, lrs, setup, width)
@@ -193,6 +202,10 @@ def finite_width_polys(
     outputs, loss = np.concatenate(fs), np.concatenate(ls)
     _check_finite(setup, width, outputs, loss)
     return FiniteWidthPolys(setup, width, seeds, master_seed, outputs, loss, chosen.name)
+
+
+def _bucket(size: int, chunk: int) -> int:
+    return min(max(64, 1 << (size - 1).bit_length()), max(chunk, size))
 
 
 def _width_args(sampler, master, width):
@@ -208,7 +221,7 @@ def _run(sampler, master, seeds, X, y, stds, lrs, setup, width):
     return np.array(f), np.array(loss), np.asarray(over)
 
 
-def _check_degree(setup: Setup, max_degree: int) -> None:
+def check_degree_allowed(setup: Setup, max_degree: int) -> None:
     # The hidden-only formula is cheap and a lower bound when every layer is trained; the engine's
     # static shapes (output_degree) are read only once it is small, since tracing costs degree².
     deg = degree_formula(setup.depth, setup.steps)
@@ -216,7 +229,7 @@ def _check_degree(setup: Setup, max_degree: int) -> None:
     if deg <= max_degree:
         deg = output_degree(setup)
     if deg > max_degree:
-        raise PolylrError(
+        raise TooLarge(
             f"f^({setup.steps}) has degree {'' if exact else 'at least '}{deg} in η at depth {setup.depth} with "
             f"train={setup.train!r} (loss degree {2 * deg}); the exact engine allows output degree <= {max_degree}: "
             "use fewer steps or a smaller depth, or evaluate the loss on an η grid (evaluation mode)"
@@ -225,13 +238,14 @@ def _check_degree(setup: Setup, max_degree: int) -> None:
 
 def _check_finite(setup: Setup, width: int, outputs, loss) -> None:
     if not (np.all(np.isfinite(outputs)) and np.all(np.isfinite(loss))):
-        raise PolylrError(
+        raise NotResolved(
             f"the exact η-coefficients overflow float64 at width {width} (t = {setup.steps}, depth "
             f"{setup.depth}, train={setup.train!r}): the polynomial is too high-degree to represent; use "
             "fewer steps or evaluation mode"
         )
 
 
+@float64
 def polys_from_weights(
     setup: Setup, W0, Ws, V, *, width: int | None = None, max_degree: int = MAX_OUTPUT_DEGREE
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -240,12 +254,12 @@ def polys_from_weights(
     ``width`` sets the learning-rate scales (default: the weights' width ``W0.shape[0]``; give it
     for a network in Gram coordinates, :func:`polylr.gram_weights`)."""
     width = int(np.shape(W0)[0]) if width is None else check_width(width)
-    _check_degree(setup, max_degree)
+    check_degree_allowed(setup, max_degree)
     with jax.enable_x64(True):
         f, loss = _from_weights(
             jnp.asarray(W0, jnp.float64), jnp.asarray(Ws, jnp.float64), jnp.asarray(V, jnp.float64),
             jnp.asarray(setup.data.X), jnp.asarray(setup.data.y),
-            _lr_args(setup, width), L=setup.depth, t=setup.steps, train_all=setup.train == "all",
+            lr_factors(setup, width), L=setup.depth, t=setup.steps, train_all=setup.train == "all",
         )
     f, loss = np.asarray(f), np.asarray(loss)
     _check_finite(setup, width, f, loss)
@@ -263,6 +277,7 @@ def _gram_batch(wkey, seeds, width, X, y, stds, lrs, *, sampler, d, L, t, train_
     return jax.vmap(one)(seeds)
 
 
+@float64
 def gram_weights(setup: Setup, width: int, seeds, *, master_seed: int = 0, key: jax.Array | None = None, sampler=None):
     """The Gram networks of ``finite_width_polys(..., sampler="gram")``, as explicit matrices in
     coordinates of their span: ``(W0 (S, K, d), Ws (S, L, K, K), V (S, K))`` (numpy float64).
@@ -271,14 +286,14 @@ def gram_weights(setup: Setup, width: int, seeds, *, master_seed: int = 0, key: 
     network did, so gradient descent on them (at any η) is gradient descent on that network: e.g.
     ``polys_from_weights(setup, W0[s], Ws[s], V[s], width=width)`` equals the Gram polynomials of
     seed s. Inner products in these coordinates are inner products in R^n, n = ``width``."""
-    from .engines.gram import GramSampler
+    from .gram import GramSampler
 
     width = check_width(width)
     master = master_key(master_seed, key)
     seeds = tuple(check_int("seed", s, lo=0, hi=2**32 - 1) for s in np.atleast_1d(np.asarray(seeds)).tolist())
     if not seeds:
         raise PolylrError("seeds must be a non-empty list of non-negative integers")
-    _check_degree(setup, MAX_OUTPUT_DEGREE)
+    check_degree_allowed(setup, MAX_OUTPUT_DEGREE)
     chosen = GramSampler.for_setup(setup, width) if sampler is None else sampler
     chosen.check(setup, width)
     stds, lrs = scales_of(setup, width)

@@ -13,10 +13,10 @@ from collections import Counter, defaultdict
 from fractions import Fraction
 from pathlib import Path
 
-from ._errors import PolylrError, check_int
-from ._expand import V_END, expand, word_kind
-from ._scaling import coefficient_orders, limit_coefficients, term_order, word_scaling
-from ._setup import MUP, NTP, SP, Parametrization
+from ..core.errors import PolylrError, check_int
+from ..engines.expand import V_END, expand, word_kind
+from ..engines.scaling import coefficient_orders, limit_coefficients, term_order, word_scaling
+from ..core.setup import MUP, NTP, SP, Parametrization
 
 FORMATS = ("markdown", "latex")
 # The cases written by write_proofs: (depth L, steps t).

@@ -34,11 +34,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._errors import PolylrError, check_int
-from ._expand import Expansion, V_END, _collect, _word_values, canonical, expand, word_kind
-from ._limit import Limit, check_supported
-from ._poly import EtaPoly
-from ._setup import MUP, Parametrization, Setup
+from ..core.errors import PolylrError, check_int
+from .expand import Expansion, V_END, collect, word_values, canonical, expand, word_kind
+from .limit import Limit, check_supported
+from ..core.poly import EtaPoly
+from ..core.setup import MUP, Parametrization, Setup
 
 # Depth-first pairing search gives up beyond this many visited nodes (keeps every call bounded).
 _MAX_NODES = 2_000_000
@@ -180,6 +180,9 @@ def _word_scaling(word, param: Parametrization) -> WordScaling:
     )
 
 
+word_scaling.cache_clear = _word_scaling.cache_clear  # type: ignore[attr-defined]  # cold-call timings
+
+
 def term_order(p: int, words, param: Parametrization = MUP) -> Fraction:
     """Order in n of a term ``(λ/m)^p Π words`` (λ = n^-hidden_lr): ``−p·hidden_lr + Σ orders``."""
     exps = _exponents(param)
@@ -224,7 +227,7 @@ def fit_word_orders(words, setup: Setup, widths, seeds, *, master_seed: int = 0)
             W0 = stds[0] * rng.standard_normal((n, d))
             Ws = stds[1] * rng.standard_normal((L, n, n))
             V = stds[2] * rng.standard_normal(n)
-            values = _word_values(kinds, W0, Ws, V, setup.data.X)
+            values = word_values(kinds, W0, Ws, V, setup.data.X)
             for j, (a, lets, b) in enumerate(words):
                 kind = word_kind((a, lets, b))
                 val = values[kind] if (min(a, 0), lets, min(b, 0)) == kind else values[kind].T
@@ -298,7 +301,7 @@ def limit_coefficients(expansion: Expansion) -> tuple[CoefficientLimit, ...]:
                 words = tuple((i, (), j) for i, j in kp)
                 acc.append((canonical((p, words, y2, None)), c * c2))
         collected = sorted(
-            ((tuple((a, b) for a, _, b in words), ys), c) for (_, words, ys, _), c in _collect(acc).items()
+            ((tuple((a, b) for a, _, b in words), ys), c) for (_, words, ys, _), c in collect(acc).items()
         )
         out.append(CoefficientLimit(p, order, tuple(collected), tuple(undetermined)))
     return tuple(out)

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import flint
-import numpy as np
 
-from ._errors import PolylrError, check_interval
-from ._poly import EtaPoly
+from ..core.errors import PolylrError, check_interval
+from ..core.poly import EtaPoly
 
 MAX_DEGREE = 500
 NEAR_TOL = 0.01
@@ -205,8 +204,3 @@ def _bisect(p: flint.fmpq_poly, a: Fraction, b: Fraction) -> tuple[Fraction, Fra
         else:
             b = c
     return a, b
-
-
-def argmin_many(coeffs: np.ndarray, lo: float, hi: float) -> list[Argmin]:
-    """:func:`argmin` for each row of a ``(seeds, degree + 1)`` float64 coefficient array."""
-    return [argmin(EtaPoly(row, "float64"), lo, hi) for row in np.asarray(coeffs)]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._errors import PolylrError, check_finite, check_int
+from .errors import PolylrError, check_finite, check_int
 
 TRAIN_CHOICES = ("hidden", "all")
 

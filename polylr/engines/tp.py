@@ -50,10 +50,10 @@ from fractions import Fraction
 import flint
 import numpy as np
 
-from ._errors import PolylrError
-from ._limit import Limit, check_supported
-from ._poly import EtaPoly
-from ._setup import Setup
+from ..core.errors import PolylrError
+from .limit import Limit, check_supported
+from ..core.poly import EtaPoly
+from ..core.setup import Setup
 
 # -- rings ---------------------------------------------------------------------------------
 
@@ -401,3 +401,16 @@ def tp_limit(setup: Setup, *, exact: bool = False, max_degree: int | None = None
 def _frac(q: flint.fmpq) -> float:
     """Correctly rounded float of an exact rational."""
     return float(Fraction(int(q.p), int(q.q)))
+
+
+def limit_polys(setup: Setup, *, exact: bool = False) -> Limit:
+    """The infinite-width limit of ``setup`` at its number of steps.
+
+    The outputs ``f_∞^(t)(x_i)`` and the loss ``L_∞^(t)(η) = (1/2m) Σ_i (f_∞^(t)(x_i) − y_i)²``
+    as η-polynomials: exact rationals (``exact=True``; the float data are exact binary rationals)
+    or float64 coefficients.
+
+    Computed at any t by the Tensor-Programs interpreter (:func:`tp_limit`, which
+    documents the size limits and float64 accuracy); μP with the hidden layers trained only.
+    """
+    return tp_limit(setup, exact=exact)

@@ -13,11 +13,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import __version__, _derive, _phasemap, _report, _verify
-from ._claims import REGISTRY, CheckOptions, get_budget, get_claim
-from ._errors import PolylrError, check_int, check_interval
-from ._limit import eta_inf_t1
-from ._setup import MUP, Data, Parametrization, Setup
+from ..core.version import __version__
+from ..analysis import phasemap as phasemaps
+from .. import campaigns
+from ..report import derive as derivations
+from ..analysis.phasemap import fmt_prediction
+from ..report import plots, render
+from ..claims.base import REGISTRY, CheckOptions, get_budget, get_claim
+from ..core.errors import PolylrError, check_int, check_interval
+from ..engines.limit import eta_inf_t1
+from ..core.setup import MUP, Data, Parametrization, Setup
 
 app = typer.Typer(
     add_completion=False,
@@ -133,13 +138,13 @@ def check(
             tol=tol,
         )
         eta_inf_t1(setup.replace(param=MUP))  # K y = 0 is reported before any work
-        root, root_created = _report.prepare_out(out)
-        folders = {c.name: _report.prepare_out(out / c.name) for c in claims}
+        root, root_created = render.prepare_out(out)
+        folders = {c.name: render.prepare_out(out / c.name) for c in claims}
     except PolylrError as e:
         _fail(e)
 
     console = err if json_out else Console()
-    results = []
+    results, figures = [], {}
     try:
         for claim in claims:
             with Progress(
@@ -148,28 +153,29 @@ def check(
             ) as progress:
                 own = opts.setup.replace(steps=t_steps) if claim.name == "theorem3" else opts.setup
                 result = claim.run(dataclasses.replace(opts, setup=own, progress=progress))
-            files = _report.render(result)
-            _report.write_files(folders[claim.name][0], files)
+            files = render.render(result)
+            render.write_files(folders[claim.name][0], files)
+            figures[claim.name] = [name for name in files if name != "results.json"]
             results.append(result)
-            for t in _report.tables(result):
+            for t in render.tables(result):
                 console.print(t)
     except PolylrError as e:
         for folder, created in [*folders.values(), (root, root_created)]:
-            _report.discard_out(folder, created)
+            render.discard_out(folder, created)
         _fail(e)
     except BaseException:
         for folder, created in [*folders.values(), (root, root_created)]:
-            _report.discard_out(folder, created)
+            render.discard_out(folder, created)
         raise
-    report = {"report.md": _report.markdown_report(results, opts.budget.name).encode()}
+    report = {"report.md": render.markdown_report(results, opts.budget.name, figures).encode()}
     if latex:
-        report["report.tex"] = _report.latex_table(results).encode()
-    written = _report.write_files(root, report)
+        report["report.tex"] = render.latex_table(results).encode()
+    written = render.write_files(root, report)
     if len(results) > 1:
-        console.print(_report.verdict_table(results))
+        console.print(render.verdict_table(results))
     console.print(f"wrote {', '.join(str(p) for p in written)} and {', '.join(str(out / r.name) for r in results)}/")
     if json_out:
-        doc = [_report.result_dict(r) for r in results]
+        doc = [render.result_dict(r) for r in results]
         sys.stdout.write(json.dumps(doc[0] if len(doc) == 1 else doc, indent=2, ensure_ascii=False) + "\n")
 
 
@@ -182,10 +188,10 @@ def derive(
 ) -> None:
     """Derivation of f^(t) as an η-polynomial of matrix words: orders in n, the μP limit, the argmin."""
     try:
-        text = _derive.derive(depth, steps, "latex" if latex else "markdown")
+        text = derivations.derive(depth, steps, "latex" if latex else "markdown")
         if out is not None:
-            folder, _ = _report.prepare_out(out.parent if str(out.parent) else Path("."))
-            _report.write_files(folder, {out.name: text.encode()})
+            folder, _ = render.prepare_out(out.parent if str(out.parent) else Path("."))
+            render.write_files(folder, {out.name: text.encode()})
             err.print(f"wrote {out}")
         else:
             sys.stdout.write(text)
@@ -217,26 +223,26 @@ def phase_map_command(
         vs, cs = _floats("v", v), _floats("c", c)
         ws = parse_widths(widths)
         check_int("seeds", seeds, lo=2)
-        folder, created = _report.prepare_out(out)
+        folder, created = render.prepare_out(out)
     except PolylrError as e:
         _fail(e)
     try:
         with Progress(TextColumn("[bold]phase map[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as progress:
-            pm = _phasemap.phase_map(setup, vs, cs, ws, seeds, master_seed=master_seed, progress=progress)
-        files = {"phase_map.json": json.dumps(_report._clean(pm.to_dict()), indent=2).encode(),
-                 "phase_map.png": _phasemap.plot_phase_map(pm)}
+            pm = phasemaps.phase_map(setup, vs, cs, ws, seeds, master_seed=master_seed, progress=progress)
+        files = {"phase_map.json": json.dumps(render.clean(pm.to_dict()), indent=2).encode(),
+                 "phase_map.png": plots.plot_phase_map(pm)}
     except PolylrError as e:
-        _report.discard_out(folder, created)
+        render.discard_out(folder, created)
         _fail(e)
-    written = _report.write_files(folder, files)
+    written = render.write_files(folder, files)
     table = Table(title=f"phase map: exponents at t = 1 (widths {list(ws)}, {seeds} seeds)")
     for col in ("v", "c", "η_n exponent", "predicted", "rel. spread exponent", "predicted", "on boundary"):
         table.add_column(col, justify="right")
     for cell in pm.to_dict()["cells"]:
         table.add_row(f"{cell['v']:g}", f"{cell['c']:g}",
-                      f"{cell['order']:.2f} [{cell['order_ci'][0]:.2f}, {cell['order_ci'][1]:.2f}]", _phasemap._fmt(cell['predicted_order']),
-                      f"{cell['spread']:.2f} [{cell['spread_ci'][0]:.2f}, {cell['spread_ci'][1]:.2f}]", _phasemap._fmt(cell['predicted_spread']),
+                      f"{cell['order']:.2f} [{cell['order_ci'][0]:.2f}, {cell['order_ci'][1]:.2f}]", fmt_prediction(cell['predicted_order']),
+                      f"{cell['spread']:.2f} [{cell['spread_ci'][0]:.2f}, {cell['spread_ci'][1]:.2f}]", fmt_prediction(cell['predicted_spread']),
                       f"{cell['boundary_fraction']:.0%}")
     Console().print(table)
     Console().print(f"wrote {', '.join(str(p) for p in written)}  ({pm.seconds:.1f} s)")
@@ -254,13 +260,13 @@ def verify(
     """Run a campaign from verify/: a set of claims (as polylr check) or a figure's loss curves."""
     out = out if out is not None else Path("results") / campaign.stem
     try:
-        doc = _verify.load(campaign)
+        doc = campaigns.load(campaign)
         if doc["kind"] == "claims":
             names = doc.get("claims")
             if not isinstance(names, list) or not names:
                 raise PolylrError(f"{campaign.name}: claims must be a non-empty list of claim names ({', '.join(REGISTRY)})")
             data = doc.get("data") or {}
-            _verify._only(f"{campaign.name} [data]", data, _verify.DATA_KEYS - {"noise"})
+            campaigns.check_keys(f"{campaign.name} [data]", data, campaigns.DATA_KEYS - {"noise"})
             joined = lambda key: None if key not in doc else ",".join(str(x) for x in doc[key])  # noqa: E731
             options = dict(
                 budget=doc.get("budget"), widths=joined("widths"), seeds=doc.get("seeds"), depth=doc.get("depth", 3),
@@ -269,9 +275,9 @@ def verify(
                 m=data.get("m", 16), d=data.get("d", 4), data_seed=data.get("seed", 0),
             )
         else:
-            args = _verify.curves_from(doc, campaign.name)
-            _verify.eta_grid(args["setup"], args["eta"])  # checks the grid before any work
-            folder, created = _report.prepare_out(out)
+            args = campaigns.curves_from(doc, campaign.name)
+            campaigns.eta_grid(args["setup"], args["eta"])  # checks the grid before any work
+            folder, created = render.prepare_out(out)
     except PolylrError as e:
         _fail(e)
     if doc["kind"] == "claims":
@@ -280,12 +286,12 @@ def verify(
     try:
         with Progress(TextColumn("[bold]curves[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as progress:
-            c = _verify.run_curves(**args, progress=progress)
-        files = {"curves.json": json.dumps(_report._clean(c.to_dict()), indent=2).encode(), "curves.png": _verify.plot_curves(c)}
+            c = campaigns.run_curves(**args, progress=progress)
+        files = {"curves.json": json.dumps(render.clean(c.to_dict()), indent=2).encode(), "curves.png": plots.plot_curves(c)}
     except BaseException:
-        _report.discard_out(folder, created)
+        render.discard_out(folder, created)
         raise
-    written = _report.write_files(folder, files)
+    written = render.write_files(folder, files)
     table = Table(title=f"{c.title}: argmin of the seed-mean loss on the grid")
     for col in ("t", "parametrization", *(f"n = {w}" for w in c.widths), "limit"):
         table.add_column(col, justify="right")

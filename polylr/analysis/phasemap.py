@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._errors import PolylrError, check_finite
-from ._limit import eta_inf_t1
-from ._rates import fit_rate
-from ._setup import MUP, Parametrization, Setup
-from ._sweep import parse_widths, sweep
+from ..core.errors import PolylrError, check_finite
+from ..engines.limit import eta_inf_t1
+from .rates import fit_rate
+from ..core.setup import MUP, Parametrization, Setup
+from .sweep import parse_widths, sweep
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,40 +121,6 @@ def phase_map(
                     time.perf_counter() - t0)
 
 
-def _fmt(x: float | None) -> str:
+def fmt_prediction(x: float | None) -> str:
     """A prediction for display: two decimals, or — outside the heuristic's range (v ≥ 3)."""
     return "—" if x is None or not np.isfinite(x) else f"{x:.2f}"
-
-
-def plot_phase_map(pm: PhaseMap) -> bytes:
-    """Two heat maps (exponent of η_n; of its relative spread) with the predicted values in brackets
-    and the transfer line v + c = 2."""
-    from ._report import _png, plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
-    panels = [
-        (axes[0], pm.order, pm.order_ci, lambda v, c: PhaseMap.predicted_order(v, c), "exponent of η_n", "coolwarm"),
-        (axes[1], pm.spread, pm.spread_ci, lambda v, c: PhaseMap.predicted_spread(v), "exponent of sd(η_n)/mean(η_n)", "viridis"),
-    ]
-    for ax, val, ci, pred, title, cmap in panels:
-        lim = max(0.5, float(np.max(np.abs(val))))
-        im = ax.imshow(val, origin="lower", cmap=cmap, vmin=-lim if cmap == "coolwarm" else None,
-                       vmax=lim if cmap == "coolwarm" else None, aspect="auto")
-        for i, v in enumerate(pm.vs):
-            for j, c in enumerate(pm.cs):
-                flag = "*" if pm.boundary[i, j] > 0.1 else ""
-                ax.text(j, i, f"{val[i, j]:.2f}{flag}\n[{ci[i, j, 0]:.2f}, {ci[i, j, 1]:.2f}]\npred {_fmt(pred(v, c))}",
-                        ha="center", va="center", fontsize=7)
-        ax.set_xticks(range(len(pm.cs)), [f"{c:g}" for c in pm.cs])
-        ax.set_yticks(range(len(pm.vs)), [f"{v:g}" for v in pm.vs])
-        ax.set_xlabel("c (hidden learning rate η·n^-c)")
-        ax.set_ylabel("v (output variance n^-v)")
-        # The transfer line v + c = 2 in index coordinates (grids need not be uniform: interpolate).
-        cj = np.interp([2 - v for v in pm.vs], pm.cs, range(len(pm.cs)), left=np.nan, right=np.nan)
-        ax.plot(cj, range(len(pm.vs)), "k--", lw=1.2, label="v + c = 2")
-        ax.set_title(title)
-        fig.colorbar(im, ax=ax, shrink=0.85)
-        ax.legend(loc="upper right", fontsize=7)
-    fig.suptitle(f"t = 1, widths {list(pm.widths)}, {pm.seeds} seeds; * = minimiser on the interval's end for > 10 % of seeds",
-                 fontsize=9)
-    return _png(fig)

@@ -13,9 +13,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._errors import PolylrError
-from ._poly import EtaPoly
-from ._setup import MUP, Data, Setup
+from ..core.errors import PolylrError
+from ..core.poly import EtaPoly
+from ..core.setup import MUP, Data, Setup
 
 SUPPORTED = "μP ('mup') with the hidden layers trained (train='hidden')"
 
@@ -107,18 +107,3 @@ def random_limit_law(setup: Setup, draws: int = 100_000, seed: int = 0) -> np.nd
     rng = np.random.default_rng(seed)
     f = rng.multivariate_normal(np.zeros(setup.data.m), setup.data.K, size=draws, method="eigh")
     return random_limit_t1(setup, f)
-
-
-def limit_polys(setup: Setup, *, exact: bool = False) -> Limit:
-    """The infinite-width limit of ``setup`` at its number of steps.
-
-    The outputs ``f_∞^(t)(x_i)`` and the loss ``L_∞^(t)(η) = (1/2m) Σ_i (f_∞^(t)(x_i) − y_i)²``
-    as η-polynomials: exact rationals (``exact=True``; the float data are exact binary rationals)
-    or float64 coefficients.
-
-    Computed at any t by the Tensor-Programs interpreter (:func:`polylr._tp.tp_limit`, which
-    documents the size limits and float64 accuracy); μP with the hidden layers trained only.
-    """
-    from ._tp import tp_limit
-
-    return tp_limit(setup, exact=exact)

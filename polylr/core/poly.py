@@ -20,7 +20,7 @@ import flint
 import numpy as np
 import sympy
 
-from ._errors import PolylrError
+from .errors import PolylrError
 
 DOMAINS = ("float64", "QQ")
 

@@ -20,11 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ._errors import PolylrError, check_finite, check_int
-from ._evaluate import argmin_on_grid, finite_loss_values, limit_loss_values
-from ._limit import eta_inf_t1
-from ._setup import MUP, Data, Parametrization, Setup
-from ._sweep import parse_widths
+from .core.errors import PolylrError, check_finite, check_int
+from .analysis.grid import argmin_on_grid
+from .engines.evaluate import finite_loss_values, limit_loss_values
+from .engines.coeffs import KEY_SCHEME
+from .engines.limit import eta_inf_t1
+from .core.setup import MUP, Data, Parametrization, Setup
+from .analysis.sweep import parse_widths
+from .claims.theorem3 import limit_argmin
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -50,11 +53,11 @@ def load(path: Path) -> dict:
     allowed = {"claims": CLAIMS_KEYS, "curves": CURVES_KEYS}
     if kind not in allowed:
         raise PolylrError(f"{path.name}: kind must be 'claims' or 'curves', got {kind!r}")
-    _only(path.name, doc, allowed[kind])
+    check_keys(path.name, doc, allowed[kind])
     return doc
 
 
-def _only(where: str, table: dict, keys: set) -> None:
+def check_keys(where: str, table: dict, keys: set) -> None:
     unknown = sorted(set(table) - keys)
     if unknown:
         raise PolylrError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(keys)}")
@@ -64,7 +67,7 @@ def data_from(table: dict | None, where: str) -> Data:
     table = table or {}
     if not isinstance(table, dict):
         raise PolylrError(f"{where}: data must be a table such as {{m = 16, d = 4, seed = 0}} or {{file = 'data.npz'}}")
-    _only(f"{where} [data]", table, DATA_KEYS)
+    check_keys(f"{where} [data]", table, DATA_KEYS)
     if "file" in table:
         if set(table) != {"file"}:
             raise PolylrError(f"{where} [data]: 'file' excludes the synthetic-data keys m, d, seed, noise")
@@ -100,7 +103,7 @@ class Curves:
             "widths": list(self.widths),
             "seeds": self.seeds,
             "master_seed": self.master_seed,
-            "key": "jax.random.fold_in(jax.random.fold_in(jax.random.key(master_seed), width), seed)",
+            "key": KEY_SCHEME,
             "etas": self.etas.tolist(),
             "curves": [
                 {"steps": t, "param": p, "width": w, "mean_loss": v.tolist(), "argmin_of_mean": self.argmin[(t, p, w)]}
@@ -119,7 +122,7 @@ def curves_from(doc: dict, where: str = "campaign") -> dict:
     if not isinstance(params, list) or not params:
         raise PolylrError(f"{where}: params must be a non-empty list such as ['mup', 'sp'], got {params!r}")
     eta = doc.get("eta", {})
-    _only(f"{where} [eta]", eta, ETA_KEYS)
+    check_keys(f"{where} [eta]", eta, ETA_KEYS)
     setup = Setup(data=data_from(doc.get("data"), where), depth=doc.get("depth", 3))
     return dict(
         title=str(doc.get("title", "loss against learning rate")),
@@ -154,8 +157,6 @@ def eta_grid(setup: Setup, eta: dict) -> np.ndarray:
 def run_curves(title, setup, steps, params, widths, seeds, eta, master_seed, progress=None) -> Curves:
     """The curves; the finite-width minimisers are those of the seed-mean curve on the grid (grid
     resolution), the limit's is :func:`polylr.limit_argmin` on the grid's range (exact or refined)."""
-    from ._claims import limit_argmin
-
     etas = eta_grid(setup, eta)
     mean, best, limit = {}, {}, {}
     task = progress.add_task("curves", total=len(steps) * len(params) * len(widths)) if progress else None
@@ -172,32 +173,3 @@ def run_curves(title, setup, steps, params, widths, seeds, eta, master_seed, pro
             s = setup.replace(steps=t, param=MUP)
             limit[t] = (limit_loss_values(s, etas), limit_argmin(s, (float(etas[0]), float(etas[-1])))[0].eta)
     return Curves(title, setup, steps, params, widths, seeds, master_seed, etas, mean, best, limit)
-
-
-def plot_curves(c: Curves) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ._report import _png
-
-    rows, cols = len(c.steps), len(c.params)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows), squeeze=False)
-    cmap = plt.get_cmap("viridis")
-    for i, t in enumerate(c.steps):
-        for j, p in enumerate(c.params):
-            ax = axes[i][j]
-            for k, w in enumerate(c.widths):
-                ax.plot(c.etas, c.mean[(t, p.name, w)], color=cmap(k / max(1, len(c.widths) - 1)), lw=1.3, label=f"n = {w}")
-            if p == MUP and t in c.limit:
-                ax.plot(c.etas, c.limit[t][0], "k--", lw=1.5, label=r"limit $L_\infty$")
-            ax.set_ylim(0.0, 1.5 * max(float(c.mean[(t, p.name, w)][0]) for w in c.widths))
-            ax.set_xscale("log" if c.etas[0] > 0 else "linear")
-            ax.set_title(f"{p.name}, t = {t}")
-            ax.set_xlabel(r"learning rate $\eta$")
-            ax.set_ylabel(f"seed-mean loss after {t} steps")
-            ax.legend(fontsize=7)
-    fig.suptitle(f"{c.title} ({c.seeds} seeds, L = {c.setup.depth}, m = {c.setup.data.m})")
-    fig.tight_layout()
-    return _png(fig)

@@ -6,39 +6,19 @@ table drives the confidence intervals, the rates, the plots and the JSON output.
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
-import mpmath
 import numpy as np
+import scipy.stats
 
-from ._argmin import argmin
-from ._coeffs import MAX_OUTPUT_DEGREE, _check_degree, finite_width_polys
-from ._errors import PolylrError, check_finite, check_int, check_interval
-from ._poly import EtaPoly
-from ._setup import Setup, check_width
-
-@functools.lru_cache(maxsize=256)
-def t_quantile(q: float, dof: int) -> float:
-    """Quantile ``q`` (> 1/2) of Student's t with ``dof`` degrees of freedom (mpmath, regularised
-    incomplete beta: P(T <= t) = 1 - I_{dof/(dof+t^2)}(dof/2, 1/2) / 2)."""
-    if dof < 1:
-        return math.inf
-
-    def cdf(t: float) -> float:
-        return 1 - float(mpmath.betainc(dof / 2, 0.5, 0, dof / (dof + t * t), regularized=True)) / 2
-
-    lo, hi = 0.0, 1.0
-    while cdf(hi) < q:
-        hi *= 2
-    for _ in range(80):  # bisection to float resolution
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if cdf(mid) < q else (lo, mid)
-    return (lo + hi) / 2
-
+from .argmin import argmin
+from ..engines.coeffs import MAX_OUTPUT_DEGREE, check_degree_allowed, finite_width_polys
+from ..core.errors import PolylrError, TooLarge, check_finite, check_int, check_interval
+from ..core.poly import EtaPoly
+from ..core.setup import Setup, check_width
 
 @dataclass(frozen=True)
 class WidthSummary:
@@ -88,7 +68,7 @@ class Sweep:
         k = e.size
         sd = float(e.std(ddof=1)) if k > 1 else math.nan
         se = sd / math.sqrt(k) if k > 1 else math.nan
-        half = t_quantile(0.975, k - 1) * se if k > 1 else math.inf
+        half = float(scipy.stats.t.ppf(0.975, k - 1)) * se if k > 1 else math.inf
         return WidthSummary(
             width=width,
             seeds=k,
@@ -123,10 +103,10 @@ def parse_widths(widths) -> tuple[int, ...]:
 
 
 METHODS = ("auto", "polynomial", "gd")
-RESOLUTION = 1e-3  # float64 must resolve the loss to this fraction of its minimum (see _resolved)
+RESOLUTION = 1e-3  # float64 must resolve the loss to this fraction of its minimum (see float_resolves)
 
 
-def _resolved(coeffs: np.ndarray, lo: float, hi: float, vmin: float, points: int = 513) -> bool:
+def float_resolves(coeffs: np.ndarray, lo: float, hi: float, vmin: float, points: int = 513) -> bool:
     """Whether float64 noise could not have decided the argmin of the loss polynomial on ``[lo, hi]``.
 
     Evaluating ``Σ c_k η^k`` in float64 errs by about ``err(η) = (degree + 1)·ε·Σ|c_k||η|^k`` (times a
@@ -183,7 +163,7 @@ def sweep(
     ``"auto"``: see :func:`polylr.finite_width_polys`) is used by both methods, so a seed's
     polynomial and its gradient descent see the same network.
     """
-    from ._evaluate import finite_argmins
+    from .grid import finite_argmins
 
     widths = parse_widths(widths)
     n_seeds = check_int("seeds (number of seeds per width)", seeds, lo=1)
@@ -193,9 +173,9 @@ def sweep(
         raise PolylrError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     grid = check_int("grid (points of the evaluation grid)", grid, lo=3)
     try:
-        _check_degree(setup, MAX_OUTPUT_DEGREE)
+        check_degree_allowed(setup, MAX_OUTPUT_DEGREE)
         polynomial = method != "gd"
-    except PolylrError:
+    except TooLarge:
         if method == "polynomial":
             raise
         polynomial = False
@@ -214,7 +194,7 @@ def sweep(
                 rest = []
                 for i, s in enumerate(seed_list):
                     a = argmin(polys.loss_poly(i), lo * scale, hi * scale)
-                    if method == "auto" and not _resolved(polys.loss[i], lo * scale, hi * scale, a.value):
+                    if method == "auto" and not float_resolves(polys.loss[i], lo * scale, hi * scale, a.value):
                         rest.append(s)
                         continue
                     found[s] = (a, "polynomial")

@@ -1,0 +1,1 @@
+"""Report: tables, JSON, plots, documents and campaigns; one atomic writer."""

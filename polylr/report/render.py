@@ -1,0 +1,203 @@
+"""Reports: terminal tables, ``results.json``, figures and the Markdown/LaTeX report of any claim
+result that follows the protocol of :mod:`polylr.claims.results`; written atomically.
+
+Nothing is written half-way: the output folder is checked for writability before any work, every
+file is rendered in memory first, then each is written to a temporary file in the folder and
+renamed into place.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import tempfile
+from pathlib import Path
+
+import jax
+import numpy as np
+from rich.table import Table
+
+from ..core.errors import PolylrError
+from ..core.version import __version__
+
+STATUS_STYLE = {"holds": "bold green", "fails": "bold red", "inconclusive": "bold yellow"}
+
+
+# -- output folder -------------------------------------------------------------------------
+
+
+def prepare_out(out: str | Path) -> tuple[Path, bool]:
+    """Create ``out`` if needed and prove it writable; returns ``(path, created)``.
+
+    Raises :class:`PolylrError` (and leaves nothing behind) when it cannot be written.
+    """
+    path = Path(out)
+    created = not path.exists()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".polylr-probe-"):
+            pass
+    except OSError as e:
+        if created and path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+        raise PolylrError(f"output folder {str(path)!r} is not writable: {e.strerror or e}") from None
+    if not path.is_dir():
+        raise PolylrError(f"output path {str(path)!r} is not a folder")
+    return path, created
+
+
+def discard_out(path: Path, created: bool) -> None:
+    """Remove a folder made by :func:`prepare_out` if it is still empty (the run failed)."""
+    if created and path.is_dir() and not any(path.iterdir()):
+        path.rmdir()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_files(folder: Path, files: dict[str, bytes]) -> list[Path]:
+    """Write every file (rendered beforehand) via a temporary file and an atomic rename."""
+    written = []
+    mode = 0o666 & ~_umask()
+    for name, data in files.items():
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, mode)
+            os.replace(tmp, folder / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(folder / name)
+    return written
+
+
+# -- JSON ----------------------------------------------------------------------------------
+
+
+def environment() -> dict:
+    """Versions that results depend on (JAX's threefry values changed once across versions)."""
+    return {
+        "polylr": __version__,
+        "jax": jax.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "backend": jax.default_backend(),
+        "x64": True,  # every engine call runs inside jax.enable_x64(True) (polylr.core.precision)
+    }
+
+
+def clean(x):
+    if isinstance(x, dict):
+        return {str(k): clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [clean(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        x = float(x)
+        return x if math.isfinite(x) else None
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+def result_dict(r) -> dict:
+    """A JSON-ready record of a check result: its own body, the environment and the verdicts."""
+    return clean(
+        {"check": r.name, "environment": environment(), **r.to_json(), "verdicts": [v.to_dict() for v in r.verdicts],
+         "seconds": r.seconds}
+    )
+
+
+def to_json(r) -> str:
+    return json.dumps(result_dict(r), indent=2, ensure_ascii=False)
+
+
+# -- terminal tables -----------------------------------------------------------------------
+
+
+def tables(r) -> list[Table]:
+    """The terminal tables of a check result: its own tables, then its verdicts."""
+    out = []
+    for title, columns, rows in r.tables():
+        t = Table(title=title)
+        for col in columns:
+            t.add_column(col, justify="right")
+        for row in rows:
+            t.add_row(*(str(c) for c in row))
+        out.append(t)
+    return [*out, verdict_table([r])]
+
+
+def verdict_table(results) -> Table:
+    t = Table(title="verdicts", show_lines=True)
+    t.add_column("claim")
+    t.add_column("statement")
+    t.add_column("verdict")
+    t.add_column("why", overflow="fold")
+    for r in results:
+        for v in r.verdicts:
+            t.add_row(v.claim, v.statement, f"[{STATUS_STYLE[v.status]}]{v.status}[/]", v.reason)
+    return t
+
+
+def render(r, fmt: str = "png") -> dict[str, bytes]:
+    """All output files of one check, rendered in memory: ``results.json`` and the figures."""
+    return {"results.json": to_json(r).encode(), **r.figures(fmt)}
+
+
+# -- reports over several checks -----------------------------------------------------------
+
+
+def markdown_report(results, budget_name: str, figures: dict[str, list[str]] | None = None) -> str:
+    """One Markdown report for a ``polylr check`` run: the verdicts of every claim, then each
+    result's own section with links to its figures (``figures``: claim name -> file names)."""
+    env = environment()
+    lines = [
+        "# polylr check report",
+        "",
+        f"polylr {env['polylr']}, jax {env['jax']} ({env['backend']}, x64 = {env['x64']}), numpy {env['numpy']}, "
+        f"Python {env['python']}; budget `{budget_name}`.",
+        "",
+        "| claim | statement | verdict | why |",
+        "|---|---|---|---|",
+    ]
+    for r in results:
+        for v in r.verdicts:
+            lines.append(f"| `{v.claim}` | {md_escape(v.statement)} | **{v.status}** | {md_escape(v.reason)} |")
+    for r in results:
+        lines += ["", r.markdown().rstrip(), ""]
+        lines += [f"![{name}]({r.name}/{name})" for name in (figures or {}).get(r.name, [])]
+    return "\n".join(lines) + "\n"
+
+
+def md_escape(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|")
+
+
+def _tex(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"), ("#", r"\#"), ("^", r"\^{}")):
+        text = text.replace(a, b)
+    return text
+
+
+def latex_table(results) -> str:
+    """The verdict table as a LaTeX ``tabular`` (booktabs), for a paper's appendix."""
+    rows = []
+    for r in results:
+        for v in r.verdicts:
+            ev = v.evidence
+            numbers = f"${ev['exponent']:.3f}$ $[{ev['ci'][0]:.3f}, {ev['ci'][1]:.3f}]$" if "exponent" in ev else "--"
+            rows.append(rf"\texttt{{{_tex(v.claim)}}} & {_tex(v.statement)} & {numbers} & {v.status} \\")
+    return "\n".join(
+        [r"\begin{tabular}{llll}", r"\toprule", r"claim & statement & exponent (95\% CI) & verdict \\", r"\midrule", *rows,
+         r"\bottomrule", r"\end{tabular}"]
+    ) + "\n"
