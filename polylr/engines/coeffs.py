@@ -182,13 +182,14 @@ def finite_width_polys(
             chunk = max(1, min(len(seeds), CHUNK_BYTES // chosen.bytes_per_network(setup.data.d, width, setup.depth)))
         else:
             rows = 4 * (output_degree(setup) + 1) * (setup.depth + 2) * (setup.steps + 1)
-            chunk = max(1, min(len(seeds), _GRAM_CHUNK, CHUNK_BYTES // chosen.bytes_per_network(rows)))
+            cap = max(1, min(_GRAM_CHUNK, CHUNK_BYTES // chosen.bytes_per_network(rows)))
+            chunk = min(len(seeds), cap)
         fs, ls = [], []
         for start in range(0, len(seeds), chunk):
             part = np.asarray(seeds[start : start + chunk], dtype=np.uint32)
             size = part.size
             if chosen.name != "dense":  # pad to a bucket (a power of 2 >= 64) so compilations are reused
-                part = np.pad(part, (0, _bucket(size, chunk) - size), mode="edge")
+                part = np.pad(part, (0, _bucket(size, cap) - size), mode="edge")
             f, loss, over = _run(chosen, master, part, X, y, stds, lrs, setup, width)
             f, loss, over = f[:size], loss[:size], over[:size]
             part = part[:size]
@@ -204,8 +205,9 @@ def finite_width_polys(
     return FiniteWidthPolys(setup, width, seeds, master_seed, outputs, loss, chosen.name)
 
 
-def _bucket(size: int, chunk: int) -> int:
-    return min(max(64, 1 << (size - 1).bit_length()), max(chunk, size))
+def _bucket(size: int, cap: int) -> int:
+    """Batch size for ``size`` networks: the next power of 2 (at least 64), at most ``cap``."""
+    return max(size, min(max(64, 1 << (size - 1).bit_length()), cap))
 
 
 def _width_args(sampler, master, width):
@@ -300,10 +302,12 @@ def gram_weights(setup: Setup, width: int, seeds, *, master_seed: int = 0, key: 
     kw = dict(d=setup.data.d, L=setup.depth, t=setup.steps, train_all=setup.train == "all")
     with jax.enable_x64(True):
         X, y = jnp.asarray(setup.data.X), jnp.asarray(setup.data.y)
-        part = jnp.asarray(seeds, dtype=jnp.uint32)
+        size = len(seeds)
+        part = np.pad(np.asarray(seeds, dtype=np.uint32), (0, _bucket(size, max(size, 256)) - size), mode="edge")
         wkey, wf = width_key(master, width), jnp.float64(width)
-        (W0, Ws, V), over = _gram_batch(wkey, part, wf, X, y, stds, lrs, sampler=chosen, **kw)
-        W0, Ws, V, over = np.array(W0), np.array(Ws), np.array(V), np.asarray(over)
+        (W0, Ws, V), over = _gram_batch(wkey, jnp.asarray(part), wf, X, y, stds, lrs, sampler=chosen, **kw)
+        W0, Ws, V, over = (np.array(a)[:size] for a in (W0, Ws, V, over))
+        part = jnp.asarray(part[:size])
         if np.any(over):  # recompute those with the upper-bound capacities, pad the others (zeros: unreached)
             upper = GramSampler.upper(setup)
             redo = np.nonzero(over)[0]
