@@ -132,6 +132,9 @@ if TYPE_CHECKING:
     from .analysis.transfer_budget import TransferBudget as TransferBudget
     from .analysis.transfer_budget import budget_from_results as budget_from_results
     from .analysis.transfer_budget import transfer_budget as transfer_budget
+    from .engines.coeffs import gram_weights as gram_weights
+    from .engines.gram import GramSampler as GramSampler
+    from .engines.samplers import DenseSampler as DenseSampler
 
 @functools.cache
 def _exports() -> dict[str, tuple[str, str]]:

@@ -146,6 +146,8 @@ def sweep(
     progress=None,
     method: str = "auto",
     grid: int = 81,
+    key=None,
+    sampler: str = "dense",
 ) -> Sweep:
     """For each width n and each seed ``0..seeds-1``: the argmin of the seed's loss on ``interval``
     scaled by ``n^order`` (see :class:`Sweep`).
@@ -157,6 +159,9 @@ def sweep(
     (:data:`RESOLUTION`), and gradient descent for the other seeds. Each row records its method.
     ``progress`` is an optional callback ``progress(done, total)`` called as seeds finish (the CLI
     draws a progress bar with it; the analysis layer knows nothing of displays).
+    ``key`` (a JAX key) replaces ``jax.random.key(master_seed)``; ``sampler`` (``"dense"``, ``"gram"``,
+    ``"auto"``: see :func:`polylr.finite_width_polys`) is used by both methods, so a seed's
+    polynomial and its gradient descent see the same network.
     """
     from .grid import finite_argmins
 
@@ -184,7 +189,7 @@ def sweep(
         scale = float(w) ** order
         found, rest = {}, list(seed_list)
         if polynomial:
-            polys = finite_width_polys(setup, w, seed_list, master_seed=master_seed)
+            polys = finite_width_polys(setup, w, seed_list, master_seed=master_seed, key=key, sampler=sampler)
             loss[w], outputs[w] = polys.loss, polys.outputs
             rest = []
             for i, s in enumerate(seed_list):
@@ -197,7 +202,9 @@ def sweep(
                 report(done, total)
         if rest:
             etas = np.linspace(lo * scale, hi * scale, grid)
-            argmins, values = finite_argmins(setup, w, rest, etas, master_seed=master_seed, return_values=True)
+            argmins, values = finite_argmins(
+                setup, w, rest, etas, master_seed=master_seed, key=key, sampler=sampler, return_values=True
+            )
             found.update((s, (a, "gd")) for s, a in zip(rest, argmins))
             if not polynomial:
                 curves[w] = (etas, np.mean(values, axis=0))
