@@ -1,0 +1,1 @@
+"""Claims: each checkable statement of the papers, one module per claim family."""

@@ -1,0 +1,1 @@
+"""Engines: producers of loss values and polynomials."""
