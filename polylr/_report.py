@@ -133,8 +133,15 @@ def _width_rows(r: SweepCheck) -> list[dict]:
     return out
 
 
+def _generic(r) -> bool:
+    """A result that follows the claim-result protocol itself (to_json, tables, plot, markdown)."""
+    return not isinstance(r, (SweepCheck, DegreeCheck)) and all(hasattr(r, a) for a in ("to_json", "tables", "plot", "markdown"))
+
+
 def result_dict(r) -> dict:
     """A JSON-ready record of a check result: setup, seeds, every row, fits and verdicts."""
+    if _generic(r):
+        return _clean({"check": r.name, "environment": environment(), **r.to_json()})
     if isinstance(r, DegreeCheck):
         body = {"rows": list(r.rows)}
     else:
@@ -170,6 +177,16 @@ def to_json(r) -> str:
 
 def tables(r) -> list[Table]:
     """The terminal tables of a check result."""
+    if _generic(r):
+        out = []
+        for title, cols, rows in r.tables():
+            t = Table(title=title)
+            for col in cols:
+                t.add_column(str(col), overflow="fold")
+            for row in rows:
+                t.add_row(*(str(c) for c in row))
+            out.append(t)
+        return out
     if isinstance(r, DegreeCheck):
         t = Table(title="degree of f^(t) in η")
         for col in ("L", "t", "formula", "engine", "leading coeff ≠ 0"):
@@ -303,6 +320,10 @@ def _plots(r) -> dict:
 
 def render(r) -> dict[str, bytes]:
     """All output files of one check, rendered in memory."""
+    if _generic(r):
+        with tempfile.TemporaryDirectory() as tmp:
+            plots = {p.name: p.read_bytes() for p in r.plot(Path(tmp), "png")}
+        return {"results.json": to_json(r).encode(), **plots}
     return {"results.json": to_json(r).encode(), **{name: plot(r) for name, plot in _plots(r).items()}}
 
 
@@ -329,6 +350,11 @@ def markdown_report(results, budget_name: str) -> str:
         for v in r.verdicts:
             lines.append(f"| `{v.claim}` | {_md_escape(v.statement)} | **{v.status}** | {_md_escape(v.reason)} |")
     for r in results:
+        if _generic(r):
+            lines += ["", r.markdown().rstrip("\n"), ""]
+            with tempfile.TemporaryDirectory() as tmp:
+                lines += [f"![{p.name}]({r.name}/{p.name})" for p in r.plot(Path(tmp), "png")]
+            continue
         lines += ["", f"## {r.name}", ""]
         if isinstance(r, DegreeCheck):
             lines += ["| L | t | formula | engine | leading coefficient ≠ 0 |", "|---|---|---|---|---|"]

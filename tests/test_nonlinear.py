@@ -244,3 +244,18 @@ def test_ball_data_is_balanced():
     y = ball_data(40000, seed=3).y
     assert abs(y.mean() - 0.5) < 4 * 0.5 / math.sqrt(y.size)
     assert abs(chi2_median(2) - 2 * math.log(2)) < 1e-12  # χ²_2 is exponential with mean 2
+
+
+@pytest.mark.slow  # ~30 s: trains 2 widths x 2 seeds x a refined grid through the command line
+def test_cli_check_writes_an_evaluation_claim(tmp_path):
+    from typer.testing import CliRunner
+
+    from polylr._cli import app
+
+    out = tmp_path / "o"
+    r = CliRunner().invoke(app, ["check", "hayou-fig5", "--budget", "tiny", "--widths", "8,16", "--seeds", "2", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    doc = json.loads((out / "hayou-fig5" / "results.json").read_text())
+    assert doc["check"] == "hayou-fig5" and doc["budget"]["widths"] == [8, 16]
+    assert (out / "hayou-fig5" / "hayou-fig5.png").stat().st_size > 0
+    assert "## hayou-fig5" in (out / "report.md").read_text()
