@@ -37,7 +37,7 @@ from .._limit import eta_inf_t1
 from .._rates import RateFit, fit_rate
 from .._setup import Data, Setup
 from ..engines.mlp import MLP, MUP_ADAM, MUP_SGD, Optimizer, Training
-from ..engines.train import LRScan, _json, scan_lr
+from ..engines.train import LRScan, json_safe, scan_lr
 
 FIG_DATA = dict(m=16, d=16, noise=0.1, seed=0)  # Hayou's Figures 4–5 here: see docs/nonlinear.md
 
@@ -217,7 +217,7 @@ def _clean(obj):
     if isinstance(obj, (list, tuple)):
         return [_clean(v) for v in obj]
     if isinstance(obj, (np.floating, float)):
-        return _json([float(obj)])[0]
+        return json_safe([float(obj)])[0]
     if isinstance(obj, np.integer):
         return int(obj)
     if isinstance(obj, np.bool_):

@@ -224,13 +224,13 @@ class Curves:
     def to_json(self) -> dict:
         return {
             "width": self.width, "seeds": list(self.seeds), "master_seed": self.master_seed, "dtype": self.dtype,
-            "etas": _json(self.etas), "final": _json(self.final), "objective": _json(self.objective),
-            "eval": None if self.eval is None else _json(self.eval), "diverged": self.diverged.tolist(),
+            "etas": json_safe(self.etas), "final": json_safe(self.final), "objective": json_safe(self.objective),
+            "eval": None if self.eval is None else json_safe(self.eval), "diverged": self.diverged.tolist(),
             "training": self.training.describe(), "seconds": self.seconds, "chunk": list(self.chunk),
         }
 
 
-def _json(a) -> list:
+def json_safe(a) -> list:
     a = np.asarray(a, dtype=np.float64)
     return np.vectorize(lambda x: x if math.isfinite(x) else ("nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")), otypes=[object])(a).tolist()
 
@@ -324,10 +324,10 @@ class LRScan:
 
     def to_json(self) -> dict:
         return {
-            "width": self.width, "grid": _json(self.grid), "etas_star": _json(self.etas_star),
+            "width": self.width, "grid": json_safe(self.grid), "etas_star": json_safe(self.etas_star),
             "argmins": [None if a is None else _argmin_json(a) for a in self.argmins],
             "mean_argmin": None if self.mean_argmin is None else _argmin_json(self.mean_argmin),
-            "mean_curve": _json(self.mean_curve), "diverged": self.curves.diverged.tolist(),
+            "mean_curve": json_safe(self.mean_curve), "diverged": self.curves.diverged.tolist(),
             "evaluations": self.evaluations, "seconds": self.seconds, "dtype": self.curves.dtype,
             "seeds": list(self.curves.seeds), "master_seed": self.curves.master_seed,
         }
@@ -335,7 +335,7 @@ class LRScan:
 
 def _argmin_json(a: Argmin) -> dict:
     d = a.to_dict()
-    d["eta"], d["value"] = _json([a.eta])[0], _json([a.value])[0]
+    d["eta"], d["value"] = json_safe([a.eta])[0], json_safe([a.value])[0]
     return d
 
 
