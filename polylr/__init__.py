@@ -135,6 +135,24 @@ if TYPE_CHECKING:
     from .engines.coeffs import gram_weights as gram_weights
     from .engines.gram import GramSampler as GramSampler
     from .engines.samplers import DenseSampler as DenseSampler
+    from .engines.mlp import ABC as ABC
+    from .engines.mlp import MLP as MLP
+    from .engines.mlp import MUP_ADAM as MUP_ADAM
+    from .engines.mlp import MUP_SGD as MUP_SGD
+    from .engines.mlp import SP_ADAM as SP_ADAM
+    from .engines.mlp import SP_SGD as SP_SGD
+    from .engines.mlp import Optimizer as Optimizer
+    from .engines.mlp import Training as Training
+    from .analysis.train import Curves as Curves
+    from .analysis.train import LRScan as LRScan
+    from .analysis.train import init_params as init_params
+    from .analysis.train import scan_lr as scan_lr
+    from .analysis.train import train_curves as train_curves
+    from .claims.nonlinear import NonlinearCheck as NonlinearCheck
+    from .claims.nonlinear import check_gwb_ball as check_gwb_ball
+    from .claims.nonlinear import check_gwb_kindex as check_gwb_kindex
+    from .claims.nonlinear import check_hayou_fig4 as check_hayou_fig4
+    from .claims.nonlinear import check_hayou_fig5 as check_hayou_fig5
 
 @functools.cache
 def _exports() -> dict[str, tuple[str, str]]:

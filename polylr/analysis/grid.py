@@ -127,7 +127,7 @@ def argmins_on_grid(
     for s, i in zip(*np.nonzero(is_min[:, 1:-1])):
         brackets[s].append((e[i], e[i + 1], e[i + 2], v[s, i + 1]))
     ends = [(0, 0, 1), (n - 1, n - 2, n - 1)]  # (end index, grid interval next to it)
-    if func is not None:  # 8 points inside each end interval, for every function in one call
+    if func is not None and is_min[:, [0, n - 1]].any():  # 8 points inside each end interval, all functions in one call
         xs = np.concatenate([np.linspace(e[a], e[b], 10)[1:-1] for _, a, b in ends])
         fx = call(np.broadcast_to(xs, (S, xs.size)).copy())
     for s in range(S):

@@ -10,3 +10,4 @@ from . import theorem3 as theorem3  # noqa: F401
 from . import degree as degree  # noqa: F401
 from . import fast_transfer as fast_transfer  # noqa: F401
 from . import rf_ridge as rf_ridge  # noqa: F401
+from . import nonlinear as nonlinear  # noqa: F401
