@@ -16,8 +16,9 @@ import mpmath
 import numpy as np
 
 from .argmin import argmin
+from ..engines.bounds import EPS, loss_error
 from ..engines.coeffs import MAX_OUTPUT_DEGREE, check_degree_allowed, finite_width_polys
-from ..core.errors import PolylrError, TooLarge, check_finite, check_int, check_interval
+from ..core.errors import NotResolved, PolylrError, TooLarge, check_finite, check_int, check_interval
 from ..core.poly import EtaPoly
 from ..core.setup import Setup, check_width
 
@@ -102,7 +103,10 @@ class Sweep:
 
     def mean_loss(self, width: int) -> EtaPoly:
         """Seed mean of the loss polynomial (the mean of polynomials is the polynomial of means)."""
-        return EtaPoly(self.loss[width].mean(axis=0), "float64", label=f"E L_{{{width}}}")
+        err = None
+        if width in self.outputs:  # the seeds' bounds, averaged, plus the mean's own rounding
+            err = loss_error(self.outputs[width], self.setup.data.y).mean(axis=0) + len(self.seeds) * EPS * np.abs(self.loss[width]).mean(axis=0)
+        return EtaPoly(self.loss[width].mean(axis=0), "float64", label=f"E L_{{{width}}}", error=err, nonnegative=True)
 
     def mean_loss_curve(self, width: int, points: int = 400) -> tuple[np.ndarray, np.ndarray]:
         """``(η, seed-mean loss)`` on the width's interval: from the polynomials, or the grid values of
@@ -174,8 +178,9 @@ def sweep(
     ``method``: ``"polynomial"`` takes the certified argmin of the exact loss polynomial (an error
     when its degree is beyond the engine's limit); ``"gd"`` uses evaluation mode (gradient descent
     on a ``grid``-point grid, refined: :func:`polylr.finite_argmins`), for any t; ``"auto"`` (default)
-    uses the polynomial where its degree is allowed and float64 resolves it on the interval
-    (:data:`RESOLUTION`), and gradient descent for the other seeds. Each row records its method.
+    uses the polynomial where its degree is allowed and :func:`polylr.argmin` accepts it (its error
+    bound cannot move the minimiser; else :class:`~polylr.NotResolved`, which ``"polynomial"``
+    raises), and gradient descent for the other seeds. Each row records its method.
     ``progress`` is an optional ``rich.progress.Progress``; one task advances per seed.
     """
     from .grid import finite_argmins
@@ -208,8 +213,11 @@ def sweep(
                 loss[w], outputs[w] = polys.loss, polys.outputs
                 rest = []
                 for i, s in enumerate(seed_list):
-                    a = argmin(polys.loss_poly(i), lo * scale, hi * scale)
-                    if method == "auto" and not float_resolves(polys.loss[i], lo * scale, hi * scale, a.value):
+                    try:  # argmin refuses (NotResolved) when the loss's error bound could move the minimiser
+                        a = argmin(polys.loss_poly(i), lo * scale, hi * scale)
+                    except NotResolved:
+                        if method == "polynomial":
+                            raise
                         rest.append(s)
                         continue
                     found[s] = (a, "polynomial")

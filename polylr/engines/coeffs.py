@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .bounds import loss_error
 from ..core.errors import NotResolved, PolylrError, TooLarge, check_int
 from ..core.poly import EtaPoly
 from ..core.precision import float64
@@ -209,7 +210,11 @@ class FiniteWidthPolys:
     loss: np.ndarray
 
     def loss_poly(self, i: int) -> EtaPoly:
-        return EtaPoly(self.loss[i], "float64", label=f"L_{{{self.width}}}^{{({self.setup.steps})}}")
+        """Seed ``i``'s loss, with its error bound (:func:`polylr.engines.bounds.loss_error`)."""
+        return EtaPoly(
+            self.loss[i], "float64", label=f"L_{{{self.width}}}^{{({self.setup.steps})}}",
+            error=loss_error(self.outputs[i], self.setup.data.y), nonnegative=True,
+        )
 
     def output_poly(self, i: int, point: int) -> EtaPoly:
         return EtaPoly(self.outputs[i, :, point], "float64", label=f"f^{{({self.setup.steps})}}(x_{point})")
