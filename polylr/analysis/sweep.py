@@ -16,7 +16,7 @@ import mpmath
 import numpy as np
 
 from .argmin import argmin
-from ..engines.bounds import EPS, loss_error
+from ..engines.bounds import EPS, MAX_SEEDS, check_dense_memory, loss_error
 from ..engines.coeffs import MAX_OUTPUT_DEGREE, check_degree_allowed, finite_width_polys
 from ..core.errors import NotResolved, PolylrError, TooLarge, check_finite, check_int, check_interval
 from ..core.poly import EtaPoly
@@ -186,7 +186,8 @@ def sweep(
     from .grid import finite_argmins
 
     widths = parse_widths(widths)
-    n_seeds = check_int("seeds (number of seeds per width)", seeds, lo=1)
+    n_seeds = check_int("seeds (number of seeds per width)", seeds, lo=1, hi=MAX_SEEDS)
+    check_dense_memory(setup, widths)
     lo, hi = check_interval(*interval)
     master_seed = check_int("master seed", master_seed, lo=0, hi=2**63 - 1)
     if method not in METHODS:

@@ -42,6 +42,7 @@ from ..engines.limit import Limit, eta_inf_t1, limit_t1, random_limit_law, rando
 from ..analysis.rates import RateFit, fit_rate
 from ..core.setup import MUP, NTP, SP, Data, Parametrization, Setup
 from ..analysis.sweep import Sweep, float_resolves, parse_widths, sweep
+from ..engines.bounds import MAX_SEEDS
 from ..engines.tp import limit_degree
 
 HOLDS, FAILS, INCONCLUSIVE = "holds", "fails", "inconclusive"
@@ -218,8 +219,10 @@ class CheckOptions:
             raise PolylrError(f"tol must be in (0, 0.5), got {tol}")
         if self.widths is not None:
             object.__setattr__(self, "widths", parse_widths(self.widths))
+            if len(self.widths) < 2:  # before any network (issue 10)
+                raise PolylrError(f"a rate needs at least 2 widths, got {list(self.widths)}")
         if self.seeds is not None:
-            check_int("seeds", self.seeds, lo=1)
+            check_int("seeds", self.seeds, lo=1, hi=MAX_SEEDS)
 
     @property
     def n_widths(self) -> tuple[int, ...]:

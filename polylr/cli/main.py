@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..core.version import __version__
+from .guard import guarded
 from ..analysis import phasemap as phasemaps
 from ..report import campaigns
 from ..report import derive as derivations
@@ -21,6 +22,7 @@ from ..analysis.phasemap import fmt_prediction
 from ..report import plots, render
 from ..claims.base import REGISTRY, CheckOptions, get_budget, get_claim
 from ..core.errors import PolylrError, check_int, check_interval
+from ..core.inputs import parse_widths_text, toml_float, toml_int, toml_interval, toml_str, toml_widths
 from ..engines.limit import eta_inf_t1
 from ..core.setup import MUP, Data, Parametrization, Setup
 
@@ -34,18 +36,7 @@ err = Console(stderr=True)
 
 def parse_widths(text: str) -> list[int]:
     """``"64,128,256"`` or ``"64..2048"`` (powers of two between the ends)."""
-    text = text.strip()
-    if ".." in text:
-        a, _, b = text.partition("..")
-        lo, hi = _int("width", a), _int("width", b)
-        if lo < 1 or hi < lo:
-            raise PolylrError(f"width range must be 'lo..hi' with 1 <= lo <= hi, got {text!r}")
-        out, w = [], lo
-        while w <= hi:
-            out.append(w)
-            w *= 2
-        return out
-    return [_int("width", p) for p in text.split(",") if p.strip()]
+    return parse_widths_text(text)
 
 
 def _int(name: str, text: str) -> int:
@@ -84,6 +75,7 @@ def main_callback(
 
 
 @app.command()
+@guarded
 def check(
     names: Annotated[Optional[list[str]], typer.Argument(help="Claims to check (see --list).")] = None,
     all_claims: Annotated[bool, typer.Option("--all", help="Check every registered claim.")] = False,
@@ -179,6 +171,7 @@ def check(
 
 
 @app.command()
+@guarded
 def derive(
     depth: Annotated[int, typer.Option(help="Number of hidden layers L.")] = 2,
     steps: Annotated[int, typer.Option(help="Number of gradient steps t.")] = 1,
@@ -206,6 +199,7 @@ def _floats(name: str, text: str) -> list[float]:
 
 
 @app.command("phase-map")
+@guarded
 def phase_map_command(
     v: Annotated[str, typer.Option(help="Output-variance exponents v (V ~ N(0, n^-v)), comma-separated, each >= 1.")] = "1,1.5,2,2.5",
     c: Annotated[str, typer.Option(help="Hidden learning-rate exponents c (rate η·n^-c), comma-separated.")] = "-0.5,0,0.5,1",
@@ -252,6 +246,7 @@ def main() -> None:
 
 
 @app.command()
+@guarded
 def verify(
     campaign: Annotated[Path, typer.Argument(help="Campaign file, e.g. verify/fig3.toml (see verify/README.md).")],
     out: Annotated[Optional[Path], typer.Option(help="Output folder (default: results/<campaign name>).")] = None,
@@ -266,12 +261,15 @@ def verify(
                 raise PolylrError(f"{campaign.name}: claims must be a non-empty list of claim names ({', '.join(REGISTRY)})")
             data = doc.get("data") or {}
             campaigns.check_keys(f"{campaign.name} [data]", data, campaigns.DATA_KEYS - {"noise"})
-            joined = lambda key: None if key not in doc else ",".join(str(x) for x in doc[key])  # noqa: E731
+            w, opt = campaign.name, (lambda key, kind, default=None: default if key not in doc else kind(w, key, doc[key]))  # noqa: E731
             options = dict(
-                budget=doc.get("budget"), widths=joined("widths"), seeds=doc.get("seeds"), depth=doc.get("depth", 3),
-                steps=doc.get("steps"), interval=joined("interval"), master_seed=doc.get("master_seed", 0),
-                tol=doc.get("tol", 0.1), data=Path(data["file"]) if "file" in data else None,
-                m=data.get("m", 16), d=data.get("d", 4), data_seed=data.get("seed", 0),
+                budget=opt("budget", toml_str), widths=None if "widths" not in doc else toml_widths(w, doc["widths"]),
+                seeds=opt("seeds", toml_int), depth=opt("depth", toml_int, 3), steps=opt("steps", toml_int),
+                interval=None if "interval" not in doc else toml_interval(w, doc["interval"]),
+                master_seed=opt("master_seed", toml_int, 0), tol=opt("tol", toml_float, 0.1),
+                data=Path(toml_str(w, "data.file", data["file"])) if "file" in data else None,
+                m=toml_int(w, "data.m", data.get("m", 16)), d=toml_int(w, "data.d", data.get("d", 4)),
+                data_seed=toml_int(w, "data.seed", data.get("seed", 0)),
             )
         else:
             args = campaigns.curves_from(doc, campaign.name)

@@ -57,3 +57,31 @@ def float_limit_error(coeffs: np.ndarray) -> np.ndarray:
     """Per-coefficient error bound of a float64 limit polynomial from the float interpreter."""
     c = np.asarray(coeffs, dtype=np.float64)
     return np.full(c.shape, SAFETY * c.size * EPS * float(np.max(np.abs(c)) if c.size else 0.0))
+
+
+# -- work bounded before it starts -----------------------------------------------------------
+
+# The dense sampler holds L·n²·8 bytes of hidden weights per network in flight (plus the engine's
+# working set, a few such arrays); refuse a width whose single network exceeds this.
+MAX_NETWORK_BYTES = 2 * 2**30
+MAX_SEEDS = 100_000
+
+
+def dense_bytes(depth: int, width: int, d: int) -> int:
+    """Weight memory of one dense network: ``8·(L·n² + n·d + n)`` bytes."""
+    return 8 * (depth * width * width + width * (d + 1))
+
+
+def check_dense_memory(setup, widths) -> None:
+    """Refuse, before any network is drawn, a width whose dense weights alone exceed
+    :data:`MAX_NETWORK_BYTES` (raises :class:`~polylr.TooLarge` with the estimate and the way out)."""
+    from ..core.errors import TooLarge
+
+    for w in widths:
+        b = dense_bytes(setup.depth, int(w), setup.data.d)
+        if b > MAX_NETWORK_BYTES:
+            raise TooLarge(
+                f"width {w} at depth {setup.depth} needs L·n²·8 = {b / 2**30:.3g} GiB of weights per network "
+                f"(limit {MAX_NETWORK_BYTES / 2**30:g} GiB); use smaller widths (<= "
+                f"{int((MAX_NETWORK_BYTES / (8 * setup.depth)) ** 0.5)}), a smaller depth, or a width-free sampler"
+            )

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .bounds import loss_error
+from .bounds import check_dense_memory, loss_error
 from ..core.errors import NotResolved, PolylrError, TooLarge, check_int
 from ..core.poly import EtaPoly
 from ..core.precision import float64
@@ -239,6 +239,7 @@ def finite_width_polys(
     if not seeds:
         raise PolylrError("seeds must be a non-empty list of non-negative integers")
     check_degree_allowed(setup, max_degree)
+    check_dense_memory(setup, [width])
     s = setup.param.scales(width, setup.data.d)
     stds = (s["in_std"], s["hidden_std"], s["out_std"])
     lrs = lr_factors(setup, width)

@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .bounds import check_dense_memory
 from .coeffs import CHUNK_BYTES, draw_dense, lr_factors, weight_key
 from ..core.errors import PolylrError, check_int
 from .limit import check_supported
@@ -153,6 +154,7 @@ def gd_networks(setup: Setup, width: int, seeds, master_seed: int):
     """Check the arguments, then yield ``(chunk of seeds, gd)`` where ``gd(etas (S, E))`` gives the
     outputs ``(S, E, m)`` of those seeds' networks, drawn once per chunk (chunks bound the memory)."""
     width = check_width(width)
+    check_dense_memory(setup, [width])
     master_seed = check_int("master seed", master_seed, lo=0)
     seeds = _check_seeds(seeds)
     s = setup.param.scales(width, setup.data.d)
