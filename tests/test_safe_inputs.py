@@ -155,3 +155,10 @@ def test_environment_failures_are_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr("polylr.report.derive.derive", no_backend)
     monkeypatch.setenv("JAX_PLATFORMS", "cuda")
     one_line_error(run("derive"), "JAX_PLATFORMS='cuda'", "set it to 'cpu'")
+
+
+def test_huge_parametrization_exponent_is_one_line(tmp_path):
+    # main: phase-map --v 1e308 raised OverflowError (traceback). Found by tests/test_safe_fuzz.py.
+    one_line_error(run("phase-map", "--v", "1e308", "--widths", "2,4", "--seeds", "2", "--out", tmp_path / "o"), "out_var", "1e+308")
+    with pytest.raises(polylr.InvalidInput):
+        polylr.Parametrization.parse("c=1e308")

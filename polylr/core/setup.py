@@ -18,10 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import PolylrError, check_finite, check_int
+from .errors import InvalidInput, PolylrError, check_finite, check_int
 from .inputs import check_scale, read_csv, read_npz
 
 TRAIN_CHOICES = ("hidden", "all")
+MAX_EXPONENT = 16  # width exponents of a parametrization (μP, SP, NTP use 0..2)
 
 
 def _frozen_array(name: str, a: np.ndarray) -> np.ndarray:
@@ -139,7 +140,10 @@ class Parametrization:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             if f.name != "name":
-                object.__setattr__(self, f.name, check_finite(f"parametrization exponent {f.name}", getattr(self, f.name)))
+                value = check_finite(f"parametrization exponent {f.name}", getattr(self, f.name))
+                if abs(value) > MAX_EXPONENT:  # n^±1e308 overflows (issue 10: phase-map --v 1e308)
+                    raise InvalidInput(f"parametrization exponent {f.name} must be in [-{MAX_EXPONENT}, {MAX_EXPONENT}], got {value:g}")
+                object.__setattr__(self, f.name, value)
 
     def scales(self, width: int, d: int) -> dict[str, float]:
         """Standard deviations and learning-rate factors at a given width."""
