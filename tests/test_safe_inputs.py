@@ -162,3 +162,12 @@ def test_huge_parametrization_exponent_is_one_line(tmp_path):
     one_line_error(run("phase-map", "--v", "1e308", "--widths", "2,4", "--seeds", "2", "--out", tmp_path / "o"), "out_var", "1e+308")
     with pytest.raises(polylr.InvalidInput):
         polylr.Parametrization.parse("c=1e308")
+
+
+def test_fit_rate_refuses_nan_and_negative_widths():
+    # main: NaN samples gave a NaN exponent; a negative width raised LinAlgError.
+    ok = [np.array([1.0, 1.1]), np.array([0.7, 0.8])]
+    with pytest.raises(polylr.InvalidInput, match="finite"):
+        polylr.fit_rate([64, 128], [ok[0], np.array([np.nan, 0.8])], n_boot=20)
+    with pytest.raises(polylr.InvalidInput, match="width n"):
+        polylr.fit_rate([-64, 128], ok, n_boot=20)
