@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..core.errors import PolylrError, check_int
+from ..core.errors import InvalidInput, PolylrError, check_int
 
 # Each statistic reduces the last axis (seeds), so one call serves all bootstrap resamples.
 STATISTICS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -95,7 +95,13 @@ def fit_rate(
     if not 0 < level < 1:
         raise PolylrError(f"level must be in (0, 1), got {level}")
     stat = STATISTICS[statistic]
+    widths = [check_int("width n", w, lo=1) for w in widths]  # a negative width gave LinAlgError (issue 10)
+    if len(set(widths)) != len(widths):
+        raise InvalidInput(f"widths must be distinct, got {widths}")
     samples = [np.asarray(s, dtype=np.float64) for s in samples]
+    for w, s in zip(widths, samples):
+        if not np.all(np.isfinite(s)):  # NaN gave a NaN exponent (issue 10)
+            raise InvalidInput(f"width {w}: the samples must be finite, got {s[~np.isfinite(s)][:3].tolist()}")
     need = 2 if statistic == "sd" else 1
     for w, s in zip(widths, samples):
         if s.size < need:

@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 from ..core.budget import LEVELS
 from ..core.errors import PolylrError, check_int, check_interval
 from ..core.version import __version__
+from .guard import guarded
 
 # Only light modules are imported here: `polylr --help` must not import JAX, sympy or matplotlib
 # (tests/test_cli_conventions.py checks it). Each command imports what it needs when it runs.
@@ -108,18 +109,9 @@ err = console(stderr=True)
 
 def parse_widths(text: str) -> list[int]:
     """``"64,128,256"`` or ``"64..2048"`` (powers of two between the ends)."""
-    text = text.strip()
-    if ".." in text:
-        a, _, b = text.partition("..")
-        lo, hi = _int("width", a), _int("width", b)
-        if lo < 1 or hi < lo:
-            raise PolylrError(f"width range must be 'lo..hi' with 1 <= lo <= hi, got {text!r}")
-        out, w = [], lo
-        while w <= hi:
-            out.append(w)
-            w *= 2
-        return out
-    return [_int("width", p) for p in text.split(",") if p.strip()]
+    from ..core.inputs import parse_widths_text
+
+    return parse_widths_text(text)
 
 
 def _int(name: str, text: str) -> int:
@@ -158,6 +150,7 @@ def main_callback(
 
 
 @app.command()
+@guarded
 def check(
     names: Annotated[Optional[list[str]], typer.Argument(help="Claims to check (see --list).")] = None,
     all_claims: Annotated[bool, typer.Option("--all", help="Check every registered claim.")] = False,
@@ -264,6 +257,7 @@ def check(
 
 
 @app.command()
+@guarded
 def derive(
     depth: Annotated[int, typer.Option(help="Number of hidden layers L.")] = 2,
     steps: Annotated[int, typer.Option(help="Number of gradient steps t.")] = 1,
@@ -312,6 +306,7 @@ def _floats(name: str, text: str) -> list[float]:
 
 
 @app.command("phase-map")
+@guarded
 def phase_map_command(
     v: Annotated[str, typer.Option(help="Output-variance exponents v (V ~ N(0, n^-v)), comma-separated, each >= 1.")] = "1,1.5,2,2.5",
     c: Annotated[str, typer.Option(help="Hidden learning-rate exponents c (rate η·n^-c), comma-separated.")] = "-0.5,0,0.5,1",
@@ -368,6 +363,7 @@ def main() -> None:
 
 
 @app.command()
+@guarded
 def verify(
     campaign: Annotated[Path, typer.Argument(help="Campaign file, e.g. verify/fig3.toml (see verify/README.md).")],
     out: Annotated[Optional[Path], typer.Option(help="Output folder (default: results/<campaign name>).")] = None,
@@ -390,12 +386,17 @@ def verify(
                 raise PolylrError(f"{campaign.name}: claims must be a non-empty list of claim names ({', '.join(REGISTRY)})")
             data = doc.get("data") or {}
             campaigns.check_keys(f"{campaign.name} [data]", data, campaigns.DATA_KEYS - {"noise"})
-            joined = lambda key: None if key not in doc else ",".join(str(x) for x in doc[key])  # noqa: E731
+            from ..core.inputs import toml_float, toml_int, toml_interval, toml_str, toml_widths
+
+            w, opt = campaign.name, (lambda key, kind, default=None: default if key not in doc else kind(w, key, doc[key]))  # noqa: E731
             options = dict(
-                budget=doc.get("budget"), widths=joined("widths"), seeds=doc.get("seeds"), depth=doc.get("depth", 3),
-                steps=doc.get("steps"), interval=joined("interval"), master_seed=doc.get("master_seed", 0),
-                tol=doc.get("tol", 0.1), data=Path(data["file"]) if "file" in data else None,
-                m=data.get("m", 16), d=data.get("d", 4), data_seed=data.get("seed", 0),
+                budget=opt("budget", toml_str), widths=None if "widths" not in doc else toml_widths(w, doc["widths"]),
+                seeds=opt("seeds", toml_int), depth=opt("depth", toml_int, 3), steps=opt("steps", toml_int),
+                interval=None if "interval" not in doc else toml_interval(w, doc["interval"]),
+                master_seed=opt("master_seed", toml_int, 0), tol=opt("tol", toml_float, 0.1),
+                data=Path(toml_str(w, "data.file", data["file"])) if "file" in data else None,
+                m=toml_int(w, "data.m", data.get("m", 16)), d=toml_int(w, "data.d", data.get("d", 4)),
+                data_seed=toml_int(w, "data.seed", data.get("seed", 0)),
             )
         else:
             args = campaigns.curves_from(doc, campaign.name)
@@ -431,6 +432,7 @@ def verify(
 
 
 @app.command("transfer-budget")
+@guarded
 def transfer_budget_command(
     alpha: Annotated[Optional[float], typer.Option(help="Loss-gap exponent α (a_n ~ n^-α).")] = None,
     beta: Annotated[Optional[float], typer.Option(help="Hyperparameter-gap exponent β (b_n ~ n^-β).")] = None,

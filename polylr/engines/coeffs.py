@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .bounds import check_dense_memory, loss_error
 from ..core.errors import NotResolved, PolylrError, TooLarge, check_int
 from ..core.poly import EtaPoly
 from ..core.precision import float64
@@ -137,7 +138,11 @@ class FiniteWidthPolys:
     sampler: str = "dense"
 
     def loss_poly(self, i: int) -> EtaPoly:
-        return EtaPoly(self.loss[i], "float64", label=f"L_{{{self.width}}}^{{({self.setup.steps})}}")
+        """Seed ``i``'s loss, with its error bound (:func:`polylr.engines.bounds.loss_error`)."""
+        return EtaPoly(
+            self.loss[i], "float64", label=f"L_{{{self.width}}}^{{({self.setup.steps})}}",
+            error=loss_error(self.outputs[i], self.setup.data.y), nonnegative=True,
+        )
 
 
 
@@ -175,6 +180,8 @@ def finite_width_polys(
         raise PolylrError("seeds must be a non-empty list of non-negative integers")
     check_degree_allowed(setup, max_degree)
     chosen = resolve_sampler(sampler, setup, width)
+    if chosen.name == "dense":
+        check_dense_memory(setup, [width])
     stds, lrs = scales_of(setup, width)
     with jax.enable_x64(True):
         X, y = jnp.asarray(setup.data.X), jnp.asarray(setup.data.y)

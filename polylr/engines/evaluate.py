@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .bounds import check_dense_memory
 from .coeffs import CHUNK_BYTES, draw_dense, gram_weights
 from . import program
 from .program import Values
@@ -131,6 +132,7 @@ def gd_networks(setup: Setup, width: int, seeds, master_seed: int, key=None, sam
     X, y = setup.data.X, setup.data.y
     L, d = setup.depth, setup.data.d
     if chosen.name == "dense":
+        check_dense_memory(setup, [width])
         chunk = max(1, min(len(seeds), CHUNK_BYTES // chosen.bytes_per_network(d, width, L)))
     else:
         chunk = min(len(seeds), 256)
