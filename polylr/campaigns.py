@@ -159,7 +159,7 @@ def run_curves(title, setup, steps, params, widths, seeds, eta, master_seed, pro
     resolution), the limit's is :func:`polylr.limit_argmin` on the grid's range (exact or refined)."""
     etas = eta_grid(setup, eta)
     mean, best, limit = {}, {}, {}
-    task = progress.add_task("curves", total=len(steps) * len(params) * len(widths)) if progress else None
+    total, done = len(steps) * len(params) * len(widths), 0
     for t in steps:
         for p in params:
             s = setup.replace(steps=t, param=p)
@@ -167,8 +167,9 @@ def run_curves(title, setup, steps, params, widths, seeds, eta, master_seed, pro
                 v = finite_loss_values(s, w, range(seeds), etas, master_seed=master_seed).mean(axis=0)
                 mean[(t, p.name, w)] = v
                 best[(t, p.name, w)] = argmin_on_grid(etas, v).eta if np.any(np.isfinite(v)) else None
-                if progress:
-                    progress.advance(task)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
         if any(p == MUP for p in params):
             s = setup.replace(steps=t, param=MUP)
             limit[t] = (limit_loss_values(s, etas), limit_argmin(s, (float(etas[0]), float(etas[-1])))[0].eta)

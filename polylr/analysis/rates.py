@@ -47,7 +47,7 @@ class RateFit:
         return d
 
 
-def _slope(logn: np.ndarray, logs: np.ndarray) -> tuple[float, float]:
+def log_slope(logn: np.ndarray, logs: np.ndarray) -> tuple[float, float]:
     A = np.stack([np.ones_like(logn), logn], axis=1)
     (c, p), *_ = np.linalg.lstsq(A, logs, rcond=None)
     return float(p), float(c)
@@ -59,7 +59,7 @@ def _slope_interval(logn: np.ndarray, boot_vals: np.ndarray, a: float) -> tuple[
     on) or undefined (zeros on both sides, or at the mean); it is kept as such — never dropped,
     which would bias the interval — and an undefined slope counts against both ends."""
     ok = np.all(boot_vals > 0, axis=1)
-    slopes = np.array([_slope(logn, np.log(v))[0] for v in boot_vals[ok]])
+    slopes = np.array([log_slope(logn, np.log(v))[0] for v in boot_vals[ok]])
     if ok.all():
         return float(np.quantile(slopes, a)), float(np.quantile(slopes, 1 - a))
     side = np.sign(logn - logn.mean())  # a zero at a width above the mean log-width pulls the slope to −∞
@@ -104,7 +104,7 @@ def fit_rate(
     if np.any(values <= 0):
         raise PolylrError(f"cannot fit a power law: {statistic} is 0 at width(s) {[w for w, v in zip(widths, values) if v <= 0]}")
     logn = np.log(np.asarray(widths, dtype=np.float64))
-    p, c = _slope(logn, np.log(values))
+    p, c = log_slope(logn, np.log(values))
 
     rng = np.random.default_rng(boot_seed)
     boot_vals = np.empty((n_boot, len(widths)))

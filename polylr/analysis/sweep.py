@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -158,7 +157,8 @@ def sweep(
     on a ``grid``-point grid, refined: :func:`polylr.finite_argmins`), for any t; ``"auto"`` (default)
     uses the polynomial where its degree is allowed and float64 resolves it on the interval
     (:data:`RESOLUTION`), and gradient descent for the other seeds. Each row records its method.
-    ``progress`` is an optional ``rich.progress.Progress``; one task advances per seed.
+    ``progress`` is an optional callback ``progress(done, total)`` called as seeds finish (the CLI
+    draws a progress bar with it; the analysis layer knows nothing of displays).
     ``key`` (a JAX key) replaces ``jax.random.key(master_seed)``; ``sampler`` (``"dense"``, ``"gram"``,
     ``"auto"``: see :func:`polylr.finite_width_polys`) is used by both methods, so a seed's
     polynomial and its gradient descent see the same network.
@@ -182,34 +182,34 @@ def sweep(
     seed_list = tuple(range(n_seeds))
     order = check_finite("order", order)
     rows, loss, outputs, seconds, curves = [], {}, {}, {}, {}
-    task = progress.add_task("widths × seeds", total=len(widths) * n_seeds) if progress else None
-    with progress if progress is not None else nullcontext():
-        for w in widths:
-            t0 = time.perf_counter()
-            scale = float(w) ** order
-            found, rest = {}, list(seed_list)
-            if polynomial:
-                polys = finite_width_polys(setup, w, seed_list, master_seed=master_seed, key=key, sampler=sampler)
-                loss[w], outputs[w] = polys.loss, polys.outputs
-                rest = []
-                for i, s in enumerate(seed_list):
-                    a = argmin(polys.loss_poly(i), lo * scale, hi * scale)
-                    if method == "auto" and not float_resolves(polys.loss[i], lo * scale, hi * scale, a.value):
-                        rest.append(s)
-                        continue
-                    found[s] = (a, "polynomial")
-                    if progress:
-                        progress.advance(task)
-            if rest:
-                etas = np.linspace(lo * scale, hi * scale, grid)
-                argmins, values = finite_argmins(
-                    setup, w, rest, etas, master_seed=master_seed, key=key, sampler=sampler, return_values=True
-                )
-                found.update((s, (a, "gd")) for s, a in zip(rest, argmins))
-                if not polynomial:
-                    curves[w] = (etas, np.mean(values, axis=0))
-                if progress:
-                    progress.advance(task, len(rest))
-            rows += [_row(w, s, *found[s]) for s in seed_list]
-            seconds[w] = time.perf_counter() - t0
+    total, done = len(widths) * n_seeds, 0
+    report = progress if progress is not None else (lambda done, total: None)
+    for w in widths:
+        t0 = time.perf_counter()
+        scale = float(w) ** order
+        found, rest = {}, list(seed_list)
+        if polynomial:
+            polys = finite_width_polys(setup, w, seed_list, master_seed=master_seed, key=key, sampler=sampler)
+            loss[w], outputs[w] = polys.loss, polys.outputs
+            rest = []
+            for i, s in enumerate(seed_list):
+                a = argmin(polys.loss_poly(i), lo * scale, hi * scale)
+                if method == "auto" and not float_resolves(polys.loss[i], lo * scale, hi * scale, a.value):
+                    rest.append(s)
+                    continue
+                found[s] = (a, "polynomial")
+                done += 1
+                report(done, total)
+        if rest:
+            etas = np.linspace(lo * scale, hi * scale, grid)
+            argmins, values = finite_argmins(
+                setup, w, rest, etas, master_seed=master_seed, key=key, sampler=sampler, return_values=True
+            )
+            found.update((s, (a, "gd")) for s, a in zip(rest, argmins))
+            if not polynomial:
+                curves[w] = (etas, np.mean(values, axis=0))
+            done += len(rest)
+            report(done, total)
+        rows += [_row(w, s, *found[s]) for s in seed_list]
+        seconds[w] = time.perf_counter() - t0
     return Sweep(setup, widths, seed_list, master_seed, (lo, hi), order, tuple(rows), loss, outputs, seconds, curves)

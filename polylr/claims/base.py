@@ -159,7 +159,7 @@ class CheckOptions:
     interval: tuple[float, float] | None = None
     master_seed: int = 0
     tol: float = 0.1
-    progress: object = None
+    progress: Callable[[int, int], None] | None = None  # called as progress(done, total) while seeds finish
 
     def __post_init__(self) -> None:
         tol = check_finite("tol", self.tol)
@@ -199,6 +199,7 @@ class Claim:
     hypotheses: str
     prediction: str
     run: Callable[[CheckOptions], ClaimResult] = field(repr=False)
+    accepts: tuple[str, ...] = ()  # CLI options the claim honours beyond the common ones: "steps", "param"
 
     def check(self, budget: str | Budget = "default", **options) -> ClaimResult:
         return self.run(CheckOptions(budget=get_budget(budget), **options))

@@ -2,34 +2,108 @@
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
-from ..core.version import __version__
-from ..analysis import phasemap as phasemaps
-from .. import campaigns
-from ..report import derive as derivations
-from ..analysis.phasemap import fmt_prediction
-from ..report import plots, render
-from ..claims.base import REGISTRY, CheckOptions, get_budget, get_claim
+from ..core.budget import LEVELS
 from ..core.errors import PolylrError, check_int, check_interval
-from ..engines.limit import eta_inf_t1
-from ..core.setup import MUP, Data, Parametrization, Setup
+from ..core.version import __version__
+
+# Only light modules are imported here: `polylr --help` must not import JAX, sympy or matplotlib
+# (tests/test_cli_conventions.py checks it). Each command imports what it needs when it runs.
+
+FORMATS = ("png", "pdf", "svg")
+
+
+class PolylrGroup(TyperGroup):
+    """The ``polylr`` group: flags show no ``<bool>`` placeholder in --help, and every usage error
+    (unknown option, missing or malformed value) is one ``error:`` line on stderr with exit code 2,
+    like polylr's own errors, for every command, including commands added later."""
+
+    def get_params(self, ctx):
+        return _no_flag_metavar(super().get_params(ctx))
+
+    def get_command(self, ctx, cmd_name):
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None and not getattr(cmd, "_polylr_flags", False):
+            get_params = cmd.get_params
+            cmd.get_params = lambda ctx: _no_flag_metavar(get_params(ctx))
+            cmd._polylr_flags = True
+        return cmd
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer 0.29 (pinned)
+
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as e:
+            e.show()  # the help text
+            sys.exit(e.exit_code)
+        except ClickException as e:
+            where = f" (see '{e.ctx.command_path} --help')" if getattr(e, "ctx", None) is not None else ""
+            message = " ".join(e.format_message().split())
+            err.print(f"[bold red]error:[/] {message}{where}", soft_wrap=True, markup=True, highlight=False)
+            sys.exit(2 if e.exit_code in (None, 1, 2) else e.exit_code)
+        except typer.Abort:
+            print("Aborted!", file=sys.stderr)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _no_flag_metavar(params):
+    for p in params:
+        if getattr(p, "is_flag", False) and p.metavar is None:
+            p.metavar = ""
+    return params
+
+
+def console(stderr: bool = False) -> Console:
+    """A console whose tables do not wrap in logs: in a terminal, its width (or ``COLUMNS``); when
+    the output is not a terminal, ``COLUMNS`` if set, else wide enough that no cell wraps."""
+    stream = sys.stderr if stderr else sys.stdout
+    width = None
+    if os.environ.get("COLUMNS", "").strip().isdigit():
+        width = int(os.environ["COLUMNS"])
+    elif not (hasattr(stream, "isatty") and stream.isatty()):
+        width = 10_000
+    return Console(stderr=stderr, width=width)
+
+
+@contextlib.contextmanager
+def progress_bar(label: str):
+    """A progress bar with elapsed time and ETA, on stderr, removed when done; yields the
+    ``progress(done, total)`` callback that the analysis layer calls as seeds finish."""
+    with Progress(TextColumn(f"[bold]{label}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("ETA"), TimeRemainingColumn(), console=console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise PolylrError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    return fmt
+
 
 app = typer.Typer(
+    cls=PolylrGroup,
     add_completion=False,
     no_args_is_help=True,
     help="polylr: check theorems about learning-rate transfer under μP, symbolically and numerically.",
 )
-err = Console(stderr=True)
+err = console(stderr=True)
 
 
 def parse_widths(text: str) -> list[int]:
@@ -88,12 +162,12 @@ def check(
     names: Annotated[Optional[list[str]], typer.Argument(help="Claims to check (see --list).")] = None,
     all_claims: Annotated[bool, typer.Option("--all", help="Check every registered claim.")] = False,
     list_claims: Annotated[bool, typer.Option("--list", help="List the registered claims and exit.")] = False,
-    budget: Annotated[Optional[str], typer.Option(help="Monte Carlo budget: tiny, quick, default, thorough (default: 'default'; 'quick' with --all).")] = None,
+    budget: Annotated[Optional[str], typer.Option(metavar="|".join(LEVELS), help="Monte Carlo budget (default: 'default'; 'quick' with --all).")] = None,
     widths: Annotated[Optional[str], typer.Option(help="Widths: '64,128,256' or '64..2048' (powers of two); overrides the budget.")] = None,
     seeds: Annotated[Optional[int], typer.Option(help="Seeds (networks) per width; overrides the budget.")] = None,
     depth: Annotated[int, typer.Option(help="Number of hidden n×n layers L.")] = 3,
-    steps: Annotated[Optional[int], typer.Option(help="theorem3 only: number of gradient steps t (default 2; exact limit for small t, evaluation mode beyond).")] = None,
-    param: Annotated[Optional[str], typer.Option(help="theorem1 only: run it under another parametrization (mup, sp, ntp, 'v=1.5,c=0.5') to see where it fails.")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Number of gradient steps t, for theorem3 (default 2; exact limit for small t, evaluation mode beyond) and fast-transfer (default 1).")] = None,
+    param: Annotated[Optional[str], typer.Option(help="theorem1: run it under another parametrization (mup, sp, ntp, 'v=1.5,c=0.5') to see where it fails; fast-transfer takes μP exponents only.")] = None,
     data: Annotated[Optional[Path], typer.Option(help="Data file (.npz with X, y; or .csv, last column y). Default: built-in synthetic data.")] = None,
     m: Annotated[int, typer.Option(help="Built-in data: number of points.")] = 16,
     d: Annotated[int, typer.Option(help="Built-in data: input dimension.")] = 4,
@@ -102,29 +176,40 @@ def check(
     master_seed: Annotated[int, typer.Option(help="Master seed of the weight keys.")] = 0,
     tol: Annotated[float, typer.Option(help="Exponent tolerance of the verdicts.")] = 0.1,
     out: Annotated[Path, typer.Option(help="Output folder: report.md, and results.json and plots per claim.")] = Path("results"),
-    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON to stdout.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON to stdout (tables go to stderr).")] = False,
     latex: Annotated[bool, typer.Option("--latex", help="Also write the verdict table as report.tex.")] = False,
+    fmt: Annotated[str, typer.Option("--format", metavar="|".join(FORMATS), help="File format of the plots.")] = "png",
 ) -> None:
     """Check claims: verdict tables, a Markdown report, results.json and plots in --out."""
+    import dataclasses
+
+    from ..claims.base import REGISTRY, CheckOptions, get_budget, get_claim
+    from ..core.setup import MUP, Data, Parametrization, Setup
+    from ..engines.limit import eta_inf_t1
+    from ..report import render
+
     if list_claims:
         table = Table(title="registered claims")
         for col in ("name", "source", "statement", "predicts"):
             table.add_column(col, overflow="fold")
         for c in REGISTRY.values():
             table.add_row(c.name, c.paper, c.statement, c.prediction)
-        Console().print(table)
+        console().print(table)
         return
     try:
+        check_format(fmt)
         if all_claims and names:
             raise PolylrError("give claim names or --all, not both")
         chosen = list(REGISTRY) if all_claims else list(names or [])
         if not chosen:
             raise PolylrError(f"name at least one claim ({', '.join(REGISTRY)}) or use --all / --list")
         claims = [get_claim(n) for n in chosen]
-        if param is not None and chosen != ["theorem1"]:
-            raise PolylrError("--param applies to theorem1 alone (the other claims fix their parametrization)")
-        if steps is not None and chosen != ["theorem3"]:
-            raise PolylrError("--steps applies to theorem3 alone (theorem1, sp and ntp are about one step)")
+        if param is not None and not all("param" in c.accepts for c in claims):
+            takes = ", ".join(c.name for c in REGISTRY.values() if "param" in c.accepts)
+            raise PolylrError(f"--param applies only to claims that take it ({takes}); the others fix their parametrization")
+        if steps is not None and not all("steps" in c.accepts for c in claims):
+            takes = ", ".join(c.name for c in REGISTRY.values() if "steps" in c.accepts)
+            raise PolylrError(f"--steps applies only to claims that take it ({takes}); theorem1, sp and ntp are about one step")
         dataset = Data.from_file(data) if data is not None else Data.synthetic(m, d, seed=data_seed)
         setup = Setup(data=dataset, depth=depth, steps=1, param=Parametrization.parse(param or "mup"))
         t_steps = setup.replace(steps=steps if steps is not None else 2).steps  # validates t >= 1
@@ -143,22 +228,21 @@ def check(
     except PolylrError as e:
         _fail(e)
 
-    console = err if json_out else Console()
+    out_console = err if json_out else console()
     results, figures = [], {}
     try:
         for claim in claims:
-            with Progress(
-                TextColumn(f"[bold]{claim.name}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                console=err, transient=True,
-            ) as progress:
+            with progress_bar(claim.name) as progress:
                 own = opts.setup.replace(steps=t_steps) if claim.name == "theorem3" else opts.setup
+                if steps is not None and "steps" in claim.accepts:
+                    own = own.replace(steps=steps)
                 result = claim.run(dataclasses.replace(opts, setup=own, progress=progress))
-            files = render.render(result)
+            files = render.render(result, fmt)
             render.write_files(folders[claim.name][0], files)
             figures[claim.name] = [name for name in files if name != "results.json"]
             results.append(result)
             for t in render.tables(result):
-                console.print(t)
+                out_console.print(t)
     except PolylrError as e:
         for folder, created in [*folders.values(), (root, root_created)]:
             render.discard_out(folder, created)
@@ -172,8 +256,8 @@ def check(
         report["report.tex"] = render.latex_table(results).encode()
     written = render.write_files(root, report)
     if len(results) > 1:
-        console.print(render.verdict_table(results))
-    console.print(f"wrote {', '.join(str(p) for p in written)} and {', '.join(str(out / r.name) for r in results)}/")
+        out_console.print(render.verdict_table(results))
+    out_console.print(f"wrote {', '.join(str(p) for p in written)} and {', '.join(str(out / r.name) for r in results)}/")
     if json_out:
         doc = [render.result_dict(r) for r in results]
         sys.stdout.write(json.dumps(doc[0] if len(doc) == 1 else doc, indent=2, ensure_ascii=False) + "\n")
@@ -185,15 +269,36 @@ def derive(
     steps: Annotated[int, typer.Option(help="Number of gradient steps t.")] = 1,
     latex: Annotated[bool, typer.Option("--latex/--markdown", help="LaTeX document instead of Markdown.")] = False,
     out: Annotated[Optional[Path], typer.Option(help="Write to this file instead of stdout.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print {depth, steps, format, text} as JSON to stdout.")] = False,
+    limit: Annotated[bool, typer.Option("--limit", help="Instead: the μP limit L_∞^(t)(η) in closed form over the data moments, its stationarity equation and argmin on the built-in data.")] = False,
+    grouped: Annotated[bool, typer.Option("--grouped", help="Instead: f^(t) with the data sums grouped into c^(s) = Xᵀχ^(s)/m (a recursion over the steps; reaches (L, t) = (3, 2), (2, 3)).")] = False,
 ) -> None:
     """Derivation of f^(t) as an η-polynomial of matrix words: orders in n, the μP limit, the argmin."""
+    from ..report import derive as derivations
+    from ..report import render
+
     try:
-        text = derivations.derive(depth, steps, "latex" if latex else "markdown")
+        fmt = "latex" if latex else "markdown"
+        if limit and grouped:
+            raise PolylrError("give --limit or --grouped, not both")
+        if limit:
+            from ..report.limit_derivation import limit_document
+
+            text = limit_document(depth, steps, fmt)
+        elif grouped:
+            from ..report.expand_grouped import derive_grouped
+
+            text = derive_grouped(depth, steps, fmt)
+        else:
+            text = derivations.derive(depth, steps, fmt)
+        if json_out:
+            doc = {"depth": depth, "steps": steps, "format": "latex" if latex else "markdown", "text": text}
+            sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
         if out is not None:
             folder, _ = render.prepare_out(out.parent if str(out.parent) else Path("."))
             render.write_files(folder, {out.name: text.encode()})
             err.print(f"wrote {out}")
-        else:
+        elif not json_out:
             sys.stdout.write(text)
     except PolylrError as e:
         _fail(e)
@@ -215,10 +320,18 @@ def phase_map_command(
     depth: Annotated[int, typer.Option(help="Number of hidden n×n layers L.")] = 3,
     data: Annotated[Optional[Path], typer.Option(help="Data file (.npz or .csv). Default: built-in synthetic data.")] = None,
     master_seed: Annotated[int, typer.Option(help="Master seed of the weight keys.")] = 0,
-    out: Annotated[Path, typer.Option(help="Output folder for phase_map.png and phase_map.json.")] = Path("results/phase-map"),
+    out: Annotated[Path, typer.Option(help="Output folder for phase_map.json and the plot phase_map.<format>.")] = Path("results/phase-map"),
+    json_out: Annotated[bool, typer.Option("--json", help="Print phase_map.json to stdout (the table goes to stderr).")] = False,
+    fmt: Annotated[str, typer.Option("--format", metavar="|".join(FORMATS), help="File format of the plot.")] = "png",
 ) -> None:
     """Which (v, c) transfer at t = 1: measured exponents of η_n and of its relative spread."""
+    from ..analysis import phasemap as phasemaps
+    from ..analysis.phasemap import fmt_prediction
+    from ..core.setup import Data, Setup
+    from ..report import plots, render
+
     try:
+        check_format(fmt)
         setup = Setup(data=Data.from_file(data) if data is not None else Data.synthetic(), depth=depth)
         vs, cs = _floats("v", v), _floats("c", c)
         ws = parse_widths(widths)
@@ -227,25 +340,27 @@ def phase_map_command(
     except PolylrError as e:
         _fail(e)
     try:
-        with Progress(TextColumn("[bold]phase map[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True) as progress:
+        with progress_bar("phase map") as progress:
             pm = phasemaps.phase_map(setup, vs, cs, ws, seeds, master_seed=master_seed, progress=progress)
-        files = {"phase_map.json": json.dumps(render.clean(pm.to_dict()), indent=2).encode(),
-                 "phase_map.png": plots.plot_phase_map(pm)}
+        doc = json.dumps(render.clean(pm.to_dict()), indent=2)
+        files = {"phase_map.json": doc.encode(), f"phase_map.{fmt}": plots.plot_phase_map(pm, fmt)}
     except PolylrError as e:
         render.discard_out(folder, created)
         _fail(e)
     written = render.write_files(folder, files)
     table = Table(title=f"phase map: exponents at t = 1 (widths {list(ws)}, {seeds} seeds)")
     for col in ("v", "c", "η_n exponent", "predicted", "rel. spread exponent", "predicted", "on boundary"):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", no_wrap=True)
     for cell in pm.to_dict()["cells"]:
         table.add_row(f"{cell['v']:g}", f"{cell['c']:g}",
                       f"{cell['order']:.2f} [{cell['order_ci'][0]:.2f}, {cell['order_ci'][1]:.2f}]", fmt_prediction(cell['predicted_order']),
                       f"{cell['spread']:.2f} [{cell['spread_ci'][0]:.2f}, {cell['spread_ci'][1]:.2f}]", fmt_prediction(cell['predicted_spread']),
                       f"{cell['boundary_fraction']:.0%}")
-    Console().print(table)
-    Console().print(f"wrote {', '.join(str(p) for p in written)}  ({pm.seconds:.1f} s)")
+    out_console = err if json_out else console()
+    out_console.print(table)
+    out_console.print(f"wrote {', '.join(str(p) for p in written)}  ({pm.seconds:.1f} s)")
+    if json_out:
+        sys.stdout.write(doc + "\n")
 
 
 def main() -> None:
@@ -256,10 +371,18 @@ def main() -> None:
 def verify(
     campaign: Annotated[Path, typer.Argument(help="Campaign file, e.g. verify/fig3.toml (see verify/README.md).")],
     out: Annotated[Optional[Path], typer.Option(help="Output folder (default: results/<campaign name>).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the results (as polylr check --json, or curves.json) to stdout.")] = False,
+    fmt: Annotated[str, typer.Option("--format", metavar="|".join(FORMATS), help="File format of the plots.")] = "png",
 ) -> None:
     """Run a campaign from verify/: a set of claims (as polylr check) or a figure's loss curves."""
+    from ..claims.base import REGISTRY
+    from ..core.setup import MUP
+    from .. import campaigns
+    from ..report import plots, render
+
     out = out if out is not None else Path("results") / campaign.stem
     try:
+        check_format(fmt)
         doc = campaigns.load(campaign)
         if doc["kind"] == "claims":
             names = doc.get("claims")
@@ -281,24 +404,56 @@ def verify(
     except PolylrError as e:
         _fail(e)
     if doc["kind"] == "claims":
-        check(names=names, out=out, **options)
+        check(names=names, out=out, json_out=json_out, fmt=fmt, **options)
         return
     try:
-        with Progress(TextColumn("[bold]curves[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True) as progress:
+        with progress_bar("curves") as progress:
             c = campaigns.run_curves(**args, progress=progress)
-        files = {"curves.json": json.dumps(render.clean(c.to_dict()), indent=2).encode(), "curves.png": plots.plot_curves(c)}
+        curves_doc = json.dumps(render.clean(c.to_dict()), indent=2)
+        files = {"curves.json": curves_doc.encode(), f"curves.{fmt}": plots.plot_curves(c, fmt)}
     except BaseException:
         render.discard_out(folder, created)
         raise
     written = render.write_files(folder, files)
     table = Table(title=f"{c.title}: argmin of the seed-mean loss on the grid")
     for col in ("t", "parametrization", *(f"n = {w}" for w in c.widths), "limit"):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", no_wrap=True)
     for t in c.steps:
         for p in c.params:
             cells = [("—" if c.argmin[(t, p.name, w)] is None else f"{c.argmin[(t, p.name, w)]:.4g}") for w in c.widths]
             lim = f"{c.limit[t][1]:.4g}" if p == MUP and t in c.limit else ""
             table.add_row(str(t), p.name, *cells, lim)
-    Console().print(table)
-    Console().print(f"wrote {', '.join(str(p) for p in written)}")
+    out_console = err if json_out else console()
+    out_console.print(table)
+    out_console.print(f"wrote {', '.join(str(p) for p in written)}")
+    if json_out:
+        sys.stdout.write(curves_doc + "\n")
+
+
+@app.command("transfer-budget")
+def transfer_budget_command(
+    alpha: Annotated[Optional[float], typer.Option(help="Loss-gap exponent α (a_n ~ n^-α).")] = None,
+    beta: Annotated[Optional[float], typer.Option(help="Hyperparameter-gap exponent β (b_n ~ n^-β).")] = None,
+    r: Annotated[float, typer.Option(help="Cost exponent: one training run at width n costs n^r flops.")] = 2.0,
+    h: Annotated[int, typer.Option(help="Number of tuned hyperparameters.")] = 1,
+    from_results: Annotated[Optional[Path], typer.Option("--from", help="Take α, β from a fast-transfer results.json.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Theorem 2 (Ghosh–Wu–Bietti): error and width exponents of direct tuning and of transfer for a budget F."""
+    from ..analysis.transfer_budget import budget_from_results, transfer_budget
+
+    try:
+        if from_results is not None:
+            if alpha is not None or beta is not None:
+                raise PolylrError("give --alpha/--beta or --from, not both")
+            tb = budget_from_results(from_results, r, h)
+        else:
+            if alpha is None or beta is None:
+                raise PolylrError("give both --alpha and --beta (or --from a fast-transfer results.json)")
+            tb = transfer_budget(alpha, beta, r, h)
+    except PolylrError as e:
+        _fail(e)
+    if json_out:
+        sys.stdout.write(json.dumps(tb.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write("\n".join(tb.lines()) + "\n")

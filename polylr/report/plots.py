@@ -39,7 +39,7 @@ def to_bytes(fig: Figure, fmt: str = "png") -> bytes:
     return buf.getvalue()
 
 
-def plot_phase_map(pm: PhaseMap) -> bytes:
+def plot_phase_map(pm: PhaseMap, fmt: str = "png") -> bytes:
     """Two heat maps (exponent of η_n; of its relative spread) with the predicted values in brackets
     and the transfer line v + c = 2."""
     fig, axes = figure(1, 2, (11, 4.6))
@@ -68,10 +68,10 @@ def plot_phase_map(pm: PhaseMap) -> bytes:
         ax.legend(loc="upper right", fontsize=7)
     fig.suptitle(f"t = 1, widths {list(pm.widths)}, {pm.seeds} seeds; * = minimiser on the interval's end for > 10 % of seeds",
                  fontsize=9)
-    return to_bytes(fig)
+    return to_bytes(fig, fmt)
 
 
-def plot_curves(c: Curves) -> bytes:
+def plot_curves(c: Curves, fmt: str = "png") -> bytes:
     rows, cols = len(c.steps), len(c.params)
     fig, axes = figure(rows, cols, (4.6 * cols, 3.6 * rows), squeeze=False)
     cmap = colormaps["viridis"]
@@ -90,4 +90,4 @@ def plot_curves(c: Curves) -> bytes:
             ax.legend(fontsize=7)
     fig.suptitle(f"{c.title} ({c.seeds} seeds, L = {c.setup.depth}, m = {c.setup.data.m})")
     fig.tight_layout()
-    return to_bytes(fig)
+    return to_bytes(fig, fmt)
