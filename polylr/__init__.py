@@ -46,6 +46,9 @@ if TYPE_CHECKING:
     from .engines.coeffs import degree_formula as degree_formula
     from .engines.coeffs import draw_weights as draw_weights
     from .engines.coeffs import finite_width_polys as finite_width_polys
+    from .engines.coeffs import gram_weights as gram_weights
+    from .engines.gram import GramSampler as GramSampler
+    from .engines.samplers import DenseSampler as DenseSampler
     from .engines.coeffs import output_degree as output_degree
     from .engines.coeffs import polys_from_weights as polys_from_weights
     from .engines.coeffs import weight_key as weight_key

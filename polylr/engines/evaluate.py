@@ -24,11 +24,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from .bounds import check_dense_memory
-from .coeffs import CHUNK_BYTES, draw_dense, gram_weights
+from .coeffs import CHUNK_BYTES, MAX_OUTPUT_DEGREE, check_degree_allowed, draw_dense, gram_weights
 from . import program
 from .program import Values
 from .samplers import DenseNet, master_key, resolve_sampler, scales_of, width_key
-from ..core.errors import PolylrError, check_int
+from ..core.errors import PolylrError, TooLarge, check_int
 from .limit import check_supported
 from ..core.precision import float64
 from ..core.setup import Setup, check_width
@@ -128,6 +128,19 @@ def gd_networks(setup: Setup, width: int, seeds, master_seed: int, key=None, sam
     master = master_key(master_seed, key)
     seeds = _check_seeds(seeds)
     chosen = resolve_sampler(sampler, setup, width)
+    if chosen.name != "dense":
+        # The Gram network of a seed is the one its t-step polynomial program queries: evaluation
+        # mode on the Gram path needs that program (degree <= MAX_OUTPUT_DEGREE). "auto" then
+        # falls back to dense networks (for every seed alike); "gram" refuses.
+        try:
+            check_degree_allowed(setup, MAX_OUTPUT_DEGREE)
+        except TooLarge:
+            if sampler != "auto":
+                raise TooLarge(
+                    f"evaluation mode with sampler='gram' needs the polynomial program (output degree <= "
+                    f"{MAX_OUTPUT_DEGREE}) at t = {setup.steps}, depth {setup.depth}: use sampler='dense'"
+                ) from None
+            chosen = resolve_sampler("dense", setup, width)
     stds, lrs = scales_of(setup, width)
     X, y = setup.data.X, setup.data.y
     L, d = setup.depth, setup.data.d
