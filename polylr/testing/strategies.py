@@ -1,16 +1,15 @@
 """Hypothesis strategies for polylr's inputs: data sets, setups, widths, parametrizations and
 learning-rate intervals.
 
-Every function returns a strategy. Parameters that say *what* to draw (sizes, depth, steps, the
-data, the parametrization, the trained layers, the point an interval must contain) accept a plain
-value or a strategy; thresholds (``max_cond``, ``min_ky``, ranges) are plain values, as in
-``hypothesis.extra.numpy``. Plain values are validated when the function is called and drawn
-values when they are drawn; a bad one raises :class:`InvalidStrategyArgument` naming the value and
+Every function returns a strategy. Every parameter accepts a plain value or a strategy, as in
+``hypothesis.extra.numpy``: what to draw (sizes, depth, steps, the data, the parametrization, the
+trained layers, the point an interval must contain) and thresholds alike (``max_cond``,
+``min_ky``, ``noise``, ``max_output_degree``, a range's ends; a drawn threshold applies to that
+example). Plain values are validated when the function is called and drawn values when they are
+drawn; a bad one raises :class:`InvalidStrategyArgument` naming the value and
 what is allowed: a subclass of both ``hypothesis.errors.InvalidArgument`` (as hypothesis's own
-strategies raise) and :class:`polylr.PolylrError`.
-
-Every parameter accepts a plain value or a strategy, thresholds included (``max_cond``,
-``min_ky``, ``noise``, a width range's ends): a drawn threshold applies to that example.
+strategies raise) and :class:`polylr.PolylrError`. (Two exceptions: ``parametrizations``' preset
+list and its ``exponents`` mapping are plain values; the mapping's entries may be strategies.)
 
 Importing this module registers type strategies (``st.from_type(polylr.Data)``, ``Setup``,
 ``Parametrization``): :func:`datasets`, :func:`setups`, :func:`parametrizations` with their defaults.
