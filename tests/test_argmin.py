@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from polylr import EtaPoly, PolylrError
 from polylr.analysis.argmin import argmin
+from tolerances import ARGMIN_ABS, ROUNDING_REL, SAME_QUANTITY_REL
 
 x = sp.Symbol("eta")
 
@@ -58,8 +59,8 @@ def test_near_equal_local_minima_are_ranked_exactly_and_reported():
     eps = sp.Rational(1, 10**12)
     L = (x - 1) ** 2 * (x - 2) ** 2 + 1 + eps * x  # minima near 1 and 2, values differ by ~1e-12
     a = argmin(P(L), 0, 3)
-    assert abs(a.eta - 1.0) < 1e-9
-    assert len(a.near_minima) == 1 and abs(a.near_minima[0].eta - 2.0) < 1e-9
+    assert abs(a.eta - 1.0) < ARGMIN_ABS
+    assert len(a.near_minima) == 1 and abs(a.near_minima[0].eta - 2.0) < ARGMIN_ABS
     far = argmin(P((x - 1) ** 2 * (x - 2) ** 2 + x), 0, 3)
     assert far.unique  # second minimum ~ 1.0 above: not within 1 %
 
@@ -89,9 +90,9 @@ def test_never_worse_than_a_dense_grid(coeffs, lo, width):
     grid = np.linspace(lo, hi, 2001)
     values = p(grid)
     scale = np.max(np.abs(coeffs)) * max(1.0, hi) ** (len(coeffs) - 1)
-    assert a.value <= values.min() + 1e-12 * scale
+    assert a.value <= values.min() + SAME_QUANTITY_REL * scale
     assert lo <= a.eta <= hi
-    assert abs(p(a.eta) - a.value) <= 1e-12 * scale
+    assert abs(p(a.eta) - a.value) <= SAME_QUANTITY_REL * scale
 
 
 def test_high_degree_loss_polynomial():
@@ -102,13 +103,13 @@ def test_high_degree_loss_polynomial():
     L = EtaPoly((f * f).coeffs)
     a = argmin(L, 0, 2)
     grid = np.linspace(0, 2, 20001)
-    assert a.value <= L(grid).min() * (1 - 1e-12)  # the minimum is negative here
+    assert a.value <= L(grid).min() * (1 - SAME_QUANTITY_REL)  # the minimum is negative here
     dL = L.deriv()
     scale = EtaPoly(np.abs(dL.coeffs))(a.eta)  # float64 evaluation scale of L'
-    assert abs(dL(a.eta)) <= 1e-12 * scale  # a critical point to float precision
+    assert abs(dL(a.eta)) <= SAME_QUANTITY_REL * scale  # a critical point to float precision
 
 
 def test_minimiser_near_zero_is_found_to_relative_precision():
     # L = η² − 1e-300 η has its minimum at 5e-301: precision must be relative to the root, not to [0, 2].
     a = argmin(EtaPoly([0.0, -1e-300, 1.0]), 0, 2)
-    assert a.eta == pytest.approx(5e-301, rel=1e-15)
+    assert a.eta == pytest.approx(5e-301, rel=ROUNDING_REL)

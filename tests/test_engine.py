@@ -8,6 +8,7 @@ from reference import gd_loss, gd_outputs
 
 import polylr
 from polylr.engines import coeffs
+from tolerances import POLY_VS_GD_REL, SAME_QUANTITY_REL, WEIGHT_SD_REL_HIDDEN, WEIGHT_SD_REL_INPUT, WEIGHT_SD_REL_OUTPUT
 
 
 def _weights(rng, setup, n):
@@ -32,7 +33,7 @@ def _assert_matches_gd(coeffs, ref, eta):
     powers = eta ** np.arange(coeffs.shape[0])
     value = np.tensordot(powers, coeffs, axes=1)
     scale = np.maximum(np.abs(ref), np.tensordot(powers, np.abs(coeffs), axes=1))
-    assert np.all(np.abs(value - ref) <= 1e-10 * scale), (value, ref)
+    assert np.all(np.abs(value - ref) <= POLY_VS_GD_REL * scale), (value, ref)
 
 
 shapes = dict(
@@ -94,17 +95,17 @@ def test_seeds_are_reproducible_and_chunking_is_invisible(monkeypatch):
     monkeypatch.setattr(coeffs, "CHUNK_BYTES", 1)  # one seed per chunk
     b = polylr.finite_width_polys(setup, 16, [3, 0], master_seed=7)
     # Same keys, same weights; batched and single matmuls may differ in the last bit.
-    np.testing.assert_allclose(a.loss[[3, 0]], b.loss, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(a.loss[[3, 0]], b.loss, rtol=SAME_QUANTITY_REL, atol=0)
     assert not np.array_equal(a.loss[0], a.loss[1])
     # The recorded key reproduces the draw.
     W0, Ws, V = polylr.draw_weights(polylr.weight_key(7, 16, 4), setup, 16)
     _, loss = polylr.polys_from_weights(setup, W0, Ws, V)
-    np.testing.assert_allclose(loss, a.loss[4], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(loss, a.loss[4], rtol=SAME_QUANTITY_REL, atol=0)
 
 
 def test_engine_draws_at_the_parametrization_scales():
     setup = polylr.Setup(param="sp", depth=2)
     W0, Ws, V = polylr.draw_weights(polylr.weight_key(0, 256, 0), setup, 256)
-    assert np.std(np.asarray(W0)) == pytest.approx((1 / setup.data.d) ** 0.5, rel=0.1)
-    assert np.std(np.asarray(Ws)) == pytest.approx(256**-0.5, rel=0.02)
-    assert np.std(np.asarray(V)) == pytest.approx(256**-0.5, rel=0.15)
+    assert np.std(np.asarray(W0)) == pytest.approx((1 / setup.data.d) ** 0.5, rel=WEIGHT_SD_REL_INPUT)
+    assert np.std(np.asarray(Ws)) == pytest.approx(256**-0.5, rel=WEIGHT_SD_REL_HIDDEN)
+    assert np.std(np.asarray(V)) == pytest.approx(256**-0.5, rel=WEIGHT_SD_REL_OUTPUT)

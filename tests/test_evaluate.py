@@ -17,6 +17,7 @@ from polylr.testing import assert_polynomial_matches
 
 sys.path.insert(0, str(Path(__file__).parent))
 from reference import gd_loss  # noqa: E402
+from tolerances import ARGMIN_ABS, EVALUATION_FLOOR_REL, EVALUATION_REL, GD_ARGMIN_TOL, GRID_ARGMIN_ABS, POLY_VS_GD_REL, ROUNDING_REL, SAME_QUANTITY_REL
 
 # -- the limit ---------------------------------------------------------------------------------
 
@@ -28,10 +29,10 @@ def test_limit_values_equal_exact_polynomial(depth, steps):
     etas = np.linspace(0.0, 2.0, 17)
     exact_loss = np.array([float(lim.loss(Fraction(e))) for e in etas])
     exact_out = np.array([[float(p(Fraction(e))) for p in lim.outputs] for e in etas])
-    np.testing.assert_allclose(polylr.limit_loss_values(setup, etas), exact_loss, rtol=1e-11, atol=0)
+    np.testing.assert_allclose(polylr.limit_loss_values(setup, etas), exact_loss, rtol=EVALUATION_REL, atol=0)
     out = polylr.limit_output_values(setup, etas)
     assert out.shape == (etas.size, setup.data.m)
-    np.testing.assert_allclose(out, exact_out, rtol=1e-11, atol=1e-13 * np.abs(exact_out).max())
+    np.testing.assert_allclose(out, exact_out, rtol=EVALUATION_REL, atol=EVALUATION_FLOOR_REL * np.abs(exact_out).max())
 
 
 def test_limit_values_at_large_t_run_and_start_at_the_initial_loss():
@@ -40,7 +41,7 @@ def test_limit_values_at_large_t_run_and_start_at_the_initial_loss():
     for steps in (5, 10):
         v = polylr.limit_loss_values(polylr.Setup(data, 3, steps), etas)
         assert v.shape == etas.shape and np.all(np.isfinite(v))
-        assert v[0] == pytest.approx(np.sum(data.y**2) / (2 * data.m), rel=1e-15)
+        assert v[0] == pytest.approx(np.sum(data.y**2) / (2 * data.m), rel=ROUNDING_REL)
         assert v[1:].min() < v[0]  # small steps decrease the loss
 
 
@@ -68,10 +69,10 @@ def test_finite_values_match_coefficient_engine_at_same_seeds(depth, steps):
     assert values.shape == (3, etas.size)
     poly, scale = _poly_values_and_scale(fw.loss, etas)
     # relative to the scale at which float64 evaluation of the polynomial is meaningful
-    assert np.all(np.abs(values - poly) <= 1e-11 * np.maximum(scale, np.abs(values)))
+    assert np.all(np.abs(values - poly) <= EVALUATION_REL * np.maximum(scale, np.abs(values)))
     out = polylr.finite_output_values(setup, width, seeds, etas)
     opoly, oscale = _poly_values_and_scale(np.moveaxis(fw.outputs, 1, 2), etas)  # (S, m, E)
-    assert np.all(np.abs(np.moveaxis(out, 1, 2) - opoly) <= 1e-11 * oscale + 1e-300)
+    assert np.all(np.abs(np.moveaxis(out, 1, 2) - opoly) <= EVALUATION_REL * oscale + 1e-300)
     # one grid per seed (same shapes: no recompilation): row s is seed s's own grid
     grids = np.stack([etas, etas[::-1], etas + 0.01])
     per_seed = polylr.finite_loss_values(setup, width, seeds, grids)
@@ -93,7 +94,7 @@ def test_finite_values_match_plain_numpy_gradient_descent(param, train, depth, s
     lrs = (s["in_lr"], s["hidden_lr"], s["out_lr"])
     ref = gd_loss(setup.data.X, setup.data.y, W0, Ws, V, eta, steps, lrs, train == "all")
     got = polylr.finite_loss_values(setup, width, [seed], [eta])[0, 0]
-    assert got == pytest.approx(ref, rel=1e-10, abs=1e-300)
+    assert got == pytest.approx(ref, rel=POLY_VS_GD_REL, abs=1e-300)
 
 
 def test_finite_values_bad_input():
@@ -124,12 +125,12 @@ def test_grid_argmin_matches_certified_argmin(lo, hi):
     etas = np.linspace(lo, hi, 41)
     got = polylr.argmin_on_grid(etas, p(etas), lambda e: p(e))
     want = argmin(p, lo, hi)
-    assert got.eta == pytest.approx(want.eta, abs=1e-7)
+    assert got.eta == pytest.approx(want.eta, abs=GD_ARGMIN_TOL)
     assert got.on_boundary == want.on_boundary
     assert got.interval == (lo, hi)
     assert len(got.local_minima) == len(want.local_minima)
     for a, b in zip(got.local_minima, want.local_minima):
-        assert a.eta == pytest.approx(b.eta, abs=1e-7) and a.on_boundary == b.on_boundary
+        assert a.eta == pytest.approx(b.eta, abs=GD_ARGMIN_TOL) and a.on_boundary == b.on_boundary
 
 
 def test_grid_argmin_without_refinement_and_flat_and_errors():
@@ -153,8 +154,8 @@ def test_grid_argmin_of_limit_values_matches_certified_argmin_of_limit_polynomia
     want = argmin(polylr.limit_polys(setup, exact=True).loss, lo, hi)
     etas = np.linspace(lo, hi, 31)
     got = polylr.argmin_on_grid(etas, polylr.limit_loss_values(setup, etas), lambda e: polylr.limit_loss_values(setup, e))
-    assert got.eta == pytest.approx(want.eta, rel=1e-7)
-    assert got.value == pytest.approx(want.value, rel=1e-12)
+    assert got.eta == pytest.approx(want.eta, rel=GD_ARGMIN_TOL)
+    assert got.value == pytest.approx(want.value, rel=SAME_QUANTITY_REL)
     assert got.on_boundary == want.on_boundary
 
 
@@ -203,7 +204,7 @@ def test_batched_grid_argmins_equal_one_function_at_a_time():
     batch = polylr.argmins_on_grid(etas, funcs(np.broadcast_to(etas, (3, etas.size))), funcs)
     for k, c in enumerate(centres):
         one = polylr.argmin_on_grid(etas, funcs(np.broadcast_to(etas, (3, etas.size)))[k], lambda x: ((x - c) ** 2) * (1 + x))
-        assert batch[k].eta == pytest.approx(one.eta, abs=1e-9) and batch[k].eta == pytest.approx(c, abs=1e-8)
+        assert batch[k].eta == pytest.approx(one.eta, abs=ARGMIN_ABS) and batch[k].eta == pytest.approx(c, abs=GRID_ARGMIN_ABS)
 
 
 def test_sweep_by_gradient_descent_equals_the_polynomial_argmin():
@@ -212,10 +213,10 @@ def test_sweep_by_gradient_descent_equals_the_polynomial_argmin():
     a = polylr.sweep(setup, [64, 128], 6, interval, method="polynomial")
     b = polylr.sweep(setup, [64, 128], 6, interval, method="gd")
     assert {r["method"] for r in a.rows} == {"polynomial"} and {r["method"] for r in b.rows} == {"gd"}
-    np.testing.assert_allclose(b.etas(64), a.etas(64), rtol=1e-7)
-    np.testing.assert_allclose(b.etas(128), a.etas(128), rtol=1e-7)
+    np.testing.assert_allclose(b.etas(64), a.etas(64), rtol=GD_ARGMIN_TOL)
+    np.testing.assert_allclose(b.etas(128), a.etas(128), rtol=GD_ARGMIN_TOL)
     etas, curve = b.mean_loss_curve(64)
-    assert_polynomial_matches(a.mean_loss(64), dict(zip(etas.tolist(), curve)).__getitem__, etas, rtol=1e-12)
+    assert_polynomial_matches(a.mean_loss(64), dict(zip(etas.tolist(), curve)).__getitem__, etas, rtol=SAME_QUANTITY_REL)
 
 
 def test_auto_sweep_uses_gradient_descent_where_float64_cannot_resolve_the_polynomial():

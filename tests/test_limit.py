@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import polylr
 from polylr.engines import tp
+from tolerances import CLOSED_FORM_REL, EVALUATION_REL, POLY_VS_GD_REL, SAME_QUANTITY_REL
 
 # -- strategies: data sets with small dyadic entries (exact binary rationals) -------------------
 
@@ -46,8 +47,8 @@ def test_t1_engine_equals_closed_form_exactly(data, depth):
 def test_t1_float_engine_matches_closed_form(depth):
     setup = polylr.Setup(polylr.Data.synthetic(200, 8, seed=3), depth, 1)
     engine, closed = polylr.limit_polys(setup), polylr.limit_t1(setup)
-    assert engine.loss.max_rel_diff(closed.loss) <= 1e-12
-    assert max(a.max_rel_diff(b) for a, b in zip(engine.outputs, closed.outputs)) <= 1e-12
+    assert engine.loss.max_rel_diff(closed.loss) <= SAME_QUANTITY_REL
+    assert max(a.max_rel_diff(b) for a, b in zip(engine.outputs, closed.outputs)) <= SAME_QUANTITY_REL
 
 
 # -- exact versus float ------------------------------------------------------------------------
@@ -60,9 +61,9 @@ def test_exact_and_float_modes_agree(depth, steps, m):
     setup = polylr.Setup(polylr.Data.synthetic(m, 8, seed=m), depth, steps)
     exact, flt = polylr.limit_polys(setup, exact=True), polylr.limit_polys(setup)
     assert exact.loss.domain == "QQ" and flt.loss.domain == "float64"
-    assert exact.loss.max_rel_diff(flt.loss) <= 1e-10
+    assert exact.loss.max_rel_diff(flt.loss) <= POLY_VS_GD_REL
     for a, b in zip(exact.outputs, flt.outputs, strict=True):
-        assert a.max_rel_diff(b) <= 1e-10
+        assert a.max_rel_diff(b) <= POLY_VS_GD_REL
 
 
 def test_krylov_moments_match_numpy():
@@ -72,10 +73,10 @@ def test_krylov_moments_match_numpy():
     A = data.K / data.m
     u = data.y.copy()
     for j, uj in enumerate(us):
-        assert np.allclose([float(uj[i, 0]) for i in range(data.m)], u, rtol=1e-13, atol=0)
+        assert np.allclose([float(uj[i, 0]) for i in range(data.m)], u, rtol=CLOSED_FORM_REL, atol=0)
         u = A @ u
     for j, Mj in enumerate(M):
-        assert float(Mj) == pytest.approx(data.y @ np.linalg.matrix_power(A, j) @ data.y, rel=1e-12)
+        assert float(Mj) == pytest.approx(data.y @ np.linalg.matrix_power(A, j) @ data.y, rel=SAME_QUANTITY_REL)
 
 
 @settings(max_examples=15)
@@ -198,7 +199,7 @@ def _assert_gd_matches(setup, width, n_seeds, etas, fw, powers):
     gd = np.moveaxis(polylr.finite_output_values(setup, width, range(n_seeds), etas), 1, 0)  # (E, S, m)
     poly_all = np.einsum("ski,ek->esi", fw.outputs, powers)
     scale = np.einsum("ski,ek->esi", np.abs(fw.outputs), powers)
-    assert np.all(np.abs(gd - poly_all) <= 1e-11 * scale)
+    assert np.all(np.abs(gd - poly_all) <= EVALUATION_REL * scale)
 
 
 MC_CASES = [(2, 2), (3, 2), (2, 3), (3, 3)]

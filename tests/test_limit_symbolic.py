@@ -23,6 +23,7 @@ from polylr.cli import app
 from polylr.report.derive import proof_files
 from polylr.report.expand_grouped import grouped_proof_files
 from polylr.report.limit_derivation import limit_proof_files
+from tolerances import SAME_QUANTITY_REL
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -114,7 +115,7 @@ def test_data_moments_match_float64():
     mu = polylr.data_moments(data, 7)
     Km = data.K / data.m
     ref = [data.y @ np.linalg.matrix_power(Km, k) @ data.y / data.m for k in range(7)]
-    np.testing.assert_allclose([float(q) for q in mu], ref, rtol=1e-12)  # float64 matrix powers: ~1e-15
+    np.testing.assert_allclose([float(q) for q in mu], ref, rtol=SAME_QUANTITY_REL)  # float64 matrix powers: ~1e-15
 
 
 # -- size bounds: refused fast -------------------------------------------------------------

@@ -11,6 +11,7 @@ from polylr.analysis.argmin import argmin
 from polylr.engines.limit import eta_inf_t1, limit_t1
 from polylr.analysis.rates import fit_rate
 from polylr.testing import assert_exponent
+from tolerances import CLOSED_FORM_REL, ROUNDING_REL
 
 
 def test_eta_inf_is_the_argmin_of_the_limit_loss():
@@ -20,7 +21,7 @@ def test_eta_inf_is_the_argmin_of_the_limit_loss():
     # Exact: the vertex of the exact quadratic is -a1 / (2 a2).
     a0, a1, a2 = lim.loss.coeffs
     assert float(-a1 / (2 * a2)) == eta
-    assert argmin(lim.loss, 0, 4 * eta).eta == pytest.approx(eta, rel=1e-15)
+    assert argmin(lim.loss, 0, 4 * eta).eta == pytest.approx(eta, rel=ROUNDING_REL)
 
 
 def test_closed_form_against_direct_linear_algebra():
@@ -28,12 +29,12 @@ def test_closed_form_against_direct_linear_algebra():
     setup = polylr.Setup(data=data, depth=3)
     K = data.X @ data.X.T / data.d
     Ky = K @ data.y
-    assert eta_inf_t1(setup) == pytest.approx((data.m / 3) * data.y @ Ky / (Ky @ Ky), rel=1e-13)
+    assert eta_inf_t1(setup) == pytest.approx((data.m / 3) * data.y @ Ky / (Ky @ Ky), rel=CLOSED_FORM_REL)
     lim = limit_t1(setup)
-    np.testing.assert_allclose([p.coeffs[1] for p in lim.outputs], 3 / data.m * Ky, rtol=1e-13)
+    np.testing.assert_allclose([p.coeffs[1] for p in lim.outputs], 3 / data.m * Ky, rtol=CLOSED_FORM_REL)
     exact = limit_t1(setup, exact=True)
     assert exact.loss.domain == "QQ" and isinstance(exact.loss.coeffs[0], Fraction)
-    assert exact.loss.max_rel_diff(lim.loss) < 1e-15
+    assert exact.loss.max_rel_diff(lim.loss) < ROUNDING_REL
 
 
 def test_mc_eta_coefficient_converges_to_closed_form_at_width_2048():

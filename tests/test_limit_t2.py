@@ -10,6 +10,7 @@ from test_limit import rational_data
 
 import polylr
 from polylr.engines import limit_t2
+from tolerances import SAME_QUANTITY_REL
 
 DOC = Path(__file__).resolve().parents[1] / "proofs" / "limit_t2.md"
 
@@ -28,8 +29,8 @@ def test_closed_form_equals_interpreter_exactly(data, depth):
 def test_closed_form_float_on_larger_data(depth):
     setup = polylr.Setup(polylr.Data.synthetic(120, 10, seed=depth), depth, 2)
     closed, engine = polylr.limit_t2_closed_form(setup), polylr.limit_polys(setup)
-    assert closed.loss.max_rel_diff(engine.loss) <= 1e-12
-    assert max(a.max_rel_diff(b) for a, b in zip(closed.outputs, engine.outputs)) <= 1e-12
+    assert closed.loss.max_rel_diff(engine.loss) <= SAME_QUANTITY_REL
+    assert max(a.max_rel_diff(b) for a, b in zip(closed.outputs, engine.outputs)) <= SAME_QUANTITY_REL
     assert closed.output_degree == 3 * depth - 1 and closed.degree == 6 * depth - 2
 
 
@@ -44,8 +45,8 @@ def test_kernel_part_of_low_orders():
     lim = polylr.limit_t2_closed_form(polylr.Setup(data, L, 2))
     c = np.array([p.coeffs[:3] for p in lim.outputs])  # (m, 3)
     np.testing.assert_allclose(c[:, 0], 0, atol=0)
-    np.testing.assert_allclose(c[:, 1], 2 * L * K @ y / m, rtol=1e-12)
-    np.testing.assert_allclose(c[:, 2], -(L**2) * K @ K @ y / m**2, rtol=1e-12)
+    np.testing.assert_allclose(c[:, 1], 2 * L * K @ y / m, rtol=SAME_QUANTITY_REL)
+    np.testing.assert_allclose(c[:, 2], -(L**2) * K @ K @ y / m**2, rtol=SAME_QUANTITY_REL)
 
 
 def test_committed_document_is_up_to_date():

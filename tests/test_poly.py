@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from polylr import EtaPoly, PolylrError
+from tolerances import ROUNDING_REL
 
 fractions = st.fractions(min_value=-100, max_value=100, max_denominator=1000)
 
@@ -29,9 +30,9 @@ def test_float_and_exact_agree():
     p = EtaPoly([Fraction(1, 3), Fraction(-2, 7), Fraction(5, 11)])
     f = p.to_float()
     assert f.domain == "float64"
-    assert f(0.7) == pytest.approx(float(p(Fraction(7, 10))), rel=1e-15)
+    assert f(0.7) == pytest.approx(float(p(Fraction(7, 10))), rel=ROUNDING_REL)
     assert (p * f).domain == "float64"  # mixed arithmetic falls back to float64
-    assert f.to_exact().max_rel_diff(p) < 1e-15
+    assert f.to_exact().max_rel_diff(p) < ROUNDING_REL
 
 
 def test_degree_and_latex():

@@ -17,6 +17,7 @@ from polylr import PolylrError
 from polylr.engines.coeffs import MAX_OUTPUT_DEGREE
 from polylr.engines.limit import limit_t1
 from polylr.core.setup import PRESETS
+from tolerances import INTERVAL_SLACK_REL
 
 # -- strategies: invariants ----------------------------------------------------------------
 
@@ -87,7 +88,7 @@ def test_widths_in_range(n):
 @given(pt.intervals())
 def test_intervals_default(interval):
     lo, hi = interval
-    assert 0 <= lo < hi <= 10 and hi - lo >= 0.01 * (1 - 1e-12)
+    assert 0 <= lo < hi <= 10 and hi - lo >= 0.01 * (1 - INTERVAL_SLACK_REL)
     polylr.core.errors.check_interval(lo, hi)  # what the argmin requires
 
 
@@ -95,7 +96,7 @@ def test_intervals_default(interval):
 def test_intervals_contain_the_point(data):
     c = data.draw(st.floats(0.5, 3.0))
     lo, hi = data.draw(pt.intervals(0.5, 3.0, min_length=0.25, containing=c))
-    assert 0.5 <= lo <= c <= hi <= 3.0 and hi - lo >= 0.25 * (1 - 1e-12)
+    assert 0.5 <= lo <= c <= hi <= 3.0 and hi - lo >= 0.25 * (1 - INTERVAL_SLACK_REL)
 
 
 @given(pt.intervals(containing=st.floats(0, 10)))

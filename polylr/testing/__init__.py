@@ -4,7 +4,9 @@ claims, and Monte Carlo budgets (see ``docs/testing.md``).
 - strategies (:mod:`polylr.testing.strategies`): :func:`datasets`, :func:`setups`,
   :func:`widths`, :func:`parametrizations`, :func:`intervals`;
 - assertions (:mod:`polylr.testing.assertions`): :func:`assert_converges`,
-  :func:`assert_exponent`, :func:`assert_polynomial_matches`;
+  :func:`assert_exponent`, :func:`assert_polynomial_matches`; theorem-level
+  (:mod:`polylr.testing.theorems`): :func:`assert_limit`, :func:`assert_rate`, :func:`assert_law`;
+- theorem fuzzing (:mod:`polylr.testing.fuzz`): :func:`fuzz_claim`;
 - budgets (:mod:`polylr.testing.budget`): :class:`MCBudget`; the pytest plugin
   :mod:`polylr.testing.plugin` adds ``--polylr-budget``, the ``mc_budget`` fixture and marker.
 
@@ -15,10 +17,16 @@ with a clear error naming the ``test`` extra when it is missing).
 from .assertions import assert_converges as assert_converges
 from .assertions import assert_exponent as assert_exponent
 from .assertions import assert_polynomial_matches as assert_polynomial_matches
+from .theorems import argmins_by_width as argmins_by_width
+from .theorems import assert_law as assert_law
+from .theorems import assert_limit as assert_limit
+from .theorems import assert_rate as assert_rate
+from .fuzz import FuzzReport as FuzzReport
+from .fuzz import fuzz_claim as fuzz_claim
 from .budget import LEVELS as LEVELS
 from .budget import MCBudget as MCBudget
 
-_STRATEGIES = ("datasets", "intervals", "parametrizations", "setups", "widths")
+_STRATEGIES = ("InvalidStrategyArgument", "datasets", "intervals", "parametrizations", "setups", "widths")
 
 
 def __getattr__(name: str):
@@ -32,7 +40,14 @@ def __getattr__(name: str):
 __all__ = [
     "LEVELS",
     "MCBudget",
+    "FuzzReport",
+    "InvalidStrategyArgument",
+    "argmins_by_width",
     "assert_converges",
+    "assert_law",
+    "assert_limit",
+    "assert_rate",
+    "fuzz_claim",
     "assert_exponent",
     "assert_polynomial_matches",
     "datasets",

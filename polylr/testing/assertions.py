@@ -190,9 +190,27 @@ def assert_exponent(
     return _outcome(verdict, "assert_exponent", details, allow_inconclusive)
 
 
+def _values_of(fn: Callable[[Any], Any], x: np.ndarray) -> np.ndarray:
+    """``fn`` at every point of ``x``: one vectorised call when ``fn`` takes arrays, else point by point."""
+    try:
+        value = np.asarray(fn(x.copy()))
+    except Exception:  # a scalar-only fn (float(eta), math.exp, if eta > ...): fall back below
+        value = None
+    if value is not None and value.shape == x.shape and value.dtype.kind in "biuf":
+        return value.astype(np.float64)
+    want = np.empty_like(x)
+    for i, eta in enumerate(x.tolist()):
+        v = fn(eta)
+        try:
+            want[i] = float(v)
+        except (TypeError, ValueError):
+            raise PolylrError(f"fn({eta!r}) must return a real number, got {v!r}") from None
+    return want
+
+
 def assert_polynomial_matches(
     poly: EtaPoly,
-    fn: Callable[[float], Any],
+    fn: Callable[[Any], Any],
     etas: Any,
     *,
     rtol: float = 1e-10,
@@ -200,7 +218,10 @@ def assert_polynomial_matches(
 ) -> None:
     """Assert that ``poly(η)`` equals ``fn(η)`` at each η in ``etas``, to float64 evaluation accuracy.
 
-    ``fn`` is called with one Python float at a time and must return a real number. The allowed
+    ``fn`` may be vectorised or scalar: it is first called once with the float64 array of all the
+    η values and used as is when it returns real numbers of that shape; otherwise (it raises, or
+    returns another shape) it is called with one Python float at a time and must return a real
+    number. Both give the same verdict. The allowed
     difference at η is ``atol + rtol · max(|fn(η)|, Σ_k |c_k| |η|^k)``: the second term is the
     size of the terms being summed, which bounds the rounding error of evaluating a polynomial in
     float64 even where its value cancels to nearly 0 (a bound relative to ``|fn(η)|`` alone
@@ -220,13 +241,7 @@ def assert_polynomial_matches(
     p = poly.to_float()
     got = np.atleast_1d(p(x))
     size = np.polynomial.polynomial.polyval(np.abs(x), np.abs(p.coeffs))
-    want = np.empty_like(x)
-    for i, eta in enumerate(x.tolist()):
-        value = fn(eta)
-        try:
-            want[i] = float(value)
-        except (TypeError, ValueError):
-            raise PolylrError(f"fn({eta!r}) must return a real number, got {value!r}") from None
+    want = _values_of(fn, x)
     allowed = atol + rtol * np.maximum(np.abs(want), size)
     diff = np.abs(got - want)
     bad = ~(diff <= allowed)  # also catches fn returning nan or inf
@@ -243,3 +258,7 @@ def assert_polynomial_matches(
     for i in worst:
         lines.append(f"  {x[i]:>14.8g}  {got[i]:>22.15e}  {want[i]:>22.15e}  {diff[i]:>12.3e}  {allowed[i]:>10.3e}")
     raise AssertionError("\n".join(lines))
+
+
+# Shared with polylr.testing.theorems (public names: no underscore names cross modules).
+by_width, check_level, outcome, table = _by_width, _check_level, _outcome, _table

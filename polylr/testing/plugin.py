@@ -7,7 +7,15 @@ It is safe to load everywhere: importing polylr changes no global state (JAX sta
 - marker ``@pytest.mark.mc_budget(seeds=..., widths=..., n_boot=...)``: what a test needs at the
   ``default`` level (each keyword optional; defaults in :mod:`polylr.testing.budget`);
 - fixture ``mc_budget``: the :class:`~polylr.testing.MCBudget` for the test, i.e. its marker's
-  values scaled to the level (:meth:`MCBudget.at`).
+  values scaled to the level (:meth:`MCBudget.at`); function-scoped (it reads the test's marker);
+- fixture ``mc_budgets`` (session-scoped, so safe under hypothesis's ``@given`` with no health
+  check suppressed): a function ``mc_budgets(seeds=..., widths=..., n_boot=...)`` giving the
+  :class:`~polylr.testing.MCBudget` at the session's level;
+- hypothesis settings profile ``"polylr"`` (when hypothesis is installed): no deadline, the
+  ``too_slow`` and ``function_scoped_fixture`` health checks suppressed (every polylr fixture is
+  the same object for every example), derandomised; use it with
+  ``@settings(settings.get_profile("polylr"), max_examples=...)`` or ``settings.load_profile("polylr")``.
+  Loading the plugin also registers polylr's type strategies (``st.from_type(polylr.Data)``).
 
 The level is shown in pytest's header.
 """
@@ -34,7 +42,26 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+PROFILE = "polylr"
+
+
+def _register_hypothesis() -> None:
+    """Register the ``polylr`` settings profile and polylr's type strategies, if hypothesis is installed."""
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:  # pragma: no cover - hypothesis is in the test extra
+        return
+    settings.register_profile(
+        PROFILE,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    from . import strategies  # noqa: F401  (registers st.from_type for Data, Setup, Parametrization)
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _register_hypothesis()
     config.addinivalue_line(
         "markers",
         f"{MARKER}(seeds=..., widths=..., n_boot=...): the Monte Carlo budget a test needs at the 'default' "
@@ -58,3 +85,15 @@ def mc_budget(request: pytest.FixtureRequest) -> MCBudget:
     if marker is not None and marker.args:
         raise pytest.UsageError(f"@pytest.mark.{MARKER} takes keywords only (seeds=, widths=, n_boot=), got {marker.args!r}")
     return MCBudget.at(budget_level(request.config), **(marker.kwargs if marker is not None else {}))
+
+
+@pytest.fixture(scope="session")
+def mc_budgets(request: pytest.FixtureRequest):
+    """A function ``(seeds=..., widths=..., n_boot=...) -> MCBudget`` at the session's level.
+    Session-scoped, so hypothesis's ``function_scoped_fixture`` health check does not fire."""
+    level = budget_level(request.config)
+
+    def at(**needs) -> MCBudget:
+        return MCBudget.at(level, **needs)
+
+    return at

@@ -1,12 +1,18 @@
 """Hypothesis strategies for polylr's inputs: data sets, setups, widths, parametrizations and
 learning-rate intervals.
 
-Every function returns a strategy. Parameters that say *what* to draw (sizes, depth, steps, the
-data, the parametrization, the trained layers, the point an interval must contain) accept a plain
-value or a strategy; thresholds (``max_cond``, ``min_ky``, ranges) are plain values, as in
-``hypothesis.extra.numpy``. Plain values are validated when the function is called and drawn
-values when they are drawn; a bad one raises :class:`polylr.PolylrError` naming the value and what
-is allowed.
+Every function returns a strategy. Every parameter accepts a plain value or a strategy, as in
+``hypothesis.extra.numpy``: what to draw (sizes, depth, steps, the data, the parametrization, the
+trained layers, the point an interval must contain) and thresholds alike (``max_cond``,
+``min_ky``, ``noise``, ``max_output_degree``, a range's ends; a drawn threshold applies to that
+example). Plain values are validated when the function is called and drawn values when they are
+drawn; a bad one raises :class:`InvalidStrategyArgument` naming the value and
+what is allowed: a subclass of both ``hypothesis.errors.InvalidArgument`` (as hypothesis's own
+strategies raise) and :class:`polylr.PolylrError`. (Two exceptions: ``parametrizations``' preset
+list and its ``exponents`` mapping are plain values; the mapping's entries may be strategies.)
+
+Importing this module registers type strategies (``st.from_type(polylr.Data)``, ``Setup``,
+``Parametrization``): :func:`datasets`, :func:`setups`, :func:`parametrizations` with their defaults.
 
 Everything shrinks towards small, simple cases: few data points, low input dimension, depth 1,
 one step, μP, the data set ``X = [[1.0]]``, and intervals starting at 0.
@@ -15,11 +21,14 @@ one step, μP, the data set ``X = [[1.0]]``, and intervals starting at 0.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 try:
     from hypothesis import strategies as st
+    from hypothesis.errors import InvalidArgument
     from hypothesis.extra.numpy import arrays
     from hypothesis.strategies import SearchStrategy
 except ImportError as e:  # pragma: no cover - depends on the environment
@@ -29,7 +38,47 @@ from ..engines.coeffs import MAX_OUTPUT_DEGREE, output_degree
 from ..core.errors import PolylrError, check_finite, check_int
 from ..core.setup import PRESETS, TRAIN_CHOICES, Data, Parametrization, Setup
 
-__all__ = ["datasets", "intervals", "parametrizations", "setups", "widths"]
+__all__ = ["InvalidStrategyArgument", "datasets", "intervals", "parametrizations", "setups", "widths"]
+
+
+class InvalidStrategyArgument(InvalidArgument, PolylrError):
+    """A bad argument to one of polylr's strategies (or a bad value drawn from a strategy passed as one)."""
+
+
+def _invalid_as_hypothesis(fn: Callable) -> Callable:
+    """Re-raise polylr's validation errors as :class:`InvalidStrategyArgument` (one line, same text)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except InvalidStrategyArgument:
+            raise
+        except PolylrError as e:
+            raise InvalidStrategyArgument(str(e)) from None
+
+    return wrapper
+
+
+def _drawn_thresholds(fn: Callable, names: tuple[str, ...]) -> Callable:
+    """Let the keyword arguments ``names`` (thresholds) be strategies too: when one is, draw them
+    all first and call ``fn`` with the drawn values (``flatmap``), so each example uses its own."""
+
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            bound = signature.bind(*args, **kwargs).arguments
+        except TypeError as e:
+            raise InvalidStrategyArgument(f"{fn.__name__}: {e}") from None
+        drawn = {k: bound[k] for k in names if isinstance(bound.get(k), SearchStrategy)}
+        if not drawn:
+            return fn(*args, **kwargs)
+        rest = {k: v for k, v in bound.items() if k not in drawn}
+        return st.fixed_dictionaries(drawn).flatmap(lambda values: fn(**rest, **values))
+
+    return wrapper
 
 EXPONENT_NAMES = tuple(f.name for f in dataclasses.fields(Parametrization) if f.name != "name")
 EXPONENT_ALIASES = {"v": "out_var", "c": "hidden_lr"}
@@ -41,6 +90,7 @@ _W_BOUND = 2.0
 
 def _value_or_strategy(value: Any, check: Callable[[Any], Any]) -> SearchStrategy:
     """A strategy for a parameter: a plain value is checked now, a strategy's draws when drawn."""
+    check = _invalid_as_hypothesis(check)
     if isinstance(value, SearchStrategy):
         return value.map(check)
     return st.just(check(value))
@@ -66,23 +116,48 @@ def _floats(bound: float) -> SearchStrategy[float]:
     return st.floats(-bound, bound, allow_nan=False, allow_subnormal=False)
 
 
+def _check_noise(v: Any) -> float:
+    v = check_finite("noise", v)
+    if v < 0:
+        raise PolylrError(f"noise must be >= 0, got {v}")
+    return v
+
+
+def _check_max_cond(v: Any) -> float | None:
+    if v is None:
+        return None
+    v = check_finite("max_cond", v)
+    if v < 1:
+        raise PolylrError(f"max_cond must be >= 1 (a condition number is at least 1) or None, got {v}")
+    return v
+
+
+def _check_min_ky(v: Any) -> float:
+    v = check_finite("min_ky", v)
+    if not 0 < v < 1:
+        raise PolylrError(f"min_ky must be in (0, 1) (the ratio ‖Ky‖ / (‖K‖ ‖y‖) is at most 1), got {v}")
+    return v
+
+
 @st.composite
-def _draw_dataset(draw, m: SearchStrategy, d: SearchStrategy, noise: float) -> Data:
+def _draw_dataset(draw, m: SearchStrategy, d: SearchStrategy, noise_: float) -> Data:
     m_, d_ = draw(m), draw(d)
     E = draw(arrays(np.float64, (m_, d_), elements=_floats(_E_BOUND)))
     w = draw(arrays(np.float64, d_, elements=_floats(_W_BOUND)))
-    r = draw(arrays(np.float64, m_, elements=_floats(noise))) if noise > 0 else np.zeros(m_)
+    r = draw(arrays(np.float64, m_, elements=_floats(noise_))) if noise_ > 0 else np.zeros(m_)
     X = np.eye(m_, d_) + E
     return Data(X, X @ w + r, source=f"polylr.testing.datasets (m={m_}, d={d_})")
 
 
+@functools.partial(_drawn_thresholds, names=("noise", "max_cond", "min_ky"))
+@_invalid_as_hypothesis
 def datasets(
     m: int | SearchStrategy[int] = st.integers(1, 8),
     d: int | SearchStrategy[int] = st.integers(1, 6),
     *,
-    noise: float = 0.5,
-    max_cond: float | None = 100.0,
-    min_ky: float = 0.1,
+    noise: float | SearchStrategy[float] = 0.5,
+    max_cond: float | None | SearchStrategy[float | None] = 100.0,
+    min_ky: float | SearchStrategy[float] = 0.1,
 ) -> SearchStrategy[Data]:
     """Regression data sets :class:`polylr.Data` with ``m`` points in dimension ``d``.
 
@@ -97,20 +172,12 @@ def datasets(
       ``‖K y‖ >= min_ky · ‖K‖₂ ‖y‖`` with ``K = X Xᵀ / d`` (so ``η_∞ = (m/L) yᵀKy / ‖Ky‖²`` is
       finite and positive).
 
-    Shrinks towards ``m = d = 1`` and ``E = 0``.
+    Every argument is a value or a strategy (a drawn ``min_ky`` near 0 probes the edge of the
+    hypothesis Ky ≠ 0). Shrinks towards ``m = d = 1`` and ``E = 0``.
     """
     m_s = _value_or_strategy(m, lambda v: check_int("m (number of data points)", v, lo=1))
     d_s = _value_or_strategy(d, lambda v: check_int("d (input dimension)", v, lo=1))
-    noise = check_finite("noise", noise)
-    if noise < 0:
-        raise PolylrError(f"noise must be >= 0, got {noise}")
-    if max_cond is not None:
-        max_cond = check_finite("max_cond", max_cond)
-        if max_cond < 1:
-            raise PolylrError(f"max_cond must be >= 1 (a condition number is at least 1) or None, got {max_cond}")
-    min_ky = check_finite("min_ky", min_ky)
-    if not 0 < min_ky < 1:
-        raise PolylrError(f"min_ky must be in (0, 1) (the ratio ‖Ky‖ / (‖K‖ ‖y‖) is at most 1), got {min_ky}")
+    noise, max_cond, min_ky = _check_noise(noise), _check_max_cond(max_cond), _check_min_ky(min_ky)
     return _draw_dataset(m_s, d_s, noise).filter(lambda data: _data_ok(data, max_cond, min_ky))
 
 
@@ -137,6 +204,7 @@ def _exponent_strategy(name: str, spec: Any) -> SearchStrategy[float]:
     return st.just(check_finite(f"exponent {name}", spec))
 
 
+@_invalid_as_hypothesis
 def parametrizations(
     presets: Sequence[str] = ("mup", "sp", "ntp"),
     *,
@@ -201,6 +269,8 @@ def _data_value(value: Any) -> Data:
     return value
 
 
+@functools.partial(_drawn_thresholds, names=("max_output_degree",))
+@_invalid_as_hypothesis
 def setups(
     data: Data | SearchStrategy[Data] | None = None,
     depth: int | SearchStrategy[int] = st.integers(1, 3),
@@ -208,7 +278,7 @@ def setups(
     param: Parametrization | str | SearchStrategy[Parametrization] | None = None,
     train: str | SearchStrategy[str] = "hidden",
     *,
-    max_output_degree: int = MAX_OUTPUT_DEGREE,
+    max_output_degree: int | SearchStrategy[int] = MAX_OUTPUT_DEGREE,
 ) -> SearchStrategy[Setup]:
     """:class:`polylr.Setup` objects (everything but the width; draw that with :func:`widths`).
 
@@ -235,21 +305,42 @@ def setups(
     )
 
 
-def widths(min_value: int = 1, max_value: int = 64) -> SearchStrategy[int]:
-    """Network widths ``n`` in ``[min_value, max_value]``, shrinking towards ``min_value``."""
-    lo = check_int("min_value (smallest width)", min_value, lo=1)
-    hi = check_int("max_value (largest width)", max_value, lo=lo)
-    return st.integers(lo, hi)
+@_invalid_as_hypothesis
+def widths(
+    min_value: int | SearchStrategy[int] = 1, max_value: int | SearchStrategy[int] = 64
+) -> SearchStrategy[int]:
+    """Network widths ``n`` in ``[min_value, max_value]``, shrinking towards ``min_value``.
+
+    With the dense engine keep ``max_value`` at most about 1024 (its cost grows like n²); with a
+    width-free sampler (passed as ``sampler=`` to the assertions) widths up to 2^20 cost what
+    width 64 costs."""
+    if not any(isinstance(v, SearchStrategy) for v in (min_value, max_value)):
+        lo = check_int("min_value (smallest width)", min_value, lo=1)
+        hi = check_int("max_value (largest width)", max_value, lo=lo)
+        return st.integers(lo, hi)
+    lo_s = _value_or_strategy(min_value, lambda v: check_int("min_value (smallest width)", v, lo=1))
+    hi_s = _value_or_strategy(max_value, lambda v: check_int("max_value (largest width)", v, lo=1))
+
+    @st.composite
+    def draw_width(draw) -> int:
+        lo, hi = draw(lo_s), draw(hi_s)
+        if hi < lo:
+            raise InvalidStrategyArgument(f"max_value (largest width) must be >= min_value = {lo}, got {hi}")
+        return draw(st.integers(lo, hi))
+
+    return draw_width()
 
 
 # -- learning-rate intervals ---------------------------------------------------------------
 
 
+@functools.partial(_drawn_thresholds, names=("min_value", "max_value", "min_length"))
+@_invalid_as_hypothesis
 def intervals(
-    min_value: float = 0.0,
-    max_value: float = 10.0,
+    min_value: float | SearchStrategy[float] = 0.0,
+    max_value: float | SearchStrategy[float] = 10.0,
     *,
-    min_length: float = 0.01,
+    min_length: float | SearchStrategy[float] = 0.01,
     containing: float | SearchStrategy[float] | None = None,
 ) -> SearchStrategy[tuple[float, float]]:
     """Compact learning-rate intervals ``(lo, hi)`` with
@@ -289,3 +380,9 @@ def intervals(
 
     return draw_interval()
 
+
+# -- type strategies: st.from_type(polylr.Data) etc. draw with the defaults above ---------------
+
+st.register_type_strategy(Data, st.deferred(datasets))
+st.register_type_strategy(Parametrization, st.deferred(parametrizations))
+st.register_type_strategy(Setup, st.deferred(setups))
