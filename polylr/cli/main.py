@@ -20,6 +20,7 @@ from .. import campaigns
 from ..report import derive as derivations
 from ..analysis.phasemap import fmt_prediction
 from ..report import plots, render
+from . import campaign_store
 from ..claims.base import REGISTRY, CheckOptions, get_budget, get_claim
 from ..core.errors import PolylrError, check_int, check_interval
 from ..engines.limit import eta_inf_t1
@@ -115,8 +116,14 @@ def check(
     out: Annotated[Path, typer.Option(help="Output folder: report.md, and results.json and plots per claim.")] = Path("results"),
     json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON to stdout.")] = False,
     latex: Annotated[bool, typer.Option("--latex", help="Also write the verdict table as report.tex.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Finish the campaign stored in --out (an error if it holds none); finished rows are reused by default anyway.")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Discard the results store of --out and recompute everything.")] = False,
+    cluster: Annotated[Optional[str], typer.Option(help="Run width × seed chunks on Dask: 'local:N' or 'tcp://host:port' (needs the 'cluster' extra).")] = None,
+    devices: Annotated[bool, typer.Option("--devices", help="Spread chunks over all local JAX devices.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the JAX persistent compilation cache (~/.cache/polylr/jax).")] = False,
 ) -> None:
-    """Check claims: verdict tables, a Markdown report, results.json and plots in --out."""
+    """Check claims: verdict tables, a Markdown report, results.json and plots in --out; every row in
+    --out/results.sqlite as it is computed (an interrupted campaign resumes where it stopped)."""
     if list_claims:
         table = Table(title="registered claims")
         for col in ("name", "source", "statement", "predicts"):
@@ -151,6 +158,13 @@ def check(
         eta_inf_t1(setup.replace(param=MUP))  # K y = 0 is reported before any work
         root, root_created = render.prepare_out(out)
         folders = {c.name: render.prepare_out(out / c.name) for c in claims}
+        description = {"claims": chosen, "budget": opts.budget.name, "widths": list(opts.n_widths), "seeds": opts.n_seeds,
+                       "interval": opts.interval, "master_seed": opts.master_seed, "tol": opts.tol, "steps": t_steps,
+                       "setup": setup.describe(), "data_hash": campaign_store.data_hash(setup)}
+        store = campaign_store.open_store(root, description, resume=resume, fresh=fresh)
+        executor = campaign_store.make_executor(cluster, devices)
+        if not no_cache:
+            campaign_store.enable_compilation_cache()
     except PolylrError as e:
         _fail(e)
 
@@ -160,7 +174,8 @@ def check(
         for claim in claims:
             with progress_bar(claim.name) as progress:
                 own = opts.setup.replace(steps=t_steps) if claim.name == "theorem3" else opts.setup
-                result = claim.run(dataclasses.replace(opts, setup=own, progress=progress))
+                with campaign_store.runner(store, executor, claim.name):
+                    result = claim.run(dataclasses.replace(opts, setup=own, progress=progress))
             files = render.render(result)
             render.write_files(folders[claim.name][0], files)
             figures[claim.name] = [name for name in files if name != "results.json"]
@@ -175,6 +190,11 @@ def check(
         for folder, created in [*folders.values(), (root, root_created)]:
             render.discard_out(folder, created)
         raise
+    else:
+        store.finish_campaign()
+    finally:
+        executor.close()
+        store.close()
     report = {"report.md": render.markdown_report(results, opts.budget.name, figures).encode()}
     if latex:
         report["report.tex"] = render.latex_table(results).encode()
@@ -183,8 +203,8 @@ def check(
         console.print(render.verdict_table(results))
     console.print(f"wrote {', '.join(str(p) for p in written)} and {', '.join(str(out / r.name) for r in results)}/")
     if json_out:
-        doc = [render.result_dict(r) for r in results]
-        sys.stdout.write(json.dumps(doc[0] if len(doc) == 1 else doc, indent=2, ensure_ascii=False) + "\n")
+        doc = [{"schema_version": campaign_store.SCHEMA_VERSION, **render.result_dict(r)} for r in results]
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")  # always a list
 
 
 @app.command()
@@ -321,3 +341,6 @@ def verify(
             table.add_row(str(t), p.name, *cells, lim)
     Console().print(table)
     Console().print(f"wrote {', '.join(str(p) for p in written)}")
+
+
+app.command("export")(campaign_store.export_command)

@@ -29,6 +29,7 @@ from ..core.setup import Setup, check_width
 
 # Weight memory (bytes) per vmapped chunk of seeds.
 CHUNK_BYTES = 256 * 2**20
+SEED_BATCH = 8  # seeds per vmapped batch: fixed, so a seed's coefficients do not depend on the others
 
 
 # -- degrees -------------------------------------------------------------------------------
@@ -240,16 +241,21 @@ def finite_width_polys(
     lrs = lr_factors(setup, width)
     X, y = jnp.asarray(setup.data.X), jnp.asarray(setup.data.y)
     per_seed = 8 * (setup.depth * width * width + width * (setup.data.d + 1))
-    chunk = max(1, min(len(seeds), CHUNK_BYTES // per_seed))
+    # A fixed batch shape (never the seed count): XLA's results depend on the batch size in the last
+    # bit, so the last part is padded with copies of its last seed, dropped below (bit-for-bit the same
+    # η_n whatever the chunking of a sweep; tested in tests/test_store.py).
+    chunk = max(1, min(SEED_BATCH, CHUNK_BYTES // per_seed))
     fs, ls = [], []
     for start in range(0, len(seeds), chunk):
-        part = jnp.asarray(seeds[start : start + chunk], dtype=jnp.uint32)
+        ids = list(seeds[start : start + chunk])
+        real = len(ids)
+        part = jnp.asarray(ids + ids[-1:] * (chunk - real), dtype=jnp.uint32)
         f, loss = _batch(
             master_seed, part, X, y, stds, lrs, d=setup.data.d, n=width, L=setup.depth, t=setup.steps,
             train_all=setup.train == "all",
         )
-        fs.append(np.asarray(f))
-        ls.append(np.asarray(loss))
+        fs.append(np.asarray(f)[:real])
+        ls.append(np.asarray(loss)[:real])
     outputs, loss = np.concatenate(fs), np.concatenate(ls)
     _check_finite(setup, width, outputs, loss)
     return FiniteWidthPolys(setup, width, seeds, master_seed, outputs, loss)
