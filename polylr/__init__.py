@@ -84,6 +84,12 @@ from .core.setup import SP as SP
 from .core.setup import Setup as Setup
 from .analysis.sweep import Sweep as Sweep
 from .analysis.sweep import sweep as sweep
+from .analysis.distributed import Runner as Runner
+from .analysis.distributed import SweepSpec as SweepSpec
+from .analysis.distributed import DaskExecutor as DaskExecutor
+from .analysis.distributed import DeviceExecutor as DeviceExecutor
+from .report.store import ResultStore as ResultStore
+from .report.store import export as export_results
 from .engines.tp import limit_degree as limit_degree
 from .report.expand_grouped import GroupedExpansion as GroupedExpansion
 from .report.expand_grouped import derive_grouped as derive_grouped

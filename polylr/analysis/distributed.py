@@ -213,6 +213,7 @@ class Runner:
         self.chunk_seeds = check_int("chunk seeds", chunk_seeds, lo=1)
         self.claim = claim
         self.computed = 0  # (width, seed) pairs computed (not found in the sink)
+        self.reused = 0  # pairs found in the sink
 
     def __call__(self, setup, widths, seeds, interval, *, order=0.0, master_seed=0, progress=None, method="auto",
                  grid=81) -> Sweep:
@@ -222,6 +223,7 @@ class Runner:
         tasks = chunks(spec, rows, self.chunk_seeds)
         total = len(spec.pairs())
         done = total - sum(len(s) for _, s in tasks)
+        self.reused += done
         report(done, total)
         for chunk in self.executor.run(spec, tasks):
             if self.sink is not None:

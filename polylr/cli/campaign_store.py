@@ -14,7 +14,8 @@ from ..analysis.frames import data_hash as data_hash  # re-exported for the CLI
 from ..analysis.distributed import DaskExecutor, DeviceExecutor, Runner, SerialExecutor, check_cluster
 from ..core.errors import InvalidInput, PolylrError
 from ..report.store import SCHEMA_VERSION as SCHEMA_VERSION
-from ..report.store import EXPORT_FORMATS, STORE_NAME, ResultStore, campaign_identity, export
+from ..report.store import STORE_NAME as STORE_NAME
+from ..report.store import EXPORT_FORMATS, ResultStore, campaign_identity, export
 
 
 def cache_dir() -> Path:
@@ -43,24 +44,31 @@ def enable_compilation_cache() -> Path | None:
     return path
 
 
-def open_store(root: Path, description: dict, *, resume: bool, fresh: bool) -> ResultStore:
-    """The store of ``root`` with this campaign begun. ``resume``: the store must already hold this
-    campaign (else a one-line error, before any work); ``fresh``: stored rows are discarded first.
-    Without either, finished (width, seed) rows of the same sweeps are reused."""
+def check_campaign(root: Path, description: dict, *, resume: bool, fresh: bool, cluster: str | None) -> None:
+    """Validate the store options before any folder is made or work done. ``resume``: ``root`` must
+    already hold this campaign (one line naming what it holds otherwise)."""
     if resume and fresh:
         raise InvalidInput("give --resume or --fresh, not both")
+    if cluster is not None:
+        check_cluster(cluster)
+    if not resume:
+        return
     path = root / STORE_NAME
+    if not path.is_file():
+        raise InvalidInput(f"nothing to resume: {str(root)!r} holds no results store ({STORE_NAME})")
     cid = campaign_identity(description)
-    if resume:
-        if not path.is_file():
-            raise InvalidInput(f"nothing to resume: {str(root)!r} holds no results store ({STORE_NAME})")
-        with ResultStore(root, create=False) as probe:
-            known = [c["campaign"] for c in probe.campaigns()]
-        if cid not in known:
-            raise InvalidInput(f"nothing to resume: {str(root)!r} holds no campaign {cid} (it holds {', '.join(known) or 'none'}); drop --resume to start it")
+    with ResultStore(root, create=False) as probe:
+        known = [c["campaign"] for c in probe.campaigns()]
+    if cid not in known:
+        raise InvalidInput(f"nothing to resume: {str(root)!r} holds no campaign {cid} (it holds {', '.join(known) or 'none'}); drop --resume to start it")
+
+
+def open_store(root: Path, description: dict, *, fresh: bool) -> ResultStore:
+    """The store of ``root`` with this campaign begun (``fresh``: stored rows discarded first).
+    Finished (width, seed) rows of the same sweeps are reused."""
     if fresh:
         for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
+            Path(str(root / STORE_NAME) + suffix).unlink(missing_ok=True)
     store = ResultStore(root)
     store.begin_campaign(description)
     return store
@@ -77,6 +85,8 @@ def runner(store: ResultStore, executor, claim: str):
     """Sweeps inside run through the store (chunks committed as they finish)."""
     with Runner(store, executor, claim=claim) as r:
         yield r
+    store.reused += r.reused
+    store.computed += r.computed
 
 
 def export_command(
@@ -86,11 +96,12 @@ def export_command(
 ) -> None:
     """Export the results store's rows as one tidy table: CSV, JSON (list of records) or Parquet."""
     from rich.console import Console  # noqa: PLC0415
+    from rich.markup import escape  # noqa: PLC0415
 
     try:
         path = export(folder, fmt, out)
     except PolylrError as e:
-        Console(stderr=True).print(f"[bold red]error:[/] {e}", soft_wrap=True)
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(e))}", soft_wrap=True)
         raise typer.Exit(2) from None
     print(f"wrote {path}")
 

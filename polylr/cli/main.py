@@ -156,12 +156,13 @@ def check(
             tol=tol,
         )
         eta_inf_t1(setup.replace(param=MUP))  # K y = 0 is reported before any work
-        root, root_created = render.prepare_out(out)
-        folders = {c.name: render.prepare_out(out / c.name) for c in claims}
         description = {"claims": chosen, "budget": opts.budget.name, "widths": list(opts.n_widths), "seeds": opts.n_seeds,
                        "interval": opts.interval, "master_seed": opts.master_seed, "tol": opts.tol, "steps": t_steps,
                        "setup": setup.describe(), "data_hash": campaign_store.data_hash(setup)}
-        store = campaign_store.open_store(root, description, resume=resume, fresh=fresh)
+        campaign_store.check_campaign(out, description, resume=resume, fresh=fresh, cluster=cluster)
+        root, root_created = render.prepare_out(out)
+        folders = {c.name: render.prepare_out(out / c.name) for c in claims}
+        store = campaign_store.open_store(root, description, fresh=fresh)
         executor = campaign_store.make_executor(cluster, devices)
         if not no_cache:
             campaign_store.enable_compilation_cache()
@@ -201,6 +202,7 @@ def check(
     written = render.write_files(root, report)
     if len(results) > 1:
         console.print(render.verdict_table(results))
+    console.print(f"results store {out / campaign_store.STORE_NAME}: {store.reused} rows reused, {store.computed} computed")
     console.print(f"wrote {', '.join(str(p) for p in written)} and {', '.join(str(out / r.name) for r in results)}/")
     if json_out:
         doc = [{"schema_version": campaign_store.SCHEMA_VERSION, **render.result_dict(r)} for r in results]

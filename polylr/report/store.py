@@ -99,6 +99,7 @@ class ResultStore:
         if not create and not self.path.is_file():
             raise InvalidInput(f"no results store in {str(self.folder)!r} (expected {STORE_NAME}; run polylr check --out there first)")
         self.campaign: str | None = None
+        self.reused = self.computed = 0  # (width, seed) rows reused / computed by this writer (the CLI counts)
         try:
             if create:
                 self.folder.mkdir(parents=True, exist_ok=True)
