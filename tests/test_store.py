@@ -200,3 +200,32 @@ def test_killed_campaign_resumes_to_the_uninterrupted_rows(tmp_path, sig):
         stored = c.execute("SELECT width, seed, eta, loss_min, on_boundary, \"unique\" FROM rows ORDER BY width, seed").fetchall()
     ref = polylr.sweep(SETUP, widths, seeds, (lo, hi), master_seed=ms)
     assert stored == [(r["width"], r["seed"], r["eta"], r["loss_min"], int(r["on_boundary"]), int(r["unique"])) for r in ref.rows]
+
+
+DEVICES = """
+import jax, numpy as np, polylr
+assert len(jax.devices()) == 2, jax.devices()
+setup = polylr.Setup(depth=1)
+ref = polylr.sweep(setup, (8, 16), 5, (0.0, 3.0), master_seed=7)
+ex = polylr.DeviceExecutor()
+with polylr.Runner(executor=ex, chunk_seeds=2):
+    got = polylr.sweep(setup, (8, 16), 5, (0.0, 3.0), master_seed=7)
+ex.close()
+assert got.rows == ref.rows and all(np.array_equal(got.loss[w], ref.loss[w]) for w in ref.widths)
+"""
+
+
+def test_seeds_sharded_over_two_devices_equal_one_device(tmp_path):
+    env = {**_env(tmp_path), "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu"}
+    r = subprocess.run([sys.executable, "-c", DEVICES], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+
+
+def test_compilation_cache_folder(monkeypatch, tmp_path):
+    from polylr.cli import campaign_store
+
+    monkeypatch.setenv("POLYLR_CACHE_DIR", str(tmp_path / "c"))
+    assert campaign_store.cache_dir() == tmp_path / "c"
+    monkeypatch.delenv("POLYLR_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert campaign_store.cache_dir() == tmp_path / "x" / "polylr" / "jax"
