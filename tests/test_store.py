@@ -130,16 +130,26 @@ def test_cluster_and_resume_errors(tmp_path):
         assert len(r.output.strip().splitlines()) == 1 and not (tmp_path / "o").exists()  # refused before any work
 
 
+def _check_unwritable(out):
+    t0 = time.perf_counter()
+    r = CliRunner().invoke(app, ["check", "theorem1", "--widths", "8,16", "--seeds", "2", "--out", str(out)])
+    assert r.exit_code == 2 and "not writable" in r.output and len(r.output.strip().splitlines()) == 1, r.output
+    assert time.perf_counter() - t0 < 5  # before any work (a sweep would compile for seconds)
+
+
+def test_unwritable_out_fails_before_work(tmp_path):
+    (tmp_path / "file").write_text("")
+    _check_unwritable(tmp_path / "file" / "out")  # a path under a file: fails as root too
+
+
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes into read-only folders")
 def test_read_only_out_fails_before_work(tmp_path):
     ro = tmp_path / "ro"
     ro.mkdir()
     ro.chmod(0o555)
     try:
-        t0 = time.perf_counter()
-        r = CliRunner().invoke(app, ["check", "theorem1", "--widths", "8,16", "--seeds", "2", "--out", str(ro)])
-        assert r.exit_code == 2 and "not writable" in r.output and len(r.output.strip().splitlines()) == 1
-        assert time.perf_counter() - t0 < 5 and not any(ro.iterdir())
+        _check_unwritable(ro)
+        assert not any(ro.iterdir())
     finally:
         ro.chmod(0o755)
 
@@ -215,6 +225,7 @@ assert got.rows == ref.rows and all(np.array_equal(got.loss[w], ref.loss[w]) for
 """
 
 
+@pytest.mark.slow  # a fresh process with 2 forced host devices: ~11 s CPU, ~50 s wall on a loaded machine
 def test_seeds_sharded_over_two_devices_equal_one_device(tmp_path):
     env = {**_env(tmp_path), "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu"}
     r = subprocess.run([sys.executable, "-c", DEVICES], env=env, capture_output=True, text=True, timeout=300)
