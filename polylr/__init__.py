@@ -156,6 +156,12 @@ if TYPE_CHECKING:
     from .claims.nonlinear import check_gwb_kindex as check_gwb_kindex
     from .claims.nonlinear import check_hayou_fig4 as check_hayou_fig4
     from .claims.nonlinear import check_hayou_fig5 as check_hayou_fig5
+    from .analysis.distributed import Runner as Runner
+    from .analysis.distributed import SweepSpec as SweepSpec
+    from .analysis.distributed import DaskExecutor as DaskExecutor
+    from .analysis.distributed import DeviceExecutor as DeviceExecutor
+    from .report.store import ResultStore as ResultStore
+    from .report.store import export as export_results
 
 @functools.cache
 def _exports() -> dict[str, tuple[str, str]]:

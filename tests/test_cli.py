@@ -36,7 +36,8 @@ def test_check_theorem1_small_campaign(tmp_path):
     eta = polylr.argmin(polys.loss_poly(0), *res["campaign"]["interval"]).eta
     assert eta == pytest.approx(row["eta"], rel=SAME_QUANTITY_REL)
     # --json prints the same document on stdout (tables go to stderr).
-    assert json.loads(r.stdout)["eta_inf"] == res["eta_inf"]
+    doc = json.loads(r.stdout)  # always a list, versioned
+    assert doc[0]["schema_version"] == 1 and doc[0]["eta_inf"] == res["eta_inf"]
 
 
 def test_version_help_and_list():
@@ -164,7 +165,7 @@ def test_check_theorem3_with_steps(tmp_path):
     out = tmp_path / "t3"
     r = run("check", "theorem3", "--steps", 2, "--widths", "64,128,256", "--seeds", 8, "--out", out, "--json")
     assert r.exit_code == 0, r.output
-    res = json.loads(r.stdout)
+    res = json.loads(r.stdout)[0]
     assert res["setup"]["steps"] == 2 and {v["claim"] for v in res["verdicts"]} == {"theorem3.unique", "theorem3.limit"}
     assert res["eta_inf"] == pytest.approx(polylr.limit_argmin(polylr.Setup(steps=2), res["campaign"]["interval"])[0].eta, rel=SAME_QUANTITY_REL)
     assert sorted(p.name for p in (out / "theorem3").iterdir()) == ["error_loglog.png", "eta_vs_width.png", "loss_curves.png", "results.json"]

@@ -6,7 +6,9 @@ table drives the confidence intervals, the rates, the plots and the JSON output.
 
 from __future__ import annotations
 
+import contextvars
 import math
+import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -16,6 +18,7 @@ import scipy.stats
 from .argmin import argmin
 from ..engines.bounds import EPS, MAX_SEEDS, check_dense_memory, loss_error
 from ..engines.coeffs import MAX_OUTPUT_DEGREE, check_degree_allowed, finite_width_polys
+from ..engines.samplers import resolve_sampler
 from ..core.errors import NotResolved, PolylrError, TooLarge, check_finite, check_int, check_interval
 from ..core.poly import EtaPoly
 from ..core.setup import Setup, check_width
@@ -54,6 +57,19 @@ class Sweep:
     outputs: dict = field(repr=False)  # width -> (seeds, degree + 1, m) output coefficients (polynomial widths)
     seconds: dict = field(default_factory=dict)  # width -> wall time of the width
     curves: dict = field(default_factory=dict, repr=False)  # width -> (η grid, seed-mean loss) (evaluation widths)
+    grid_values: dict = field(default_factory=dict, repr=False)  # width -> (seeds, grid) per-seed loss (evaluation widths)
+
+    def to_pandas(self):
+        """The rows as a pandas DataFrame, one row per (width, seed) with its context (needs pandas)."""
+        from .frames import sweep_frame  # noqa: PLC0415 (optional dependency, loaded on use)
+
+        return sweep_frame(self, "pandas")
+
+    def to_arrow(self):
+        """The rows as a pyarrow Table (needs the ``parquet`` extra)."""
+        from .frames import sweep_frame  # noqa: PLC0415
+
+        return sweep_frame(self, "arrow")
 
     def interval_at(self, width: int) -> tuple[float, float]:
         f = float(width) ** self.order
@@ -139,6 +155,12 @@ def _row(width: int, seed: int, a, method: str) -> dict:
     }
 
 
+SWEEP_RUNNER: contextvars.ContextVar = contextvars.ContextVar("polylr_sweep_runner", default=None)
+"""When set (the CLI sets it for the results store and clusters), :func:`sweep` with a seed count hands
+the whole sweep to ``runner(setup, widths, seeds, interval, **options)``, which computes width × seed
+chunks by calling :func:`sweep` with explicit seed ids (never handed on)."""
+
+
 def sweep(
     setup: Setup,
     widths,
@@ -167,12 +189,24 @@ def sweep(
     ``key`` (a JAX key) replaces ``jax.random.key(master_seed)``; ``sampler`` (``"dense"``, ``"gram"``,
     ``"auto"``: see :func:`polylr.finite_width_polys`) is used by both methods, so a seed's
     polynomial and its gradient descent see the same network.
+    ``seeds``: a count (seeds ``0..seeds-1``) or explicit seed ids (a chunk: a seed's row depends only
+    on its key, so chunks of a sweep give the same rows as the whole).
     """
     from .grid import finite_argmins
 
     widths = parse_widths(widths)
-    n_seeds = check_int("seeds (number of seeds per width)", seeds, lo=1, hi=MAX_SEEDS)
-    check_dense_memory(setup, widths)
+    explicit = not isinstance(seeds, numbers.Integral) or isinstance(seeds, bool)
+    if explicit:
+        seed_list = tuple(check_int("seed", s, lo=0, hi=2**32 - 1) for s in np.atleast_1d(np.asarray(seeds)).tolist())
+        if not seed_list or len(set(seed_list)) != len(seed_list):
+            raise PolylrError(f"seed ids must be distinct non-negative integers, at least one, got {seed_list}")
+        n_seeds = len(seed_list)
+    else:
+        n_seeds = check_int("seeds (number of seeds per width)", seeds, lo=1, hi=MAX_SEEDS)
+        seed_list = tuple(range(n_seeds))
+    dense = [w for w in widths if resolve_sampler(sampler, setup, w).name == "dense"]
+    if dense:  # the Gram path is width-free; the dense one holds L·n² weights per network
+        check_dense_memory(setup, dense)
     lo, hi = check_interval(*interval)
     master_seed = check_int("master seed", master_seed, lo=0, hi=2**63 - 1)
     if method not in METHODS:
@@ -185,9 +219,12 @@ def sweep(
         if method == "polynomial":
             raise
         polynomial = False
-    seed_list = tuple(range(n_seeds))
     order = check_finite("order", order)
-    rows, loss, outputs, seconds, curves = [], {}, {}, {}, {}
+    runner = SWEEP_RUNNER.get()
+    if runner is not None and not explicit:
+        return runner(setup, widths, n_seeds, (lo, hi), order=order, master_seed=master_seed, progress=progress,
+                      method=method, grid=grid)
+    rows, loss, outputs, seconds, curves, grid_values = [], {}, {}, {}, {}, {}
     total, done = len(widths) * n_seeds, 0
     report = progress if progress is not None else (lambda done, total: None)
     for w in widths:
@@ -217,8 +254,10 @@ def sweep(
             found.update((s, (a, "gd")) for s, a in zip(rest, argmins))
             if not polynomial:
                 curves[w] = (etas, np.mean(values, axis=0))
+                grid_values[w] = np.asarray(values)
             done += len(rest)
             report(done, total)
         rows += [_row(w, s, *found[s]) for s in seed_list]
         seconds[w] = time.perf_counter() - t0
-    return Sweep(setup, widths, seed_list, master_seed, (lo, hi), order, tuple(rows), loss, outputs, seconds, curves)
+    return Sweep(setup, widths, seed_list, master_seed, (lo, hi), order, tuple(rows), loss, outputs, seconds, curves,
+                 grid_values)

@@ -172,14 +172,21 @@ def check(
     json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON to stdout (tables go to stderr).")] = False,
     latex: Annotated[bool, typer.Option("--latex", help="Also write the verdict table as report.tex.")] = False,
     fmt: Annotated[str, typer.Option("--format", metavar="|".join(FORMATS), help="File format of the plots.")] = "png",
+    resume: Annotated[bool, typer.Option("--resume", help="Finish the campaign stored in --out (an error if it holds none); finished rows are reused by default anyway.")] = False,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Discard the results store of --out and recompute everything.")] = False,
+    cluster: Annotated[Optional[str], typer.Option(help="Run width × seed chunks on Dask: 'local:N' or 'tcp://host:port' (needs the 'cluster' extra).")] = None,
+    devices: Annotated[bool, typer.Option("--devices", help="Spread chunks over all local JAX devices.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the JAX persistent compilation cache (~/.cache/polylr/jax).")] = False,
 ) -> None:
-    """Check claims: verdict tables, a Markdown report, results.json and plots in --out."""
+    """Check claims: verdict tables, a Markdown report, results.json and plots in --out; every row in
+    --out/results.sqlite as it is computed (an interrupted campaign resumes where it stopped)."""
     import dataclasses
 
     from ..claims.base import REGISTRY, CheckOptions, get_budget, get_claim
     from ..core.setup import MUP, Data, Parametrization, Setup
     from ..engines.limit import eta_inf_t1
     from ..report import render
+    from . import campaign_store
 
     if list_claims:
         table = Table(title="registered claims")
@@ -216,8 +223,16 @@ def check(
             tol=tol,
         )
         eta_inf_t1(setup.replace(param=MUP))  # K y = 0 is reported before any work
+        description = {"claims": chosen, "budget": opts.budget.name, "widths": list(opts.n_widths), "seeds": opts.n_seeds,
+                       "interval": opts.interval, "master_seed": opts.master_seed, "tol": opts.tol, "steps": t_steps,
+                       "setup": setup.describe(), "data_hash": campaign_store.data_hash(setup)}
+        campaign_store.check_campaign(out, description, resume=resume, fresh=fresh, cluster=cluster)
         root, root_created = render.prepare_out(out)
         folders = {c.name: render.prepare_out(out / c.name) for c in claims}
+        store = campaign_store.open_store(root, description, fresh=fresh)
+        executor = campaign_store.make_executor(cluster, devices)
+        if not no_cache:
+            campaign_store.enable_compilation_cache()
     except PolylrError as e:
         _fail(e)
 
@@ -229,7 +244,8 @@ def check(
                 own = opts.setup.replace(steps=t_steps) if claim.name == "theorem3" else opts.setup
                 if steps is not None and "steps" in claim.accepts:
                     own = own.replace(steps=steps)
-                result = claim.run(dataclasses.replace(opts, setup=own, progress=progress))
+                with campaign_store.runner(store, executor, claim.name):
+                    result = claim.run(dataclasses.replace(opts, setup=own, progress=progress))
             files = render.render(result, fmt)
             render.write_files(folders[claim.name][0], files)
             figures[claim.name] = [name for name in files if name != "results.json"]
@@ -244,16 +260,22 @@ def check(
         for folder, created in [*folders.values(), (root, root_created)]:
             render.discard_out(folder, created)
         raise
+    else:
+        store.finish_campaign()
+    finally:
+        executor.close()
+        store.close()
     report = {"report.md": render.markdown_report(results, opts.budget.name, figures).encode()}
     if latex:
         report["report.tex"] = render.latex_table(results).encode()
     written = render.write_files(root, report)
     if len(results) > 1:
         out_console.print(render.verdict_table(results))
+    out_console.print(f"results store {out / campaign_store.STORE_NAME}: {store.reused} rows reused, {store.computed} computed")
     out_console.print(f"wrote {', '.join(str(p) for p in written)} and {', '.join(str(out / r.name) for r in results)}/")
     if json_out:
-        doc = [render.result_dict(r) for r in results]
-        sys.stdout.write(json.dumps(doc[0] if len(doc) == 1 else doc, indent=2, ensure_ascii=False) + "\n")
+        doc = [{"schema_version": campaign_store.SCHEMA_VERSION, **render.result_dict(r)} for r in results]
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")  # always a list
 
 
 @app.command()
@@ -459,3 +481,16 @@ def transfer_budget_command(
         sys.stdout.write(json.dumps(tb.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write("\n".join(tb.lines()) + "\n")
+
+
+@app.command("export")
+@guarded
+def export_command(
+    folder: Annotated[Path, typer.Argument(help="An output folder of polylr check (it holds results.sqlite).")],
+    fmt: Annotated[str, typer.Option("--format", metavar="csv|json|parquet", help="Export format.")] = "csv",
+    out: Annotated[Optional[Path], typer.Option(help="Output file (default: FOLDER/results.FORMAT).")] = None,
+) -> None:
+    """Export the results store of a campaign as one tidy table (CSV, JSON or Parquet)."""
+    from . import campaign_store
+
+    campaign_store.export_command(folder, fmt, out)

@@ -39,6 +39,7 @@ from .samplers import weight_key as weight_key
 
 # Weight memory (bytes) per vmapped chunk of seeds.
 CHUNK_BYTES = 256 * 2**20
+SEED_BATCH = 64  # seeds per vmapped dense batch: fixed, so a seed's coefficients do not depend on the others
 
 
 # -- degrees -------------------------------------------------------------------------------
@@ -186,7 +187,10 @@ def finite_width_polys(
     with jax.enable_x64(True):
         X, y = jnp.asarray(setup.data.X), jnp.asarray(setup.data.y)
         if chosen.name == "dense":
-            chunk = max(1, min(len(seeds), CHUNK_BYTES // chosen.bytes_per_network(setup.data.d, width, setup.depth)))
+            # A fixed batch shape (never the seed count): XLA's results depend on the batch size in the
+            # last bit, so the last part is padded with copies of its last seed and those are dropped
+            # (bit-for-bit the same η_n whatever the chunking of a sweep; tests/test_store.py).
+            chunk = max(1, min(SEED_BATCH, CHUNK_BYTES // chosen.bytes_per_network(setup.data.d, width, setup.depth)))
         else:
             rows = 4 * (output_degree(setup) + 1) * (setup.depth + 2) * (setup.steps + 1)
             cap = max(1, min(_GRAM_CHUNK, CHUNK_BYTES // chosen.bytes_per_network(rows)))
@@ -197,6 +201,8 @@ def finite_width_polys(
             size = part.size
             if chosen.name != "dense":  # pad to a bucket (a power of 2 >= 64) so compilations are reused
                 part = np.pad(part, (0, _bucket(size, cap) - size), mode="edge")
+            else:
+                part = np.pad(part, (0, chunk - size), mode="edge")
             f, loss, over = _run(chosen, master, part, X, y, stds, lrs, setup, width)
             f, loss, over = f[:size], loss[:size], over[:size]
             part = part[:size]
