@@ -16,6 +16,9 @@ EXPECTED = {
     "ntp": {"ntp.order": "holds", "ntp.random_limit": "holds"},
     "theorem3": {"theorem3.unique": "holds", "theorem3.limit": "holds"},
     "degree": {"degree": "holds"},
+    "fast-transfer": {"fast-transfer.fast": "holds", "fast-transfer.ratio": "holds", "fast-transfer.c_b2": "holds"},
+    "rf-ridge": {"rf-ridge.a": "holds", "rf-ridge.b": "holds", "rf-ridge.c": "holds", "rf-ridge.fast": "holds",
+                 "rf-ridge.monte_carlo": "holds"},
 }
 
 

@@ -87,8 +87,16 @@ class FastTransferCheck:
 
     # -- numbers ---------------------------------------------------------------------------
 
+    def _kappa(self) -> float:
+        """φ_∞''(η_∞)/2, or 0 when it is negligible (κ η_∞² below 1e-10 of φ_∞(0): a limit flat to
+        higher order at its minimiser, as for XXᵀ = I at t >= 2)."""
+        lim = self.gaps.limit
+        k = lim.curvature / 2
+        scale = abs(float(lim.excess([self.gaps.sweep.interval[0]])[0]) + lim.value)
+        return k if k * max(lim.eta, 1e-300) ** 2 > 1e-10 * scale else 0.0
+
     def width_rows(self) -> list[dict]:
-        g, k = self.gaps, self.gaps.limit.curvature / 2
+        g, k = self.gaps, self._kappa()
         out = []
         for w in g.widths:
             row = {"width": w, "networks": int(g.a[w].size)}
@@ -189,8 +197,10 @@ class FastTransferCheck:
             ok = (b2 > 0) & (c > 0)
             allb.append(b2[ok])
             ax.scatter(b2[ok], c[ok], s=6, color=cmap(i / max(1, len(g.widths) - 1)), label=f"n = {w}", alpha=0.7)
-        k = g.limit.curvature / 2
+        k = self._kappa()
         allb = np.concatenate(allb) if allb else np.array([])
+        if k == 0:
+            ax.plot([], [], " ", label=r"$\varphi_\infty''(\eta_\infty) = 0$: no quadratic law")
         if k > 0 and allb.size:
             xs = np.geomspace(allb.min(), allb.max(), 50)
             ax.plot(xs, k * xs, "k--", lw=1, label=r"$c = \frac{1}{2}\varphi_\infty''(\eta_\infty)\, b^2$")

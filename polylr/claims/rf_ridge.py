@@ -107,7 +107,7 @@ class RFRidgeCheck:
         P, g = self.params, self.gaps
         fig = Figure(figsize=(11, 4.4))
         ax, bx = fig.subplots(1, 2)
-        lams = np.geomspace(0.02, 5, 120)
+        lams = np.geomspace(0.02, 5, 60)
         cmap = colormaps["viridis"]
         shown = (4.0, 16.0, 64.0, 256.0)
         for i, p in enumerate(shown):
@@ -168,7 +168,7 @@ def check_rf_ridge(opts: CheckOptions | None = None, *, params: RFParams = RFPar
             f"{NAME}.{q}", what, HOLDS if ok else FAILS,
             f"exponent {ex[q]:.3f} over ψ₂ = {g.psi2[-3]:g}…{g.psi2[-1]:g} is {'within' if ok else 'outside'} {target:g} ± {tol:g} "
             f"(deterministic, no seeds); local slopes from ψ₂ = {g.psi2[0]:g}: {', '.join(f'{x:.2f}' for x in loc)}",
-            {"exponent": ex[q], "target": target, "tol": tol, "local": loc},
+            {"slope": ex[q], "target": target, "tol": tol, "local": loc},
         ))
     gap = 2 * (-ex["b"]) - (-ex["a"])
     verdicts.append(Verdict(

@@ -331,4 +331,5 @@ def rf_monte_carlo(lams, psi2: float, d: int, P: RFParams = RFParams(), *, reps:
         for j, lam in enumerate(lams):
             f = kU @ (Uy / (ev + lam))
             out[r, j] = float(np.mean((yt - f) ** 2))
-    return MCRisk(d, N, n, lams, tuple(out.mean(axis=0)), tuple(out.std(axis=0, ddof=1) / math.sqrt(reps)), reps, seed)
+    mean, se = out.mean(axis=0), out.std(axis=0, ddof=1) / math.sqrt(reps)
+    return MCRisk(d, N, n, lams, tuple(float(x) for x in mean), tuple(float(x) for x in se), reps, seed)
