@@ -30,16 +30,17 @@ if TYPE_CHECKING:
     from .claims.base import Budget as Budget
     from .claims.base import CheckOptions as CheckOptions
     from .claims.base import Claim as Claim
-    from .claims.base import DegreeCheck as DegreeCheck
     from .claims.base import REGISTRY as REGISTRY
-    from .claims.base import SweepCheck as SweepCheck
     from .claims.base import Verdict as Verdict
-    from .claims.base import check_degree as check_degree
-    from .claims.base import check_parametrization as check_parametrization
-    from .claims.base import check_theorem1 as check_theorem1
-    from .claims.base import check_theorem3 as check_theorem3
+    from .claims.degree import check_degree as check_degree
+    from .claims.parametrization import check_parametrization as check_parametrization
+    from .claims.theorem1 import check_theorem1 as check_theorem1
+    from .claims.theorem3 import check_theorem3 as check_theorem3
     from .claims.base import get_claim as get_claim
-    from .claims.base import limit_argmin as limit_argmin
+    from .claims.theorem3 import limit_argmin as limit_argmin
+    from .claims.results import ClaimResult as ClaimResult
+    from .claims.results import DegreeCheck as DegreeCheck
+    from .claims.results import SweepCheck as SweepCheck
     from .claims.base import register as register
     from .engines.coeffs import FiniteWidthPolys as FiniteWidthPolys
     from .engines.coeffs import degree_formula as degree_formula
@@ -71,8 +72,8 @@ if TYPE_CHECKING:
     from .engines.limit import random_limit_law as random_limit_law
     from .engines.limit import random_limit_t1 as random_limit_t1
     from .engines.limit_t2 import limit_t2_closed_form as limit_t2_closed_form
-    from .engines.limit_t2 import limit_t2_document as limit_t2_document
-    from .engines.limit_t2 import write_limit_t2_document as write_limit_t2_document
+    from .report.limit_derivation import limit_t2_document as limit_t2_document
+    from .report.limit_derivation import write_limit_t2_document as write_limit_t2_document
     from .analysis.phasemap import PhaseMap as PhaseMap
     from .analysis.phasemap import phase_map as phase_map
     from .core.poly import EtaPoly as EtaPoly
@@ -94,6 +95,19 @@ if TYPE_CHECKING:
     from .analysis.sweep import Sweep as Sweep
     from .analysis.sweep import sweep as sweep
     from .engines.tp import limit_degree as limit_degree
+    from .report.expand_grouped import GroupedExpansion as GroupedExpansion
+    from .report.expand_grouped import derive_grouped as derive_grouped
+    from .report.expand_grouped import estimate_grouped_terms as estimate_grouped_terms
+    from .report.expand_grouped import expand_grouped as expand_grouped
+    from .report.expand_grouped import grouped_limit as grouped_limit
+    from .report.expand_grouped import write_grouped_proofs as write_grouped_proofs
+    from .report.limit_derivation import latex_balance_errors as latex_balance_errors
+    from .report.limit_derivation import limit_document as limit_document
+    from .report.limit_derivation import limit_document_depth1 as limit_document_depth1
+    from .report.limit_derivation import write_limit_proofs as write_limit_proofs
+    from .engines.limit_symbolic import SymbolicLimit as SymbolicLimit
+    from .engines.limit_symbolic import data_moments as data_moments
+    from .engines.limit_symbolic import limit_symbolic as limit_symbolic
 
 
 @functools.cache

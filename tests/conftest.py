@@ -12,10 +12,8 @@ import jax
 import pytest
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = [
-    "polylr.testing.plugin",  # opt-in: --polylr-budget, the mc_budget marker and fixture
-    "pytester",  # tests/test_testing.py runs the plugin in an inner pytest
-]
+# polylr's own plugin (--polylr-budget, the mc_budget marker and fixture) loads by its pytest11 entry point.
+pytest_plugins = ["pytester"]  # tests/test_testing.py runs the plugin in an inner pytest
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
 

@@ -248,6 +248,7 @@ def test_proofs_are_up_to_date(tmp_path):
     polylr.write_proofs(tmp_path)
     for name in proof_files():
         assert (ROOT / "proofs" / name).read_text() == (tmp_path / name).read_text(), name
+    # the closed-form limit documents (proofs/limit_*): tests/test_limit_symbolic.py checks them
 
 
 def test_docs_page_embeds_the_current_derivation():
@@ -274,12 +275,12 @@ def test_t1_derivation_states_the_argmin():
 # -- bad input -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("L, t", [(3, 2), (2, 3), (1, 40), (300, 1)])
+@pytest.mark.parametrize("L, t", [(3, 2), (2, 3), (1, 40), (300, 1), (2, 10), (2, 20)])
 def test_beyond_the_symbolic_limit_is_a_fast_clear_error(L, t):
     start = time.perf_counter()
-    with pytest.raises(polylr.PolylrError, match=r"about [0-9.e+]+ raw terms"):
+    with pytest.raises(polylr.PolylrError, match=r"(about|more than) [0-9.e+]+ raw terms"):
         polylr.derive(L, t)
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < 1.0
     assert polylr.estimate_terms(L, t) > 10_000
 
 

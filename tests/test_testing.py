@@ -355,10 +355,11 @@ def test_budget_levels_scale_as_documented():
     base = dict(seeds=33, widths=(256, 64, 128), n_boot=1000)
     assert pt.MCBudget.at("default", **base) == pt.MCBudget("default", 33, (64, 128, 256), 1000)
     assert pt.MCBudget.at("quick", **base) == pt.MCBudget("quick", 17, (64, 128, 256), 500)
+    assert pt.MCBudget.at("tiny", **base) == pt.MCBudget("tiny", 9, (64, 128, 256), 250)
     assert pt.MCBudget.at("thorough", **base) == pt.MCBudget("thorough", 132, (64, 128, 256, 512), 2000)
     assert pt.MCBudget.at("quick", seeds=2, widths=(8, 16), n_boot=300).n_boot == 200
     assert pt.MCBudget.at("quick", seeds=2, widths=(8, 16), n_boot=50).n_boot == 50
-    with pytest.raises(PolylrError, match=r"level must be one of \('quick', 'default', 'thorough'\), got 'huge'"):
+    with pytest.raises(PolylrError, match=r"unknown budget 'huge'; choose one of tiny, quick, default, thorough"):
         pt.MCBudget.at("huge")
     with pytest.raises(PolylrError, match="at least 2 distinct"):
         pt.MCBudget.at(widths=(64, 64))
@@ -398,12 +399,16 @@ def test_plugin_option_marker_and_fixture(pytester, monkeypatch, args, ci, level
     result.stdout.fnmatch_lines([f"polylr Monte Carlo budget: {level}*"])
 
 
-def test_plugin_is_opt_in(pytester, monkeypatch):
-    """Installing polylr must not load its plugin (and JAX in float64) into every pytest session."""
+def test_plugin_loads_by_its_entry_point_without_side_effects(pytester, monkeypatch):
+    """Installing polylr registers its plugin (pytest11 entry point); since importing polylr changes
+    no global state, a session that loads it keeps JAX in 32-bit mode."""
     monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
-    pytester.makepyfile("def test_nothing():\n    pass\n")
-    result = pytester.runpytest("--polylr-budget=quick")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*unrecognized arguments: --polylr-budget=quick*"])
-    pytester.makeconftest('pytest_plugins = ["polylr.testing.plugin"]\n')
+    pytester.makepyfile(
+        "import jax\n"
+        "def test_x64_untouched():\n"
+        "    import polylr  # noqa: F401\n"
+        "    assert jax.config.jax_enable_x64 is False\n"
+    )
     pytester.runpytest("--polylr-budget=quick").assert_outcomes(passed=1)
+    result = pytester.runpytest("-p", "no:polylr", "--polylr-budget=quick")  # negative control: plugin off
+    assert result.ret == pytest.ExitCode.USAGE_ERROR

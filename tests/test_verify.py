@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 import polylr
-from polylr.report import campaigns
+from polylr import campaigns
 from polylr.cli.main import app
 from polylr.testing import assert_polynomial_matches
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import flint
-import numpy as np
 
 from ..core.errors import PolylrError, check_interval
 from ..core.poly import EtaPoly
@@ -205,8 +204,3 @@ def _bisect(p: flint.fmpq_poly, a: Fraction, b: Fraction) -> tuple[Fraction, Fra
         else:
             b = c
     return a, b
-
-
-def argmin_many(coeffs: np.ndarray, lo: float, hi: float) -> list[Argmin]:
-    """:func:`argmin` for each row of a ``(seeds, degree + 1)`` float64 coefficient array."""
-    return [argmin(EtaPoly(row, "float64"), lo, hi) for row in np.asarray(coeffs)]

@@ -86,7 +86,8 @@ def phase_map(
     n_boot: int = 500,
     progress=None,
 ) -> PhaseMap:
-    """Measure the exponents of η_n and of its relative spread on the (v, c) grid (see module doc)."""
+    """Measure the exponents of η_n and of its relative spread on the (v, c) grid (see module doc).
+    ``progress(done, total)`` is called as seeds finish, over all cells."""
     setup = (setup if setup is not None else Setup()).replace(steps=1, train="hidden")
     vs = tuple(check_finite("v", v) for v in vs)
     cs = tuple(check_finite("c", c) for c in cs)
@@ -104,12 +105,15 @@ def phase_map(
     shape = (len(vs), len(cs))
     order, spread, boundary = np.empty(shape), np.empty(shape), np.empty(shape)
     order_ci, spread_ci = np.empty(shape + (2,)), np.empty(shape + (2,))
+    cells = len(vs) * len(cs)
     for i, v in enumerate(vs):
         for j, c in enumerate(cs):
+            k = i * len(cs) + j
+            cell_progress = None if progress is None else (lambda d, n, k=k: progress(k * n + d, cells * n))
             param = Parametrization(f"v={v:g},c={c:g}", out_var=v, hidden_lr=c)
             # the interval scales like n^(v + c − 2) at every v (outside the heuristic's range too)
             sw = sweep(setup.replace(param=param), widths, seeds, interval, order=v + c - 2, master_seed=master_seed,
-                       progress=progress)
+                       progress=cell_progress)
             etas = [sw.etas(w) for w in widths]
             f = fit_rate(widths, etas, statistic="mean_abs", n_boot=n_boot, boot_seed=master_seed)
             rel = [e / np.mean(e) for e in etas]

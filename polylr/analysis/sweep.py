@@ -6,39 +6,18 @@ table drives the confidence intervals, the rates, the plots and the JSON output.
 
 from __future__ import annotations
 
-import functools
 import math
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
-import mpmath
 import numpy as np
+import scipy.stats
 
 from .argmin import argmin
 from ..engines.coeffs import MAX_OUTPUT_DEGREE, check_degree_allowed, finite_width_polys
 from ..core.errors import PolylrError, TooLarge, check_finite, check_int, check_interval
 from ..core.poly import EtaPoly
 from ..core.setup import Setup, check_width
-
-@functools.lru_cache(maxsize=256)
-def t_quantile(q: float, dof: int) -> float:
-    """Quantile ``q`` (> 1/2) of Student's t with ``dof`` degrees of freedom (mpmath, regularised
-    incomplete beta: P(T <= t) = 1 - I_{dof/(dof+t^2)}(dof/2, 1/2) / 2)."""
-    if dof < 1:
-        return math.inf
-
-    def cdf(t: float) -> float:
-        return 1 - float(mpmath.betainc(dof / 2, 0.5, 0, dof / (dof + t * t), regularized=True)) / 2
-
-    lo, hi = 0.0, 1.0
-    while cdf(hi) < q:
-        hi *= 2
-    for _ in range(80):  # bisection to float resolution
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if cdf(mid) < q else (lo, mid)
-    return (lo + hi) / 2
-
 
 @dataclass(frozen=True)
 class WidthSummary:
@@ -88,7 +67,7 @@ class Sweep:
         k = e.size
         sd = float(e.std(ddof=1)) if k > 1 else math.nan
         se = sd / math.sqrt(k) if k > 1 else math.nan
-        half = t_quantile(0.975, k - 1) * se if k > 1 else math.inf
+        half = float(scipy.stats.t.ppf(0.975, k - 1)) * se if k > 1 else math.inf
         return WidthSummary(
             width=width,
             seeds=k,
@@ -176,7 +155,8 @@ def sweep(
     on a ``grid``-point grid, refined: :func:`polylr.finite_argmins`), for any t; ``"auto"`` (default)
     uses the polynomial where its degree is allowed and float64 resolves it on the interval
     (:data:`RESOLUTION`), and gradient descent for the other seeds. Each row records its method.
-    ``progress`` is an optional ``rich.progress.Progress``; one task advances per seed.
+    ``progress`` is an optional callback ``progress(done, total)`` called as seeds finish (the CLI
+    draws a progress bar with it; the analysis layer knows nothing of displays).
     """
     from .grid import finite_argmins
 
@@ -197,32 +177,32 @@ def sweep(
     seed_list = tuple(range(n_seeds))
     order = check_finite("order", order)
     rows, loss, outputs, seconds, curves = [], {}, {}, {}, {}
-    task = progress.add_task("widths × seeds", total=len(widths) * n_seeds) if progress else None
-    with progress if progress is not None else nullcontext():
-        for w in widths:
-            t0 = time.perf_counter()
-            scale = float(w) ** order
-            found, rest = {}, list(seed_list)
-            if polynomial:
-                polys = finite_width_polys(setup, w, seed_list, master_seed=master_seed)
-                loss[w], outputs[w] = polys.loss, polys.outputs
-                rest = []
-                for i, s in enumerate(seed_list):
-                    a = argmin(polys.loss_poly(i), lo * scale, hi * scale)
-                    if method == "auto" and not float_resolves(polys.loss[i], lo * scale, hi * scale, a.value):
-                        rest.append(s)
-                        continue
-                    found[s] = (a, "polynomial")
-                    if progress:
-                        progress.advance(task)
-            if rest:
-                etas = np.linspace(lo * scale, hi * scale, grid)
-                argmins, values = finite_argmins(setup, w, rest, etas, master_seed=master_seed, return_values=True)
-                found.update((s, (a, "gd")) for s, a in zip(rest, argmins))
-                if not polynomial:
-                    curves[w] = (etas, np.mean(values, axis=0))
-                if progress:
-                    progress.advance(task, len(rest))
-            rows += [_row(w, s, *found[s]) for s in seed_list]
-            seconds[w] = time.perf_counter() - t0
+    total, done = len(widths) * n_seeds, 0
+    report = progress if progress is not None else (lambda done, total: None)
+    for w in widths:
+        t0 = time.perf_counter()
+        scale = float(w) ** order
+        found, rest = {}, list(seed_list)
+        if polynomial:
+            polys = finite_width_polys(setup, w, seed_list, master_seed=master_seed)
+            loss[w], outputs[w] = polys.loss, polys.outputs
+            rest = []
+            for i, s in enumerate(seed_list):
+                a = argmin(polys.loss_poly(i), lo * scale, hi * scale)
+                if method == "auto" and not float_resolves(polys.loss[i], lo * scale, hi * scale, a.value):
+                    rest.append(s)
+                    continue
+                found[s] = (a, "polynomial")
+                done += 1
+                report(done, total)
+        if rest:
+            etas = np.linspace(lo * scale, hi * scale, grid)
+            argmins, values = finite_argmins(setup, w, rest, etas, master_seed=master_seed, return_values=True)
+            found.update((s, (a, "gd")) for s, a in zip(rest, argmins))
+            if not polynomial:
+                curves[w] = (etas, np.mean(values, axis=0))
+            done += len(rest)
+            report(done, total)
+        rows += [_row(w, s, *found[s]) for s in seed_list]
+        seconds[w] = time.perf_counter() - t0
     return Sweep(setup, widths, seed_list, master_seed, (lo, hi), order, tuple(rows), loss, outputs, seconds, curves)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -14,13 +15,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
+from ..core.budget import LEVELS
 from ..core.errors import PolylrError, check_int, check_interval
 from ..core.version import __version__
 
 # Only light modules are imported here: `polylr --help` must not import JAX, sympy or matplotlib
 # (tests/test_cli_conventions.py checks it). Each command imports what it needs when it runs.
 
-BUDGET_NAMES = ("tiny", "quick", "default", "thorough")  # polylr.BUDGETS; a test keeps them equal
 FORMATS = ("png", "pdf", "svg")
 
 
@@ -80,10 +81,14 @@ def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, width=width)
 
 
-def progress_bar(label: str) -> Progress:
-    """A progress bar with elapsed time and ETA, on stderr, removed when done."""
-    return Progress(TextColumn(f"[bold]{label}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TextColumn("ETA"), TimeRemainingColumn(), console=console(stderr=True), transient=True)
+@contextlib.contextmanager
+def progress_bar(label: str):
+    """A progress bar with elapsed time and ETA, on stderr, removed when done; yields the
+    ``progress(done, total)`` callback that the analysis layer calls as seeds finish."""
+    with Progress(TextColumn(f"[bold]{label}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("ETA"), TimeRemainingColumn(), console=console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def check_format(fmt: str) -> str:
@@ -157,7 +162,7 @@ def check(
     names: Annotated[Optional[list[str]], typer.Argument(help="Claims to check (see --list).")] = None,
     all_claims: Annotated[bool, typer.Option("--all", help="Check every registered claim.")] = False,
     list_claims: Annotated[bool, typer.Option("--list", help="List the registered claims and exit.")] = False,
-    budget: Annotated[Optional[str], typer.Option(metavar="|".join(BUDGET_NAMES), help="Monte Carlo budget (default: 'default'; 'quick' with --all).")] = None,
+    budget: Annotated[Optional[str], typer.Option(metavar="|".join(LEVELS), help="Monte Carlo budget (default: 'default'; 'quick' with --all).")] = None,
     widths: Annotated[Optional[str], typer.Option(help="Widths: '64,128,256' or '64..2048' (powers of two); overrides the budget.")] = None,
     seeds: Annotated[Optional[int], typer.Option(help="Seeds (networks) per width; overrides the budget.")] = None,
     depth: Annotated[int, typer.Option(help="Number of hidden n×n layers L.")] = 3,
@@ -222,7 +227,7 @@ def check(
         _fail(e)
 
     out_console = err if json_out else console()
-    results = []
+    results, figures = [], {}
     try:
         for claim in claims:
             with progress_bar(claim.name) as progress:
@@ -230,6 +235,7 @@ def check(
                 result = claim.run(dataclasses.replace(opts, setup=own, progress=progress))
             files = render.render(result, fmt)
             render.write_files(folders[claim.name][0], files)
+            figures[claim.name] = [name for name in files if name != "results.json"]
             results.append(result)
             for t in render.tables(result):
                 out_console.print(t)
@@ -241,7 +247,7 @@ def check(
         for folder, created in [*folders.values(), (root, root_created)]:
             render.discard_out(folder, created)
         raise
-    report = {"report.md": render.markdown_report(results, opts.budget.name, fmt).encode()}
+    report = {"report.md": render.markdown_report(results, opts.budget.name, figures).encode()}
     if latex:
         report["report.tex"] = render.latex_table(results).encode()
     written = render.write_files(root, report)
@@ -260,13 +266,27 @@ def derive(
     latex: Annotated[bool, typer.Option("--latex/--markdown", help="LaTeX document instead of Markdown.")] = False,
     out: Annotated[Optional[Path], typer.Option(help="Write to this file instead of stdout.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print {depth, steps, format, text} as JSON to stdout.")] = False,
+    limit: Annotated[bool, typer.Option("--limit", help="Instead: the μP limit L_∞^(t)(η) in closed form over the data moments, its stationarity equation and argmin on the built-in data.")] = False,
+    grouped: Annotated[bool, typer.Option("--grouped", help="Instead: f^(t) with the data sums grouped into c^(s) = Xᵀχ^(s)/m (a recursion over the steps; reaches (L, t) = (3, 2), (2, 3)).")] = False,
 ) -> None:
     """Derivation of f^(t) as an η-polynomial of matrix words: orders in n, the μP limit, the argmin."""
     from ..report import derive as derivations
     from ..report import render
 
     try:
-        text = derivations.derive(depth, steps, "latex" if latex else "markdown")
+        fmt = "latex" if latex else "markdown"
+        if limit and grouped:
+            raise PolylrError("give --limit or --grouped, not both")
+        if limit:
+            from ..report.limit_derivation import limit_document
+
+            text = limit_document(depth, steps, fmt)
+        elif grouped:
+            from ..report.expand_grouped import derive_grouped
+
+            text = derive_grouped(depth, steps, fmt)
+        else:
+            text = derivations.derive(depth, steps, fmt)
         if json_out:
             doc = {"depth": depth, "steps": steps, "format": "latex" if latex else "markdown", "text": text}
             sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
@@ -353,7 +373,8 @@ def verify(
     """Run a campaign from verify/: a set of claims (as polylr check) or a figure's loss curves."""
     from ..claims.base import REGISTRY
     from ..core.setup import MUP
-    from ..report import campaigns, plots, render
+    from .. import campaigns
+    from ..report import plots, render
 
     out = out if out is not None else Path("results") / campaign.stem
     try:

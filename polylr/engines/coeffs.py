@@ -65,6 +65,9 @@ def _output_degree(L: int, t: int, train_all: bool) -> int:
 # -- random weights ------------------------------------------------------------------------
 
 
+KEY_SCHEME = "jax.random.fold_in(jax.random.fold_in(jax.random.key(master_seed), width), seed)"
+
+
 def weight_key(master_seed: int, width: int, seed) -> jax.Array:
     """The key of one network: ``fold_in(fold_in(key(master_seed), width), seed)``."""
     return jax.random.fold_in(jax.random.fold_in(jax.random.key(master_seed), width), seed)
@@ -211,8 +214,6 @@ class FiniteWidthPolys:
     def loss_poly(self, i: int) -> EtaPoly:
         return EtaPoly(self.loss[i], "float64", label=f"L_{{{self.width}}}^{{({self.setup.steps})}}")
 
-    def output_poly(self, i: int, point: int) -> EtaPoly:
-        return EtaPoly(self.outputs[i, :, point], "float64", label=f"f^{{({self.setup.steps})}}(x_{point})")
 
 
 MAX_OUTPUT_DEGREE = 250

@@ -63,7 +63,7 @@ def transpose_word(w):
     return (b, tuple(-x for x in reversed(lets)), a)
 
 
-def _orient(w):
+def orient(w):
     """The canonical one of a word and its transpose (they are the same scalar)."""
     t = transpose_word(w)
     return t if t < w else w
@@ -76,14 +76,14 @@ def _end_type(e):
 def _shape(w):
     """The word with its index labels replaced by types (V: -1, x: 0, summed: 1), oriented."""
     a, lets, b = w
-    return _orient((_end_type(a), lets, _end_type(b)))
+    return orient((_end_type(a), lets, _end_type(b)))
 
 
 def word_kind(w):
     """The word with its ends typed (V: -1, a data point W_0 x_i: 0), oriented: what its value
     depends on, apart from which data points sit at its ends."""
     a, lets, b = w
-    return _orient((min(a, 0), lets, min(b, 0)))
+    return orient((min(a, 0), lets, min(b, 0)))
 
 
 # -- canonical labelling of summed indices ---------------------------------------------------
@@ -96,7 +96,7 @@ def relabel(term, new):
     def r(e):
         return e if e <= 0 else new[e]
 
-    ws = tuple(sorted(_orient((r(a), lets, r(b))) for a, lets, b in words))
+    ws = tuple(sorted(orient((r(a), lets, r(b))) for a, lets, b in words))
     y2 = tuple(sorted(r(i) for i in ys))
     v2 = None if vec is None else (vec[0], r(vec[1]))
     return (p, ws, y2, v2)
@@ -111,7 +111,7 @@ def canonical(term):
     """
     p, words, ys, vec = term
     if p == 0:
-        return (0, tuple(sorted(_orient(w) for w in words)), ys, vec)
+        return (0, tuple(sorted(orient(w) for w in words)), ys, vec)
     inc = [[] for _ in range(p + 1)]  # per index: (word shape, which end, other end)
     for w in words:
         a, lets, b = w
@@ -230,7 +230,7 @@ def _add_into(acc, expr):
     return acc
 
 
-class _Symbolic:
+class Symbolic:
     """Expressions as term dicts (the real expansion)."""
 
     def vector(self, end):
@@ -267,8 +267,28 @@ class _Symbolic:
         return _canon_all(expr)
 
 
-class _Counting:
-    """Expressions as raw term counts (the same recursion, for a cheap size estimate)."""
+# Raw-term counts saturate here (every such case is far beyond MAX_RAW_TERMS): the estimate then
+# stops at once, so it costs O(L·t²) small-integer operations at most and never builds huge ints
+# (unbounded, --steps 10 made a 4300-digit integer and --steps 20 hung).
+COUNT_CAP = 10**30
+# Depth beyond which the estimate is COUNT_CAP without running: it is 3^L at t = 1, nondecreasing in
+# L and t (tests/test_limit_symbolic.py checks both), and 3^64 > 10^30.
+_CAP_DEPTH = 64
+
+
+class Saturated(Exception):
+    """A raw-term count reached COUNT_CAP."""
+
+
+def _sat(k: int) -> int:
+    if k >= COUNT_CAP:
+        raise Saturated
+    return k
+
+
+class Counting:
+    """Expressions as raw term counts (the same recursion, for a cheap size estimate); raises
+    :class:`Saturated` when a count reaches :data:`COUNT_CAP`."""
 
     def vector(self, end):
         return 1
@@ -277,15 +297,15 @@ class _Counting:
         return v
 
     def dot(self, u, v):
-        return u * v
+        return _sat(u * v)
 
     scale = dot
 
     def add(self, u, v):
-        return u + v
+        return _sat(u + v)
 
     def chi(self, f):
-        return f + 1
+        return _sat(f + 1)
 
     def feature_sum(self, chi):
         return chi
@@ -294,7 +314,7 @@ class _Counting:
         return expr
 
 
-def _run(ops, L: int, t: int):
+def run_program(ops, L: int, t: int):
     """f^(t)(x) by t backward/forward sweeps with rank-one updates (see the numeric engine).
 
     ``updates[l]`` holds pairs ``(b, a)`` with ``W_l^(s) = W_l + Σ b aᵀ``; ``a`` carries the
@@ -327,14 +347,24 @@ def _run(ops, L: int, t: int):
 
 def estimate_terms(depth: int, steps: int) -> int:
     """Number of raw terms the expansion of f^(t) creates before collecting (an upper bound on
-    the collected count), computed by running the expansion's recursion on term counts only."""
+    the collected count), computed by running the expansion's recursion on term counts only.
+
+    Saturates: returns :data:`COUNT_CAP` (10^30) as soon as any count reaches it (the true count is
+    then at least that), so it is cheap for every input (under 0.1 s)."""
     depth = check_int("depth L", depth, lo=1)
     steps = check_int("steps t", steps, lo=1)
-    return _run(_Counting(), depth, steps)
+    if depth > _CAP_DEPTH:
+        return COUNT_CAP
+    try:
+        return run_program(Counting(), depth, steps)
+    except Saturated:
+        return COUNT_CAP
 
 
-def _sci(k: int) -> str:
-    """A possibly astronomically large integer in scientific notation (floats overflow past 1e308)."""
+def sci(k: int) -> str:
+    """A possibly large integer in scientific notation ("more than 1.00e30" at the cap)."""
+    if k >= COUNT_CAP:
+        return "more than 1.00e30"
     digits = str(int(k))
     return digits if len(digits) <= 4 else f"{digits[0]}.{digits[1:3]}e{len(digits) - 1}"
 
@@ -353,9 +383,10 @@ def check_tractable(depth: int, steps: int, *, max_terms: int = MAX_RAW_TERMS) -
             if deepest
             else f"at t = {steps} no depth is within the symbolic limit"
         )
+        about = "" if est >= COUNT_CAP else "about "
         raise PolylrError(
-            f"symbolic expansion of f^({steps}) at depth L = {depth} would create about {_sci(est)} raw terms, "
-            f"beyond the symbolic limit of {_sci(max_terms)} raw terms ({hint}); "
+            f"symbolic expansion of f^({steps}) at depth L = {depth} would create {about}{sci(est)} raw terms, "
+            f"beyond the symbolic limit of {sci(max_terms)} raw terms ({hint}); "
             "use the numeric engine polylr.finite_width_polys for larger cases"
         )
     return est
@@ -445,7 +476,7 @@ def expand(depth: int, steps: int, *, max_terms: int = MAX_RAW_TERMS) -> Expansi
     (:func:`estimate_terms`) exceeds ``max_terms``.
     """
     est = check_tractable(depth, steps, max_terms=max_terms)
-    f = _run(_Symbolic(), depth, steps)
+    f = run_program(Symbolic(), depth, steps)
     by_power = defaultdict(list)
     for (p, words, ys, _), c in f.items():
         by_power[p].append(((words, ys), c))

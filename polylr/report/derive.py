@@ -296,7 +296,7 @@ def _argmin_t1(lims, L: int) -> list:
 # -- renderers -------------------------------------------------------------------------------
 
 
-def _tex_inline(text: str) -> str:
+def tex_inline(text: str) -> str:
     """Markdown-ish inline text to LaTeX: `code` -> \\texttt, *emph* -> \\emph, outside math."""
     out, parts = [], text.split("$")
     for k, part in enumerate(parts):
@@ -314,7 +314,7 @@ def _tex_inline(text: str) -> str:
     return "".join(out)
 
 
-def _render_md(blocks) -> str:
+def render_md(blocks) -> str:
     lines = []
     for b in blocks:
         kind = b[0]
@@ -337,7 +337,7 @@ def _render_md(blocks) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _render_tex(blocks) -> str:
+def render_tex(blocks) -> str:
     lines = [
         r"\documentclass{article}",
         r"\usepackage{amsmath,amssymb,longtable}",
@@ -348,15 +348,15 @@ def _render_tex(blocks) -> str:
     for b in blocks:
         kind = b[0]
         if kind == "h1":
-            lines += [r"\section*{" + _tex_inline(b[1]) + "}", ""]
+            lines += [r"\section*{" + tex_inline(b[1]) + "}", ""]
         elif kind == "h2":
-            lines += [r"\subsection*{" + _tex_inline(b[1]) + "}", ""]
+            lines += [r"\subsection*{" + tex_inline(b[1]) + "}", ""]
         elif kind == "h3":
-            lines += [r"\subsubsection*{" + _tex_inline(b[1]) + "}", ""]
+            lines += [r"\subsubsection*{" + tex_inline(b[1]) + "}", ""]
         elif kind == "p":
-            lines += [_tex_inline(b[1]), ""]
+            lines += [tex_inline(b[1]), ""]
         elif kind == "list":
-            lines += [r"\begin{itemize}"] + [r"\item " + _tex_inline(i) for i in b[1]] + [r"\end{itemize}", ""]
+            lines += [r"\begin{itemize}"] + [r"\item " + tex_inline(i) for i in b[1]] + [r"\end{itemize}", ""]
         elif kind == "math":
             lines += [r"\[", b[1], r"\]", ""]
         elif kind == "align":
@@ -364,8 +364,8 @@ def _render_tex(blocks) -> str:
         elif kind == "table":
             header, rows = b[1], b[2]
             lines.append(r"\begin{longtable}{" + "l" * len(header) + "}")
-            lines.append(" & ".join(_tex_inline(h) for h in header) + r" \\ \hline")
-            lines += [" & ".join(_tex_inline(c) for c in r) + r" \\" for r in rows]
+            lines.append(" & ".join(tex_inline(h) for h in header) + r" \\ \hline")
+            lines += [" & ".join(tex_inline(c) for c in r) + r" \\" for r in rows]
             lines += [r"\end{longtable}", ""]
     lines.append(r"\end{document}")
     return "\n".join(lines) + "\n"
@@ -386,7 +386,7 @@ def derive(depth: int, steps: int, fmt: str = "markdown") -> str:
     if fmt not in FORMATS:
         raise PolylrError(f"fmt must be one of {FORMATS}, got {fmt!r}")
     blocks = _blocks(depth, steps)
-    return _render_md(blocks) if fmt == "markdown" else _render_tex(blocks)
+    return render_md(blocks) if fmt == "markdown" else render_tex(blocks)
 
 
 def proof_files() -> dict[str, tuple[int, int, str]]:

@@ -14,8 +14,7 @@ from ..analysis.phasemap import PhaseMap, fmt_prediction
 from ..core.setup import MUP
 
 if TYPE_CHECKING:
-    from ..claims.base import SweepCheck
-    from .campaigns import Curves
+    from ..campaigns import Curves
 
 
 def nu_label(order: float) -> str:
@@ -38,73 +37,6 @@ def to_bytes(fig: Figure, fmt: str = "png") -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt, dpi=150, bbox_inches="tight")
     return buf.getvalue()
-
-
-def plot_loss_curves(r: SweepCheck, fmt: str = "png") -> bytes:
-    """Seed-mean loss against the scaled learning rate ν = n^-order·η, per width, with the limit."""
-    sw = r.sweep
-    lo, hi = sw.interval
-    nu = np.linspace(lo, hi, 400)
-    fig, ax = figure()
-    cmap = colormaps["viridis"]
-    tops = []
-    for k, w in enumerate(sw.widths):
-        etas, values = sw.mean_loss_curve(w)
-        finite = values[np.isfinite(values)]
-        tops.append(float(finite[0]) if finite.size else 1.0)
-        ax.plot(etas / float(w) ** sw.order, values, color=cmap(k / max(1, len(sw.widths) - 1)), lw=1.4, label=f"n = {w}")
-    limit = r.limit_loss(nu) if sw.order == 0 else None
-    if limit is not None:
-        ax.plot(nu, limit, "k--", lw=1.6, label=r"limit $L_\infty$")
-        ax.axvline(r.eta_inf, color="0.4", lw=0.8, ls=":")
-    ax.set_ylim(0, 1.6 * max(tops))
-    ax.set_xlabel(rf"learning rate ${nu_label(sw.order)}$")
-    ax.set_ylabel(rf"seed-mean loss $L_n^{{({r.setup.steps})}}$")
-    ax.set_title(f"{r.name}: loss after t = {r.setup.steps} ({r.setup.param.name}, {len(sw.seeds)} seeds, L = {r.setup.depth})")
-    ax.legend(fontsize=8)
-    return to_bytes(fig, fmt)
-
-
-def plot_eta_vs_width(r: SweepCheck, fmt: str = "png") -> bytes:
-    sw = r.sweep
-    s = [sw.summary(w) for w in sw.widths]
-    fig, ax = figure()
-    means = np.array([x.mean for x in s])
-    err = np.array([[x.mean - x.ci[0], x.ci[1] - x.mean] for x in s]).T
-    ax.errorbar(sw.widths, means, yerr=err, fmt="o-", capsize=4, label=r"mean $\eta_n$, 95% CI")
-    if r.eta_inf is not None:
-        ax.axhline(r.eta_inf, color="k", ls="--", label=rf"$\eta_\infty = {r.eta_inf:.4g}$")
-    if sw.order != 0:
-        ax.set_yscale("log")
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("width n")
-    ax.set_ylabel(r"optimal learning rate $\eta_n$")
-    ax.set_title(f"{r.name}: optimal learning rate across widths ({r.setup.param.name})")
-    ax.legend()
-    return to_bytes(fig, fmt)
-
-
-def plot_loglog(r: SweepCheck, fmt: str = "png") -> bytes:
-    """Each fitted quantity against width with its fitted line; reference slopes for the claims."""
-    fig, ax = figure()
-    for key, f in r.fits.items():
-        n = np.array(f.widths, dtype=float)
-        v = np.array(f.values)
-        ci = np.array(f.value_ci).T
-        bars = ax.errorbar(n, v, yerr=[v - ci[0], ci[1] - v], fmt="o", capsize=4, label=f"{f.quantity} (bootstrap CI)")
-        ax.plot(n, f.prefactor * n**f.exponent, "-", color=bars[0].get_color(),
-                label=rf"fit $n^{{{f.exponent:.2f}}}$, CI [{f.ci[0]:.2f}, {f.ci[1]:.2f}]")
-    ref = r.fits["error"] if "error" in r.fits else r.fits["random_limit"]
-    slope = -0.5
-    n = np.array(ref.widths, dtype=float)
-    centre = np.exp(np.mean(np.log(n)))  # reference lines pass through the data's geometric centre
-    ax.plot(n, np.exp(np.mean(np.log(ref.values))) * (n / centre) ** slope, "k--", lw=1, label=r"reference $n^{-1/2}$")
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("width n")
-    ax.set_title(f"{r.name}: width exponents")
-    ax.legend(fontsize=7)
-    return to_bytes(fig, fmt)
 
 
 def plot_phase_map(pm: PhaseMap, fmt: str = "png") -> bytes:

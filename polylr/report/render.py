@@ -1,4 +1,5 @@
-"""Reports: a verdict table for the terminal, ``results.json``, and plots; written atomically.
+"""Reports: terminal tables, ``results.json``, figures and the Markdown/LaTeX report of any claim
+result that follows the protocol of :mod:`polylr.claims.results`; written atomically.
 
 Nothing is written half-way: the output folder is checked for writability before any work, every
 file is rendered in memory first, then each is written to a temporary file in the folder and
@@ -18,10 +19,8 @@ import jax
 import numpy as np
 from rich.table import Table
 
-from ..claims.base import DegreeCheck, SweepCheck
 from ..core.errors import PolylrError
 from ..core.version import __version__
-from .plots import plot_eta_vs_width, plot_loglog, plot_loss_curves
 
 STATUS_STYLE = {"holds": "bold green", "fails": "bold red", "inconclusive": "bold yellow"}
 
@@ -109,42 +108,11 @@ def clean(x):
     return x
 
 
-def _width_rows(r: SweepCheck) -> list[dict]:
-    sw = r.sweep
-    out = []
-    for w in sw.widths:
-        row = {**sw.summary(w).to_dict(), "interval": list(sw.interval_at(w)), "seconds": sw.seconds.get(w)}
-        if r.eta_inf is not None:
-            row["mean_abs_error"] = float(np.mean(np.abs(r.errors(w))))
-        out.append(row)
-    return out
-
-
 def result_dict(r) -> dict:
-    """A JSON-ready record of a check result: setup, seeds, every row, fits and verdicts."""
-    if isinstance(r, DegreeCheck):
-        body = {"rows": list(r.rows)}
-    else:
-        sw = r.sweep
-        body = {
-            "setup": r.setup.describe(),
-            "campaign": {
-                "widths": list(sw.widths),
-                "seeds": len(sw.seeds),
-                "master_seed": sw.master_seed,
-                "key": "jax.random.fold_in(jax.random.fold_in(jax.random.key(master_seed), width), seed)",
-                "interval": list(sw.interval),
-                "interval_order": sw.order,
-                "tol": r.tol,
-            },
-            "eta_inf": r.eta_inf,
-            "limit_loss_coefficients": None if r.limit is None else [float(c) for c in r.limit.loss.to_float().coeffs],
-            "widths": _width_rows(r),
-            "fits": {k: f.to_dict() for k, f in r.fits.items()},
-            "rows": list(sw.rows),
-        }
+    """A JSON-ready record of a check result: its own body, the environment and the verdicts."""
     return clean(
-        {"check": r.name, "environment": environment(), **body, "verdicts": [v.to_dict() for v in r.verdicts], "seconds": r.seconds}
+        {"check": r.name, "environment": environment(), **r.to_json(), "verdicts": [v.to_dict() for v in r.verdicts],
+         "seconds": r.seconds}
     )
 
 
@@ -156,40 +124,16 @@ def to_json(r) -> str:
 
 
 def tables(r) -> list[Table]:
-    """The terminal tables of a check result."""
-    if isinstance(r, DegreeCheck):
-        t = Table(title="degree of f^(t) in η")
-        for col in ("L", "t", "formula", "engine", "leading coeff ≠ 0"):
+    """The terminal tables of a check result: its own tables, then its verdicts."""
+    out = []
+    for title, columns, rows in r.tables():
+        t = Table(title=title)
+        for col in columns:
             t.add_column(col, justify="right")
-        for row in r.rows:
-            t.add_row(str(row["depth"]), str(row["steps"]), str(row["formula"]), str(row["engine"]), str(row["leading_nonzero"]))
-        return [t, verdict_table([r])]
-    return [width_table(r), fit_table(r), verdict_table([r])]
-
-
-def width_table(r: SweepCheck) -> Table:
-    step = "" if r.setup.steps == 1 else f"^({r.setup.steps})"
-    lim = "" if r.eta_inf is None else f", η_∞{step} = {r.eta_inf:.6g}"
-    steps = "" if r.setup.steps == 1 else f", t = {r.setup.steps}"
-    t = Table(title=f"{r.name}: η_n{step} per width ({r.setup.param.name}{steps}{lim})")
-    cols = ["n", "seeds", "mean η_n", "95% CI", "sd"] + (["mean |η_n − η_∞|"] if r.eta_inf is not None else []) + ["on boundary"]
-    for col in cols:
-        t.add_column(col, justify="right")
-    for row in _width_rows(r):
-        cells = [str(row["width"]), str(row["seeds"]), f"{row['mean']:.5g}", f"[{row['ci'][0]:.5g}, {row['ci'][1]:.5g}]", f"{row['sd']:.4g}"]
-        if r.eta_inf is not None:
-            cells.append(f"{row['mean_abs_error']:.4g}")
-        t.add_row(*cells, f"{row['boundary_fraction']:.0%}")
-    return t
-
-
-def fit_table(r: SweepCheck) -> Table:
-    t = Table(title="fitted width exponents (bootstrap over seeds)")
-    for col in ("quantity", "exponent", "CI"):
-        t.add_column(col, justify="right")
-    for f in r.fits.values():
-        t.add_row(f.quantity, f"{f.exponent:.3f}", f"[{f.ci[0]:.3f}, {f.ci[1]:.3f}] ({f.level:.0%})")
-    return t
+        for row in rows:
+            t.add_row(*(str(c) for c in row))
+        out.append(t)
+    return [*out, verdict_table([r])]
 
 
 def verdict_table(results) -> Table:
@@ -204,28 +148,17 @@ def verdict_table(results) -> Table:
     return t
 
 
-def _plots(r, fmt: str = "png") -> dict:
-    if isinstance(r, DegreeCheck):
-        return {}
-    loglog = "error_loglog" if r.eta_inf is not None else "exponents_loglog"
-    return {f"{name}.{fmt}": plot for name, plot in
-            {"loss_curves": plot_loss_curves, "eta_vs_width": plot_eta_vs_width, loglog: plot_loglog}.items()}
-
-
 def render(r, fmt: str = "png") -> dict[str, bytes]:
-    """All output files of one check, rendered in memory; plots as ``fmt`` (png, pdf or svg)."""
-    return {"results.json": to_json(r).encode(), **{name: plot(r, fmt) for name, plot in _plots(r, fmt).items()}}
+    """All output files of one check, rendered in memory: ``results.json`` and the figures."""
+    return {"results.json": to_json(r).encode(), **r.figures(fmt)}
 
 
 # -- reports over several checks -----------------------------------------------------------
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def markdown_report(results, budget_name: str, fmt: str = "png") -> str:
-    """One Markdown report for a ``polylr check`` run: every claim, its verdict, key numbers, plots."""
+def markdown_report(results, budget_name: str, figures: dict[str, list[str]] | None = None) -> str:
+    """One Markdown report for a ``polylr check`` run: the verdicts of every claim, then each
+    result's own section with links to its figures (``figures``: claim name -> file names)."""
     env = environment()
     lines = [
         "# polylr check report",
@@ -238,31 +171,16 @@ def markdown_report(results, budget_name: str, fmt: str = "png") -> str:
     ]
     for r in results:
         for v in r.verdicts:
-            lines.append(f"| `{v.claim}` | {_md_escape(v.statement)} | **{v.status}** | {_md_escape(v.reason)} |")
+            lines.append(f"| `{v.claim}` | {md_escape(v.statement)} | **{v.status}** | {md_escape(v.reason)} |")
     for r in results:
-        lines += ["", f"## {r.name}", ""]
-        if isinstance(r, DegreeCheck):
-            lines += ["| L | t | formula | engine | leading coefficient ≠ 0 |", "|---|---|---|---|---|"]
-            lines += [f"| {x['depth']} | {x['steps']} | {x['formula']} | {x['engine']} | {x['leading_nonzero']} |" for x in r.rows]
-            continue
-        sw = r.sweep
-        lines += [
-            f"Setup: {_md_escape(str(r.setup.describe()))}.",
-            "",
-            f"Widths {list(sw.widths)}, {len(sw.seeds)} seeds per width (master seed {sw.master_seed}), interval "
-            f"[{sw.interval[0]:.6g}, {sw.interval[1]:.6g}]" + (f"·n^{sw.order:g}" if sw.order else "")
-            + (f"; η_∞ = {r.eta_inf:.6g}" if r.eta_inf is not None else "") + f"; {r.seconds:.1f} s.",
-            "",
-            "| n | mean η_n | 95% CI | sd | on boundary |",
-            "|---|---|---|---|---|",
-        ]
-        for row in _width_rows(r):
-            lines.append(f"| {row['width']} | {row['mean']:.6g} | [{row['ci'][0]:.6g}, {row['ci'][1]:.6g}] | {row['sd']:.4g} | {row['boundary_fraction']:.0%} |")
-        lines += ["", "| quantity | exponent | 95% CI |", "|---|---|---|"]
-        lines += [f"| {_md_escape(f.quantity)} | {f.exponent:.3f} | [{f.ci[0]:.3f}, {f.ci[1]:.3f}] |" for f in r.fits.values()]
-        lines.append("")
-        lines += [f"![{name}]({r.name}/{name})" for name in _plots(r, fmt)]
+        lines += ["", r.markdown().rstrip(), ""]
+        lines += [f"![{name}]({r.name}/{name})" for name in (figures or {}).get(r.name, [])]
     return "\n".join(lines) + "\n"
+
+
+def md_escape(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|")
 
 
 def _tex(text: str) -> str:

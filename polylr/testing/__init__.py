@@ -8,7 +8,8 @@ claims, and Monte Carlo budgets (see ``docs/testing.md``).
 - budgets (:mod:`polylr.testing.budget`): :class:`MCBudget`; the pytest plugin
   :mod:`polylr.testing.plugin` adds ``--polylr-budget``, the ``mc_budget`` fixture and marker.
 
-Importing this module does not import pytest; the plugin does.
+Importing this module imports neither pytest (the plugin does) nor hypothesis (the strategies do,
+with a clear error naming the ``test`` extra when it is missing).
 """
 
 from .assertions import assert_converges as assert_converges
@@ -16,11 +17,17 @@ from .assertions import assert_exponent as assert_exponent
 from .assertions import assert_polynomial_matches as assert_polynomial_matches
 from .budget import LEVELS as LEVELS
 from .budget import MCBudget as MCBudget
-from .strategies import datasets as datasets
-from .strategies import intervals as intervals
-from .strategies import parametrizations as parametrizations
-from .strategies import setups as setups
-from .strategies import widths as widths
+
+_STRATEGIES = ("datasets", "intervals", "parametrizations", "setups", "widths")
+
+
+def __getattr__(name: str):
+    """Strategies load on first use, so the plugin and the assertions work without hypothesis."""
+    if name in _STRATEGIES:
+        from . import strategies
+
+        return getattr(strategies, name)
+    raise AttributeError(f"module 'polylr.testing' has no attribute {name!r}")
 
 __all__ = [
     "LEVELS",

@@ -1,8 +1,6 @@
-"""pytest plugin for Monte Carlo budgets. Opt in per project: ``pytest_plugins =
-["polylr.testing.plugin"]`` in the root ``conftest.py``, or ``pytest -p polylr.testing.plugin``.
-
-It is not auto-loaded (no ``pytest11`` entry point): it imports polylr, and so JAX with float64
-enabled, which must not happen to every pytest session of an environment that has polylr installed.
+"""pytest plugin for Monte Carlo budgets, registered by polylr's ``pytest11`` entry point (so
+every pytest session of an environment with polylr installed has it; ``-p no:polylr`` turns it off).
+It is safe to load everywhere: importing polylr changes no global state (JAX stays in 32-bit mode).
 
 - option ``--polylr-budget={quick,default,thorough}``: the level; when not given, ``quick`` if
   the environment variable ``CI`` is set (non-empty), else ``default``;
@@ -20,7 +18,7 @@ import os
 
 import pytest
 
-from .budget import LEVELS, MCBudget
+from .budget import LEVELS, MCBudget  # noqa: F401  (LEVELS: the --polylr-budget choices)
 
 MARKER = "mc_budget"
 

@@ -18,9 +18,12 @@ import dataclasses
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
-from hypothesis.strategies import SearchStrategy
+try:
+    from hypothesis import strategies as st
+    from hypothesis.extra.numpy import arrays
+    from hypothesis.strategies import SearchStrategy
+except ImportError as e:  # pragma: no cover - depends on the environment
+    raise ImportError("polylr.testing's strategies need hypothesis: pip install 'polylr[test]'") from e
 
 from ..engines.coeffs import MAX_OUTPUT_DEGREE, output_degree
 from ..core.errors import PolylrError, check_finite, check_int

@@ -20,12 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.errors import PolylrError, check_finite, check_int
-from ..analysis.grid import argmin_on_grid
-from ..engines.evaluate import finite_loss_values, limit_loss_values
-from ..engines.limit import eta_inf_t1
-from ..core.setup import MUP, Data, Parametrization, Setup
-from ..analysis.sweep import parse_widths
+from .core.errors import PolylrError, check_finite, check_int
+from .analysis.grid import argmin_on_grid
+from .engines.evaluate import finite_loss_values, limit_loss_values
+from .engines.coeffs import KEY_SCHEME
+from .engines.limit import eta_inf_t1
+from .core.setup import MUP, Data, Parametrization, Setup
+from .analysis.sweep import parse_widths
+from .claims.theorem3 import limit_argmin
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -101,7 +103,7 @@ class Curves:
             "widths": list(self.widths),
             "seeds": self.seeds,
             "master_seed": self.master_seed,
-            "key": "jax.random.fold_in(jax.random.fold_in(jax.random.key(master_seed), width), seed)",
+            "key": KEY_SCHEME,
             "etas": self.etas.tolist(),
             "curves": [
                 {"steps": t, "param": p, "width": w, "mean_loss": v.tolist(), "argmin_of_mean": self.argmin[(t, p, w)]}
@@ -155,11 +157,9 @@ def eta_grid(setup: Setup, eta: dict) -> np.ndarray:
 def run_curves(title, setup, steps, params, widths, seeds, eta, master_seed, progress=None) -> Curves:
     """The curves; the finite-width minimisers are those of the seed-mean curve on the grid (grid
     resolution), the limit's is :func:`polylr.limit_argmin` on the grid's range (exact or refined)."""
-    from ..claims.base import limit_argmin
-
     etas = eta_grid(setup, eta)
     mean, best, limit = {}, {}, {}
-    task = progress.add_task("curves", total=len(steps) * len(params) * len(widths)) if progress else None
+    total, done = len(steps) * len(params) * len(widths), 0
     for t in steps:
         for p in params:
             s = setup.replace(steps=t, param=p)
@@ -167,8 +167,9 @@ def run_curves(title, setup, steps, params, widths, seeds, eta, master_seed, pro
                 v = finite_loss_values(s, w, range(seeds), etas, master_seed=master_seed).mean(axis=0)
                 mean[(t, p.name, w)] = v
                 best[(t, p.name, w)] = argmin_on_grid(etas, v).eta if np.any(np.isfinite(v)) else None
-                if progress:
-                    progress.advance(task)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
         if any(p == MUP for p in params):
             s = setup.replace(steps=t, param=MUP)
             limit[t] = (limit_loss_values(s, etas), limit_argmin(s, (float(etas[0]), float(etas[-1])))[0].eta)
