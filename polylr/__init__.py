@@ -109,15 +109,60 @@ if TYPE_CHECKING:
     from .engines.limit_symbolic import data_moments as data_moments
     from .engines.limit_symbolic import limit_symbolic as limit_symbolic
 
+    from .analysis.gaps import Gaps as Gaps
+    from .analysis.gaps import GapFits as GapFits
+    from .analysis.gaps import fit_gaps as fit_gaps
+    from .analysis.gaps import identity_gram_data as identity_gram_data
+    from .analysis.gaps import limit_optimum as limit_optimum
+    from .analysis.gaps import long_horizon_eta as long_horizon_eta
+    from .analysis.gaps import network_gaps as network_gaps
+    from .analysis.gaps import shallow_limit_closed_form as shallow_limit_closed_form
+    from .analysis.gaps import shallow_loss_closed_form as shallow_loss_closed_form
+    from .analysis.gaps import transfer_decisions as transfer_decisions
+    from .claims.fast_transfer import FastTransferCheck as FastTransferCheck
+    from .claims.fast_transfer import check_fast_transfer as check_fast_transfer
+    from .engines.shallow import shallow_width_polys as shallow_width_polys
+    from .engines.rf_ridge import RFParams as RFParams
+    from .engines.rf_ridge import rf_gaps as rf_gaps
+    from .engines.rf_ridge import rf_monte_carlo as rf_monte_carlo
+    from .engines.rf_ridge import risk as rf_risk
+    from .engines.rf_ridge import risk_inf as rf_risk_inf
+    from .claims.rf_ridge import RFRidgeCheck as RFRidgeCheck
+    from .claims.rf_ridge import check_rf_ridge as check_rf_ridge
+    from .analysis.transfer_budget import TransferBudget as TransferBudget
+    from .analysis.transfer_budget import budget_from_results as budget_from_results
+    from .analysis.transfer_budget import transfer_budget as transfer_budget
+    from .engines.coeffs import gram_weights as gram_weights
+    from .engines.gram import GramSampler as GramSampler
+    from .engines.samplers import DenseSampler as DenseSampler
+    from .engines.mlp import ABC as ABC
+    from .engines.mlp import MLP as MLP
+    from .engines.mlp import MUP_ADAM as MUP_ADAM
+    from .engines.mlp import MUP_SGD as MUP_SGD
+    from .engines.mlp import SP_ADAM as SP_ADAM
+    from .engines.mlp import SP_SGD as SP_SGD
+    from .engines.mlp import Optimizer as Optimizer
+    from .engines.mlp import Training as Training
+    from .analysis.train import Curves as Curves
+    from .analysis.train import LRScan as LRScan
+    from .analysis.train import init_params as init_params
+    from .analysis.train import scan_lr as scan_lr
+    from .analysis.train import train_curves as train_curves
+    from .claims.nonlinear import NonlinearCheck as NonlinearCheck
+    from .claims.nonlinear import check_gwb_ball as check_gwb_ball
+    from .claims.nonlinear import check_gwb_kindex as check_gwb_kindex
+    from .claims.nonlinear import check_hayou_fig4 as check_hayou_fig4
+    from .claims.nonlinear import check_hayou_fig5 as check_hayou_fig5
 
 @functools.cache
-def _exports() -> dict[str, str]:
-    """``{name: module}`` of the ``from .module import name as name`` lines of the block above."""
+def _exports() -> dict[str, tuple[str, str]]:
+    """``{public name: (module, name in the module)}`` of the ``from .module import name as public``
+    lines of the block above."""
     import ast
     from pathlib import Path
 
     tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
-    return {alias.asname or alias.name: node.module
+    return {alias.asname or alias.name: (node.module, alias.name)
             for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
             for alias in node.names}
 
@@ -126,8 +171,8 @@ def _load() -> None:
     """Import every exported module and bind its names here (what eager imports would do)."""
     from importlib import import_module
 
-    for name, module in _exports().items():
-        globals()[name] = getattr(import_module(f".{module}", __name__), name)
+    for public, (module, name) in _exports().items():
+        globals()[public] = getattr(import_module(f".{module}", __name__), name)
 
 
 def __getattr__(name: str):

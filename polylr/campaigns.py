@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .core.errors import PolylrError, check_finite, check_int
+from .core.inputs import parse_widths_text, toml_widths
 from .analysis.grid import argmin_on_grid
 from .engines.evaluate import finite_loss_values, limit_loss_values
 from .engines.coeffs import KEY_SCHEME
@@ -129,7 +130,7 @@ def curves_from(doc: dict, where: str = "campaign") -> dict:
         setup=setup,
         steps=tuple(check_int("steps t", t, lo=1) for t in steps),
         params=tuple(Parametrization.parse(p) for p in params),
-        widths=parse_widths(doc.get("widths", [64, 256, 1024])),
+        widths=parse_widths(parse_widths_text(toml_widths(where, doc.get("widths", [64, 256, 1024])))),
         seeds=check_int("seeds", doc.get("seeds", 8), lo=1),
         eta=eta,
         master_seed=check_int("master seed", doc.get("master_seed", 0), lo=0),

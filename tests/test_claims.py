@@ -18,8 +18,12 @@ EXPECTED = {
 }
 
 
+# Claims checked by training networks (tests/test_nonlinear.py): minutes even at the tiny budget.
+EVALUATION_CLAIMS = {"hayou-fig4", "hayou-fig5", "gwb-relu-kindex", "gwb-relu-ball"}
+
+
 def test_every_registered_claim_is_expected_here():
-    assert set(polylr.REGISTRY) == set(EXPECTED)
+    assert set(polylr.REGISTRY) == set(EXPECTED) | EVALUATION_CLAIMS
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

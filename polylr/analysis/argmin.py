@@ -7,6 +7,14 @@ resolution. Between two isolated roots L' has constant sign, which is read at an
 exact rational point; that classifies every critical point (minimum, maximum, inflection) and both
 ends of the interval. Candidate values are compared exactly, so near-equal local minima are
 ranked correctly.
+
+The certified argmin is that of the stored coefficients. When a float64 polynomial carries an error
+bound ``e(η) = Σ_k e_k η^k`` on the coefficients (engines attach one: :attr:`EtaPoly.error`), the
+true minimiser lies in ``S = {η : p(η) − e(η) <= p(η*) + e(η*)}`` (exactly computed roots again). We
+return η* only when ``S`` lies within ``ETA_RTOL`` (1e-3) of η* (relative to η*, or to the
+interval's length when η* = 0), and record the span of ``S`` as :attr:`Argmin.eta_bounds`; otherwise :class:`~polylr.NotResolved` names the bound, the loss
+scale and the span of candidate minimisers. A polynomial marked ``nonnegative`` (a loss) with a
+negative minimum is refused in the same way.
 """
 
 from __future__ import annotations
@@ -16,11 +24,12 @@ from fractions import Fraction
 
 import flint
 
-from ..core.errors import PolylrError, check_interval
+from ..core.errors import NotResolved, PolylrError, check_interval
 from ..core.poly import EtaPoly
 
 MAX_DEGREE = 500
 NEAR_TOL = 0.01
+ETA_RTOL = 1e-3  # the span of possible true minimisers must stay within this fraction of η*
 
 
 
@@ -49,6 +58,7 @@ class Argmin:
     local_minima: tuple[LocalMin, ...] = field(default=())
     near_minima: tuple[LocalMin, ...] = field(default=())
     flat: bool = False
+    eta_bounds: tuple[float, float] | None = None  # where the true minimiser lies, given the polynomial's error bound
 
     @property
     def unique(self) -> bool:
@@ -64,6 +74,7 @@ class Argmin:
             "local_minima": [m.__dict__ for m in self.local_minima],
             "near_minima": [m.__dict__ for m in self.near_minima],
             "flat": self.flat,
+            "eta_bounds": None if self.eta_bounds is None else list(self.eta_bounds),
         }
 
 
@@ -130,6 +141,7 @@ def argmin(poly: EtaPoly, lo: float, hi: float, *, max_degree: int = MAX_DEGREE)
     values = [exact(_fq(x)) for x, _ in candidates]
     best = min(range(len(candidates)), key=lambda i: values[i])
     vmin = values[best]
+    bounds = _check_resolved(poly, exact, candidates[best][0], vmin, flo, fhi)
     tol = abs(vmin) * _fq(NEAR_TOL)
     mins = tuple(LocalMin(float(x), float(Fraction(int(v.p), int(v.q))), b) for (x, b), v in zip(candidates, values))
     near = tuple(m for i, m in enumerate(mins) if i != best and values[i] - vmin <= tol)
@@ -140,7 +152,72 @@ def argmin(poly: EtaPoly, lo: float, hi: float, *, max_degree: int = MAX_DEGREE)
         on_boundary=mins[best].on_boundary,
         local_minima=mins,
         near_minima=near,
+        eta_bounds=bounds,
     )
+
+
+def _check_resolved(
+    poly: EtaPoly, exact: flint.fmpq_poly, x: Fraction, vmin: flint.fmpq, lo: Fraction, hi: Fraction
+) -> tuple[float, float] | None:
+    """Refuse (NotResolved) a minimum that the polynomial's own error bound could move, and a
+    negative minimum of a loss; return the span of possible true minimisers (None: no error bound)."""
+    what = poly.label or "the polynomial"
+    if poly.nonnegative and vmin < 0:
+        raise NotResolved(
+            f"{what} is a loss (a sum of squares) but its minimum on [{float(lo):.6g}, {float(hi):.6g}] is "
+            f"{_f(vmin):.6g} < 0 at η = {float(x):.6g}: its float64 coefficients do not resolve it"
+            f"{_advice(poly)}"
+        )
+    if poly.error is None or not np.any(poly.error):
+        return None
+    e = EtaPoly(poly.error, "float64").as_fmpq_poly()  # exact rationals; η >= 0, so e(η) bounds the error
+    ex = e(_fq(x))
+    p = exact - e - (vmin + ex)  # <= 0 exactly on the candidate set S
+    tol = Fraction(ETA_RTOL) * (x if x > 0 else hi - lo)
+    a, b = max(lo, x - tol), min(hi, x + tol)
+    # S ⊂ [a, b] iff p > 0 on [lo, a) and (b, hi]: no root of p there and p > 0 at lo (or hi).
+    roots = _roots(p, lo, hi)
+    outside = [(r0, r1) for r0, r1 in roots if r0 < a or r1 > b]
+    ok = not outside and (a == lo or _sign(p, lo) > 0) and (b == hi or _sign(p, hi) > 0)
+    if ok:
+        inside = [r for rr in roots for r in rr] + [x] + [v for v in (lo, hi) if _sign(p, v) <= 0]
+        return float(max(lo, min(inside))), float(min(hi, max(inside)))
+    ends = [lo if _sign(p, lo) <= 0 else None, hi if _sign(p, hi) <= 0 else None]
+    span = [r for rr in outside for r in rr] + [v for v in ends if v is not None] + [x]
+    emax = max(_f(ex), float(poly.error_bound(float(hi))))
+    raise NotResolved(
+        f"float64 does not resolve the argmin of {what} on [{float(lo):.6g}, {float(hi):.6g}]: its coefficient "
+        f"error bound is {_f(ex):.3g} at the minimiser η = {float(x):.6g} and up to {emax:.3g} on the interval, "
+        f"against a loss scale |min| = {abs(_f(vmin)):.3g}; the true minimiser could lie anywhere in "
+        f"[{float(min(span)):.6g}, {float(max(span)):.6g}]{_advice(poly)}"
+    )
+
+
+def _f(q: flint.fmpq) -> float:
+    return int(q.p) / int(q.q)
+
+
+def _advice(poly: EtaPoly) -> str:
+    return (
+        "; use exact coefficients (e.g. limit_polys(setup, exact=True)), gradient descent "
+        "(sweep(..., method='gd') or polylr.finite_argmins), fewer steps or a smaller interval"
+    )
+
+
+def _roots(p: flint.fmpq_poly, lo: Fraction, hi: Fraction) -> list[tuple[Fraction, Fraction]]:
+    """Isolating intervals (clipped to [lo, hi]) of the real roots of ``p`` that may lie in [lo, hi]."""
+    if p.is_zero():
+        return [(lo, hi)]
+    sqf = p / p.gcd(p.derivative())
+    out = []
+    for ball, _mult in sqf.numer().complex_roots():
+        if not ball.imag.is_zero():
+            continue
+        a, b = _ball_ends(ball.real)
+        if b < lo or a > hi:
+            continue
+        out.append((max(a, lo), min(b, hi)))
+    return out
 
 
 def _critical_points(dp: flint.fmpq_poly, lo: Fraction, hi: Fraction) -> list[tuple[Fraction, Fraction]]:
@@ -204,3 +281,13 @@ def _bisect(p: flint.fmpq_poly, a: Fraction, b: Fraction) -> tuple[Fraction, Fra
         else:
             b = c
     return a, b
+
+
+def resolved(poly: EtaPoly, lo: float, hi: float) -> bool:
+    """Whether :func:`argmin` returns a minimiser for ``poly`` on ``[lo, hi]`` rather than refusing
+    with :class:`~polylr.NotResolved`."""
+    try:
+        argmin(poly, lo, hi)
+    except NotResolved:
+        return False
+    return True

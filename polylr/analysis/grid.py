@@ -15,19 +15,29 @@ from .argmin import NEAR_TOL, Argmin, LocalMin
 
 
 def finite_argmins(
-    setup: Setup, width: int, seeds, etas, *, master_seed: int = 0, xtol: float = 1e-9, return_values: bool = False
+    setup: Setup,
+    width: int,
+    seeds,
+    etas,
+    *,
+    master_seed: int = 0,
+    key=None,
+    sampler: str = "dense",
+    xtol: float = 1e-9,
+    return_values: bool = False,
 ):
     """Per seed, the minimiser of ``L_n^(t)`` on ``[etas[0], etas[-1]]`` by gradient descent
     (evaluation mode: :func:`argmins_on_grid` on the grid ``etas``, refined to ``xtol·max(1, η)``).
 
     Each chunk of seeds is drawn once and every refinement round is one batched gradient descent;
-    the networks are those of :func:`polylr.finite_width_polys`. For any t and parametrization.
+    the networks are those of :func:`polylr.finite_width_polys` (same ``key`` and ``sampler``). For any t
+    and parametrization.
     With ``return_values`` also the loss on the grid, shape ``(len(seeds), len(etas))``.
     """
     grid = check_etas(etas)
     y = setup.data.y
     found, values = [], []
-    for part, gd in gd_networks(setup, width, seeds, master_seed):
+    for part, gd in gd_networks(setup, width, seeds, master_seed, key, sampler):
         def loss(x, gd=gd):
             return loss_from_outputs(gd(x), y)
 
@@ -117,7 +127,7 @@ def argmins_on_grid(
     for s, i in zip(*np.nonzero(is_min[:, 1:-1])):
         brackets[s].append((e[i], e[i + 1], e[i + 2], v[s, i + 1]))
     ends = [(0, 0, 1), (n - 1, n - 2, n - 1)]  # (end index, grid interval next to it)
-    if func is not None:  # 8 points inside each end interval, for every function in one call
+    if func is not None and is_min[:, [0, n - 1]].any():  # 8 points inside each end interval, all functions in one call
         xs = np.concatenate([np.linspace(e[a], e[b], 10)[1:-1] for _, a, b in ends])
         fx = call(np.broadcast_to(xs, (S, xs.size)).copy())
     for s in range(S):

@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..core.errors import PolylrError, check_int
+from ..core.errors import InvalidInput, PolylrError, check_int
 
 # Each statistic reduces the last axis (seeds), so one call serves all bootstrap resamples.
 STATISTICS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -47,7 +47,7 @@ class RateFit:
         return d
 
 
-def _slope(logn: np.ndarray, logs: np.ndarray) -> tuple[float, float]:
+def log_slope(logn: np.ndarray, logs: np.ndarray) -> tuple[float, float]:
     A = np.stack([np.ones_like(logn), logn], axis=1)
     (c, p), *_ = np.linalg.lstsq(A, logs, rcond=None)
     return float(p), float(c)
@@ -59,7 +59,7 @@ def _slope_interval(logn: np.ndarray, boot_vals: np.ndarray, a: float) -> tuple[
     on) or undefined (zeros on both sides, or at the mean); it is kept as such — never dropped,
     which would bias the interval — and an undefined slope counts against both ends."""
     ok = np.all(boot_vals > 0, axis=1)
-    slopes = np.array([_slope(logn, np.log(v))[0] for v in boot_vals[ok]])
+    slopes = np.array([log_slope(logn, np.log(v))[0] for v in boot_vals[ok]])
     if ok.all():
         return float(np.quantile(slopes, a)), float(np.quantile(slopes, 1 - a))
     side = np.sign(logn - logn.mean())  # a zero at a width above the mean log-width pulls the slope to −∞
@@ -95,7 +95,13 @@ def fit_rate(
     if not 0 < level < 1:
         raise PolylrError(f"level must be in (0, 1), got {level}")
     stat = STATISTICS[statistic]
+    widths = [check_int("width n", w, lo=1) for w in widths]  # a negative width gave LinAlgError (issue 10)
+    if len(set(widths)) != len(widths):
+        raise InvalidInput(f"widths must be distinct, got {widths}")
     samples = [np.asarray(s, dtype=np.float64) for s in samples]
+    for w, s in zip(widths, samples):
+        if not np.all(np.isfinite(s)):  # NaN gave a NaN exponent (issue 10)
+            raise InvalidInput(f"width {w}: the samples must be finite, got {s[~np.isfinite(s)][:3].tolist()}")
     need = 2 if statistic == "sd" else 1
     for w, s in zip(widths, samples):
         if s.size < need:
@@ -104,7 +110,7 @@ def fit_rate(
     if np.any(values <= 0):
         raise PolylrError(f"cannot fit a power law: {statistic} is 0 at width(s) {[w for w, v in zip(widths, values) if v <= 0]}")
     logn = np.log(np.asarray(widths, dtype=np.float64))
-    p, c = _slope(logn, np.log(values))
+    p, c = log_slope(logn, np.log(values))
 
     rng = np.random.default_rng(boot_seed)
     boot_vals = np.empty((n_boot, len(widths)))

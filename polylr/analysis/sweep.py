@@ -14,8 +14,9 @@ import numpy as np
 import scipy.stats
 
 from .argmin import argmin
+from ..engines.bounds import EPS, MAX_SEEDS, check_dense_memory, loss_error
 from ..engines.coeffs import MAX_OUTPUT_DEGREE, check_degree_allowed, finite_width_polys
-from ..core.errors import PolylrError, TooLarge, check_finite, check_int, check_interval
+from ..core.errors import NotResolved, PolylrError, TooLarge, check_finite, check_int, check_interval
 from ..core.poly import EtaPoly
 from ..core.setup import Setup, check_width
 
@@ -81,7 +82,10 @@ class Sweep:
 
     def mean_loss(self, width: int) -> EtaPoly:
         """Seed mean of the loss polynomial (the mean of polynomials is the polynomial of means)."""
-        return EtaPoly(self.loss[width].mean(axis=0), "float64", label=f"E L_{{{width}}}")
+        err = None
+        if width in self.outputs:  # the seeds' bounds, averaged, plus the mean's own rounding
+            err = loss_error(self.outputs[width], self.setup.data.y).mean(axis=0) + len(self.seeds) * EPS * np.abs(self.loss[width]).mean(axis=0)
+        return EtaPoly(self.loss[width].mean(axis=0), "float64", label=f"E L_{{{width}}}", error=err, nonnegative=True)
 
     def mean_loss_curve(self, width: int, points: int = 400) -> tuple[np.ndarray, np.ndarray]:
         """``(η, seed-mean loss)`` on the width's interval: from the polynomials, or the grid values of
@@ -146,6 +150,8 @@ def sweep(
     progress=None,
     method: str = "auto",
     grid: int = 81,
+    key=None,
+    sampler: str = "dense",
 ) -> Sweep:
     """For each width n and each seed ``0..seeds-1``: the argmin of the seed's loss on ``interval``
     scaled by ``n^order`` (see :class:`Sweep`).
@@ -153,15 +159,20 @@ def sweep(
     ``method``: ``"polynomial"`` takes the certified argmin of the exact loss polynomial (an error
     when its degree is beyond the engine's limit); ``"gd"`` uses evaluation mode (gradient descent
     on a ``grid``-point grid, refined: :func:`polylr.finite_argmins`), for any t; ``"auto"`` (default)
-    uses the polynomial where its degree is allowed and float64 resolves it on the interval
-    (:data:`RESOLUTION`), and gradient descent for the other seeds. Each row records its method.
+    uses the polynomial where its degree is allowed and :func:`polylr.argmin` accepts it (its error
+    bound cannot move the minimiser; else :class:`~polylr.NotResolved`, which ``"polynomial"``
+    raises), and gradient descent for the other seeds. Each row records its method.
     ``progress`` is an optional callback ``progress(done, total)`` called as seeds finish (the CLI
     draws a progress bar with it; the analysis layer knows nothing of displays).
+    ``key`` (a JAX key) replaces ``jax.random.key(master_seed)``; ``sampler`` (``"dense"``, ``"gram"``,
+    ``"auto"``: see :func:`polylr.finite_width_polys`) is used by both methods, so a seed's
+    polynomial and its gradient descent see the same network.
     """
     from .grid import finite_argmins
 
     widths = parse_widths(widths)
-    n_seeds = check_int("seeds (number of seeds per width)", seeds, lo=1)
+    n_seeds = check_int("seeds (number of seeds per width)", seeds, lo=1, hi=MAX_SEEDS)
+    check_dense_memory(setup, widths)
     lo, hi = check_interval(*interval)
     master_seed = check_int("master seed", master_seed, lo=0, hi=2**63 - 1)
     if method not in METHODS:
@@ -184,12 +195,15 @@ def sweep(
         scale = float(w) ** order
         found, rest = {}, list(seed_list)
         if polynomial:
-            polys = finite_width_polys(setup, w, seed_list, master_seed=master_seed)
+            polys = finite_width_polys(setup, w, seed_list, master_seed=master_seed, key=key, sampler=sampler)
             loss[w], outputs[w] = polys.loss, polys.outputs
             rest = []
             for i, s in enumerate(seed_list):
-                a = argmin(polys.loss_poly(i), lo * scale, hi * scale)
-                if method == "auto" and not float_resolves(polys.loss[i], lo * scale, hi * scale, a.value):
+                try:  # argmin refuses (NotResolved) when the loss's error bound could move the minimiser
+                    a = argmin(polys.loss_poly(i), lo * scale, hi * scale)
+                except NotResolved:
+                    if method == "polynomial":
+                        raise
                     rest.append(s)
                     continue
                 found[s] = (a, "polynomial")
@@ -197,7 +211,9 @@ def sweep(
                 report(done, total)
         if rest:
             etas = np.linspace(lo * scale, hi * scale, grid)
-            argmins, values = finite_argmins(setup, w, rest, etas, master_seed=master_seed, return_values=True)
+            argmins, values = finite_argmins(
+                setup, w, rest, etas, master_seed=master_seed, key=key, sampler=sampler, return_values=True
+            )
             found.update((s, (a, "gd")) for s, a in zip(rest, argmins))
             if not polynomial:
                 curves[w] = (etas, np.mean(values, axis=0))

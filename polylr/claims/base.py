@@ -33,6 +33,7 @@ from ..analysis.sweep import Sweep, parse_widths
 from ..core.errors import PolylrError, check_finite, check_int
 from ..core.budget import LEVELS, check_level
 from ..core.setup import Setup
+from ..engines.bounds import MAX_SEEDS
 
 if TYPE_CHECKING:
     from .results import ClaimResult
@@ -167,8 +168,10 @@ class CheckOptions:
             raise PolylrError(f"tol must be in (0, 0.5), got {tol}")
         if self.widths is not None:
             object.__setattr__(self, "widths", parse_widths(self.widths))
+            if len(self.widths) < 2:  # before any network (issue 10)
+                raise PolylrError(f"a rate needs at least 2 widths, got {list(self.widths)}")
         if self.seeds is not None:
-            check_int("seeds", self.seeds, lo=1)
+            check_int("seeds", self.seeds, lo=1, hi=MAX_SEEDS)
 
     @property
     def n_widths(self) -> tuple[int, ...]:
@@ -199,6 +202,7 @@ class Claim:
     hypotheses: str
     prediction: str
     run: Callable[[CheckOptions], ClaimResult] = field(repr=False)
+    accepts: tuple[str, ...] = ()  # CLI options the claim honours beyond the common ones: "steps", "param"
 
     def check(self, budget: str | Budget = "default", **options) -> ClaimResult:
         return self.run(CheckOptions(budget=get_budget(budget), **options))

@@ -48,5 +48,5 @@ register(Claim(
     "Under μP, after one GD step the optimal learning rate converges to η_∞ = (m/L) yᵀKy/‖Ky‖² > 0 at rate O(n^-1/2).",
     "deep linear MLP, μP, hidden layers trained, t = 1, K y ≠ 0, compact interval [0, 4 η_∞]",
     "mean |η_n − η_∞| decays (theorem1.limit) at least like n^-1/2 (theorem1.rate)",
-    check_theorem1,
+    check_theorem1, accepts=("param", "depth"),
 ))

@@ -18,6 +18,7 @@ from typer.core import TyperGroup
 from ..core.budget import LEVELS
 from ..core.errors import PolylrError, check_int, check_interval
 from ..core.version import __version__
+from .guard import guarded
 
 # Only light modules are imported here: `polylr --help` must not import JAX, sympy or matplotlib
 # (tests/test_cli_conventions.py checks it). Each command imports what it needs when it runs.
@@ -108,18 +109,9 @@ err = console(stderr=True)
 
 def parse_widths(text: str) -> list[int]:
     """``"64,128,256"`` or ``"64..2048"`` (powers of two between the ends)."""
-    text = text.strip()
-    if ".." in text:
-        a, _, b = text.partition("..")
-        lo, hi = _int("width", a), _int("width", b)
-        if lo < 1 or hi < lo:
-            raise PolylrError(f"width range must be 'lo..hi' with 1 <= lo <= hi, got {text!r}")
-        out, w = [], lo
-        while w <= hi:
-            out.append(w)
-            w *= 2
-        return out
-    return [_int("width", p) for p in text.split(",") if p.strip()]
+    from ..core.inputs import parse_widths_text
+
+    return parse_widths_text(text)
 
 
 def _int(name: str, text: str) -> int:
@@ -158,6 +150,7 @@ def main_callback(
 
 
 @app.command()
+@guarded
 def check(
     names: Annotated[Optional[list[str]], typer.Argument(help="Claims to check (see --list).")] = None,
     all_claims: Annotated[bool, typer.Option("--all", help="Check every registered claim.")] = False,
@@ -166,8 +159,8 @@ def check(
     widths: Annotated[Optional[str], typer.Option(help="Widths: '64,128,256' or '64..2048' (powers of two); overrides the budget.")] = None,
     seeds: Annotated[Optional[int], typer.Option(help="Seeds (networks) per width; overrides the budget.")] = None,
     depth: Annotated[int, typer.Option(help="Number of hidden n×n layers L.")] = 3,
-    steps: Annotated[Optional[int], typer.Option(help="theorem3 only: number of gradient steps t (default 2; exact limit for small t, evaluation mode beyond).")] = None,
-    param: Annotated[Optional[str], typer.Option(help="theorem1 only: run it under another parametrization (mup, sp, ntp, 'v=1.5,c=0.5') to see where it fails.")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Number of gradient steps t, for theorem3 (default 2; exact limit for small t, evaluation mode beyond) and fast-transfer (default 1).")] = None,
+    param: Annotated[Optional[str], typer.Option(help="theorem1: run it under another parametrization (mup, sp, ntp, 'v=1.5,c=0.5') to see where it fails; fast-transfer takes μP exponents only.")] = None,
     data: Annotated[Optional[Path], typer.Option(help="Data file (.npz with X, y; or .csv, last column y). Default: built-in synthetic data.")] = None,
     m: Annotated[int, typer.Option(help="Built-in data: number of points.")] = 16,
     d: Annotated[int, typer.Option(help="Built-in data: input dimension.")] = 4,
@@ -204,10 +197,12 @@ def check(
         if not chosen:
             raise PolylrError(f"name at least one claim ({', '.join(REGISTRY)}) or use --all / --list")
         claims = [get_claim(n) for n in chosen]
-        if param is not None and chosen != ["theorem1"]:
-            raise PolylrError("--param applies to theorem1 alone (the other claims fix their parametrization)")
-        if steps is not None and chosen != ["theorem3"]:
-            raise PolylrError("--steps applies to theorem3 alone (theorem1, sp and ntp are about one step)")
+        if param is not None and not all("param" in c.accepts for c in claims):
+            takes = ", ".join(c.name for c in REGISTRY.values() if "param" in c.accepts)
+            raise PolylrError(f"--param applies only to claims that take it ({takes}); the others fix their parametrization")
+        if steps is not None and not all("steps" in c.accepts for c in claims):
+            takes = ", ".join(c.name for c in REGISTRY.values() if "steps" in c.accepts)
+            raise PolylrError(f"--steps applies only to claims that take it ({takes}); theorem1, sp and ntp are about one step")
         dataset = Data.from_file(data) if data is not None else Data.synthetic(m, d, seed=data_seed)
         setup = Setup(data=dataset, depth=depth, steps=1, param=Parametrization.parse(param or "mup"))
         t_steps = setup.replace(steps=steps if steps is not None else 2).steps  # validates t >= 1
@@ -232,6 +227,8 @@ def check(
         for claim in claims:
             with progress_bar(claim.name) as progress:
                 own = opts.setup.replace(steps=t_steps) if claim.name == "theorem3" else opts.setup
+                if steps is not None and "steps" in claim.accepts:
+                    own = own.replace(steps=steps)
                 result = claim.run(dataclasses.replace(opts, setup=own, progress=progress))
             files = render.render(result, fmt)
             render.write_files(folders[claim.name][0], files)
@@ -260,6 +257,7 @@ def check(
 
 
 @app.command()
+@guarded
 def derive(
     depth: Annotated[int, typer.Option(help="Number of hidden layers L.")] = 2,
     steps: Annotated[int, typer.Option(help="Number of gradient steps t.")] = 1,
@@ -308,6 +306,7 @@ def _floats(name: str, text: str) -> list[float]:
 
 
 @app.command("phase-map")
+@guarded
 def phase_map_command(
     v: Annotated[str, typer.Option(help="Output-variance exponents v (V ~ N(0, n^-v)), comma-separated, each >= 1.")] = "1,1.5,2,2.5",
     c: Annotated[str, typer.Option(help="Hidden learning-rate exponents c (rate η·n^-c), comma-separated.")] = "-0.5,0,0.5,1",
@@ -364,6 +363,7 @@ def main() -> None:
 
 
 @app.command()
+@guarded
 def verify(
     campaign: Annotated[Path, typer.Argument(help="Campaign file, e.g. verify/fig3.toml (see verify/README.md).")],
     out: Annotated[Optional[Path], typer.Option(help="Output folder (default: results/<campaign name>).")] = None,
@@ -386,12 +386,17 @@ def verify(
                 raise PolylrError(f"{campaign.name}: claims must be a non-empty list of claim names ({', '.join(REGISTRY)})")
             data = doc.get("data") or {}
             campaigns.check_keys(f"{campaign.name} [data]", data, campaigns.DATA_KEYS - {"noise"})
-            joined = lambda key: None if key not in doc else ",".join(str(x) for x in doc[key])  # noqa: E731
+            from ..core.inputs import toml_float, toml_int, toml_interval, toml_str, toml_widths
+
+            w, opt = campaign.name, (lambda key, kind, default=None: default if key not in doc else kind(w, key, doc[key]))  # noqa: E731
             options = dict(
-                budget=doc.get("budget"), widths=joined("widths"), seeds=doc.get("seeds"), depth=doc.get("depth", 3),
-                steps=doc.get("steps"), interval=joined("interval"), master_seed=doc.get("master_seed", 0),
-                tol=doc.get("tol", 0.1), data=Path(data["file"]) if "file" in data else None,
-                m=data.get("m", 16), d=data.get("d", 4), data_seed=data.get("seed", 0),
+                budget=opt("budget", toml_str), widths=None if "widths" not in doc else toml_widths(w, doc["widths"]),
+                seeds=opt("seeds", toml_int), depth=opt("depth", toml_int, 3), steps=opt("steps", toml_int),
+                interval=None if "interval" not in doc else toml_interval(w, doc["interval"]),
+                master_seed=opt("master_seed", toml_int, 0), tol=opt("tol", toml_float, 0.1),
+                data=Path(toml_str(w, "data.file", data["file"])) if "file" in data else None,
+                m=toml_int(w, "data.m", data.get("m", 16)), d=toml_int(w, "data.d", data.get("d", 4)),
+                data_seed=toml_int(w, "data.seed", data.get("seed", 0)),
             )
         else:
             args = campaigns.curves_from(doc, campaign.name)
@@ -424,3 +429,33 @@ def verify(
     out_console.print(f"wrote {', '.join(str(p) for p in written)}")
     if json_out:
         sys.stdout.write(curves_doc + "\n")
+
+
+@app.command("transfer-budget")
+@guarded
+def transfer_budget_command(
+    alpha: Annotated[Optional[float], typer.Option(help="Loss-gap exponent α (a_n ~ n^-α).")] = None,
+    beta: Annotated[Optional[float], typer.Option(help="Hyperparameter-gap exponent β (b_n ~ n^-β).")] = None,
+    r: Annotated[float, typer.Option(help="Cost exponent: one training run at width n costs n^r flops.")] = 2.0,
+    h: Annotated[int, typer.Option(help="Number of tuned hyperparameters.")] = 1,
+    from_results: Annotated[Optional[Path], typer.Option("--from", help="Take α, β from a fast-transfer results.json.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+) -> None:
+    """Theorem 2 (Ghosh–Wu–Bietti): error and width exponents of direct tuning and of transfer for a budget F."""
+    from ..analysis.transfer_budget import budget_from_results, transfer_budget
+
+    try:
+        if from_results is not None:
+            if alpha is not None or beta is not None:
+                raise PolylrError("give --alpha/--beta or --from, not both")
+            tb = budget_from_results(from_results, r, h)
+        else:
+            if alpha is None or beta is None:
+                raise PolylrError("give both --alpha and --beta (or --from a fast-transfer results.json)")
+            tb = transfer_budget(alpha, beta, r, h)
+    except PolylrError as e:
+        _fail(e)
+    if json_out:
+        sys.stdout.write(json.dumps(tb.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write("\n".join(tb.lines()) + "\n")

@@ -8,6 +8,20 @@ The domain lives in the type, as in sympy's ``polys``:
 - ``"float64"``: coefficients are a read-only numpy float64 array (ascending powers of η);
 - ``"QQ"``: exact rationals, held by python-flint's ``fmpq_poly`` (the backend may change; the
   API does not: :attr:`EtaPoly.coeffs` gives :class:`fractions.Fraction` values).
+
+Every polynomial knows its error. A float64 polynomial may carry :attr:`EtaPoly.error`: per
+coefficient, a bound on ``|c_k(true) - c_k(stored)|`` (engines attach it: see
+:mod:`polylr.engines.bounds` for the models and how they were measured). Its evaluation error on
+``η >= 0`` is then at most ``Σ_k error_k η^k`` (:meth:`EtaPoly.error_bound`), and
+:func:`polylr.argmin` refuses (:class:`~polylr.NotResolved`) when that bound could move the
+minimiser. ``error = None`` means the stored coefficients are the polynomial (a user's input, or an
+exact one). Arithmetic on float64 polynomials propagates the bounds and adds its own rounding.
+``nonnegative = True`` marks a loss (a sum of squares): a negative minimum is then an error.
+
+Evaluation: an exact ``"QQ"`` polynomial evaluates exactly at every input (ints and Fractions give a
+Fraction; floats and arrays of floats give the correctly rounded float64 of the exact value). A
+float64 polynomial evaluates in float64 (Horner); its result errs by at most
+``(2D + 1)·ε·Σ|c_k||η|^k`` on top of :meth:`EtaPoly.error_bound`.
 """
 
 from __future__ import annotations
@@ -20,9 +34,10 @@ import flint
 import numpy as np
 import sympy
 
-from .errors import PolylrError
+from .errors import InvalidInput, PolylrError
 
 DOMAINS = ("float64", "QQ")
+EPS = float(np.finfo(np.float64).eps)  # 2^-52; unit roundoff u = EPS / 2
 
 
 def _to_fmpq(x) -> flint.fmpq:
@@ -60,14 +75,25 @@ class EtaPoly:
         ``"float64"`` or ``"QQ"``; inferred when omitted.
     label:
         What the polynomial is, e.g. ``"L_n^(1)"`` (used in reports and LaTeX).
+    error:
+        float64 only: per-coefficient bounds on the coefficients' own error (non-negative, finite;
+        ``None``: the coefficients are exact as stored). See the module docstring.
+    nonnegative:
+        The polynomial is non-negative by construction (a loss); :func:`polylr.argmin` treats a
+        negative minimum as an error.
     """
 
-    __slots__ = ("_c", "domain", "label")
+    __slots__ = ("_c", "domain", "label", "error", "nonnegative")
 
-    def __init__(self, coeffs, domain: str | None = None, label: str = ""):
+    def __init__(self, coeffs, domain: str | None = None, label: str = "", *, error=None, nonnegative: bool | None = None):
         if isinstance(coeffs, EtaPoly):
             src = coeffs
             coeffs = src._c
+            if error is None and (domain or src.domain) == src.domain:
+                error = src.error
+            if error is None and src.domain == "QQ" and domain == "float64":
+                error = _rounding_error(src)
+            nonnegative = src.nonnegative if nonnegative is None else nonnegative
             domain = domain or src.domain
             label = label or src.label
         if domain is None:
@@ -98,6 +124,8 @@ class EtaPoly:
             arr = arr.copy()
             arr.setflags(write=False)
             self._c = arr
+        self.error = _check_error(error, self) if error is not None else None
+        self.nonnegative = bool(nonnegative)
 
     # -- views -------------------------------------------------------------------------------
 
@@ -118,11 +146,27 @@ class EtaPoly:
         return int(nz[-1]) if nz.size else -1
 
     def to_float(self) -> EtaPoly:
-        return self if self.domain == "float64" else EtaPoly(self._c, "float64", self.label)
+        """The float64 polynomial of the correctly rounded coefficients; its :attr:`error` is the
+        rounding (half an ulp of each coefficient)."""
+        return self if self.domain == "float64" else EtaPoly(self, "float64")
 
     def to_exact(self) -> EtaPoly:
-        """The exact rational polynomial with the same coefficients (floats are exact rationals)."""
-        return self if self.domain == "QQ" else EtaPoly([_to_fmpq(c) for c in self._c], "QQ", self.label)
+        """The exact rational polynomial with the same coefficients (floats are exact rationals).
+        The float64 polynomial's :attr:`error` is dropped: it is the stored coefficients that
+        become exact, not the quantity they approximate."""
+        if self.domain == "QQ":
+            return self
+        return EtaPoly([_to_fmpq(c) for c in self._c], "QQ", self.label, nonnegative=self.nonnegative)
+
+    def error_bound(self, eta):
+        """Bound on ``|p_true(η) - p_stored(η)|`` from the coefficient errors, ``Σ_k error_k |η|^k``
+        (0 when :attr:`error` is None), rounded up; arrays broadcast."""
+        x = np.abs(np.asarray(eta, dtype=np.float64))
+        if self.error is None:
+            return np.zeros_like(x) if x.ndim else 0.0
+        with np.errstate(over="ignore"):
+            v = np.polynomial.polynomial.polyval(x, self.error) * (1 + 4 * self.error.size * EPS)
+        return v if x.ndim else float(v)
 
     def as_fmpq_poly(self) -> flint.fmpq_poly:
         return self.to_exact()._c
@@ -133,12 +177,21 @@ class EtaPoly:
     # -- evaluation and calculus -------------------------------------------------------------
 
     def __call__(self, eta):
-        """Evaluate at ``eta``: exactly for a ``"QQ"`` polynomial at an int/Fraction, else in float64
-        (arrays broadcast)."""
-        if self.domain == "QQ" and isinstance(eta, (numbers.Rational, flint.fmpq)):
-            return _fmpq_to_fraction(self._c(_to_fmpq(eta)))
-        c = self.to_float()._c
-        return np.polynomial.polynomial.polyval(np.asarray(eta, dtype=np.float64), c)
+        """Evaluate at ``eta`` (arrays broadcast).
+
+        ``"QQ"``: exactly, always. An int, Fraction or ``fmpq`` gives the exact Fraction; a float
+        (or an array) gives the correctly rounded float64 of the exact value at that float (a float
+        is an exact binary rational). ``"float64"``: Horner in float64 (see the module docstring
+        for its error)."""
+        if self.domain == "QQ":
+            if isinstance(eta, (numbers.Rational, flint.fmpq)) and not isinstance(eta, bool):
+                return _fmpq_to_fraction(self._c(_to_fmpq(eta)))
+            x = np.asarray(eta, dtype=np.float64)
+            if not np.all(np.isfinite(x)):
+                raise InvalidInput(f"cannot evaluate {self.label or 'the polynomial'} at a non-finite η")
+            out = np.array([_round(self._c(_to_fmpq(float(v)))) for v in x.ravel()], dtype=np.float64)
+            return out.reshape(x.shape) if x.ndim else float(out[0])
+        return np.polynomial.polynomial.polyval(np.asarray(eta, dtype=np.float64), self._c)
 
     def deriv(self, order: int = 1) -> EtaPoly:
         p = self
@@ -146,8 +199,12 @@ class EtaPoly:
             if p.domain == "QQ":
                 p = EtaPoly(p._c.derivative(), "QQ", p.label and p.label + "'")
             else:
-                c = p._c[1:] * np.arange(1, p._c.size) if p._c.size > 1 else np.zeros(1)
-                p = EtaPoly(c, "float64", p.label and p.label + "'")
+                k = np.arange(1, p._c.size)
+                c = p._c[1:] * k if p._c.size > 1 else np.zeros(1)
+                e = None
+                if p.error is not None:
+                    e = (p.error[1:] * k + EPS * np.abs(c)) if p._c.size > 1 else np.zeros(1)
+                p = EtaPoly(c, "float64", p.label and p.label + "'", error=e)
         return p
 
     # -- arithmetic (mixed domains give float64) ---------------------------------------------
@@ -161,15 +218,21 @@ class EtaPoly:
 
     def __add__(self, other):
         a, b = self._coerce(other)
+        nonneg = a.nonnegative and b.nonnegative
         if a.domain == "QQ":
-            return EtaPoly(a._c + b._c, "QQ")
+            return EtaPoly(a._c + b._c, "QQ", nonnegative=nonneg)
         n = max(a._c.size, b._c.size)
-        return EtaPoly(np.pad(a._c, (0, n - a._c.size)) + np.pad(b._c, (0, n - b._c.size)), "float64")
+        c = np.pad(a._c, (0, n - a._c.size)) + np.pad(b._c, (0, n - b._c.size))
+        e = _pad(a._err(), n) + _pad(b._err(), n) + (EPS / 2) * np.abs(c)  # + the sum's rounding
+        return EtaPoly(c, "float64", error=e, nonnegative=nonneg)
 
     __radd__ = __add__
 
     def __neg__(self):
-        return EtaPoly(-self._c, self.domain, self.label)
+        return EtaPoly(-self._c, self.domain, self.label, error=self.error, nonnegative=False)
+
+    def _err(self) -> np.ndarray:
+        return self.error if self.error is not None else np.zeros(self._c.size)
 
     def __sub__(self, other):
         return self + (-other)
@@ -180,8 +243,14 @@ class EtaPoly:
     def __mul__(self, other):
         a, b = self._coerce(other)
         if a.domain == "QQ":
-            return EtaPoly(a._c * b._c, "QQ")
-        return EtaPoly(np.convolve(a._c, b._c), "float64")
+            return EtaPoly(a._c * b._c, "QQ", nonnegative=a.nonnegative and b.nonnegative)
+        c = np.convolve(a._c, b._c)
+        ea, eb = a._err(), b._err()
+        aa, ab = np.abs(a._c), np.abs(b._c)
+        # propagated errors, plus the convolution's rounding: gamma_k <= k·eps for k-term sums
+        k = min(a._c.size, b._c.size) + 1
+        e = np.convolve(aa, eb) + np.convolve(ea, ab) + np.convolve(ea, eb) + k * EPS * np.convolve(aa, ab)
+        return EtaPoly(c, "float64", error=e, nonnegative=a.nonnegative and b.nonnegative)
 
     __rmul__ = __mul__
 
@@ -264,6 +333,35 @@ class EtaPoly:
             cs = ", ".join(f"{c:.6g}" for c in self._c[:8])
         more = ", ..." if len(self.coeffs) > 8 else ""
         return f"EtaPoly{lab}[{self.domain}, degree {self.degree}]({cs}{more})"
+
+
+def _round(q: flint.fmpq) -> float:
+    """The correctly rounded float64 of an exact rational (CPython's int/int division rounds correctly)."""
+    return int(q.p) / int(q.q)
+
+
+def _pad(a: np.ndarray, n: int) -> np.ndarray:
+    return np.pad(a, (0, n - a.size))
+
+
+def _rounding_error(p: EtaPoly) -> np.ndarray:
+    """Half an ulp of each correctly rounded coefficient of an exact polynomial."""
+    c = np.array([_round(q) for q in p._c.coeffs()] or [0.0], dtype=np.float64)
+    return np.spacing(np.abs(c)) / 2
+
+
+def _check_error(error, p: EtaPoly) -> np.ndarray:
+    if p.domain != "float64":
+        raise InvalidInput("only a float64 polynomial carries an error bound (an exact one has none)")
+    e = np.array(error, dtype=np.float64).ravel()
+    if e.size > p._c.size or not np.all(np.isfinite(e)) or np.any(e < 0):
+        raise InvalidInput(
+            f"error bounds of {p.label or 'the polynomial'} must be {p._c.size} finite non-negative numbers "
+            f"(one per coefficient), got {e.size} with min {e.min() if e.size else 'n/a'}"
+        )
+    e = _pad(e, p._c.size)
+    e.setflags(write=False)
+    return e
 
 
 def _latex_float(x: float, digits: int) -> str:

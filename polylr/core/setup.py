@@ -11,7 +11,6 @@ The network is the deep linear MLP ``f(x) = V^T W_L ... W_1 W_0 x`` with ``W_0``
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import math
 from dataclasses import dataclass, field
@@ -19,12 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import PolylrError, check_finite, check_int
+from .errors import InvalidInput, PolylrError, check_finite, check_int
+from .inputs import check_scale, read_csv, read_npz
 
 TRAIN_CHOICES = ("hidden", "all")
+MAX_EXPONENT = 16  # width exponents of a parametrization (μP, SP, NTP use 0..2)
 
 
 def _frozen_array(name: str, a: np.ndarray) -> np.ndarray:
+    if np.iscomplexobj(a) or np.asarray(a).dtype.kind in "USOV":
+        raise PolylrError(f"{name} must hold real numbers, got dtype {np.asarray(a).dtype}")
     a = np.array(a, dtype=np.float64, copy=True)
     if not np.all(np.isfinite(a)):
         bad = np.argwhere(~np.isfinite(a))[0]
@@ -57,6 +60,8 @@ class Data:
             raise PolylrError(
                 f"X and y must have the same number of points: X has {X.shape[0]} rows, y has {y.shape[0]}"
             )
+        check_scale("X", X)
+        check_scale("y", y)
         object.__setattr__(self, "X", X)
         object.__setattr__(self, "y", y)
 
@@ -98,51 +103,18 @@ class Data:
         """Load a data set from ``.npz`` (arrays ``X`` and ``y``) or ``.csv`` (last column is ``y``; a
         header row is skipped if it is not numeric)."""
         path = Path(path)
+        if path.is_dir():
+            raise PolylrError(f"data file {str(path)!r} is a directory, not a .npz or .csv file")
         if not path.is_file():
             raise PolylrError(f"data file {str(path)!r} does not exist")
         suffix = path.suffix.lower()
         if suffix == ".npz":
-            with np.load(path, allow_pickle=False) as f:
-                missing = {"X", "y"} - set(f.files)
-                if missing:
-                    raise PolylrError(
-                        f"data file {str(path)!r} must hold arrays 'X' and 'y'; missing {sorted(missing)}, found {f.files}"
-                    )
-                X, y = f["X"], f["y"]
+            X, y = read_npz(path)
         elif suffix == ".csv":
-            X, y = _read_csv(path)
+            X, y = read_csv(path)
         else:
             raise PolylrError(f"data file must end in .npz or .csv, got {str(path)!r}")
         return cls(np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64), source=str(path))
-
-
-def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    with path.open(newline="") as f:
-        rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
-    if not rows:
-        raise PolylrError(f"data file {str(path)!r} is empty")
-
-    def numeric(row: list[str]) -> list[float] | None:
-        try:
-            return [float(c) for c in row]
-        except ValueError:
-            return None
-
-    if numeric(rows[0]) is None:
-        rows = rows[1:]
-    values = []
-    for i, row in enumerate(rows):
-        r = numeric(row)
-        if r is None:
-            raise PolylrError(f"data file {str(path)!r}: row {i + 1} is not numeric: {row}")
-        values.append(r)
-    widths = {len(r) for r in values}
-    if len(widths) != 1 or widths.pop() < 2:
-        raise PolylrError(
-            f"data file {str(path)!r}: every row needs the same number (>= 2) of columns (inputs, then y)"
-        )
-    a = np.array(values)
-    return a[:, :-1], a[:, -1]
 
 
 @dataclass(frozen=True)
@@ -168,7 +140,10 @@ class Parametrization:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             if f.name != "name":
-                object.__setattr__(self, f.name, check_finite(f"parametrization exponent {f.name}", getattr(self, f.name)))
+                value = check_finite(f"parametrization exponent {f.name}", getattr(self, f.name))
+                if abs(value) > MAX_EXPONENT:  # n^±1e308 overflows (issue 10: phase-map --v 1e308)
+                    raise InvalidInput(f"parametrization exponent {f.name} must be in [-{MAX_EXPONENT}, {MAX_EXPONENT}], got {value:g}")
+                object.__setattr__(self, f.name, value)
 
     def scales(self, width: int, d: int) -> dict[str, float]:
         """Standard deviations and learning-rate factors at a given width."""

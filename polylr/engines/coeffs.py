@@ -1,7 +1,11 @@
 """Numeric engine: exact η-polynomial coefficients of f^(t) and L^(t) for sampled weights (JAX, float64).
 
 Every vector is a *coefficient stack*: an array of shape ``(deg + 1, dim)`` whose row ``k`` is
-the coefficient of η^k. Degrees are static, so every shape is known when JAX traces.
+the coefficient of η^k. Degrees are static, so every shape is known when JAX traces. The
+recursion itself is the training program of :mod:`polylr.engines.program` run on the
+:class:`~polylr.engines.program.Stacks` algebra; the weights come through the Sampler seam
+(:mod:`polylr.engines.samplers`: dense matrices, or :mod:`polylr.engines.gram`: lazily in Gram
+coordinates, width-free).
 
 Full-batch gradient descent on a deep linear network gives rank-one updates (MISSION.md):
 ``W_l^(s) = W_l^(0) + η Σ_{r<s} β_l^(r) a_l^(r)ᵀ`` with ``β = -lr·b`` (the backward vector) and
@@ -22,10 +26,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .bounds import check_dense_memory, loss_error
 from ..core.errors import NotResolved, PolylrError, TooLarge, check_int
 from ..core.poly import EtaPoly
 from ..core.precision import float64
 from ..core.setup import Setup, check_width
+from . import program
+from .program import Stacks, loss_stack
+from .samplers import DenseNet, dense_draw, master_key, resolve_sampler, scales_of, width_key
+from .samplers import KEY_SCHEME as KEY_SCHEME
+from .samplers import weight_key as weight_key
 
 # Weight memory (bytes) per vmapped chunk of seeds.
 CHUNK_BYTES = 256 * 2**20
@@ -55,137 +65,50 @@ def output_degree(setup: Setup) -> int:
 def _output_degree(L: int, t: int, train_all: bool) -> int:
     f64 = jnp.float64
     shapes = [(1, 1), (1,), (2, 1), (L, 2, 2), (2,)]
-    out = jax.eval_shape(
-        lambda X, y, W0, Ws, V: _outputs(X, y, W0, Ws, V, (1.0, 1.0, 1.0), L, t, train_all),
-        *[jax.ShapeDtypeStruct(s, f64) for s in shapes],
-    )
+    with jax.enable_x64(True):
+        out = jax.eval_shape(
+            lambda X, y, W0, Ws, V: _outputs(X, y, W0, Ws, V, (1.0, 1.0, 1.0), L, t, train_all),
+            *[jax.ShapeDtypeStruct(s, f64) for s in shapes],
+        )
     return out.shape[0] - 1
 
 
-# -- random weights ------------------------------------------------------------------------
-
-
-KEY_SCHEME = "jax.random.fold_in(jax.random.fold_in(jax.random.key(master_seed), width), seed)"
-
-
-def weight_key(master_seed: int, width: int, seed) -> jax.Array:
-    """The key of one network: ``fold_in(fold_in(key(master_seed), width), seed)``."""
-    return jax.random.fold_in(jax.random.fold_in(jax.random.key(master_seed), width), seed)
+# -- random weights (the Sampler seam: polylr.engines.samplers) -----------------------------------
 
 
 @float64
 def draw_weights(key: jax.Array, setup: Setup, width: int):
-    """Initial weights ``(W_0, W_hidden, V)`` (float64 NumPy arrays) with shapes ``(n, d)``, ``(L, n, n)``, ``(n,)``."""
-    s = setup.param.scales(width, setup.data.d)
-    W0, Ws, V = draw_dense(key, setup.data.d, width, setup.depth, s["in_std"], s["hidden_std"], s["out_std"])
+    """Initial dense weights ``(W_0, W_hidden, V)`` (float64 NumPy arrays) with shapes ``(n, d)``,
+    ``(L, n, n)``, ``(n,)``: the dense sampler's draw for this network key."""
+    stds, _ = scales_of(setup, width)
+    W0, Ws, V = draw_dense(key, setup.data.d, width, setup.depth, *stds)
     return np.asarray(W0), np.asarray(Ws), np.asarray(V)
 
 
-def draw_dense(key, d, n, L, in_std, hidden_std, out_std):
-    # One flat standard-normal draw, sliced: it compiles ~10x faster than three split draws.
-    z = jax.random.normal(key, (L * n * n + n * d + n,), dtype=jnp.float64)
-    Ws = hidden_std * z[: L * n * n].reshape(L, n, n)
-    W0 = in_std * z[L * n * n : L * n * n + n * d].reshape(n, d)
-    V = out_std * z[L * n * n + n * d :]
-    return W0, Ws, V
+draw_dense = dense_draw
 
 
-# -- coefficient-stack algebra (static degrees) --------------------------------------------
-
-
-def _shift(u):
-    """η·u."""
-    return jnp.concatenate([jnp.zeros((1,) + u.shape[1:], u.dtype), u], axis=0)
-
-
-def _add(u, v):
-    if u.shape[0] < v.shape[0]:
-        u, v = v, u
-    return u.at[: v.shape[0]].add(v)
-
-
-@functools.lru_cache(maxsize=None)
-def _antidiag_index(p1: int, q1: int) -> np.ndarray:
-    return (np.arange(p1)[:, None] + np.arange(q1)[None, :]).ravel()
-
-
-def _dot(a, b):
-    """Cauchy product of two stacks contracted over the vector axis: (p+1, k)·(q+1, k) -> (p+q+1,)."""
-    G = a @ b.T
-    idx = _antidiag_index(a.shape[0], b.shape[0])
-    return jnp.zeros(a.shape[0] + b.shape[0] - 1, G.dtype).at[idx].add(G.ravel())
-
-
-def _scale(c, v):
-    """Scalar polynomial times a stack: (p+1,)·(q+1, k) -> (p+q+1, k), via a Toeplitz matrix."""
-    p1, q1 = c.shape[0], v.shape[0]
-    i = np.arange(p1 + q1 - 1)[:, None] - np.arange(q1)[None, :]
-    mask = (i >= 0) & (i < p1)
-    T = jnp.where(mask, c[np.clip(i, 0, p1 - 1)], 0.0)
-    return T @ v
-
-
-def _rank_one_apply(base, terms, u):
-    """``(M + η Σ β aᵀ) u`` given ``base = M u``: terms are (β, a) stacks."""
-    out = base
-    for beta, a in terms:
-        out = _add(out, _shift(_scale(_dot(a, u), beta)))
-    return out
-
-
-# -- the engine ----------------------------------------------------------------------------
+# -- the engine: the training program on coefficient stacks ------------------------------------------
 
 
 def lr_factors(setup: Setup, width: int):
-    s = setup.param.scales(width, setup.data.d)
-    return (s["in_lr"], s["hidden_lr"], s["out_lr"])
+    return scales_of(setup, width)[1]
 
 
 def _outputs(X, y, W0, Ws, V, lrs, L, t, train_all):
-    """Coefficients of f^(t)(x_i), shape (deg + 1, m), for one network."""
-    m = X.shape[0]
-    in_lr, hidden_lr, out_lr = lrs
-    hidden = [[] for _ in range(L)]  # per hidden layer: rank-one terms (β, a), W = W^(0) + η Σ β aᵀ
-    first = []  # terms of W_0
-    Vs = V[None, :]
-    for s in range(t + 1):
-        # Backward chain: g_L = V, g_{l-1} = W_lᵀ g_l; then f = X W_0ᵀ g_0.
-        g = [None] * (L + 1)
-        g[L] = Vs
-        for l in range(L, 0, -1):
-            terms = [(a, beta) for beta, a in hidden[l - 1]]  # transpose swaps the factors
-            g[l - 1] = _rank_one_apply(g[l] @ Ws[l - 1], terms, g[l])
-        w_eff = _rank_one_apply(g[0] @ W0, [(c, beta) for beta, c in first], g[0])
-        f = w_eff @ X.T
-        if s == t:
-            return f
-        # Forward chain: c = Xᵀχ/m, a_1 = W_0 c, a_{l+1} = W_l a_l.
-        chi = f.at[0].add(-y)
-        c = chi @ X / m
-        a = [None] * (L + 2)
-        a[1] = _rank_one_apply(c @ W0.T, first, c)
-        for l in range(1, L + 1 if train_all else L):
-            a[l + 1] = _rank_one_apply(a[l] @ Ws[l - 1].T, hidden[l - 1], a[l])
-        # Gradients: ∇W_l = g_l a_lᵀ, ∇W_0 = g_0 cᵀ, ∇V = a_{L+1}; all from step-s quantities.
-        for l in range(1, L + 1):
-            hidden[l - 1].append((-hidden_lr * g[l], a[l]))
-        if train_all:
-            first.append((-in_lr * g[0], c))
-            Vs = _add(Vs, _shift(-out_lr * a[L + 1]))
-    raise AssertionError("unreachable")
+    """Coefficients of f^(t)(x_i), shape (deg + 1, m), for one dense network."""
+    return program.outputs(Stacks, DenseNet(W0, Ws, V), X, y, lrs, L, t, train_all)[1]
 
 
-def _loss(f, y):
-    chi = f.at[0].add(-y)
-    return _dot(chi, chi) / (2 * y.shape[0])
+@functools.partial(jax.jit, static_argnames=("sampler", "d", "n", "L", "t", "train_all"))
+def _batch(wkey, seeds, width, X, y, stds, lrs, *, sampler, d, n, L, t, train_all):
+    """Per seed: outputs, loss and the overflow flag. ``wkey = width_key(master, width)``; ``n`` is the
+    static width for samplers whose shapes depend on it (else 0, and ``width`` is a traced float)."""
 
-
-@functools.partial(jax.jit, static_argnames=("d", "n", "L", "t", "train_all"))
-def _batch(master_seed, seeds, X, y, stds, lrs, *, d, n, L, t, train_all):
     def one(seed):
-        W0, Ws, V = draw_dense(weight_key(master_seed, n, seed), d, n, L, *stds)
-        f = _outputs(X, y, W0, Ws, V, lrs, L, t, train_all)
-        return f, _loss(f, y)
+        net = sampler.network(jax.random.fold_in(wkey, seed), stds, d=d, n=n or width, L=L)
+        net, f = program.outputs(Stacks, net, X, y, lrs, L, t, train_all)
+        return f, loss_stack(f, y), getattr(net, "overflow", jnp.bool_(False))
 
     return jax.vmap(one)(seeds)
 
@@ -193,7 +116,7 @@ def _batch(master_seed, seeds, X, y, stds, lrs, *, d, n, L, t, train_all):
 @functools.partial(jax.jit, static_argnames=("L", "t", "train_all"))
 def _from_weights(W0, Ws, V, X, y, lrs, *, L, t, train_all):
     f = _outputs(X, y, W0, Ws, V, lrs, L, t, train_all)
-    return f, _loss(f, y)
+    return f, loss_stack(f, y)
 
 
 @dataclass(frozen=True, eq=False)
@@ -201,22 +124,31 @@ class FiniteWidthPolys:
     """Exact η-coefficients for one width and a batch of seeds.
 
     ``outputs[s, k, i]`` is the η^k coefficient of f^(t)(x_i) for seed ``seeds[s]``;
-    ``loss[s, k]`` the η^k coefficient of L^(t). Keys are ``weight_key(master_seed, width, seed)``.
+    ``loss[s, k]`` the η^k coefficient of L^(t). Network keys are
+    ``network_key(master, width, seed)`` with ``master = key(master_seed)`` (or the ``key`` given;
+    then ``master_seed`` is None); ``sampler`` names how the weights were realised.
     """
 
     setup: Setup
     width: int
     seeds: tuple[int, ...]
-    master_seed: int
+    master_seed: int | None
     outputs: np.ndarray
     loss: np.ndarray
+    sampler: str = "dense"
 
     def loss_poly(self, i: int) -> EtaPoly:
-        return EtaPoly(self.loss[i], "float64", label=f"L_{{{self.width}}}^{{({self.setup.steps})}}")
+        """Seed ``i``'s loss, with its error bound (:func:`polylr.engines.bounds.loss_error`)."""
+        return EtaPoly(
+            self.loss[i], "float64", label=f"L_{{{self.width}}}^{{({self.setup.steps})}}",
+            error=loss_error(self.outputs[i], self.setup.data.y), nonnegative=True,
+        )
 
 
 
 MAX_OUTPUT_DEGREE = 250
+# Networks per vmapped chunk on the Gram path (memory per network is small and estimated first).
+_GRAM_CHUNK = 2048
 
 
 @float64
@@ -226,33 +158,76 @@ def finite_width_polys(
     seeds,
     *,
     master_seed: int = 0,
+    key: jax.Array | None = None,
+    sampler: str = "dense",
     max_degree: int = MAX_OUTPUT_DEGREE,
 ) -> FiniteWidthPolys:
-    """Coefficients of f^(t) and L^(t) for each seed at one width (vmapped over seeds in chunks)."""
+    """Coefficients of f^(t) and L^(t) for each seed at one width (vmapped over seeds in chunks).
+
+    ``key`` (a JAX key) replaces ``jax.random.key(master_seed)`` as the master key.
+    ``sampler``: ``"dense"`` draws the Gaussian matrices (``L·n²`` numbers per network; refused
+    beyond :data:`polylr.engines.samplers.DENSE_MAX_BYTES`), ``"gram"`` samples the same law
+    lazily in Gram coordinates at a cost independent of n (widths up to 2^40, n > K), ``"auto"``
+    the faster of the two for the width (:func:`polylr.engines.gram.gram_auto`). The default stays
+    ``"dense"`` so that results recorded with earlier versions are reproduced draw for draw.
+    """
     width = check_width(width)
-    master_seed = check_int("master seed", master_seed, lo=0, hi=2**63 - 1)
+    master = master_key(master_seed, key)
+    if key is not None:
+        master_seed = None
     seeds = tuple(check_int("seed", s, lo=0, hi=2**32 - 1) for s in np.atleast_1d(np.asarray(seeds)).tolist())
     if not seeds:
         raise PolylrError("seeds must be a non-empty list of non-negative integers")
     check_degree_allowed(setup, max_degree)
-    s = setup.param.scales(width, setup.data.d)
-    stds = (s["in_std"], s["hidden_std"], s["out_std"])
-    lrs = lr_factors(setup, width)
-    X, y = jnp.asarray(setup.data.X), jnp.asarray(setup.data.y)
-    per_seed = 8 * (setup.depth * width * width + width * (setup.data.d + 1))
-    chunk = max(1, min(len(seeds), CHUNK_BYTES // per_seed))
-    fs, ls = [], []
-    for start in range(0, len(seeds), chunk):
-        part = jnp.asarray(seeds[start : start + chunk], dtype=jnp.uint32)
-        f, loss = _batch(
-            master_seed, part, X, y, stds, lrs, d=setup.data.d, n=width, L=setup.depth, t=setup.steps,
-            train_all=setup.train == "all",
-        )
-        fs.append(np.asarray(f))
-        ls.append(np.asarray(loss))
+    chosen = resolve_sampler(sampler, setup, width)
+    if chosen.name == "dense":
+        check_dense_memory(setup, [width])
+    stds, lrs = scales_of(setup, width)
+    with jax.enable_x64(True):
+        X, y = jnp.asarray(setup.data.X), jnp.asarray(setup.data.y)
+        if chosen.name == "dense":
+            chunk = max(1, min(len(seeds), CHUNK_BYTES // chosen.bytes_per_network(setup.data.d, width, setup.depth)))
+        else:
+            rows = 4 * (output_degree(setup) + 1) * (setup.depth + 2) * (setup.steps + 1)
+            cap = max(1, min(_GRAM_CHUNK, CHUNK_BYTES // chosen.bytes_per_network(rows)))
+            chunk = min(len(seeds), cap)
+        fs, ls = [], []
+        for start in range(0, len(seeds), chunk):
+            part = np.asarray(seeds[start : start + chunk], dtype=np.uint32)
+            size = part.size
+            if chosen.name != "dense":  # pad to a bucket (a power of 2 >= 64) so compilations are reused
+                part = np.pad(part, (0, _bucket(size, cap) - size), mode="edge")
+            f, loss, over = _run(chosen, master, part, X, y, stds, lrs, setup, width)
+            f, loss, over = f[:size], loss[:size], over[:size]
+            part = part[:size]
+            if np.any(over):  # numerical noise asked for more directions: recompute with the upper bound
+                redo = np.nonzero(over)[0]
+                f2, l2, over2 = _run(type(chosen).upper(setup), master, part[redo], X, y, stds, lrs, setup, width)
+                assert not np.any(over2)
+                f[redo], loss[redo] = f2, l2
+            fs.append(f)
+            ls.append(loss)
     outputs, loss = np.concatenate(fs), np.concatenate(ls)
     _check_finite(setup, width, outputs, loss)
-    return FiniteWidthPolys(setup, width, seeds, master_seed, outputs, loss)
+    return FiniteWidthPolys(setup, width, seeds, master_seed, outputs, loss, chosen.name)
+
+
+def _bucket(size: int, cap: int) -> int:
+    """Batch size for ``size`` networks: the next power of 2 (at least 64), at most ``cap``."""
+    return max(size, min(max(64, 1 << (size - 1).bit_length()), cap))
+
+
+def _width_args(sampler, master, width):
+    return width_key(master, width), jnp.float64(width), (width if sampler.static_width else 0)
+
+
+def _run(sampler, master, seeds, X, y, stds, lrs, setup, width):
+    wkey, wf, n = _width_args(sampler, master, width)
+    f, loss, over = _batch(
+        wkey, jnp.asarray(seeds, dtype=jnp.uint32), wf, X, y, stds, lrs, sampler=sampler, d=setup.data.d, n=n,
+        L=setup.depth, t=setup.steps, train_all=setup.train == "all",
+    )
+    return np.array(f), np.array(loss), np.asarray(over)
 
 
 def check_degree_allowed(setup: Setup, max_degree: int) -> None:
@@ -281,16 +256,72 @@ def _check_finite(setup: Setup, width: int, outputs, loss) -> None:
 
 @float64
 def polys_from_weights(
-    setup: Setup, W0, Ws, V, *, max_degree: int = MAX_OUTPUT_DEGREE
+    setup: Setup, W0, Ws, V, *, width: int | None = None, max_degree: int = MAX_OUTPUT_DEGREE
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients ``(outputs (deg+1, m), loss (2 deg+1,))`` for given initial weights."""
-    width = int(np.shape(W0)[0])
+    """Coefficients ``(outputs (deg+1, m), loss (2 deg+1,))`` for given initial weights.
+
+    ``width`` sets the learning-rate scales (default: the weights' width ``W0.shape[0]``; give it
+    for a network in Gram coordinates, :func:`polylr.gram_weights`)."""
+    width = int(np.shape(W0)[0]) if width is None else check_width(width)
     check_degree_allowed(setup, max_degree)
-    f, loss = _from_weights(
-        jnp.asarray(W0), jnp.asarray(Ws), jnp.asarray(V), jnp.asarray(setup.data.X), jnp.asarray(setup.data.y),
-        lr_factors(setup, width), L=setup.depth, t=setup.steps, train_all=setup.train == "all",
-    )
+    with jax.enable_x64(True):
+        f, loss = _from_weights(
+            jnp.asarray(W0, jnp.float64), jnp.asarray(Ws, jnp.float64), jnp.asarray(V, jnp.float64),
+            jnp.asarray(setup.data.X), jnp.asarray(setup.data.y),
+            lr_factors(setup, width), L=setup.depth, t=setup.steps, train_all=setup.train == "all",
+        )
     f, loss = np.asarray(f), np.asarray(loss)
     _check_finite(setup, width, f, loss)
     return f, loss
 
+
+
+@functools.partial(jax.jit, static_argnames=("sampler", "d", "L", "t", "train_all"))
+def _gram_batch(wkey, seeds, width, X, y, stds, lrs, *, sampler, d, L, t, train_all):
+    def one(seed):
+        net = sampler.network(jax.random.fold_in(wkey, seed), stds, d=d, n=width, L=L)
+        net, _ = program.outputs(Stacks, net, X, y, lrs, L, t, train_all)
+        return net.dense(), net.overflow
+
+    return jax.vmap(one)(seeds)
+
+
+@float64
+def gram_weights(setup: Setup, width: int, seeds, *, master_seed: int = 0, key: jax.Array | None = None, sampler=None):
+    """The Gram networks of ``finite_width_polys(..., sampler="gram")``, as explicit matrices in
+    coordinates of their span: ``(W0 (S, K, d), Ws (S, L, K, K), V (S, K))`` (numpy float64).
+
+    These matrices answer every query of the t-step training program exactly as the lazily sampled
+    network did, so gradient descent on them (at any η) is gradient descent on that network: e.g.
+    ``polys_from_weights(setup, W0[s], Ws[s], V[s], width=width)`` equals the Gram polynomials of
+    seed s. Inner products in these coordinates are inner products in R^n, n = ``width``."""
+    from .gram import GramSampler
+
+    width = check_width(width)
+    master = master_key(master_seed, key)
+    seeds = tuple(check_int("seed", s, lo=0, hi=2**32 - 1) for s in np.atleast_1d(np.asarray(seeds)).tolist())
+    if not seeds:
+        raise PolylrError("seeds must be a non-empty list of non-negative integers")
+    check_degree_allowed(setup, MAX_OUTPUT_DEGREE)
+    chosen = GramSampler.for_setup(setup, width) if sampler is None else sampler
+    chosen.check(setup, width)
+    stds, lrs = scales_of(setup, width)
+    kw = dict(d=setup.data.d, L=setup.depth, t=setup.steps, train_all=setup.train == "all")
+    with jax.enable_x64(True):
+        X, y = jnp.asarray(setup.data.X), jnp.asarray(setup.data.y)
+        size = len(seeds)
+        part = np.pad(np.asarray(seeds, dtype=np.uint32), (0, _bucket(size, max(size, 256)) - size), mode="edge")
+        wkey, wf = width_key(master, width), jnp.float64(width)
+        (W0, Ws, V), over = _gram_batch(wkey, jnp.asarray(part), wf, X, y, stds, lrs, sampler=chosen, **kw)
+        W0, Ws, V, over = (np.array(a)[:size] for a in (W0, Ws, V, over))
+        part = jnp.asarray(part[:size])
+        if np.any(over):  # recompute those with the upper-bound capacities, pad the others (zeros: unreached)
+            upper = GramSampler.upper(setup)
+            redo = np.nonzero(over)[0]
+            (W0r, Wsr, Vr), _ = _gram_batch(wkey, part[redo], wf, X, y, stds, lrs, sampler=upper, **kw)
+            K, k = upper.K, chosen.K
+            W0 = np.pad(W0, ((0, 0), (0, K - k), (0, 0)))
+            Ws = np.pad(Ws, ((0, 0), (0, 0), (0, K - k), (0, K - k)))
+            V = np.pad(V, ((0, 0), (0, K - k)))
+            W0[redo], Ws[redo], V[redo] = np.asarray(W0r), np.asarray(Wsr), np.asarray(Vr)
+    return W0, Ws, V

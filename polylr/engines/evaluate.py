@@ -23,7 +23,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .coeffs import CHUNK_BYTES, draw_dense, lr_factors, weight_key
+from .bounds import check_dense_memory
+from .coeffs import CHUNK_BYTES, draw_dense, gram_weights
+from . import program
+from .program import Values
+from .samplers import DenseNet, master_key, resolve_sampler, scales_of, width_key
 from ..core.errors import PolylrError, check_int
 from .limit import check_supported
 from ..core.precision import float64
@@ -80,50 +84,13 @@ def loss_from_outputs(f: np.ndarray, y: np.ndarray) -> np.ndarray:
 # -- finite width: gradient descent -------------------------------------------------------------
 
 
-def _gd_outputs(X, y, W0, Ws, V, eta, lrs, L, t, train_all):
-    """f^(t)(x_i) after t steps of full-batch GD with learning rate ``eta`` (one network).
-
-    The weights are kept as ``W^(s) = W^(0) + Σ_{r<s} β_r a_rᵀ`` (the gradients of a scalar-output
-    linear net are rank one, and GD only adds them up), which is exactly GD but costs
-    matrix-vector products instead of n×n updates. Forward features: ``H_{l−1}χ/m`` is one forward
-    chain from ``Xᵀχ/m``; outputs: ``f(x_i) = x_i · W_0ᵀ⋯W_Lᵀ V``, one backward chain. The factors
-    live in fixed buffers of t slots (unused slots are zero) and the steps run in a
-    ``lax.fori_loop``, so the compiled program does not grow with t.
-    """
-    m, n, d = X.shape[0], W0.shape[0], X.shape[1]
-    in_lr, hidden_lr, out_lr = lrs
-
-    def backward(state):
-        """g[l] = ∂f/∂h_l (g[L] = V, g[l−1] = W_lᵀ g[l]) and f = X W_0ᵀ g[0]."""
-        Bh, Ah, B0, C0, Vt = state
-        g = [None] * (L + 1)
-        g[L] = Vt
-        for l in range(L, 0, -1):
-            g[l - 1] = Ws[l - 1].T @ g[l] + Ah[l - 1].T @ (Bh[l - 1] @ g[l])
-        w0 = W0.T @ g[0] + C0.T @ (B0 @ g[0])
-        return g, X @ w0
-
-    def step(s, state):
-        Bh, Ah, B0, C0, Vt = state
-        g, f = backward(state)
-        c = X.T @ (f - y) / m
-        h = [None] * (L + 1)  # h[l] = H_l χ / m = W_l ⋯ W_0 c
-        h[0] = W0 @ c + B0.T @ (C0 @ c)
-        for l in range(1, L + 1):
-            h[l] = Ws[l - 1] @ h[l - 1] + Bh[l - 1].T @ (Ah[l - 1] @ h[l - 1])
-        # ∇W_l = g[l] h[l−1]ᵀ, ∇W_0 = g[0] cᵀ, ∇V = h[L]: every factor from step s.
-        Bh = Bh.at[:, s].set(jnp.stack([-eta * hidden_lr * g[l] for l in range(1, L + 1)]))
-        Ah = Ah.at[:, s].set(jnp.stack(h[:L]))
-        if train_all:
-            B0 = B0.at[s].set(-eta * in_lr * g[0])
-            C0 = C0.at[s].set(c)
-            Vt = Vt - eta * out_lr * h[L]
-        return Bh, Ah, B0, C0, Vt
-
-    zeros = jnp.zeros((L, t, n), X.dtype)
-    state = (zeros, zeros, jnp.zeros((t, n), X.dtype), jnp.zeros((t, d), X.dtype), V)
-    state = jax.lax.fori_loop(0, t, step, state)
-    return backward(state)[1]
+def _gd_outputs(X, y, net, etas, lrs, L, t, train_all):
+    """f^(t)(x_i) at each η of ``etas`` (shape ``(E, m)``) after t steps of full-batch GD from the
+    network ``net``: the training program of :mod:`polylr.engines.program` on the
+    :class:`~polylr.engines.program.Values` algebra (the weights are kept as ``W^(0)`` plus the
+    rank-one terms, in fixed buffers of t slots, steps in a ``lax.fori_loop``: the compiled program
+    does not grow with t)."""
+    return program.outputs(Values(etas), net, X, y, lrs, L, t, train_all)[1]
 
 
 @functools.partial(jax.jit, static_argnames=("d", "n", "L"))
@@ -134,10 +101,10 @@ def _draw_batch(keys, stds, *, d, n, L):
 
 @functools.partial(jax.jit, static_argnames=("L", "t", "train_all"))
 def _gd_batch(weights, etas, X, y, lrs, *, L, t, train_all):
-    """Outputs ``(seeds, E, m)`` for a batch of drawn networks; ``etas`` has shape ``(seeds, E)``."""
+    """Outputs ``(seeds, E, m)`` for a batch of networks (explicit weights); ``etas`` has shape ``(seeds, E)``."""
 
     def one(W0, Ws, V, es):
-        return jax.vmap(lambda e: _gd_outputs(X, y, W0, Ws, V, e, lrs, L, t, train_all))(es)
+        return _gd_outputs(X, y, DenseNet(W0, Ws, V), es, lrs, L, t, train_all)
 
     return jax.vmap(one)(*weights, etas)
 
@@ -149,23 +116,35 @@ def _check_seeds(seeds) -> tuple[int, ...]:
     return seeds
 
 
-def gd_networks(setup: Setup, width: int, seeds, master_seed: int):
+def gd_networks(setup: Setup, width: int, seeds, master_seed: int, key=None, sampler="dense"):
     """Check the arguments, then yield ``(chunk of seeds, gd)`` where ``gd(etas (S, E))`` gives the
-    outputs ``(S, E, m)`` of those seeds' networks, drawn once per chunk (chunks bound the memory)."""
+    outputs ``(S, E, m)`` of those seeds' networks, drawn once per chunk (chunks bound the memory).
+
+    On the Gram path each network is the Gram network of the t-step polynomial program written out
+    in coordinates of its span (:func:`polylr.gram_weights`): every η sees the same network, and
+    gradient descent at any η stays in that span, so it is the network of
+    :func:`polylr.finite_width_polys` with the same ``sampler``."""
     width = check_width(width)
-    master_seed = check_int("master seed", master_seed, lo=0)
+    master = master_key(master_seed, key)
     seeds = _check_seeds(seeds)
-    s = setup.param.scales(width, setup.data.d)
-    stds = (s["in_std"], s["hidden_std"], s["out_std"])
-    lrs = lr_factors(setup, width)
+    chosen = resolve_sampler(sampler, setup, width)
+    stds, lrs = scales_of(setup, width)
     X, y = setup.data.X, setup.data.y
     L, d = setup.depth, setup.data.d
-    chunk = max(1, min(len(seeds), CHUNK_BYTES // (8 * (L * width * width + width * (d + 1)))))
+    if chosen.name == "dense":
+        check_dense_memory(setup, [width])
+        chunk = max(1, min(len(seeds), CHUNK_BYTES // chosen.bytes_per_network(d, width, L)))
+    else:
+        chunk = min(len(seeds), 256)
     for start in range(0, len(seeds), chunk):
         part = seeds[start : start + chunk]
         with jax.enable_x64(True):
-            keys = jnp.stack([weight_key(master_seed, width, sd) for sd in part])
-            weights = _draw_batch(keys, stds, d=d, n=width, L=L)
+            if chosen.name == "dense":
+                wkey = width_key(master, width)
+                keys = jnp.stack([jax.random.fold_in(wkey, sd) for sd in part])
+                weights = _draw_batch(keys, stds, d=d, n=width, L=L)
+            else:
+                weights = gram_weights(setup, width, part, key=master, sampler=chosen)
 
         @float64
         def gd(etas, weights=weights):
@@ -176,12 +155,15 @@ def gd_networks(setup: Setup, width: int, seeds, master_seed: int):
         yield part, gd
 
 
-def finite_output_values(setup: Setup, width: int, seeds, etas, *, master_seed: int = 0) -> np.ndarray:
+def finite_output_values(
+    setup: Setup, width: int, seeds, etas, *, master_seed: int = 0, key=None, sampler: str = "dense"
+) -> np.ndarray:
     """``f_n^(t)(x_i)`` by gradient descent at width ``n``: shape ``(len(seeds), E, m)``.
 
     ``etas`` is one grid shared by all seeds (shape ``(E,)``) or one grid per seed (``(S, E)``).
     The weights of seed ``s`` are ``draw_weights(weight_key(master_seed, width, s), setup, width)``,
-    the same networks as :func:`polylr.finite_width_polys`. Any parametrization and trained layers.
+    the same networks as :func:`polylr.finite_width_polys` (with the same ``key`` / ``sampler``).
+    Any parametrization and trained layers.
     """
     seeds = _check_seeds(seeds)
     e = check_etas(etas, ndim=(1, 2))
@@ -190,15 +172,17 @@ def finite_output_values(setup: Setup, width: int, seeds, etas, *, master_seed: 
     elif e.shape[0] != len(seeds):
         raise PolylrError(f"a per-seed eta grid must have one row per seed ({len(seeds)}), got shape {e.shape}")
     out, done = [], 0
-    for part, gd in gd_networks(setup, width, seeds, master_seed):
+    for part, gd in gd_networks(setup, width, seeds, master_seed, key, sampler):
         out.append(gd(e[done : done + len(part)]))
         done += len(part)
     f = np.concatenate(out)
     return np.where(np.isfinite(f), f, np.nan)
 
 
-def finite_loss_values(setup: Setup, width: int, seeds, etas, *, master_seed: int = 0) -> np.ndarray:
+def finite_loss_values(
+    setup: Setup, width: int, seeds, etas, *, master_seed: int = 0, key=None, sampler: str = "dense"
+) -> np.ndarray:
     """``L_n^(t)(η)`` by gradient descent at width ``n`` for each seed and η: shape ``(len(seeds), E)``
     (see :func:`finite_output_values`); ``+inf`` where float64 overflows."""
-    f = finite_output_values(setup, width, seeds, etas, master_seed=master_seed)
+    f = finite_output_values(setup, width, seeds, etas, master_seed=master_seed, key=key, sampler=sampler)
     return loss_from_outputs(f, setup.data.y)

@@ -75,7 +75,7 @@ def limit_t1(setup: Setup, *, exact: bool = False) -> Limit:
     a0 = sum(v * v for v in y) / (2 * m)
     a1 = -sum(ci * yi for ci, yi in zip(c, y)) / m
     a2 = sum(ci * ci for ci in c) / (2 * m)
-    loss = EtaPoly([a0, a1, a2], "QQ", label="L_\\infty^{(1)}")
+    loss = EtaPoly([a0, a1, a2], "QQ", label="L_\\infty^{(1)}", nonnegative=True)
     if not exact:
         outputs = tuple(p.to_float() for p in outputs)
         loss = loss.to_float()

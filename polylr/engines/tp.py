@@ -51,6 +51,7 @@ import flint
 import numpy as np
 
 from ..core.errors import PolylrError
+from .bounds import float_limit_error
 from .limit import Limit, check_supported
 from ..core.poly import EtaPoly
 from ..core.setup import Setup
@@ -331,6 +332,7 @@ def interpret(ring, depth: int, steps: int, M: list[Fraction], m: int):
 # mode (evaluated exactly) or evaluation mode.
 MAX_EXACT_DEGREE = 1200
 MAX_FLOAT_DEGREE = 2500
+ROUND_EXACT_DEGREE = 200  # float mode rounds the exact polynomial up to this loss degree (t = 3, L = 3: 86; t = 4: 436 takes 24 s)
 
 
 def limit_degree(setup: Setup) -> int:
@@ -350,7 +352,10 @@ def tp_limit(setup: Setup, *, exact: bool = False, max_degree: int | None = None
     ``MAX_EXACT_DEGREE`` = 1200 exact, ``MAX_FLOAT_DEGREE`` = 2500 float) a :class:`PolylrError`
     points to float mode or to evaluation mode (:func:`polylr.limit_loss_values`).
 
-    Float64 coefficients agree with the exact ones to ~1e-15 of the largest coefficient, but
+    In float mode, up to loss degree ``ROUND_EXACT_DEGREE`` (200) the coefficients are the
+    correctly rounded exact ones; beyond it, the float64 interpreter's. Either way each float
+    polynomial carries its error bound (:mod:`polylr.engines.bounds`), which :func:`polylr.argmin`
+    checks. Float64 coefficients agree with the exact ones to ~1e-15 of the largest coefficient, but
     evaluating a polynomial of degree in the hundreds in float64 cancels catastrophically once
     ``Σ_k |c_k| η^k`` dwarfs the value (t ≥ 4 at η ≈ 1): evaluate exact polynomials at rational η
     (``poly(Fraction(eta))``), or use evaluation mode.
@@ -373,6 +378,12 @@ def tp_limit(setup: Setup, *, exact: bool = False, max_degree: int | None = None
             f"{where}use evaluation mode: polylr.limit_loss_values(setup, etas) evaluates L_∞^({t}) on "
             "given η values, and polylr.argmin_on_grid locates its minimum"
         )
+    if not exact and deg <= ROUND_EXACT_DEGREE:
+        # The float64 interpreter's coefficients cancel (t = 3: argmin 0.92202 instead of 0.92275;
+        # L = 8, t = 3: off by 1e173 relative); the rounded exact rationals are right, at this size
+        # for about a second. Their error bound is the rounding (EtaPoly.to_float).
+        lim = tp_limit(setup, exact=True)
+        return Limit(setup, tuple(p.to_float() for p in lim.outputs), lim.loss.to_float())
     data = setup.data
     us = krylov(data.X, data.y, t + 2)
     M = moments(us)
@@ -385,7 +396,7 @@ def tp_limit(setup: Setup, *, exact: bool = False, max_degree: int | None = None
             for j in range(1, t + 1):
                 p += phi[j] * us[j][i, 0]
             outputs.append(EtaPoly(p, "QQ", label=f"f_\\infty^{{({t})}}(x_{i})"))
-        loss_poly = EtaPoly(loss, "QQ", label=f"L_\\infty^{{({t})}}")
+        loss_poly = EtaPoly(loss, "QQ", label=f"L_\\infty^{{({t})}}", nonnegative=True)
     else:
         U = np.array([[_frac(u[i, 0]) for i in range(data.m)] for u in us[: t + 1]], dtype=np.float64)
         width = max(p.c.size for p in phi)
@@ -393,8 +404,10 @@ def tp_limit(setup: Setup, *, exact: bool = False, max_degree: int | None = None
         for j, p in enumerate(phi[1:], start=1):  # phi_0 = 0 exactly: f has no y component
             P[j, : p.c.size] = p.c
         F = U.T @ P  # (m, degree + 1)
-        outputs = [EtaPoly(F[i], "float64", label=f"f_\\infty^{{({t})}}(x_{i})") for i in range(data.m)]
-        loss_poly = EtaPoly(loss.c, "float64", label=f"L_\\infty^{{({t})}}")
+        outputs = [
+            EtaPoly(F[i], "float64", label=f"f_\\infty^{{({t})}}(x_{i})", error=float_limit_error(F[i])) for i in range(data.m)
+        ]
+        loss_poly = EtaPoly(loss.c, "float64", label=f"L_\\infty^{{({t})}}", error=float_limit_error(loss.c), nonnegative=True)
     return Limit(setup, tuple(outputs), loss_poly)
 
 

@@ -195,7 +195,7 @@ def latex_table(results) -> str:
     for r in results:
         for v in r.verdicts:
             ev = v.evidence
-            numbers = f"${ev['exponent']:.3f}$ $[{ev['ci'][0]:.3f}, {ev['ci'][1]:.3f}]$" if "exponent" in ev else "--"
+            numbers = f"${ev['exponent']:.3f}$ $[{ev['ci'][0]:.3f}, {ev['ci'][1]:.3f}]$" if {'exponent', 'ci'} <= set(ev) else "--"
             rows.append(rf"\texttt{{{_tex(v.claim)}}} & {_tex(v.statement)} & {numbers} & {v.status} \\")
     return "\n".join(
         [r"\begin{tabular}{llll}", r"\toprule", r"claim & statement & exponent (95\% CI) & verdict \\", r"\midrule", *rows,

@@ -1,0 +1,555 @@
+"""Fast-transfer gaps (Ghosh, Wu & Bietti, ICLR 2026, Definition 1) per network, and their rates.
+
+For the metric φ_n(η) = L_n^(t)(η) (the loss after t full-batch GD steps, a polynomial in η) with
+minimiser η_n on a compact interval, and its infinite-width limit φ_∞ = L_∞^(t) with minimiser η_∞:
+
+- loss gap                 a_n = |φ_n(η_n) − φ_∞(η_∞)|,
+- hyperparameter gap       b_n = |η_n − η_∞|,
+- transfer suboptimality   c_n = φ_∞(η_n) − φ_∞(η_∞)  (≥ 0 whenever η_n lies in the interval).
+
+polylr has φ_n per network (its exact η-polynomial, or gradient descent where float64 cannot resolve
+the polynomial) and φ_∞ exactly (the limit polynomial in rationals), so a_n, b_n, c_n are computed
+per network: c_n by evaluating the exact rational limit polynomial at the float η_n (no cancellation
+error), a_n from the certified minimum value of the network's polynomial.
+
+Rates: a_n ~ n^-α, b_n ~ n^-β, fitted to the seed means (:func:`polylr.fit_rate`), with a *paired*
+bootstrap over networks (the same resample of networks for all three gaps, so that differences of
+exponents such as 2β − α get an honest interval). Transfer is **fast** (Definition 2) when
+c_n = o(a_n); with power laws and local strong convexity (c_n ≍ b_n², Proposition 1) that is
+β > α/2.
+
+Verdict rules (:func:`transfer_decisions`), tolerance ``tol`` (default 0.1), as the house rule
+"converges means a decay at least like n^-tol":
+
+- ``fast``: the paired interval of 2β − α lies at or above ``tol`` → holds (fast); wholly below →
+  fails (not fast); straddling → inconclusive, and the reason says which way the point estimate
+  leans;
+- ``ratio``: Definition 2 read directly: the exponent of mean c_n / mean a_n at most −tol;
+- ``c_b2``: c_n ≍ b_n² (Proposition 1): exponent(c) − 2·exponent(b) within 0 ± tol.
+
+Fewer than 8 networks per width or 3 widths: inconclusive whatever the interval.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import flint
+import jax
+import numpy as np
+
+from .argmin import MAX_DEGREE as MAX_ARGMIN_DEGREE
+from .argmin import Argmin, argmin
+from ..core.errors import PolylrError, check_finite, check_int, check_interval
+from ..engines.evaluate import limit_loss_values
+from ..engines.limit import check_supported
+from ..engines.tp import limit_polys
+from .grid import argmin_on_grid
+from ..core.poly import EtaPoly
+from .rates import fit_rate
+from ..core.setup import Data, Setup
+from .sweep import Sweep, float_resolves, parse_widths, sweep
+from ..engines.tp import limit_degree
+
+HOLDS, FAILS, INCONCLUSIVE = "holds", "fails", "inconclusive"
+MIN_SEEDS, MIN_WIDTHS = 8, 3
+GAPS = ("a", "b", "c")
+NAMES = {"a": "a_n = |φ_n(η_n) − φ_∞(η_∞)|", "b": "b_n = |η_n − η_∞|", "c": "c_n = φ_∞(η_n) − φ_∞(η_∞)"}
+
+
+# -- data for the exact cases ------------------------------------------------------------------
+
+
+def identity_gram_data(m: int = 4, d: int = 8, *, seed: int = 0) -> Data:
+    """A data set with ``X Xᵀ = I_m`` (orthonormal rows, ``m <= d``) and Gaussian targets: the
+    Sakai–Imaizumi counterexample, where K = I/d has one positive eigenvalue and transfer is not
+    fast. Drawn with ``numpy.random.default_rng(seed)`` (a QR factorisation of a Gaussian matrix)."""
+    m = check_int("m (number of data points)", m, lo=1)
+    d = check_int("d (input dimension)", d, lo=m)
+    seed = check_int("data seed", seed, lo=0)
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.standard_normal((d, m)))
+    y = rng.standard_normal(m)
+    return Data(q.T, y, source=f"identity_gram(m={m}, d={d}, seed={seed})")
+
+
+# -- the limit's optimum -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class LimitOptimum:
+    """η_∞ and φ_∞(η_∞) on the interval; ``loss`` is the exact rational limit polynomial (None in
+    evaluation mode, where the limit is evaluated numerically at each η)."""
+
+    argmin: Argmin
+    loss: EtaPoly | None
+    method: str
+    curvature: float  # φ_∞''(η_∞): Proposition 1 predicts c_n ≈ curvature/2 · b_n²
+
+    @property
+    def eta(self) -> float:
+        return self.argmin.eta
+
+    @property
+    def value(self) -> float:
+        return self.argmin.value
+
+    def excess(self, etas) -> np.ndarray:
+        """φ_∞(η) − φ_∞(η_∞) at each η: in exact rationals from the limit polynomial (float η are
+        exact binary rationals), else from evaluation mode."""
+        etas = np.asarray(etas, dtype=np.float64)
+        if self.loss is not None:
+            p = self.loss.as_fmpq_poly()
+            base = p(_fq(self.eta))
+            return np.array([_to_float(p(_fq(float(e))) - base) for e in etas.ravel()]).reshape(etas.shape)
+        # evaluation mode: η_∞ comes from a refined grid; the value is recomputed at it, so the excess
+        # at η_∞ itself is exactly 0
+        return limit_loss_values(self.setup_, etas.ravel()).reshape(etas.shape) - self.value
+
+    setup_: Setup | None = field(default=None, repr=False)
+
+
+def _fq(x) -> flint.fmpq:
+    f = Fraction(x)
+    return flint.fmpq(f.numerator, f.denominator)
+
+
+def _to_float(q: flint.fmpq) -> float:
+    return float(Fraction(int(q.p), int(q.q)))
+
+
+MAX_EXACT_STEPS = 10  # the exact rational limit costs seconds beyond (L = 1: 8.6 s at t = 30, 71 s at t = 50)
+
+
+def limit_optimum(setup: Setup, interval: tuple[float, float], *, grid: int = 801, mode: str = "auto") -> LimitOptimum:
+    """The limit's minimiser on ``interval``. ``mode="exact"``: the certified argmin of the exact
+    rational limit polynomial (its degree must be at most the argmin's limit, 500);
+    ``"evaluation"``: the limit engine's values on a ``grid``-point grid, refined
+    (:func:`polylr.argmin_on_grid`); ``"auto"``: exact when allowed and t <= 10, evaluation beyond."""
+    check_supported(setup)
+    lo, hi = check_interval(*interval)
+    if mode not in ("auto", "exact", "evaluation"):
+        raise PolylrError(f"mode must be one of auto, exact, evaluation; got {mode!r}")
+    exact_ok = limit_degree(setup) <= MAX_ARGMIN_DEGREE
+    if mode == "exact" and not exact_ok:
+        raise PolylrError(f"the limit polynomial has degree {limit_degree(setup)} > {MAX_ARGMIN_DEGREE}: use mode='evaluation'")
+    if mode == "exact" or (mode == "auto" and exact_ok and setup.steps <= MAX_EXACT_STEPS):
+        loss = limit_polys(setup, exact=True).loss
+        a = argmin(loss, lo, hi)
+        curv = _to_float(loss.as_fmpq_poly().derivative().derivative()(_fq(a.eta)))
+        return LimitOptimum(a, loss, "exact", curv)
+    etas = np.linspace(lo, hi, check_int("grid", grid, lo=3))
+
+    def f(e):
+        return limit_loss_values(setup, e)
+
+    a = argmin_on_grid(etas, f(etas), f)
+    h = 1e-4 * max(abs(a.eta), 1.0)
+    v = f(np.array([a.eta - h, a.eta, a.eta + h]))
+    return LimitOptimum(a, None, "evaluation", float((v[0] - 2 * v[1] + v[2]) / h**2), setup_=setup)
+
+
+# -- gaps per network ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Gaps:
+    """a_n, b_n, c_n per (width, network), with the sweep and the limit behind them.
+
+    ``a[w]``, ``b[w]``, ``c[w]`` are arrays over the networks (seeds ``0..seeds-1``) at width ``w``;
+    ``a_signed[w]`` is φ_n(η_n) − φ_∞(η_∞) before the absolute value.
+    """
+
+    setup: Setup
+    sweep: Sweep
+    limit: LimitOptimum
+    a_signed: dict
+    a: dict
+    b: dict
+    c: dict
+    seconds: float
+    sampler: str = "dense"
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return self.sweep.widths
+
+    @property
+    def eta_inf(self) -> float:
+        return self.limit.eta
+
+    def gap(self, name: str) -> list[np.ndarray]:
+        """Per-width arrays of gap ``name`` (``"a"``, ``"b"`` or ``"c"``)."""
+        if name not in GAPS:
+            raise PolylrError(f"gap must be one of {GAPS}, got {name!r}")
+        return [getattr(self, name)[w] for w in self.widths]
+
+    def swapped(self) -> Gaps:
+        """The same gaps with a_n and c_n exchanged: a negative control for the verdict rules (it
+        must turn a `fast` verdict into `not fast`)."""
+        return Gaps(self.setup, self.sweep, self.limit, dict(self.c), dict(self.c), dict(self.b), dict(self.a), self.seconds,
+                    self.sampler)
+
+    def rows(self) -> list[dict]:
+        """One row per (width, network): η_n, φ_n(η_n), a_n, b_n, c_n, c_n/a_n, the argmin method."""
+        out = []
+        for r in self.sweep.rows:
+            w, s = r["width"], r["seed"]
+            k = self.sweep.seeds.index(s)
+            a, b, c = float(self.a[w][k]), float(self.b[w][k]), float(self.c[w][k])
+            out.append({
+                "width": w, "seed": s, "eta": r["eta"], "loss_min": r["loss_min"], "a": a, "a_signed": float(self.a_signed[w][k]),
+                "b": b, "c": c, "c_over_a": c / a if a > 0 else math.inf, "c_over_b2": c / b**2 if b > 0 else math.nan,
+                "on_boundary": r["on_boundary"], "method": r["method"],
+            })
+        return out
+
+
+SAMPLERS = ("auto", "dense", "shallow")
+
+
+def network_gaps(
+    setup: Setup,
+    widths,
+    seeds: int,
+    interval: tuple[float, float],
+    *,
+    master_seed: int = 0,
+    progress=None,
+    sampler: str = "auto",
+) -> Gaps:
+    """a_n, b_n, c_n for networks ``0..seeds-1`` at each width.
+
+    η_n is each network's minimiser on ``interval``; η_∞ the limit's (:func:`limit_optimum`).
+    ``sampler``: ``"dense"`` draws full weights with the keys of :func:`polylr.sweep` and takes the
+    exact polynomial's certified argmin where float64 resolves it, gradient descent otherwise
+    (``method="auto"``; ``"gd"`` for every network when float64 cannot resolve even the limit
+    polynomial); ``"shallow"`` (L = 1 only) draws networks exactly in law at cost O(n·d)
+    (:mod:`polylr.engines.shallow`) and takes the certified argmin of their closed-form polynomial;
+    ``"auto"`` is ``"shallow"`` at L = 1 and ``"dense"`` otherwise. μP with the hidden layers
+    trained only (the limit engine's scope). JAX runs in float64 whatever the global flag says.
+    """
+    check_supported(setup)
+    lo, hi = check_interval(*interval)
+    check_int("seeds (networks per width)", seeds, lo=1)
+    if sampler not in SAMPLERS:
+        raise PolylrError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
+    if sampler == "auto":
+        sampler = "shallow" if setup.depth == 1 and setup.train == "hidden" else "dense"
+    t0 = time.perf_counter()
+    with jax.enable_x64(True):
+        lim = limit_optimum(setup, (lo, hi))
+        if sampler == "shallow":
+            sw = _shallow_sweep(setup, widths, seeds, (lo, hi), master_seed, progress)
+        else:
+            method = "gd"
+            if lim.loss is not None:
+                method = "auto" if float_resolves(lim.loss.to_float().coeffs, lo, hi, lim.value) else "gd"
+            sw = sweep(setup, widths, seeds, (lo, hi), master_seed=master_seed, progress=progress, method=method)
+    a_signed, a, b, c = {}, {}, {}, {}
+    for w in sw.widths:
+        rows = [r for r in sw.rows if r["width"] == w]
+        eta = np.array([r["eta"] for r in rows])
+        phi = np.array([r["loss_min"] for r in rows])
+        a_signed[w] = phi - lim.value
+        a[w] = np.abs(a_signed[w])
+        b[w] = np.abs(eta - lim.eta)
+        # φ_∞(η_n) − φ_∞(η_∞) ≥ 0 exactly when η_∞ is the exact minimiser; the float η_∞ is within
+        # one rounding of it, which can leave an excess of −1e-30-ish for η_n ≈ η_∞: clip at 0
+        c[w] = np.maximum(lim.excess(eta), 0.0)
+    return Gaps(setup, sw, lim, a_signed, a, b, c, time.perf_counter() - t0, sampler)
+
+
+def _shallow_sweep(setup: Setup, widths, seeds: int, interval, master_seed: int, progress) -> Sweep:
+    from ..engines.shallow import check_shallow, shallow_width_polys
+
+    check_shallow(setup)
+    widths = parse_widths(widths)
+    master_seed = check_int("master seed", master_seed, lo=0, hi=2**63 - 1)
+    lo, hi = interval
+    seed_list = tuple(range(seeds))
+    rows, loss, seconds = [], {}, {}
+    total, done = len(widths) * seeds, 0
+    for w in widths:
+        t0 = time.perf_counter()
+        coeffs = shallow_width_polys(setup, w, seed_list, master_seed=master_seed)
+        loss[w] = coeffs
+        for s, row in zip(seed_list, coeffs):
+            am = argmin(EtaPoly(row, "float64"), lo, hi)
+            if not float_resolves(row, lo, hi, am.value):
+                raise PolylrError(
+                    f"float64 cannot resolve the loss polynomial of network {s} at width {w} on [{lo:.4g}, {hi:.4g}] "
+                    f"(t = {setup.steps}): use fewer steps or a smaller interval"
+                )
+            rows.append({"width": w, "seed": s, "eta": am.eta, "loss_min": am.value, "on_boundary": am.on_boundary,
+                         "unique": am.unique, "local_minima": len(am.local_minima), "method": "shallow"})
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        seconds[w] = time.perf_counter() - t0
+    return Sweep(setup, widths, seed_list, master_seed, (lo, hi), 0.0, tuple(rows), loss, {}, seconds)
+
+
+# -- rates with a paired bootstrap -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GapFits:
+    """Fitted exponents of the seed means of a_n, b_n, c_n (``fits``, from :func:`polylr.fit_rate`,
+    each with its bootstrap interval) and paired-bootstrap intervals of their combinations:
+    ``g = 2β − α`` (fast when > 0), ``h = e_c − 2 e_b`` (0 when c ≍ b²) and ``r = e_c − e_a`` (the
+    exponent of mean c_n / mean a_n), where e_q is the fitted exponent of q, α = −e_a, β = −e_b."""
+
+    fits: dict
+    combos: dict  # name -> (point, (lo, hi))
+    level: float
+    n_boot: int
+    boot_seed: int
+
+    @property
+    def alpha(self) -> float:
+        return -self.fits["a"].exponent
+
+    @property
+    def beta(self) -> float:
+        return -self.fits["b"].exponent
+
+    def to_dict(self) -> dict:
+        return {
+            "fits": {k: f.to_dict() for k, f in self.fits.items()},
+            "alpha": self.alpha, "beta": self.beta,
+            "combos": {k: {"point": p, "ci": list(ci)} for k, (p, ci) in self.combos.items()},
+            "level": self.level, "n_boot": self.n_boot, "boot_seed": self.boot_seed,
+        }
+
+
+def paired_slopes(widths, samples: dict, *, n_boot: int, boot_seed: int) -> dict:
+    """Bootstrap slopes of log(seed mean) against log n for several quantities measured on the same
+    networks, resampling the networks once for all of them (the resample protocol of
+    :func:`polylr.fit_rate`: ``default_rng(boot_seed)``, then per width ``integers(0, k, (n_boot, k))``,
+    so each quantity's marginal interval is fit_rate's). ``samples[name]`` is a list of per-width
+    arrays of equal sizes across names. A resample whose mean is 0 at some width gives a slope of
+    ±inf or nan for that quantity (kept, as fit_rate keeps them)."""
+    names = list(samples)
+    sizes = [np.asarray(s).size for s in samples[names[0]]]
+    for nm in names:
+        if [np.asarray(s).size for s in samples[nm]] != sizes:
+            raise PolylrError(f"paired bootstrap needs the same networks for every quantity; {nm!r} differs")
+    rng = np.random.default_rng(boot_seed)
+    boot = {nm: np.empty((n_boot, len(widths))) for nm in names}
+    for k, size in enumerate(sizes):
+        idx = rng.integers(0, size, size=(n_boot, size))
+        for nm in names:
+            boot[nm][:, k] = np.mean(np.abs(np.asarray(samples[nm][k], dtype=np.float64)[idx]), axis=-1)
+    logn = np.log(np.asarray(widths, dtype=np.float64))
+    A = np.stack([np.ones_like(logn), logn - logn.mean()], axis=1)
+    out = {}
+    for nm in names:
+        v = boot[nm]
+        ok = np.all(v > 0, axis=1)
+        slopes = np.full(n_boot, np.nan)
+        if ok.any():
+            coef, *_ = np.linalg.lstsq(A, np.log(v[ok]).T, rcond=None)
+            slopes[ok] = coef[1]
+        out[nm] = slopes
+    return out
+
+
+def fit_gaps(gaps: Gaps, *, n_boot: int = 2000, boot_seed: int = 0, level: float = 0.95) -> GapFits:
+    """Exponents of the seed means of a_n, b_n, c_n (each by :func:`polylr.fit_rate` with one shared
+    ``boot_seed``) and paired intervals of 2β − α, e_c − 2e_b and e_c − e_a."""
+    n_boot = check_int("n_boot", n_boot, lo=10)
+    samples = {q: gaps.gap(q) for q in GAPS}
+    fits = {
+        q: fit_rate(gaps.widths, samples[q], statistic="mean_abs", quantity=NAMES[q].split(" = ")[0], n_boot=n_boot,
+                    boot_seed=boot_seed, level=level)
+        for q in GAPS
+    }
+    slopes = paired_slopes(gaps.widths, samples, n_boot=n_boot, boot_seed=boot_seed)
+    e = {q: fits[q].exponent for q in GAPS}
+    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
+    combos = {}
+    for name, point, boot in (
+        ("2β − α", -2 * e["b"] + e["a"], -2 * slopes["b"] + slopes["a"]),
+        ("e_c − 2e_b", e["c"] - 2 * e["b"], slopes["c"] - 2 * slopes["b"]),
+        ("e_c − e_a", e["c"] - e["a"], slopes["c"] - slopes["a"]),
+    ):
+        combos[name] = (float(point), _percentiles(boot, lo_q, hi_q))
+    return GapFits(fits, combos, level, n_boot, boot_seed)
+
+
+def _percentiles(boot: np.ndarray, lo_q: float, hi_q: float) -> tuple[float, float]:
+    """Percentile interval; an undefined (nan) resample counts against both ends, as in fit_rate."""
+    bad = ~np.isfinite(boot) & np.isnan(boot)
+    good = boot[~bad]
+    lo = np.concatenate([good, np.full(bad.sum(), -np.inf)])
+    hi = np.concatenate([good, np.full(bad.sum(), np.inf)])
+    return float(np.quantile(lo, lo_q, method="lower")), float(np.quantile(hi, hi_q, method="higher"))
+
+
+# -- verdict rules -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One verdict's content: ``status`` (holds / fails / inconclusive), a sentence, and numbers."""
+
+    key: str
+    statement: str
+    status: str
+    reason: str
+    evidence: dict
+
+
+def _underpowered(gaps: Gaps) -> str | None:
+    k = min(len(gaps.a[w]) for w in gaps.widths)
+    if k >= MIN_SEEDS and len(gaps.widths) >= MIN_WIDTHS:
+        return None
+    return (f"from {len(gaps.widths)} widths and {k} networks per width: at least {MIN_WIDTHS} widths and "
+            f"{MIN_SEEDS} networks are needed for a trustworthy interval")
+
+
+def _ci(ci) -> str:
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+def _at_least(key, statement, what, point, ci, edge, weak, yes, no, ev, extra=""):
+    """"``point`` ≥ ``edge``": holds when the whole interval is at or above, fails when wholly below."""
+    where = f"{what} {point:.3f}, CI {_ci(ci)}"
+    tail = f"; {extra}" if extra else ""
+    if weak:
+        return Decision(key, statement, INCONCLUSIVE, f"{where} {weak}{tail}", ev)
+    if ci[0] >= edge:
+        return Decision(key, statement, HOLDS, f"{where} {yes}{tail}", ev)
+    if ci[1] < edge:
+        return Decision(key, statement, FAILS, f"{where} {no}{tail}", ev)
+    lean = "fast" if point >= edge else "not fast"
+    return Decision(key, statement, INCONCLUSIVE,
+                    f"{where} straddles the edge: the point estimate leans {lean}; more networks or widths are needed{tail}", ev)
+
+
+def transfer_decisions(gaps: Gaps, fits: GapFits, *, tol: float = 0.1) -> tuple[Decision, ...]:
+    """The three verdicts (``fast``, ``ratio``, ``c_b2``) from the fitted gaps (rules in the module
+    docstring)."""
+    tol = check_finite("tol", tol)
+    if not 0 < tol < 0.5:
+        raise PolylrError(f"tol must be in (0, 0.5), got {tol}")
+    weak = _underpowered(gaps)
+    f = fits.fits
+    rates = (f"α = {fits.alpha:.3f} {_ci((-f['a'].ci[1], -f['a'].ci[0]))}, β = {fits.beta:.3f} "
+             f"{_ci((-f['b'].ci[1], -f['b'].ci[0]))}, exponent of c_n {f['c'].exponent:.3f} {_ci(f['c'].ci)} "
+             f"({fits.level:.0%} intervals, paired bootstrap over networks)")
+    base = {"level": fits.level, "alpha": fits.alpha, "beta": fits.beta, "exponents": {q: f[q].exponent for q in GAPS},
+            "exponent_cis": {q: list(f[q].ci) for q in GAPS}}
+    out = []
+    p, ci = fits.combos["2β − α"]
+    out.append(_at_least(
+        "fast", "transfer is fast: β > α/2 (a_n ~ n^-α, b_n ~ n^-β; Definition 2 with Proposition 1)",
+        "2β − α =", p, ci, tol, weak,
+        f"lies at or above {tol:g} (c_n/a_n ~ n^-(2β−α) decays at least like n^-{tol:g}): fast",
+        f"lies below {tol:g}: not fast", {**base, "quantity": "2β − α", "point": p, "ci": list(ci), "edge": tol}, rates,
+    ))
+    p, ci = fits.combos["e_c − e_a"]
+    # "exponent of c/a at most −tol", written as "−exponent at least tol"
+    d = _at_least(
+        "ratio", "c_n = o(a_n) (Definition 2, measured directly: mean c_n / mean a_n)",
+        "minus the exponent of mean c_n / mean a_n:", -p, (-ci[1], -ci[0]), tol, weak,
+        f"lies at or above {tol:g} (c_n/a_n decays at least like n^-{tol:g}): fast",
+        f"lies below {tol:g} (c_n is not o(a_n) at this tolerance): not fast",
+        {**base, "quantity": "e_c − e_a", "point": p, "ci": list(ci), "edge": -tol},
+    )
+    out.append(d)
+    p, ci = fits.combos["e_c − 2e_b"]
+    ev = {**base, "quantity": "e_c − 2e_b", "point": p, "ci": list(ci), "target": 0.0, "tol": tol}
+    where = f"e_c − 2e_b = {p:.3f}, CI {_ci(ci)}"
+    statement = "c_n ≍ b_n² (Proposition 1: local strong convexity of φ_∞)"
+    band = f"[{-tol:.2f}, {tol:.2f}]"
+    if weak:
+        out.append(Decision("c_b2", statement, INCONCLUSIVE, f"{where} {weak}", ev))
+    elif -tol <= ci[0] and ci[1] <= tol:
+        out.append(Decision("c_b2", statement, HOLDS, f"{where} lies within {band}", ev))
+    elif ci[1] < -tol or ci[0] > tol:
+        out.append(Decision("c_b2", statement, FAILS, f"{where} lies outside {band}", ev))
+    else:
+        out.append(Decision("c_b2", statement, INCONCLUSIVE, f"{where} overlaps the edge of {band}", ev))
+    return tuple(out)
+
+
+# -- the L = 1 closed form (Sakai & Imaizumi) ---------------------------------------------------------
+
+
+def shallow_loss_closed_form(data: Data, W0, W1, V, steps: int, *, exact: bool = True) -> EtaPoly:
+    """The loss after ``steps`` GD steps of a one-hidden-layer linear net (L = 1, only W_1 trained,
+    learning rate η with no width factor, i.e. μP's hidden rate):
+    ``L^(t)(η) = (2m)^-1 χ₀ᵀ (I − η A/m)^{2t} χ₀`` with ``A = ‖V‖² (X W_0ᵀ)(X W_0ᵀ)ᵀ`` and
+    ``χ₀ = f^(0)(X) − y``, ``f^(0)(X) = X W_0ᵀ W_1ᵀ V``.
+
+    ``exact=True`` computes it in rationals from the float weights (every float is an exact binary
+    rational), so it is the exact loss polynomial of these weights; cost O(m²·n + t·m²) rational
+    operations — keep n·m small."""
+    steps = check_int("steps t", steps, lo=1)
+    W0, W1, V = (np.asarray(a, dtype=np.float64) for a in (W0, W1, V))
+    if W1.ndim == 3:
+        if W1.shape[0] != 1:
+            raise PolylrError(f"the closed form is for one hidden layer (L = 1); got {W1.shape[0]} hidden layers")
+        W1 = W1[0]
+    X, y, m = data.X, data.y, data.m
+    if not exact:
+        F = X @ W0.T
+        A = float(V @ V) * (F @ F.T)
+        chi = F @ (W1.T @ V) - y
+        coeffs = np.zeros(2 * steps + 1)
+        # (I − ηA/m)^{2t} = Σ_k C(2t, k) (−η/m)^k A^k
+        Ak = np.eye(m)
+        for k in range(2 * steps + 1):
+            coeffs[k] = math.comb(2 * steps, k) * (-1.0 / m) ** k * float(chi @ Ak @ chi) / (2 * m)
+            Ak = Ak @ A
+        del M
+        return EtaPoly(coeffs, "float64", label="L^{(t)} (closed form)")
+    q = lambda a: [[_fq(float(v)) for v in row] for row in np.atleast_2d(a)]  # noqa: E731
+    Xq, W0q, W1q = flint.fmpq_mat(q(X)), flint.fmpq_mat(q(W0)), flint.fmpq_mat(q(W1))
+    Vq = flint.fmpq_mat(q(V[:, None]))
+    yq = flint.fmpq_mat(q(y[:, None]))
+    F = Xq * W0q.transpose()
+    A = (Vq.transpose() * Vq)[0, 0] * (F * F.transpose())
+    chi = F * (W1q.transpose() * Vq) - yq
+    # u = (I − ηA/m)^t χ₀ as a vector of polynomials; loss = ‖u‖² / (2m) (the matrix is symmetric)
+    u = [flint.fmpq_poly([chi[i, 0]]) for i in range(m)]
+    step = flint.fmpq_poly([0, flint.fmpq(-1, m)])
+    for _ in range(steps):
+        Au = [sum((flint.fmpq_poly([A[i, j]]) * u[j] for j in range(m)), flint.fmpq_poly([0])) for i in range(m)]
+        u = [u[i] + step * Au[i] for i in range(m)]
+    loss = sum((ui * ui for ui in u), flint.fmpq_poly([0])) * flint.fmpq(1, 2 * m)
+    return EtaPoly(loss, "QQ", label="L^{(t)} (closed form)")
+
+
+def shallow_limit_closed_form(data: Data, steps: int) -> EtaPoly:
+    """The L = 1 infinite-width limit ``(2m)^-1 yᵀ (I − η K/m)^{2t} y`` (A_n → K, χ₀ → −y), exact."""
+    steps = check_int("steps t", steps, lo=1)
+    Xq = flint.fmpq_mat([[_fq(float(v)) for v in row] for row in data.X])
+    yq = flint.fmpq_mat([[_fq(float(v))] for v in data.y])
+    m, d = data.m, data.d
+    K = (Xq * Xq.transpose()) * flint.fmpq(1, d)
+    u = [flint.fmpq_poly([yq[i, 0]]) for i in range(m)]
+    step = flint.fmpq_poly([0, flint.fmpq(-1, m)])
+    for _ in range(steps):
+        Ku = [sum((flint.fmpq_poly([K[i, j]]) * u[j] for j in range(m)), flint.fmpq_poly([0])) for i in range(m)]
+        u = [u[i] + step * Ku[i] for i in range(m)]
+    loss = sum((ui * ui for ui in u), flint.fmpq_poly([0])) * flint.fmpq(1, 2 * m)
+    return EtaPoly(loss, "QQ", label="L_\\infty^{(t)} (closed form, L = 1)")
+
+
+def long_horizon_eta(data: Data) -> float:
+    """Sakai & Imaizumi's t → ∞ limit of η_∞^(t) for L = 1: ``2m / (λ₊ + λ₋)`` over the extreme
+    *active* eigenvalues of K = XXᵀ/d (those whose eigenvectors carry part of y)."""
+    w, U = np.linalg.eigh(data.K)
+    weight = (U.T @ data.y) ** 2
+    scale = max(float(np.max(np.abs(w))), 1e-300)
+    active = (w > 1e-12 * scale) & (weight > 1e-24 * float(data.y @ data.y))
+    if not active.any():
+        raise PolylrError("no active eigen-direction of K carries part of y (K y = 0): η_∞ is undefined")
+    lam = w[active]
+    return float(2 * data.m / (lam.max() + lam.min()))

@@ -1,0 +1,398 @@
+"""Evaluation engine for networks and optimizers beyond the polynomial: train, record, find η*.
+
+For one width, a batch of seeds and a grid of learning rates, :func:`train_curves` trains every
+(seed, η) pair of a :class:`~polylr.engines.mlp.Training` at once (JAX, ``vmap`` over seeds and
+over η, ``lax.scan`` over steps), in chunks that bound the working memory, and returns the loss
+curves. A run whose loss becomes NaN or ±inf is marked ``diverged`` and its objective is ``+inf``:
+it is never a minimum. :func:`scan_lr` adds the optimal learning rates: per seed, the grid minima
+refined by the bracketing zoom of evaluation mode (:func:`polylr.argmins_on_grid`, applied in
+``log η``, so ``xtol`` is a relative tolerance on η), and the minimiser of the seed-mean curve.
+
+The initial weights of seed ``s`` at width ``n`` come from ``polylr.weight_key(master_seed, n, s)``
+with the same flat draw as :func:`polylr.draw_weights` (hidden layers, then the input layer, then
+the output vector), drawn in float64 and cast to the run's float type; with linear activation, the
+``mup-sgd`` preset and only the hidden layers trained, the engine therefore trains exactly the
+networks whose loss polynomials :func:`polylr.finite_width_polys` computes (the tests check this).
+float32 is the default here for speed; ``Training(dtype="float64")`` runs in float64. The float type
+is recorded in every result.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from .argmin import Argmin, LocalMin
+from ..engines.coeffs import weight_key
+from ..core.errors import PolylrError, check_finite, check_int
+from .grid import argmin_on_grid, argmins_on_grid
+from ..engines.mlp import CHUNK_BYTES, Training, check_grid
+
+_ACT = {
+    "linear": lambda x: x,
+    "relu": jax.nn.relu,
+    "tanh": jnp.tanh,
+    "gelu": lambda x: jax.nn.gelu(x, approximate=True),
+}
+
+
+class _Config(NamedTuple):
+    """Everything static about a compiled training program (hashable)."""
+
+    n: int
+    d: int
+    L: int
+    activation: str
+    bias: bool
+    bias_std: float
+    stds: tuple
+    mult: tuple
+    lrs: tuple  # (input, hidden, output, bias of layer 0, bias of hidden layers), 0 when frozen
+    optimizer: str
+    momentum: float
+    b1: float
+    b2: float
+    eps: float
+    weight_decay: float
+    decay: str
+    loss: str
+    dtype: str
+    minibatch: bool
+    has_eval: bool
+
+
+def _config(tr: Training, width: int) -> _Config:
+    net, opt = tr.net, tr.optimizer
+    s = net.param.scales(width, tr.data.d)
+    on = {k: float(k in net.train) for k in ("input", "hidden", "output")}
+    lrs = (s["lr"][0] * on["input"], s["lr"][1] * on["hidden"], s["lr"][2] * on["output"],
+           s["bias_lr"] * on["input"], s["bias_lr"] * on["hidden"])
+    return _Config(
+        width, tr.data.d, net.depth, net.activation, net.bias, float(net.bias_std), s["std"], s["mult"], lrs,
+        opt.name, opt.momentum, opt.b1, opt.b2, opt.eps, opt.weight_decay, opt.decay, tr.loss, tr.dtype,
+        tr.batch is not None, tr.eval_data is not None,
+    )
+
+
+def init_params(key: jax.Array, tr: Training, width: int) -> dict:
+    """The initial parameters of one network (float64 numpy arrays): ``W0 (n, d)``, ``Ws (L, n, n)``,
+    ``V (n,)`` and, with biases, ``b (L + 1, n)``. With ``bias=False`` and the same parametrization
+    these are exactly :func:`polylr.draw_weights` for the same key."""
+    cfg = _config(tr, check_int("width n", width, lo=1))
+    with jax.enable_x64(True):
+        p = _init(key, cfg)
+        return {k: np.asarray(v, dtype=np.float64) for k, v in p.items()}
+
+
+def _init(key, cfg: _Config) -> dict:
+    n, d, L = cfg.n, cfg.d, cfg.L
+    z = jax.random.normal(key, (L * n * n + n * d + n,), dtype=jnp.float64)  # the layout of polylr.draw_weights
+    p = {
+        "Ws": cfg.stds[1] * z[: L * n * n].reshape(L, n, n),
+        "W0": cfg.stds[0] * z[L * n * n : L * n * n + n * d].reshape(n, d),
+        "V": cfg.stds[2] * z[L * n * n + n * d :],
+    }
+    if cfg.bias:
+        p["b"] = cfg.bias_std * jax.random.normal(jax.random.fold_in(key, 1), (L + 1, n), dtype=jnp.float64)
+    return p
+
+
+def _forward(p, X, cfg: _Config):
+    act = _ACT[cfg.activation]
+    z = cfg.mult[0] * (X @ p["W0"].T)
+    if cfg.bias:
+        z = z + p["b"][0][None, :]
+    h = act(z)
+
+    def layer(h, wb):
+        z = cfg.mult[1] * (h @ wb[0].T)
+        if cfg.bias:
+            z = z + wb[1][None, :]
+        return act(z), None
+
+    if cfg.L:
+        bs = p["b"][1:] if cfg.bias else jnp.zeros((cfg.L, 1), h.dtype)
+        h, _ = jax.lax.scan(layer, h, (p["Ws"], bs))
+    return cfg.mult[2] * (h @ p["V"])
+
+
+def _loss(p, X, y, cfg: _Config):
+    f = _forward(p, X, cfg)
+    if cfg.loss == "squared":
+        return jnp.sum((f - y) ** 2) / (2 * y.shape[0])
+    return jnp.mean(jax.nn.softplus(f) - y * f)  # binary cross-entropy on the logit f, y ∈ {0, 1}
+
+
+def _base(cfg: _Config) -> optax.GradientTransformation:
+    if cfg.optimizer == "sgd":
+        return optax.identity()
+    if cfg.optimizer == "momentum":
+        return optax.trace(decay=cfg.momentum)
+    if cfg.optimizer in ("adam", "adamw"):
+        return optax.scale_by_adam(b1=cfg.b1, b2=cfg.b2, eps=cfg.eps)
+    return optax.scale_by_lion(b1=cfg.b1, b2=cfg.b2)
+
+
+def _lr_tree(p, cfg: _Config) -> dict:
+    lr = {"W0": cfg.lrs[0], "Ws": cfg.lrs[1], "V": cfg.lrs[2]}
+    if cfg.bias:
+        lr["b"] = np.array([cfg.lrs[3]] + [cfg.lrs[4]] * cfg.L, dtype=cfg.dtype)[:, None]
+    return lr
+
+
+def _train_one(p0, eta, X, y, order, Xe, ye, cfg: _Config):
+    """One (network, η) pair: the loss on each step's batch before its update ``(steps,)``, the
+    training loss after the last step (full batch: on all the data; minibatch: on the last batch),
+    and the held-out loss (or the training loss again)."""
+    base = _base(cfg)
+    lr = _lr_tree(p0, cfg)
+    trained = {k: (np.asarray(v) != 0).astype(cfg.dtype) if isinstance(v, np.ndarray) else float(v != 0) for k, v in lr.items()}
+    wd = cfg.weight_decay
+
+    def step(carry, idx):
+        p, st = carry
+        Xb, yb = (X[idx], y[idx]) if cfg.minibatch else (X, y)
+        value, g = jax.value_and_grad(_loss)(p, Xb, yb, cfg)
+        u, st = base.update(g, st, p)
+        new = {}
+        for k in p:
+            upd = u[k] + wd * p[k] if (wd and cfg.decay == "coupled") else u[k]
+            q = p[k] - eta * lr[k] * upd
+            if wd and cfg.decay == "independent":
+                q = q - wd * trained[k] * p[k]
+            new[k] = q
+        return (new, st), value
+
+    xs = order if cfg.minibatch else None
+    (p, _), curve = jax.lax.scan(step, (p0, base.init(p0)), xs, length=order.shape[0])
+    if cfg.minibatch and order.shape[0]:  # the last batch after its update (a full pass would cost an epoch)
+        final = _loss(p, X[order[-1]], y[order[-1]], cfg)
+    else:
+        final = _loss(p, X, y, cfg)
+    ev = _loss(p, Xe, ye, cfg) if cfg.has_eval else final
+    return curve, final, ev
+
+
+@functools.partial(jax.jit, static_argnames=("cfg",))
+def _run(keys, etas, X, y, order, Xe, ye, *, cfg: _Config):
+    dt = jnp.dtype(cfg.dtype)
+
+    def seed(key, es):
+        p0 = jax.tree.map(lambda a: a.astype(dt), _init(key, cfg))
+        return jax.vmap(lambda e: _train_one(p0, e, X, y, order, Xe, ye, cfg))(es)
+
+    return jax.vmap(seed)(keys, etas)
+
+
+def _check_seeds(seeds) -> tuple[int, ...]:
+    s = tuple(check_int("seed", v, lo=0) for v in np.atleast_1d(np.asarray(seeds)).tolist())
+    if not s:
+        raise PolylrError("seeds must be a non-empty list of non-negative integers")
+    return s
+
+
+@dataclass(frozen=True, eq=False)
+class Curves:
+    """Training results for every (seed, η): ``curve[s, e, k]`` is the loss on step k's batch before
+    update k; ``final`` the training loss after the last step (full batch: all the data; minibatch:
+    the last batch); ``eval`` the held-out loss (None
+    without held-out data); ``objective`` what argmins minimise (``eval``, else ``final``; ``+inf``
+    where ``diverged``); ``diverged`` marks runs whose loss became NaN or ±inf."""
+
+    training: Training
+    width: int
+    seeds: tuple[int, ...]
+    master_seed: int
+    etas: np.ndarray  # (S, E)
+    curve: np.ndarray  # (S, E, steps)
+    final: np.ndarray  # (S, E)
+    eval: np.ndarray | None
+    objective: np.ndarray
+    diverged: np.ndarray
+    dtype: str
+    chunk: tuple[int, int]
+    seconds: float
+
+    def to_json(self) -> dict:
+        return {
+            "width": self.width, "seeds": list(self.seeds), "master_seed": self.master_seed, "dtype": self.dtype,
+            "etas": json_safe(self.etas), "final": json_safe(self.final), "objective": json_safe(self.objective),
+            "eval": None if self.eval is None else json_safe(self.eval), "diverged": self.diverged.tolist(),
+            "training": self.training.describe(), "seconds": self.seconds, "chunk": list(self.chunk),
+        }
+
+
+def json_safe(a) -> list:
+    a = np.asarray(a, dtype=np.float64)
+    return np.vectorize(lambda x: x if math.isfinite(x) else ("nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")), otypes=[object])(a).tolist()
+
+
+def train_curves(tr: Training, width: int, seeds, etas, *, master_seed: int = 0, chunk_bytes: int = CHUNK_BYTES) -> Curves:
+    """Train every (seed, η) pair at ``width``: ``etas`` is one grid for all seeds (``(E,)``) or one
+    per seed (``(S, E)``). Work is split into chunks of ``(seeds, η)`` pairs whose estimated working
+    memory (:meth:`Training.pair_bytes`) stays within ``chunk_bytes``; a single pair over the
+    training's ``memory_limit`` is refused before anything is allocated."""
+    if not isinstance(tr, Training):
+        raise PolylrError(f"train_curves needs a polylr Training, got {type(tr).__name__}")
+    width = check_int("width n", width, lo=1)
+    seeds = _check_seeds(seeds)
+    master_seed = check_int("master seed", master_seed, lo=0)
+    e = check_grid(etas)
+    if e.ndim == 1:
+        e = np.broadcast_to(e, (len(seeds), e.size))
+    elif e.shape[0] != len(seeds):
+        raise PolylrError(f"a per-seed eta grid must have one row per seed ({len(seeds)}), got shape {e.shape}")
+    chunk_bytes = check_int("chunk_bytes", chunk_bytes, lo=1)
+    per_pair = tr.check_memory(width)
+    pairs = max(1, chunk_bytes // per_pair)
+    S, E = e.shape
+    # Chunk shapes: η in multiples of 4 (little padding, few distinct compiled shapes), then as
+    # many seeds as fit.
+    ec = max(1, min(pairs, -(-E // 4) * 4))
+    if ec < E and ec > 4:
+        ec -= ec % 4
+    sc = max(1, min(S, pairs // ec))
+    cfg = _config(tr, width)
+    t0 = time.perf_counter()
+    with jax.enable_x64(True):
+        dt = np.dtype(tr.dtype)
+        X, y = jnp.asarray(tr.data.X, dt), jnp.asarray(tr.data.y, dt)
+        ev = tr.eval_data if tr.eval_data is not None else tr.data
+        Xe, ye = jnp.asarray(ev.X, dt), jnp.asarray(ev.y, dt)
+        order = jnp.asarray(tr.order(), jnp.int32)
+        Sp, Ep = -(-S // sc) * sc, -(-E // ec) * ec
+        seed_idx = np.concatenate([np.arange(S), np.full(Sp - S, S - 1)])
+        eta_p = np.concatenate([e, np.repeat(e[:, -1:], Ep - E, axis=1)], axis=1)[seed_idx].astype(dt)
+        keys = jnp.stack([weight_key(master_seed, width, seeds[i]) for i in seed_idx])
+        outs = []
+        for a in range(0, Sp, sc):
+            row = []
+            for b in range(0, Ep, ec):
+                c, f, v = _run(keys[a : a + sc], jnp.asarray(eta_p[a : a + sc, b : b + ec]), X, y, order, Xe, ye, cfg=cfg)
+                row.append((np.asarray(c, np.float64), np.asarray(f, np.float64), np.asarray(v, np.float64)))
+            outs.append([np.concatenate([r[q] for r in row], axis=1) for q in range(3)])
+    curve, final, val = (np.concatenate([o[q] for o in outs])[:S, :E] for q in range(3))
+    diverged = ~np.isfinite(val) | ~np.isfinite(final) | ~np.all(np.isfinite(curve), axis=-1)
+    objective = np.where(diverged, np.inf, val)
+    return Curves(
+        tr, width, seeds, master_seed, np.array(e), curve, final, val if tr.eval_data is not None else None,
+        objective, diverged, tr.dtype, (sc, ec), time.perf_counter() - t0,
+    )
+
+
+# -- optimal learning rates ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class LRScan:
+    """A learning-rate scan at one width: the curves on the grid, each seed's refined argmin and the
+    argmin of the seed-mean objective (a seed that diverges at η makes the mean ``+inf`` there).
+    ``etas_star[s]`` is seed s's optimal η (NaN when every grid point diverged); ``mean_argmin`` is
+    None when the mean is infinite on the whole grid."""
+
+    grid: np.ndarray
+    curves: Curves
+    argmins: tuple[Argmin | None, ...]
+    mean_argmin: Argmin | None
+    evaluations: int
+    seconds: float
+
+    @property
+    def width(self) -> int:
+        return self.curves.width
+
+    @property
+    def etas_star(self) -> np.ndarray:
+        return np.array([np.nan if a is None else a.eta for a in self.argmins])
+
+    @property
+    def mean_curve(self) -> np.ndarray:
+        return np.mean(self.curves.objective, axis=0)
+
+    @property
+    def diverged_fraction(self) -> np.ndarray:
+        """Per grid η, the fraction of seeds that diverged."""
+        return np.mean(self.curves.diverged, axis=0)
+
+    def to_json(self) -> dict:
+        return {
+            "width": self.width, "grid": json_safe(self.grid), "etas_star": json_safe(self.etas_star),
+            "argmins": [None if a is None else _argmin_json(a) for a in self.argmins],
+            "mean_argmin": None if self.mean_argmin is None else _argmin_json(self.mean_argmin),
+            "mean_curve": json_safe(self.mean_curve), "diverged": self.curves.diverged.tolist(),
+            "evaluations": self.evaluations, "seconds": self.seconds, "dtype": self.curves.dtype,
+            "seeds": list(self.curves.seeds), "master_seed": self.curves.master_seed,
+        }
+
+
+def _argmin_json(a: Argmin) -> dict:
+    d = a.to_dict()
+    d["eta"], d["value"] = json_safe([a.eta])[0], json_safe([a.value])[0]
+    return d
+
+
+def _exp_argmin(a: Argmin) -> Argmin:
+    """An argmin found in u = log η, returned in η."""
+    ex = lambda m: LocalMin(float(np.exp(m.eta)), m.value, m.on_boundary)  # noqa: E731
+    return Argmin(
+        float(np.exp(a.eta)), a.value, (float(np.exp(a.interval[0])), float(np.exp(a.interval[1]))), a.on_boundary,
+        tuple(ex(m) for m in a.local_minima), tuple(ex(m) for m in a.near_minima), a.flat,
+    )
+
+
+def scan_lr(
+    tr: Training, width: int, seeds, etas, *, master_seed: int = 0, refine: bool = True, xtol: float = 0.01,
+    points: int = 8, max_rounds: int = 8, chunk_bytes: int = CHUNK_BYTES,
+) -> LRScan:
+    """Train on the grid ``etas`` (increasing, positive; log-spaced is natural), then find each
+    seed's optimal η on ``[etas[0], etas[-1]]`` and that of the seed mean. With ``refine`` every grid
+    minimum is refined by the bracketing zoom of :func:`polylr.argmins_on_grid` in ``u = log η``
+    (``points`` new trainings per bracket and round, to ``|Δ log η| <= xtol``, at most ``max_rounds``
+    rounds); a minimum at an end of the grid is checked on 8 points inside the end interval and
+    reported ``on_boundary`` if none is lower. Diverged runs count as ``+inf``."""
+    grid = check_grid(etas)
+    if grid.ndim != 1 or grid.size < 3 or not np.all(np.diff(grid) > 0):
+        raise PolylrError(f"the learning-rate grid must be 1-d, strictly increasing, with >= 3 points; got {grid}")
+    xtol = check_finite("xtol", xtol)
+    if xtol <= 0:
+        raise PolylrError(f"xtol must be > 0, got {xtol}")
+    t0 = time.perf_counter()
+    cv = train_curves(tr, width, seeds, grid, master_seed=master_seed, chunk_bytes=chunk_bytes)
+    seeds, u = cv.seeds, np.log(grid)
+    count = [cv.objective.size]
+
+    def per_seed(us: np.ndarray) -> np.ndarray:
+        c = train_curves(tr, width, seeds, np.exp(us), master_seed=master_seed, chunk_bytes=chunk_bytes)
+        count[0] += c.objective.size
+        return c.objective
+
+    def mean(us: np.ndarray) -> np.ndarray:
+        return np.mean(per_seed(np.broadcast_to(us, (len(seeds), us.size))), axis=0)
+
+    ok = np.any(np.isfinite(cv.objective), axis=1)
+    found: list[Argmin | None] = [None] * len(seeds)
+    if ok.any():
+        idx = np.nonzero(ok)[0]
+        sub_seeds = tuple(seeds[i] for i in idx)
+
+        def sub(us: np.ndarray) -> np.ndarray:
+            c = train_curves(tr, width, sub_seeds, np.exp(us), master_seed=master_seed, chunk_bytes=chunk_bytes)
+            count[0] += c.objective.size
+            return c.objective
+
+        mins = argmins_on_grid(u, cv.objective[idx], sub if refine else None, xtol=xtol, points=points, max_iter=max_rounds)
+        for i, a in zip(idx, mins):
+            found[i] = _exp_argmin(a)
+    mc = np.mean(cv.objective, axis=0)
+    mean_min = None
+    if np.any(np.isfinite(mc)):
+        mean_min = _exp_argmin(argmin_on_grid(u, mc, mean if refine else None, xtol=xtol, points=points, max_iter=max_rounds))
+    return LRScan(grid, cv, tuple(found), mean_min, count[0], time.perf_counter() - t0)

@@ -1,0 +1,567 @@
+"""Claims about networks beyond polylr's polynomial: Hayou's Figures 4–5, Ghosh–Wu–Bietti's ReLU examples.
+
+Each claim trains networks with :mod:`polylr.analysis.train` (evaluation only: no polynomial exists
+for ReLU or Adam), finds the optimal learning rate per seed and of the seed mean at each width, and
+turns the widths' optima into verdicts with polylr's rate fits (:func:`polylr.fit_rate`, bootstrap
+over seeds) and verdict rules (:func:`polylr.claims.base.verdict_at_most`).
+
+Shared definitions (docs/nonlinear.md has the details and measured numbers):
+
+- **shift of the optimum** between consecutive widths n and 2n: ``|mean log η*_{2n} − mean log η*_n|``
+  (the seed means of the per-seed optima); when ``log η*_n`` converges like ``n^-β`` the shifts
+  decay like ``n^-β`` too, so its fitted exponent estimates ``-β`` without knowing the limit;
+- **modes** of a loss-vs-η curve: local minima of the seed-mean curve on the grid whose prominence
+  (the rise, on the lower side, before a lower point is reached) exceeds three standard errors of
+  the seed mean plus 1 % of the minimum; "unimodal" means one mode.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+
+import jax
+import mpmath
+import numpy as np
+
+from matplotlib.figure import Figure
+
+from ..report.plots import to_bytes
+from .base import (
+    BOUNDARY_LIMIT, FAILS, HOLDS, INCONCLUSIVE, MIN_SEEDS, Claim, CheckOptions, Verdict, register, verdict_at_most,
+)
+from ..analysis.grid import argmin_on_grid
+from ..engines.evaluate import limit_loss_values
+from ..engines.limit import eta_inf_t1
+from ..analysis.rates import RateFit, fit_rate
+from ..core.setup import Data, Setup
+from ..engines.mlp import MLP, MUP_ADAM, MUP_SGD, Optimizer, Training
+from ..analysis.train import LRScan, json_safe, scan_lr
+
+FIG_DATA = dict(m=16, d=16, noise=0.1, seed=0)  # Hayou's Figures 4–5 here: see docs/nonlinear.md
+
+
+def _fig_data() -> Data:
+    return Data.synthetic(**FIG_DATA)
+
+
+def _gpu() -> bool:
+    return jax.default_backend() == "gpu"
+
+
+# -- statistics on scans ------------------------------------------------------------------------
+
+
+def modes(grid: np.ndarray, mean: np.ndarray, se: np.ndarray, *, rel: float = 0.01, k_se: float = 3.0) -> list[int]:
+    """Indices of the significant local minima of a curve on a grid (non-finite values are peaks):
+    a local minimum counts when its prominence exceeds ``k_se`` standard errors plus ``rel·|value|``."""
+    v = np.where(np.isfinite(mean), mean, np.inf)
+    n = v.size
+    out = []
+    for i in range(n):
+        if not np.isfinite(v[i]):
+            continue
+        if (i > 0 and v[i - 1] <= v[i]) or (i < n - 1 and v[i + 1] < v[i]):
+            continue
+        sides = []
+        for step in (-1, 1):
+            j, peak = i + step, v[i]
+            while 0 <= j < n and v[j] >= v[i]:
+                peak = max(peak, v[j])
+                j += step
+            sides.append(peak if 0 <= j < n else np.inf)  # no lower point on this side: unbounded rise
+        prom = min(sides) - v[i]
+        thresh = k_se * (se[i] if np.isfinite(se[i]) else 0.0) + rel * abs(v[i])
+        if prom > thresh or prom == np.inf:
+            out.append(i)
+    return out
+
+
+def _mean_se(scan: LRScan) -> tuple[np.ndarray, np.ndarray]:
+    obj = scan.curves.objective
+    S = obj.shape[0]
+    with np.errstate(invalid="ignore"):
+        mean = np.mean(obj, axis=0)
+        se = np.std(obj, axis=0, ddof=1) / math.sqrt(S) if S > 1 else np.zeros(obj.shape[1])
+    return mean, np.where(np.isfinite(se), se, 0.0)
+
+
+def _shift_fit(scans: dict[int, LRScan], label: str, n_boot: int, boot_seed: int) -> RateFit | None:
+    """Fit of |mean log η*_{2n} − mean log η*_n| against n (pairs of consecutive widths)."""
+    ws = sorted(scans)
+    samples, at = [], []
+    for a, b in zip(ws[:-1], ws[1:]):
+        la, lb = np.log(scans[a].etas_star), np.log(scans[b].etas_star)
+        if not (np.all(np.isfinite(la)) and np.all(np.isfinite(lb))):
+            return None
+        k = min(la.size, lb.size)
+        samples.append(lb[:k] - la[:k])  # independent networks, paired by index: the mean is the shift
+        at.append(a)
+    if len(at) < 2 or any(abs(np.mean(s)) == 0 for s in samples):
+        return None
+    return fit_rate(at, samples, statistic="abs_mean", quantity=f"shift of log η* ({label})", n_boot=n_boot, boot_seed=boot_seed)
+
+
+def _boundary_fraction(scan: LRScan) -> float:
+    return float(np.mean([a is None or a.on_boundary for a in scan.argmins]))
+
+
+def _guard(v: Verdict, scans: dict[int, LRScan]) -> Verdict:
+    worst = max(scans, key=lambda w: _boundary_fraction(scans[w]))
+    frac = _boundary_fraction(scans[worst])
+    if frac <= BOUNDARY_LIMIT or v.status == INCONCLUSIVE:
+        return v
+    return dataclasses.replace(
+        v, status=INCONCLUSIVE,
+        reason=f"{v.reason}; but at n = {worst} the optimum sits on the grid's end (or every η diverged) for "
+        f"{frac:.0%} of the seeds (limit {BOUNDARY_LIMIT:.0%}): widen the grid",
+    )
+
+
+# -- the result ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class NonlinearCheck:
+    """A claim checked by training: per panel (a network/optimizer configuration) and width an
+    :class:`~polylr.analysis.train.LRScan`; the rate fits; the verdicts; what was run (``budget``,
+    including what differs from the paper) and extra numbers (e.g. the limit's argmin)."""
+
+    name: str
+    verdicts: tuple[Verdict, ...]
+    seconds: float
+    budget: dict
+    panels: dict = field(repr=False)  # label -> {width: LRScan}
+    fits: dict = field(default_factory=dict)  # label -> RateFit
+    extra: dict = field(default_factory=dict)  # label -> JSON-ready numbers
+
+    def to_json(self) -> dict:
+        return _clean({
+            "name": self.name, "seconds": self.seconds, "budget": self.budget, "jax_version": jax.__version__,
+            "verdicts": [v.to_dict() for v in self.verdicts],
+            "fits": {k: f.to_dict() for k, f in self.fits.items()},
+            "extra": self.extra,
+            "panels": {lab: {str(w): s.to_json() for w, s in sc.items()} for lab, sc in self.panels.items()},
+        })
+
+    def tables(self) -> list[tuple[str, list[str], list[list]]]:
+        rows = []
+        for lab, sc in self.panels.items():
+            for w, s in sorted(sc.items()):
+                e = s.etas_star
+                mean, se = _mean_se(s)
+                m = s.mean_argmin
+                rows.append([
+                    lab, w, len(s.curves.seeds), _fmt(np.exp(np.nanmean(np.log(e)))), _fmt(np.nanstd(np.log(e), ddof=1) if e.size > 1 else float("nan")),
+                    "-" if m is None else _fmt(m.eta), "-" if m is None else _fmt(m.value),
+                    len(modes(s.grid, mean, se)), f"{float(np.mean(s.curves.diverged)):.0%}", f"{_boundary_fraction(s):.0%}",
+                ])
+        cols = ["panel", "n", "seeds", "geo-mean η*", "sd log η*", "η* of mean", "mean loss there", "modes", "diverged", "on grid end"]
+        out = [(f"{self.name}: optimal learning rates", cols, rows)]
+        if self.fits:
+            fr = [[k, f.quantity, f.statistic, _fmt(f.exponent), f"[{_fmt(f.ci[0])}, {_fmt(f.ci[1])}]", " ".join(map(str, f.widths))]
+                  for k, f in self.fits.items()]
+            out.append((f"{self.name}: fitted exponents", ["fit", "quantity", "statistic", "exponent", "95% CI", "widths"], fr))
+        return out  # the report adds the verdict table
+
+    def figures(self, fmt: str = "png") -> dict[str, bytes]:
+        k = len(self.panels)
+        fig = Figure(figsize=(4.2 * k, 3.6), layout="constrained")
+        axes = fig.subplots(1, k, squeeze=False)[0]
+        for ax, (lab, sc) in zip(axes, self.panels.items()):
+            for w, s in sorted(sc.items()):
+                mean, _ = _mean_se(s)
+                ok = np.isfinite(mean)
+                line, = ax.plot(s.grid[ok], mean[ok], marker=".", label=f"n = {w}")
+                if s.mean_argmin is not None:
+                    ax.plot([s.mean_argmin.eta], [s.mean_argmin.value], "*", color=line.get_color(), ms=9)
+            ref = self.extra.get(lab, {}).get("eta_inf")
+            if ref is not None:
+                ax.axvline(ref, color="k", ls="--", lw=0.8, label="η*_∞ (limit)")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xlabel("η")
+            ax.set_ylabel("seed-mean loss")
+            ax.set_title(lab, fontsize=9)
+            ax.legend(fontsize=7)
+        return {f"{self.name}.{fmt}": to_bytes(fig, fmt)}
+
+    def markdown(self) -> str:
+        lines = [f"## {self.name}", "", f"Budget: {self.budget.get('description', '')}", ""]
+        lines += [f"- **{v.claim}** — {v.status}: {v.reason}" for v in self.verdicts]
+        for title, cols, rows in self.tables()[:1]:
+            lines += ["", f"**{title}**", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+            lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+        lines += ["", f"({self.seconds:.1f} s)"]
+        return "\n".join(lines) + "\n"
+
+
+def _fmt(x) -> str:
+    x = float(x)
+    return f"{x:.4g}" if math.isfinite(x) else str(x)
+
+
+def _clean(obj):
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        return json_safe([float(obj)])[0]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.ndarray):
+        return _clean(obj.tolist())
+    return obj
+
+
+# -- budgets ------------------------------------------------------------------------------------
+
+
+def _pick(opts: CheckOptions, table: dict) -> dict:
+    name = opts.budget.name
+    b = dict(table["thorough-gpu"] if name == "thorough" and _gpu() and "thorough-gpu" in table else table.get(name, table["default"]))
+    if opts.widths is not None:
+        b["widths"] = tuple(opts.widths)
+    if opts.seeds is not None:
+        b["seeds"] = opts.seeds
+    b["budget"] = name
+    return b
+
+
+def _progress(opts: CheckOptions, text: str) -> None:
+    if callable(opts.progress):
+        try:
+            opts.progress(text)
+        except TypeError:
+            pass
+
+
+# -- hayou-fig4 ---------------------------------------------------------------------------------
+
+FIG4_BUDGETS = {
+    "tiny": dict(depths=(3,), widths=(16, 32, 64, 128), seeds=8, steps=20, xtol=0.05),
+    "quick": dict(depths=(3, 9), widths=(16, 32, 64, 128), seeds=8, steps=20, xtol=0.05),
+    "default": dict(depths=(3, 9, 27), widths=(32, 64, 128, 256), seeds=8, steps=20, xtol=0.02),
+    "thorough": dict(depths=(3, 9, 27), widths=(64, 128, 256, 512), seeds=16, steps=20, xtol=0.01),
+    "thorough-gpu": dict(depths=(3, 9, 27), widths=(128, 256, 512, 1024, 2048), seeds=32, steps=20, xtol=0.005),
+}
+
+
+def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
+    """Hayou's Figure 4: a deep linear MLP under μP trained by 20 full-batch GD steps at depths
+    3, 9, 27 (only the hidden layers trained, as in polylr's deep linear setup), by the evaluation
+    engine in float64. Per depth: the optimum η*_n per seed (grid + bracketing refinement), and the
+    limit's argmin η*_∞ from the exact Tensor-Programs limit (:func:`polylr.limit_loss_values`,
+    refined to 1e-6). Verdict per depth: the mean of |log η*_n − log η*_∞| decays at least like
+    n^-tol."""
+    opts = opts if opts is not None else CheckOptions(**kw)
+    b = _pick(opts, FIG4_BUDGETS)
+    data = _fig_data()
+    t0 = time.perf_counter()
+    panels, fits, extra, verdicts = {}, {}, {}, []
+    for i, L in enumerate(b["depths"]):
+        lab = f"L = {L}, t = {b['steps']}"
+        setup = Setup(data=data, depth=L, steps=b["steps"])
+        e1 = eta_inf_t1(setup)
+        grid = np.geomspace(e1 / 32, 1.5 * e1, 17)
+        f = lambda e, setup=setup: limit_loss_values(setup, e)  # noqa: E731
+        lim = argmin_on_grid(grid, f(grid), f, xtol=1e-6)
+        extra[lab] = {"eta_inf": lim.eta, "limit_loss": lim.value, "eta_inf_t1": e1, "limit_on_boundary": lim.on_boundary}
+        tr = Training(net=MLP(depth=L, activation="linear", param=MUP_SGD, train=("hidden",)), optimizer=Optimizer("sgd"),
+                      data=data, steps=b["steps"], dtype="float64")
+        scans = {}
+        for w in b["widths"]:
+            _progress(opts, f"hayou-fig4 {lab} n = {w}")
+            scans[w] = scan_lr(tr, w, range(b["seeds"]), grid, master_seed=opts.master_seed, xtol=b["xtol"])
+        panels[lab] = scans
+        errs = [np.log(scans[w].etas_star) - math.log(lim.eta) for w in b["widths"]]
+        statement = f"{lab}: η*_n → η*_∞ (the exact limit's argmin) as n → ∞"
+        if not all(np.all(np.isfinite(e)) for e in errs):
+            verdicts.append(Verdict(f"hayou-fig4.L{L}", statement, INCONCLUSIVE, "some seed diverged at every grid η", extra[lab]))
+            continue
+        fit = fit_rate(b["widths"], errs, statistic="mean_abs", quantity=f"|log η*_n − log η*_∞| ({lab})",
+                       n_boot=opts.budget.n_boot, boot_seed=opts.master_seed * 16 + 6 + i)
+        fits[lab] = fit
+        top = b["widths"][-1]
+        gap = float(np.exp(np.mean(errs[-1])) - 1)
+        v = verdict_at_most(f"hayou-fig4.L{L}", statement, fit, -opts.tol, f"a decay at least like n^-{opts.tol:g}")
+        v = dataclasses.replace(
+            v, reason=f"η*_∞ = {lim.eta:.5g} (limit engine); at n = {top} the geometric-mean η*_n is {gap:+.2%} from it; {v.reason}",
+            evidence={**v.evidence, **extra[lab]},
+        )
+        if lim.on_boundary and v.status != INCONCLUSIVE:
+            v = dataclasses.replace(v, status=INCONCLUSIVE, reason=f"{v.reason}; but the limit's argmin sits on the grid's end")
+        verdicts.append(_guard(v, scans))
+    budget = {
+        **b, "data": data.source, "dtype": "float64", "optimizer": "sgd (full batch)", "trained": "hidden layers",
+        "description": f"depths {b['depths']}, widths {b['widths']}, {b['seeds']} seeds, t = {b['steps']} GD steps, "
+        f"data {data.source}, float64; the paper's data set and widths are not in our sources",
+    }
+    return NonlinearCheck("hayou-fig4", tuple(verdicts), time.perf_counter() - t0, budget, panels, fits, extra)
+
+
+# -- hayou-fig5 ---------------------------------------------------------------------------------
+
+FIG5_BUDGETS = {
+    "tiny": dict(runs=((3, 20),), widths=(16, 32, 64, 128), seeds=8, xtol=0.05),
+    "quick": dict(runs=((3, 20), (9, 20)), widths=(16, 32, 64, 128), seeds=8, xtol=0.05),
+    "default": dict(runs=((3, 20), (9, 20), (27, 20), (9, 100)), widths=(32, 64, 128, 256), seeds=8, xtol=0.02),
+    "thorough": dict(runs=((3, 20), (9, 20), (27, 20), (9, 100)), widths=(64, 128, 256, 512), seeds=16, xtol=0.01),
+    "thorough-gpu": dict(runs=((3, 20), (9, 20), (27, 20), (9, 100)), widths=(128, 256, 512, 1024, 2048), seeds=32, xtol=0.01),
+}
+
+
+def _transfer_verdicts(name: str, lab: str, scans: dict[int, LRScan], opts: CheckOptions, salt: int):
+    """"η*_n converges" (shift exponent) and "the loss-vs-η curve is unimodal" for one panel."""
+    fit = _shift_fit(scans, lab, opts.budget.n_boot, opts.master_seed * 16 + salt)
+    statement = f"{lab}: the optimal learning rate η*_n converges as n grows"
+    ws = sorted(scans)
+    means = [float(np.exp(np.nanmean(np.log(scans[w].etas_star)))) for w in ws]
+    where = ", ".join(f"n = {w}: {m:.4g}" for w, m in zip(ws, means))
+    if fit is None:
+        conv = Verdict(f"{name}.converges", statement, INCONCLUSIVE, f"geometric-mean η*_n {where}; no shift rate could be fitted (a seed diverged everywhere, or a zero shift)", {"eta_star": means})
+    else:
+        conv = verdict_at_most(f"{name}.converges", statement, fit, -opts.tol, f"shifts decaying at least like n^-{opts.tol:g}")
+        conv = dataclasses.replace(conv, reason=f"geometric-mean η*_n {where}; {conv.reason}; measured rate of log η*_n: n^{fit.exponent:.2f}",
+                                   evidence={**conv.evidence, "eta_star": means})
+        conv = _guard(conv, scans)
+    spread = None
+    logs = [np.log(scans[w].etas_star) for w in ws]
+    stmt_c = f"{lab}: η*_n concentrates (its seed-to-seed spread vanishes: a deterministic limit)"
+    if all(np.all(np.isfinite(x)) and x.size > 1 and np.ptp(x) > 0 for x in logs) and len(ws) > 1:
+        spread = fit_rate(ws, logs, statistic="sd", quantity=f"sd of log η*_n ({lab})", n_boot=opts.budget.n_boot,
+                          boot_seed=opts.master_seed * 16 + salt + 100)
+        conc = _guard(verdict_at_most(f"{name}.concentrates", stmt_c, spread, -opts.tol, f"a decay at least like n^-{opts.tol:g}"), scans)
+    else:
+        conc = Verdict(f"{name}.concentrates", stmt_c, INCONCLUSIVE, "fewer than 2 seeds, a zero spread, or a seed diverged everywhere", {})
+    counts = {}
+    for w in ws:
+        mean, se = _mean_se(scans[w])
+        counts[w] = [float(scans[w].grid[i]) for i in modes(scans[w].grid, mean, se)]
+    multi = {w: c for w, c in counts.items() if len(c) > 1}
+    stmt_u = f"{lab}: the seed-mean loss-vs-η curve is unimodal at every width"
+    txt = "; ".join(f"n = {w}: modes at η ≈ {', '.join(f'{e:.3g}' for e in c)}" for w, c in counts.items())
+    if min(len(scans[w].curves.seeds) for w in ws) < 2:
+        uni = Verdict(f"{name}.unimodal", stmt_u, INCONCLUSIVE, f"{txt}; fewer than 2 seeds: no standard error", {"modes": counts})
+    elif multi:
+        uni = Verdict(f"{name}.unimodal", stmt_u, FAILS, f"more than one significant minimum: {txt}", {"modes": counts})
+    else:
+        uni = Verdict(f"{name}.unimodal", stmt_u, HOLDS, f"one significant minimum at every width ({txt})", {"modes": counts})
+    return fit, spread, conv, conc, uni
+
+
+def check_hayou_fig5(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
+    """Hayou's Figure 5: a ReLU MLP under μP trained with Adam (μP's Adam rule: hidden and output
+    learning rates η/n), full batch, all layers trained, depths 3, 9, 27 for 20 steps and depth 9 for
+    100 steps. Per run: the optimum per seed and of the seed mean at each width; verdicts: η*_n
+    converges (the shift between consecutive widths decays at least like n^-tol; the rate is
+    reported) and the seed-mean curve is unimodal."""
+    opts = opts if opts is not None else CheckOptions(**kw)
+    b = _pick(opts, FIG5_BUDGETS)
+    data = _fig_data()
+    grid = np.geomspace(1e-3, 3.0, 16)
+    t0 = time.perf_counter()
+    panels, fits, verdicts = {}, {}, []
+    for i, (L, t) in enumerate(b["runs"]):
+        lab = f"L = {L}, t = {t}"
+        tr = Training(net=MLP(depth=L, activation="relu", param=MUP_ADAM), optimizer=Optimizer("adam"), data=data, steps=t)
+        scans = {}
+        for w in b["widths"]:
+            _progress(opts, f"hayou-fig5 {lab} n = {w}")
+            scans[w] = scan_lr(tr, w, range(b["seeds"]), grid, master_seed=opts.master_seed, xtol=b["xtol"])
+        panels[lab] = scans
+        fit, spread, conv, conc, uni = _transfer_verdicts(f"hayou-fig5.L{L}.t{t}", lab, scans, opts, 8 + i)
+        fits.update({k: f for k, f in ((f"{lab}: shift", fit), (f"{lab}: spread", spread)) if f is not None})
+        verdicts += [conv, conc, uni]
+    budget = {
+        **b, "data": data.source, "dtype": "float32", "optimizer": "adam (b1 0.9, b2 0.999, eps 1e-8), full batch",
+        "grid": [float(g) for g in grid], "trained": "all layers",
+        "description": f"runs (L, t) {b['runs']}, widths {b['widths']}, {b['seeds']} seeds, Adam, full batch, data {data.source}, "
+        "float32, η grid 1e-3..3 (16 log-spaced points, refined); the paper's data set and widths are not in our sources",
+    }
+    return NonlinearCheck("hayou-fig5", tuple(verdicts), time.perf_counter() - t0, budget, panels, fits, {})
+
+
+# -- Ghosh–Wu–Bietti ----------------------------------------------------------------------------
+
+
+def kindex_data(m: int, *, d: int = 64, k: int = 15, seed: int = 0) -> Data:
+    """GWB's Gaussian k-index model: ``x ~ N(0, 4 I_d / d)``, ``y = √((d / 4k) Σ_{i ≤ k} x_i²)``."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, d)) * (2.0 / math.sqrt(d))
+    y = np.sqrt(d / (4 * k) * np.sum(X[:, :k] ** 2, axis=1))
+    return Data(X, y, source=f"kindex(m={m}, d={d}, k={k}, seed={seed})")
+
+
+def chi2_median(d: int) -> float:
+    """The median of χ²_d: the root of P(d/2, x/2) = 1/2 (mpmath's regularised lower incomplete gamma)."""
+    start = d * (1 - 2 / (9 * d)) ** 3  # Wilson–Hilferty
+    return float(mpmath.findroot(lambda x: mpmath.gammainc(d / 2, 0, x / 2, regularized=True) - 0.5, start))
+
+
+def ball_data(m: int, *, d: int = 64, seed: int = 0) -> Data:
+    """GWB's ball indicator: ``x ~ N(0, I_d)``, ``y = 1{‖x‖² > median of χ²_d}``."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, d))
+    y = (np.sum(X**2, axis=1) > chi2_median(d)).astype(np.float64)
+    return Data(X, y, source=f"ball(m={m}, d={d}, seed={seed})")
+
+
+GWB_BUDGETS = {
+    "tiny": dict(widths=(16, 32, 64, 128), seeds=8, steps=32, batch=256, eval_m=1024, xtol=0.1),
+    "quick": dict(widths=(16, 32, 64, 128), seeds=8, steps=64, batch=256, eval_m=2048, xtol=0.1),
+    "default": dict(widths=(32, 64, 128, 256, 512), seeds=8, steps=256, batch=256, eval_m=4096, xtol=0.05),
+    "thorough": dict(widths=(64, 128, 256, 512, 1024), seeds=16, steps=1024, batch=256, eval_m=4096, xtol=0.02),
+    "thorough-gpu": dict(widths=(256, 1024, 4096, 8192, 16384, 32768), seeds=8, steps=2**14, batch=256, eval_m=8192, xtol=0.02),
+}
+
+
+def _gwb_training(data: Data, eval_data: Data, b: dict, loss: str, param) -> Training:
+    return Training(
+        net=MLP(depth=0, activation="relu", bias=True, param=param), optimizer=Optimizer("adam"),
+        data=data, eval_data=eval_data, steps=b["steps"], batch=b["batch"], loss=loss, order_seed=1,
+    )
+
+
+def check_gwb_kindex(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
+    """Ghosh–Wu–Bietti, Figure 2 (appendix): a two-layer ReLU network (with biases) under μP trained
+    with Adam (minibatch 256, squared loss) on the Gaussian 15-index model in d = 64; validation
+    loss vs η per width. Verdicts: whether the default μP curves are bimodal at some width
+    (``gwb-relu-kindex.bimodal``, the paper's observation) with the optimum jumping between
+    widths, and whether dividing the second-layer learning rate by 50 gives unimodal curves
+    (``gwb-relu-kindex.remedy``). Fresh training data each step (online, as steps × batch points)."""
+    opts = opts if opts is not None else CheckOptions(**kw)
+    b = _pick(opts, GWB_BUDGETS)
+    data = kindex_data(b["steps"] * b["batch"], seed=opts.master_seed)
+    held = kindex_data(b["eval_m"], seed=opts.master_seed + 1_000_003)
+    grid = np.geomspace(1e-3, 3.0, 16)
+    t0 = time.perf_counter()
+    panels, fits, verdicts = {}, {}, []
+    for i, (lab, param) in enumerate((("μP", MUP_ADAM), ("μP, 2nd-layer lr ÷ 50", MUP_ADAM.with_lr_factor(output=1 / 50)))):
+        tr = _gwb_training(data, held, b, "squared", param)
+        scans = {}
+        for w in b["widths"]:
+            _progress(opts, f"gwb-relu-kindex {lab} n = {w}")
+            scans[w] = scan_lr(tr, w, range(b["seeds"]), grid, master_seed=opts.master_seed, xtol=b["xtol"])
+        panels[lab] = scans
+        fit, spread, conv, conc, uni = _transfer_verdicts("gwb-relu-kindex" + (".mup" if i == 0 else ".remedy"), lab, scans, opts, 12 + 2 * i)
+        fits.update({k: f for k, f in ((f"{lab}: shift", fit), (f"{lab}: spread", spread)) if f is not None})
+        verdicts += [conv, conc, uni]
+    budget = {
+        **b, "grid": [float(g) for g in grid], "data": data.source, "eval_data": held.source, "dtype": "float32",
+        "description": f"widths {b['widths']}, {b['seeds']} seeds, T = {b['steps']} Adam steps of batch {b['batch']} (online), "
+        f"validation on {b['eval_m']} points, float32; the paper uses T = 2^14 and widths to 2^15 (jump at n = 8192): "
+        "only --budget thorough on a GPU approaches that scale",
+    }
+    return NonlinearCheck("gwb-relu-kindex", tuple(verdicts), time.perf_counter() - t0, budget, panels, fits, {})
+
+
+def _joint_gap(widths, phis, logs, n_boot: int, seed: int) -> tuple[float, tuple[float, float], float, float]:
+    """β − α/2 with a joint bootstrap over seeds: α, β from the successive-width gaps of the seed
+    means of φ*_n (per-seed best validation loss) and log η*_n."""
+    def slopes(ph, lg):
+        ws = np.log(np.asarray(widths[:-1], dtype=np.float64))
+        a = np.abs(np.diff([np.mean(p) for p in ph]))
+        c = np.abs(np.diff([np.mean(x) for x in lg]))
+        if np.any(a <= 0) or np.any(c <= 0):
+            return np.nan, np.nan
+        return np.polyfit(ws, np.log(a), 1)[0], np.polyfit(ws, np.log(c), 1)[0]
+
+    pa, pb = slopes(phis, logs)
+    rng = np.random.default_rng(seed)
+    boot = []
+    for _ in range(n_boot):
+        idx = [rng.integers(0, p.size, p.size) for p in phis]
+        qa, qb = slopes([p[i] for p, i in zip(phis, idx)], [x[i] for x, i in zip(logs, idx)])
+        boot.append(-qb - (-qa) / 2)
+    boot = np.array(boot)
+    boot = boot[np.isfinite(boot)]
+    ci = (float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))) if boot.size > 10 else (float("nan"), float("nan"))
+    return float(-pb - (-pa) / 2), ci, float(-pa), float(-pb)
+
+
+def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
+    """Ghosh–Wu–Bietti, Figure 5: a two-layer ReLU network (with biases) under μP trained with Adam
+    (minibatch 256, logistic loss) on the ball indicator y = 1{‖x‖² > median χ²_64}. Per width the
+    per-seed best validation loss φ*_n and optimum η*_n; the loss gap a_n ~ n^-α and the optimum's
+    shift b_n ~ n^-β from successive widths. Verdicts: weak transfer (η*_n converges) and fast
+    transfer (β > α/2, joint bootstrap over seeds); the paper finds b_n ~ √a_n: not fast."""
+    opts = opts if opts is not None else CheckOptions(**kw)
+    b = _pick(opts, GWB_BUDGETS)
+    data = ball_data(b["steps"] * b["batch"], seed=opts.master_seed)
+    held = ball_data(b["eval_m"], seed=opts.master_seed + 1_000_003)
+    grid = np.geomspace(1e-3, 3.0, 16)
+    t0 = time.perf_counter()
+    tr = _gwb_training(data, held, b, "logistic", MUP_ADAM)
+    scans = {}
+    for w in b["widths"]:
+        _progress(opts, f"gwb-relu-ball n = {w}")
+        scans[w] = scan_lr(tr, w, range(b["seeds"]), grid, master_seed=opts.master_seed, xtol=b["xtol"])
+    lab = "μP, Adam, logistic"
+    fit, spread, conv, conc, uni = _transfer_verdicts("gwb-relu-ball", lab, scans, opts, 18)
+    ws = sorted(scans)
+    phis = [np.array([np.inf if a is None else a.value for a in scans[w].argmins]) for w in ws]
+    logs = [np.log(scans[w].etas_star) for w in ws]
+    fits, extra = {}, {}
+    fits.update({k: f for k, f in (("b_n", fit), ("spread", spread)) if f is not None})
+    stmt = "transfer is fast: β > α/2 (b_n = o(√a_n))"
+    if all(np.all(np.isfinite(p)) for p in phis) and all(np.all(np.isfinite(x)) for x in logs):
+        samples = [p2[: min(p1.size, p2.size)] - p1[: min(p1.size, p2.size)] for p1, p2 in zip(phis[:-1], phis[1:])]
+        if all(abs(np.mean(s)) > 0 for s in samples):
+            fits["a_n"] = fit_rate(ws[:-1], samples, statistic="abs_mean", quantity="shift of φ*_n (a_n)",
+                                   n_boot=opts.budget.n_boot, boot_seed=opts.master_seed * 16 + 15)
+        gap, ci, alpha, beta = _joint_gap(ws, phis, logs, opts.budget.n_boot, opts.master_seed * 16 + 16)
+        extra[lab] = {"alpha": alpha, "beta": beta, "beta_minus_half_alpha": gap, "ci": list(ci),
+                      "phi_star": [float(np.mean(p)) for p in phis]}
+        txt = f"α = {alpha:.3f}, β = {beta:.3f}, β − α/2 = {gap:.3f}, 95% CI [{ci[0]:.3f}, {ci[1]:.3f}] (joint bootstrap over seeds)"
+        if min(len(p) for p in phis) < MIN_SEEDS or len(ws) < 4 or not all(map(math.isfinite, ci)):
+            fast = Verdict("gwb-relu-ball.fast", stmt, INCONCLUSIVE, f"{txt}; at least {MIN_SEEDS} seeds and 4 widths are needed", extra[lab])
+        elif ci[0] > 0:
+            fast = Verdict("gwb-relu-ball.fast", stmt, HOLDS, f"{txt} lies above 0", extra[lab])
+        elif ci[1] < 0:
+            fast = Verdict("gwb-relu-ball.fast", stmt, FAILS, f"{txt} lies below 0 (weak, not fast: as the paper reports)", extra[lab])
+        else:
+            fast = Verdict("gwb-relu-ball.fast", stmt, INCONCLUSIVE, f"{txt} straddles 0: more seeds or widths are needed", extra[lab])
+    else:
+        fast = Verdict("gwb-relu-ball.fast", stmt, INCONCLUSIVE, "some seed diverged at every grid η", {})
+    budget = {
+        **b, "grid": [float(g) for g in grid], "data": data.source, "eval_data": held.source, "dtype": "float32",
+        "description": f"widths {b['widths']}, {b['seeds']} seeds, T = {b['steps']} Adam steps of batch {b['batch']} (online), "
+        f"validation on {b['eval_m']} points, float32; the paper uses T = 2^14 and widths to 2^14",
+    }
+    return NonlinearCheck("gwb-relu-ball", (conv, conc, uni, fast), time.perf_counter() - t0, budget, {lab: scans}, fits, extra)
+
+
+register(Claim(
+    "hayou-fig4", "Hayou 2025, Figure 4",
+    "Under μP a deep linear MLP trained by 20 full-batch GD steps has a width-stable optimal learning rate at depths 3, 9 and 27, equal in the limit to the exact limit's argmin.",
+    "deep linear MLP, μP, hidden layers trained, t = 20, data synthetic(m=16, d=16, noise=0.1), evaluation engine in float64",
+    "mean |log η*_n − log η*_∞| decays at least like n^-tol per depth (hayou-fig4.L3, .L9, .L27)",
+    check_hayou_fig4,
+))
+register(Claim(
+    "hayou-fig5", "Hayou 2025, Figure 5 (his §6 leaves the case open)",
+    "Under μP a ReLU MLP trained with Adam has a width-stable optimal learning rate (depths 3, 9, 27 at 20 steps; depth 9 at 100 steps).",
+    "ReLU MLP, μP with Adam's rule, all layers trained, full batch, data synthetic(m=16, d=16, noise=0.1)",
+    "the shift of log η*_n between widths decays (….converges, rate reported); the loss-vs-η curve is unimodal (….unimodal)",
+    check_hayou_fig5,
+))
+register(Claim(
+    "gwb-relu-kindex", "Ghosh, Wu, Bietti 2025, Figure 2 (appendix)",
+    "A two-layer ReLU net under μP with Adam on a Gaussian 15-index target has bimodal loss-vs-η curves and an optimum that jumps at large width; dividing the second-layer learning rate by 50 removes the bimodality.",
+    "two-layer ReLU with biases, μP (Adam), squared loss, batch 256, d = 64, k = 15, online data",
+    "gwb-relu-kindex.mup.unimodal fails (bimodal) and gwb-relu-kindex.remedy.unimodal holds",
+    check_gwb_kindex,
+))
+register(Claim(
+    "gwb-relu-ball", "Ghosh, Wu, Bietti 2025, Figure 5",
+    "A two-layer ReLU net under μP with Adam on the ball indicator has weak but not fast learning-rate transfer (b_n ~ √a_n).",
+    "two-layer ReLU with biases, μP (Adam), logistic loss, batch 256, d = 64, online data",
+    "η*_n converges (gwb-relu-ball.converges) but β > α/2 fails (gwb-relu-ball.fast)",
+    check_gwb_ball,
+))

@@ -1,0 +1,57 @@
+"""One line, never a traceback: what a command prints when the environment, not the code, fails.
+
+:func:`guarded` wraps a command: a :class:`~polylr.PolylrError`, a full disk or an unreadable
+file (``OSError``), an exhausted memory, JAX unable to start the backend that ``JAX_PLATFORMS``
+asks for, or an ``EOFError`` (which click would print as a bare "Aborted.") become one line
+``error: ...`` on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import typer
+from rich.console import Console
+
+from ..core.errors import PolylrError
+
+_err = Console(stderr=True)
+
+
+def fail(message: str) -> None:
+    _err.print(f"[bold red]error:[/] {message}", soft_wrap=True, markup=True, highlight=False)
+    raise typer.Exit(2)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def guarded(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except PolylrError as e:
+            fail(_one_line(e))
+        except MemoryError:
+            fail("out of memory: use fewer seeds, smaller widths or fewer steps")
+        except EOFError as e:
+            fail(f"unexpected end of input ({_one_line(e) or 'EOF'})")
+        except OSError as e:
+            where = f" {e.filename!r}" if getattr(e, "filename", None) else ""
+            fail(f"cannot read or write{where}: {e.strerror or _one_line(e)}")
+        except RuntimeError as e:
+            text = str(e)
+            if "backend" in text.lower() and ("initialize" in text.lower() or "unknown" in text.lower()):
+                plat = os.environ.get("JAX_PLATFORMS", "")
+                fail(
+                    f"JAX cannot start the backend{f' JAX_PLATFORMS={plat!r} asks for' if plat else ''} "
+                    f"({_one_line(text)[:200]}); unset JAX_PLATFORMS or set it to 'cpu'"
+                )
+            raise
+
+    return wrapper
