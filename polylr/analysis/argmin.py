@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import flint
+import numpy as np
 
 from ..core.errors import NotResolved, PolylrError, check_interval
 from ..core.poly import EtaPoly
