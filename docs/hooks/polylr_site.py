@@ -17,6 +17,7 @@ import os
 import re
 from pathlib import Path
 
+from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +40,10 @@ def api_blocks() -> dict[str, str]:
     by_layer: dict[str, dict[str, list[str]]] = {layer: {} for layer in LAYERS}
     for module, name in exports(ROOT / "polylr" / "__init__.py", "polylr"):
         layer = module.split(".")[1]
-        by_layer[layer if layer in LAYERS else "core"].setdefault(module, []).append(name)
+        if layer not in by_layer:
+            raise PluginError(f"polylr docs: polylr exports {name} from {module}, a layer without an API page; "
+                              f"add docs/api/{layer}.md, a nav entry in mkdocs.yml and '{layer}' to LAYERS in {__file__}")
+        by_layer[layer].setdefault(module, []).append(name)
     for module, name in exports(ROOT / "polylr" / "testing" / "__init__.py", "polylr.testing"):
         by_layer["testing"].setdefault(module, []).append(name)
     blocks = {}
