@@ -253,18 +253,24 @@ def check(
             for t in render.tables(result):
                 out_console.print(t)
     except PolylrError as e:
-        for folder, created in [*folders.values(), (root, root_created)]:
-            render.discard_out(folder, created)
-        _fail(e)
-    except BaseException:
+        failure = e
+    except BaseException:  # an interrupt: the store keeps the finished rows for --resume
         for folder, created in [*folders.values(), (root, root_created)]:
             render.discard_out(folder, created)
         raise
     else:
+        failure = None
         store.finish_campaign()
     finally:
         executor.close()
         store.close()
+    if failure is not None:  # a refusal: nothing is left behind when nothing was computed
+        if store.computed == 0 and root_created:
+            for suffix in ("", "-wal", "-shm"):
+                (root / f"{campaign_store.STORE_NAME}{suffix}").unlink(missing_ok=True)
+        for folder, created in [*folders.values(), (root, root_created)]:
+            render.discard_out(folder, created)
+        _fail(failure)
     report = {"report.md": render.markdown_report(results, opts.budget.name, figures).encode()}
     if latex:
         report["report.tex"] = render.latex_table(results).encode()
