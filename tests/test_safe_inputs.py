@@ -149,12 +149,33 @@ def test_environment_failures_are_one_line(tmp_path, monkeypatch):
     r = run("derive", "--out", tmp_path / "o" / "d.md")
     one_line_error(r, "No space left on device")
 
-    def no_backend(*a, **k):
-        raise RuntimeError("Unable to initialize backend 'cuda': no CUDA-capable device is detected")
 
-    monkeypatch.setattr("polylr.report.derive.derive", no_backend)
+
+def test_unavailable_jax_platform_is_one_line_in_process(monkeypatch):
+    import jax
+
+    def no_device():
+        raise AssertionError()  # what JAX 0.10 raises when JAX_PLATFORMS names a missing plugin
+
     monkeypatch.setenv("JAX_PLATFORMS", "cuda")
+    monkeypatch.setattr(jax, "devices", no_device)
     one_line_error(run("derive"), "JAX_PLATFORMS='cuda'", "set it to 'cpu'")
+
+
+@pytest.mark.slow
+def test_unavailable_jax_platform_is_one_line(tmp_path):  # a subprocess: 5-35 s
+    # main: JAX_PLATFORMS=cuda without a GPU gave a raw traceback (a bare AssertionError in JAX 0.10).
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "JAX_PLATFORMS": "cuda", "PYTHONPATH": os.pathsep.join(sys.path)}
+    r = subprocess.run([sys.executable, "-m", "polylr", "derive"], env=env, capture_output=True, text=True, timeout=120)
+    if r.returncode == 0:  # a machine with a working CUDA backend
+        return
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith("error:"), r.stderr[-2000:]
+    assert "JAX_PLATFORMS='cuda'" in lines[0]
 
 
 def test_huge_parametrization_exponent_is_one_line(tmp_path):
