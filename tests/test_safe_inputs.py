@@ -192,3 +192,8 @@ def test_fit_rate_refuses_nan_and_negative_widths():
         polylr.fit_rate([64, 128], [ok[0], np.array([np.nan, 0.8])], n_boot=20)
     with pytest.raises(polylr.InvalidInput, match="width n"):
         polylr.fit_rate([-64, 128], ok, n_boot=20)
+
+
+def test_derive_huge_depth_is_refused(tmp_path):
+    # main: derive --depth 99999 hung (--steps 10) or raised ValueError (4300-digit limit). Found by the fuzz test.
+    one_line_error(run("derive", "--depth", "99999", "--steps", "1", "--out", tmp_path / "d.md"), "depth L", "99999")

@@ -180,6 +180,7 @@ def derive(
 ) -> None:
     """Derivation of f^(t) as an η-polynomial of matrix words: orders in n, the μP limit, the argmin."""
     try:
+        check_int("depth L", depth, lo=1, hi=MAX_DERIVE_DEPTH)  # depth 99999 hung (issue 10, found by the fuzz test)
         text = derivations.derive(depth, steps, "latex" if latex else "markdown")
         if out is not None:
             folder, _ = render.prepare_out(out.parent if str(out.parent) else Path("."))
@@ -189,6 +190,9 @@ def derive(
             sys.stdout.write(text)
     except PolylrError as e:
         _fail(e)
+
+
+MAX_DERIVE_DEPTH = 64  # a derivation of f^(t) has at least L^t matrix words: beyond this, nobody reads it
 
 
 def _floats(name: str, text: str) -> list[float]:
