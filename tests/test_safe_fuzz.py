@@ -50,13 +50,13 @@ COMMON = {
 CLAIMS = st.sampled_from(["theorem1", "theorem3", "sp", "ntp", "nosuch", "--all", "--list"])
 TOMLS = st.sampled_from([
     'kind = "claims"\nclaims = ["theorem1"]\nwidths = "2,4"\nseeds = 2\nbudget = "tiny"\n',
-    'kind = "claims"\nclaims = ["theorem1"]\nwidths = "64,128x"\n',
+    'kind = "claims"\nclaims = ["theorem1"]\nwidths = "64,128x"\nseeds = 2\n',
     'kind = "curves"\nwidths = "2,4"\nseeds = 1\nsteps = [1]\n[eta]\npoints = 3\n',
     'kind = "curves"\nwidths = [2, "4"]\n',
     'kind = "nope"\n',
     'kind = "claims"\nclaims = []\n',
     "not toml [[[",
-    'kind = "claims"\nclaims = ["theorem1"]\n[data]\nfile = "data.csv"\n',
+    'kind = "claims"\nclaims = ["theorem1"]\nwidths = [2, 4]\nseeds = 2\n[data]\nfile = "data.csv"\n',
 ])
 
 

@@ -149,12 +149,33 @@ def test_environment_failures_are_one_line(tmp_path, monkeypatch):
     r = run("derive", "--out", tmp_path / "o" / "d.md")
     one_line_error(r, "No space left on device")
 
-    def no_backend(*a, **k):
-        raise RuntimeError("Unable to initialize backend 'cuda': no CUDA-capable device is detected")
 
-    monkeypatch.setattr("polylr.report.derive.derive", no_backend)
+
+def test_unavailable_jax_platform_is_one_line_in_process(monkeypatch):
+    import jax
+
+    def no_device():
+        raise AssertionError()  # what JAX 0.10 raises when JAX_PLATFORMS names a missing plugin
+
     monkeypatch.setenv("JAX_PLATFORMS", "cuda")
+    monkeypatch.setattr(jax, "devices", no_device)
     one_line_error(run("derive"), "JAX_PLATFORMS='cuda'", "set it to 'cpu'")
+
+
+@pytest.mark.slow
+def test_unavailable_jax_platform_is_one_line(tmp_path):  # a subprocess: 5-35 s
+    # main: JAX_PLATFORMS=cuda without a GPU gave a raw traceback (a bare AssertionError in JAX 0.10).
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "JAX_PLATFORMS": "cuda", "PYTHONPATH": os.pathsep.join(sys.path)}
+    r = subprocess.run([sys.executable, "-m", "polylr", "derive"], env=env, capture_output=True, text=True, timeout=120)
+    if r.returncode == 0:  # a machine with a working CUDA backend
+        return
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith("error:"), r.stderr[-2000:]
+    assert "JAX_PLATFORMS='cuda'" in lines[0]
 
 
 def test_huge_parametrization_exponent_is_one_line(tmp_path):
@@ -171,3 +192,8 @@ def test_fit_rate_refuses_nan_and_negative_widths():
         polylr.fit_rate([64, 128], [ok[0], np.array([np.nan, 0.8])], n_boot=20)
     with pytest.raises(polylr.InvalidInput, match="width n"):
         polylr.fit_rate([-64, 128], ok, n_boot=20)
+
+
+def test_derive_huge_depth_is_refused(tmp_path):
+    # main: derive --depth 99999 hung (--steps 10) or raised ValueError (4300-digit limit). Found by the fuzz test.
+    one_line_error(run("derive", "--depth", "99999", "--steps", "1", "--out", tmp_path / "d.md"), "depth L", "99999")

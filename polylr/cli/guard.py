@@ -28,9 +28,27 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _check_backend() -> None:
+    """When JAX_PLATFORMS names a platform, start JAX's backend now: without the device (or its
+    plugin) JAX raises a RuntimeError or a bare AssertionError deep inside the first array op."""
+    plat = os.environ.get("JAX_PLATFORMS", "").strip()
+    if not plat:
+        return
+    import jax
+
+    try:
+        jax.devices()
+    except Exception as e:  # noqa: BLE001 - any failure here means the backend cannot start
+        fail(
+            f"JAX cannot start the backend JAX_PLATFORMS={plat!r} asks for "
+            f"({_one_line(repr(e))[:200]}); unset JAX_PLATFORMS or set it to 'cpu'"
+        )
+
+
 def guarded(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        _check_backend()
         try:
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort, KeyboardInterrupt):

@@ -300,6 +300,7 @@ def derive(
     from ..report import render
 
     try:
+        check_int("depth L", depth, lo=1, hi=MAX_DERIVE_DEPTH)  # depth 99999 hung (issue 10, found by the fuzz test)
         fmt = "latex" if latex else "markdown"
         if limit and grouped:
             raise PolylrError("give --limit or --grouped, not both")
@@ -324,6 +325,9 @@ def derive(
             sys.stdout.write(text)
     except PolylrError as e:
         _fail(e)
+
+
+MAX_DERIVE_DEPTH = 64  # a derivation of f^(t) has at least L^t matrix words: beyond this, nobody reads it
 
 
 def _floats(name: str, text: str) -> list[float]:
