@@ -96,9 +96,10 @@ def _same_law(setup, width, networks, coeffs, controls):
 
 
 def test_same_law_as_dense_default_run():
-    """t = 1, L = 3, n = 32 (K = 16), 4000 networks per sampler. Measured: every p-value of the
-    Gram sample > 0.05; the "chi-n" control fails with KS p < 1e-30 on f(x_1)[η^0] (power ~1
-    at this size: χ²_32 instead of χ²_{32−j} inflates the lengths by up to 32/17)."""
+    """t = 1, L = 3, n = 32 (K = 16), 4000 networks per sampler. Measured p-values of the Gram
+    sample: smallest 0.024 (KS, η^1 coefficient; AD 0.065), the others 0.24-0.78. Power of the
+    same test: the "chi-n" control gives KS p = 1.6e-115 (η^1 coefficient) and the "no-projection"
+    control KS p = 3.9e-55 (η^3 coefficient), both far below 0.001 (AD p capped at 0.001)."""
     setup = polylr.Setup(DATA, depth=3, steps=1)
     _same_law(setup, 32, 4000, coeffs=(0, 1, 2, 3), controls=("chi-n",))
 
