@@ -7,8 +7,6 @@ cases (the committed files in ``proofs/``; a test fails when regenerating them w
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import Counter, defaultdict
 from fractions import Fraction
 from pathlib import Path
@@ -17,6 +15,7 @@ from ..core.errors import PolylrError, check_int
 from ..engines.expand import V_END, expand, word_kind
 from ..engines.scaling import coefficient_orders, limit_coefficients, term_order, word_scaling
 from ..core.setup import MUP, NTP, SP, Parametrization
+from .render import write_files
 
 FORMATS = ("markdown", "latex")
 # The cases written by write_proofs: (depth L, steps t).
@@ -403,13 +402,4 @@ def write_proofs(folder) -> list[Path]:
     ``folder`` (created if missing); each file is written to a temporary name and then renamed."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, (L, t, fmt) in proof_files().items():
-        text = derive(L, t, fmt)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, folder / name)
-        written.append(folder / name)
-    return written
+    return write_files(folder, {name: derive(L, t, fmt).encode() for name, (L, t, fmt) in proof_files().items()})  # atomic: temporary file, then rename

@@ -443,21 +443,13 @@ def grouped_proof_files() -> dict:
 
 def write_grouped_proofs(folder):
     """Write the grouped derivations of :data:`GROUPED_PROOF_CASES` into ``folder`` (atomically)."""
-    import os
-    import tempfile
     from pathlib import Path
+
+    from .render import write_files
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, (L, t, fmt) in grouped_proof_files().items():
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(derive_grouped(L, t, fmt))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, folder / name)
-        written.append(folder / name)
-    return written
+    return write_files(folder, {name: derive_grouped(L, t, fmt).encode() for name, (L, t, fmt) in grouped_proof_files().items()})
 
 
 # -- the μP limit, word by word --------------------------------------------------------------

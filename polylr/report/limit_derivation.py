@@ -12,9 +12,7 @@ is the depth-1 document at general t; ``write_limit_proofs(folder)`` writes the 
 from __future__ import annotations
 
 import functools
-import os
 import re
-import tempfile
 from fractions import Fraction
 from math import comb
 from pathlib import Path
@@ -26,6 +24,7 @@ from ..core.errors import PolylrError, check_int
 from ..core.setup import Data, Setup
 from ..engines.limit_t2 import check_low_orders
 from ..engines.limit_symbolic import SymbolicLimit, check_symbolic_tractable, data_moments, limit_symbolic
+from .render import write_files
 
 FORMATS = ("markdown", "latex")
 # Largest number of monomials typeset per polynomial family (outputs; loss coefficients): beyond,
@@ -412,16 +411,7 @@ def write_limit_proofs(folder) -> list[Path]:
     if folder.exists() and not folder.is_dir():
         raise PolylrError(f"{str(folder)!r} is not a folder; give a folder such as proofs/")
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, make in limit_proof_files().items():
-        text = make()
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, folder / name)
-        written.append(folder / name)
-    return written
+    return write_files(folder, {name: make().encode() for name, make in limit_proof_files().items()})  # atomic: temporary file, then rename
 
 
 # -- a LaTeX sanity check ---------------------------------------------------------------------
