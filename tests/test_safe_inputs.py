@@ -32,7 +32,7 @@ def one_line_error(r, *needles):
 
 def test_toml_widths_string_is_parsed_like_the_cli(tmp_path):
     # main: widths = "64,128" ran widths [1, 2, 4, 6, 8] (the string iterated character by character).
-    from polylr.report.campaigns import curves_from
+    from polylr.campaigns import curves_from
 
     args = curves_from({"kind": "curves", "widths": "64,128"})
     assert args["widths"] == (64, 128)
@@ -113,7 +113,7 @@ def test_directory_as_data_says_so(tmp_path):
 
 def test_dense_width_over_the_memory_limit_is_refused_before_work():
     # main: width 2^20 died with a JAX out-of-memory traceback after 12 s.
-    with pytest.raises(polylr.TooLarge, match=r"GiB of weights per network"):
+    with pytest.raises(polylr.TooLarge, match=r"GiB of (dense )?weights per network"):
         polylr.sweep(polylr.Setup(), [2**20, 2**21], 2, (0, 1))
     with pytest.raises(polylr.TooLarge):
         polylr.finite_width_polys(polylr.Setup(), 2**20, [0])
