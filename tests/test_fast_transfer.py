@@ -369,10 +369,11 @@ def test_gaps_do_not_rely_on_the_global_x64_flag():
     setup = polylr.Setup(depth=1, steps=1)
     interval = (0, 2 * polylr.eta_inf_t1(setup))
     on = polylr.network_gaps(setup, [8], 3, interval, sampler="dense")
+    before = jax.config.jax_enable_x64
     jax.config.update("jax_enable_x64", False)
     try:
         off = polylr.network_gaps(setup, [8], 3, interval, sampler="dense")
         assert not jax.config.jax_enable_x64  # the scoped context did not leak
     finally:
-        jax.config.update("jax_enable_x64", True)
+        jax.config.update("jax_enable_x64", before)  # leave the process as it was
     assert off.a[8].dtype == np.float64 and np.array_equal(off.a[8], on.a[8]) and np.array_equal(off.c[8], on.c[8])
