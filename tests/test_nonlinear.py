@@ -124,11 +124,13 @@ def test_one_adam_step_by_hand():
             h = jnp.tanh(h @ W.T)
         return jnp.sum((h @ q["V"] - data.y) ** 2) / (2 * data.m)
 
-    g = jax.grad(loss)({k: jnp.asarray(v) for k, v in p.items()})
-    lr = {"W0": 1.0, "Ws": 1.0 / n, "V": 1.0 / n}
-    q = {k: p[k] - eta * lr[k] * np.asarray(g[k]) / (np.abs(np.asarray(g[k])) + 1e-8) for k in p}
+    with jax.enable_x64(True):  # the reference in float64 too (JAX's global flag is off in the tests)
+        g = jax.grad(loss)({k: jnp.asarray(v) for k, v in p.items()})
+        lr = {"W0": 1.0, "Ws": 1.0 / n, "V": 1.0 / n}
+        q = {k: p[k] - eta * lr[k] * np.asarray(g[k]) / (np.abs(np.asarray(g[k])) + 1e-8) for k in p}
+        want = float(loss(q))
     got = polylr.train_curves(tr, n, [0], [eta]).final[0, 0]
-    np.testing.assert_allclose(got, float(loss(q)), rtol=1e-12)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
 @pytest.mark.slow  # ~20-45 s on 2 shared cores (compiles several training programs)
