@@ -59,7 +59,7 @@ def fair_grid_search(setup, width, seed, lo, hi):
     """η_n by a fair grid search: the gradient once, then one forward pass per grid point."""
     with jax.enable_x64(True):
         X, y = jnp.asarray(setup.data.X), jnp.asarray(setup.data.y)
-        hidden_lr = setup.param.scales(width, setup.data.d)["hidden_lr"]
+        hidden_lr = setup.param.scales(width, setup.data.d).hidden_lr
         W0, Ws, V = (jnp.asarray(a) for a in polylr.draw_weights(polylr.weight_key(0, width, seed), setup, width))
         g = _grad(Ws, W0, V, X, y)
 

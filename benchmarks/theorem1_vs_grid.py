@@ -64,7 +64,7 @@ def _step_and_loss(W0, Ws, V, X, y, hidden_lr, eta):
 
 def floor_seconds(setup, width, seeds):
     s = setup.param.scales(width, setup.data.d)
-    draw = jax.jit(lambda k: polylr.engines.coeffs.draw_dense(k, setup.data.d, width, setup.depth, s["in_std"], s["hidden_std"], s["out_std"]))
+    draw = jax.jit(lambda k: polylr.engines.coeffs.draw_dense(k, setup.data.d, width, setup.depth, *s.stds))
     jax.block_until_ready(draw(polylr.weight_key(0, width, 0)))
     t0 = time.perf_counter()
     for sd in range(seeds):

@@ -94,6 +94,7 @@ if TYPE_CHECKING:
     from .core.setup import NTP as NTP
     from .core.setup import Parametrization as Parametrization
     from .core.setup import SP as SP
+    from .core.setup import Scales as Scales
     from .core.setup import Setup as Setup
     from .analysis.sweep import Sweep as Sweep
     from .analysis.sweep import sweep as sweep

@@ -33,7 +33,7 @@ def exact_outputs(setup, W0, Ws, V, width: int) -> list:
     """``f^(t)(x_i)`` as exact ``fmpq_poly`` for each data point."""
     X, y, L, t = setup.data.X, setup.data.y, setup.depth, setup.steps
     m = X.shape[0]
-    lr = _q(setup.param.scales(width, setup.data.d)["hidden_lr"])
+    lr = _q(setup.param.scales(width, setup.data.d).hidden_lr)
     eta = flint.fmpq_poly([0, 1])
     W = [_mat(Ws[l]) for l in range(L)]
     Vq = _mat(V)

@@ -15,15 +15,15 @@ def _weights(rng, setup, n):
     """Weights drawn by numpy (independently of polylr's sampler) at the parametrization's scales."""
     s = setup.param.scales(n, setup.data.d)
     return (
-        s["in_std"] * rng.standard_normal((n, setup.data.d)),
-        s["hidden_std"] * rng.standard_normal((setup.depth, n, n)),
-        s["out_std"] * rng.standard_normal(n),
+        s.in_std * rng.standard_normal((n, setup.data.d)),
+        s.hidden_std * rng.standard_normal((setup.depth, n, n)),
+        s.out_std * rng.standard_normal(n),
     )
 
 
 def _lrs(setup, n):
     s = setup.param.scales(n, setup.data.d)
-    return s["in_lr"], s["hidden_lr"], s["out_lr"]
+    return s.lrs
 
 
 def _assert_matches_gd(coeffs, ref, eta):
@@ -109,3 +109,11 @@ def test_engine_draws_at_the_parametrization_scales():
     assert np.std(np.asarray(W0)) == pytest.approx((1 / setup.data.d) ** 0.5, rel=WEIGHT_SD_REL_INPUT)
     assert np.std(np.asarray(Ws)) == pytest.approx(256**-0.5, rel=WEIGHT_SD_REL_HIDDEN)
     assert np.std(np.asarray(V)) == pytest.approx(256**-0.5, rel=WEIGHT_SD_REL_OUTPUT)
+
+
+def test_scales_are_a_named_tuple_with_the_closed_form_values():
+    s = polylr.MUP.scales(64, 4)
+    assert isinstance(s, polylr.Scales)
+    # μP: W_0 ~ N(0, 1/d), W_l ~ N(0, 1/n), V ~ N(0, 1/n²); rates n, 1, 1/n (exact powers of two).
+    assert s == polylr.Scales(in_std=0.5, hidden_std=0.125, out_std=1 / 64, in_lr=64.0, hidden_lr=1.0, out_lr=1 / 64)
+    assert s.stds == (0.5, 0.125, 1 / 64) and s.lrs == (64.0, 1.0, 1 / 64)

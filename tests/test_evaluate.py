@@ -91,7 +91,7 @@ def test_finite_values_match_plain_numpy_gradient_descent(param, train, depth, s
     width, seed = 16, 5
     W0, Ws, V = (np.asarray(a) for a in polylr.draw_weights(polylr.weight_key(0, width, seed), setup, width))
     s = setup.param.scales(width, setup.data.d)
-    lrs = (s["in_lr"], s["hidden_lr"], s["out_lr"])
+    lrs = s.lrs
     ref = gd_loss(setup.data.X, setup.data.y, W0, Ws, V, eta, steps, lrs, train == "all")
     got = polylr.finite_loss_values(setup, width, [seed], [eta])[0, 0]
     assert got == pytest.approx(ref, rel=POLY_VS_GD_REL, abs=1e-300)

@@ -33,16 +33,16 @@ def _rel_err(got, ref):
 def _numpy_weights(setup, width, seed):
     s = setup.param.scales(width, setup.data.d)
     rng = np.random.default_rng(seed)
-    W0 = s["in_std"] * rng.standard_normal((width, setup.data.d))
-    Ws = s["hidden_std"] * rng.standard_normal((setup.depth, width, width))
-    V = s["out_std"] * rng.standard_normal(width)
+    W0 = s.in_std * rng.standard_normal((width, setup.data.d))
+    Ws = s.hidden_std * rng.standard_normal((setup.depth, width, width))
+    V = s.out_std * rng.standard_normal(width)
     return W0, Ws, V
 
 
 def _gradient_descent(setup, W0, Ws, V, eta):
     """f^(t)(x_i) by t full-batch GD steps on the hidden layers, in numpy (independent of both engines)."""
     X, y, m, L = setup.data.X, setup.data.y, setup.data.m, setup.depth
-    lam = setup.param.scales(W0.shape[0], setup.data.d)["hidden_lr"]
+    lam = setup.param.scales(W0.shape[0], setup.data.d).hidden_lr
     Ws = [W.copy() for W in Ws]
     for _ in range(setup.steps):
         hs = [W0 @ X.T]

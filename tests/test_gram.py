@@ -171,7 +171,7 @@ def _check_same_network(setup, width, seeds, etas):
     polys = polylr.finite_width_polys(setup, width, seeds, sampler="gram")
     W0, Ws, V = polylr.gram_weights(setup, width, seeds)
     s = setup.param.scales(width, setup.data.d)
-    lrs = (s["in_lr"], s["hidden_lr"], s["out_lr"])
+    lrs = s.lrs
     for i in range(len(seeds)):
         for eta in etas:
             ref = gd_outputs(setup.data.X, setup.data.y, W0[i], Ws[i], V[i], eta, setup.steps, lrs, setup.train == "all")

@@ -74,7 +74,7 @@ def test_coordinate_check_feature_update(param, expected):
         for seed in range(6):
             W0, Ws, V = (np.asarray(a) for a in polylr.draw_weights(polylr.weight_key(0, w, seed), setup, w))
             s = setup.param.scales(w, setup.data.d)
-            dh = feature_update(setup.data.X, setup.data.y, W0, Ws, V, 1.0, (s["in_lr"], s["hidden_lr"], s["out_lr"]))
+            dh = feature_update(setup.data.X, setup.data.y, W0, Ws, V, 1.0, s.lrs)
             sizes.append(np.sqrt(np.mean(dh**2)))
         samples.append(np.array(sizes))
     fit = fit_rate(widths, samples, statistic="rms", n_boot=200)

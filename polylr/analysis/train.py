@@ -73,10 +73,10 @@ def _config(tr: Training, width: int) -> _Config:
     net, opt = tr.net, tr.optimizer
     s = net.param.scales(width, tr.data.d)
     on = {k: float(k in net.train) for k in ("input", "hidden", "output")}
-    lrs = (s["lr"][0] * on["input"], s["lr"][1] * on["hidden"], s["lr"][2] * on["output"],
-           s["bias_lr"] * on["input"], s["bias_lr"] * on["hidden"])
+    lrs = (s.lr[0] * on["input"], s.lr[1] * on["hidden"], s.lr[2] * on["output"],
+           s.bias_lr * on["input"], s.bias_lr * on["hidden"])
     return _Config(
-        width, tr.data.d, net.depth, net.activation, net.bias, float(net.bias_std), s["std"], s["mult"], lrs,
+        width, tr.data.d, net.depth, net.activation, net.bias, float(net.bias_std), s.std, s.mult, lrs,
         opt.name, opt.momentum, opt.b1, opt.b2, opt.eps, opt.weight_decay, opt.decay, tr.loss, tr.dtype,
         tr.batch is not None, tr.eval_data is not None,
     )

@@ -15,6 +15,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -117,6 +118,31 @@ class Data:
         return cls(np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64), source=str(path))
 
 
+class Scales(NamedTuple):
+    """A parametrization at one width: initial standard deviations and learning-rate factors.
+
+    ``W_0 ~ N(0, in_std²)``, ``W_l ~ N(0, hidden_std²)``, ``V ~ N(0, out_std²)``; gradient descent
+    at base rate η uses ``η·in_lr``, ``η·hidden_lr``, ``η·out_lr``.
+    """
+
+    in_std: float
+    hidden_std: float
+    out_std: float
+    in_lr: float
+    hidden_lr: float
+    out_lr: float
+
+    @property
+    def stds(self) -> tuple[float, float, float]:
+        """``(in_std, hidden_std, out_std)``."""
+        return (self.in_std, self.hidden_std, self.out_std)
+
+    @property
+    def lrs(self) -> tuple[float, float, float]:
+        """``(in_lr, hidden_lr, out_lr)``."""
+        return (self.in_lr, self.hidden_lr, self.out_lr)
+
+
 @dataclass(frozen=True)
 class Parametrization:
     """Width scalings of initialisation and learning rates, as data.
@@ -145,17 +171,17 @@ class Parametrization:
                     raise InvalidInput(f"parametrization exponent {f.name} must be in [-{MAX_EXPONENT}, {MAX_EXPONENT}], got {value:g}")
                 object.__setattr__(self, f.name, value)
 
-    def scales(self, width: int, d: int) -> dict[str, float]:
+    def scales(self, width: int, d: int) -> Scales:
         """Standard deviations and learning-rate factors at a given width."""
         n = float(width)
-        return {
-            "in_std": math.sqrt(n ** -self.in_var / d),
-            "hidden_std": math.sqrt(n ** -self.hidden_var),
-            "out_std": math.sqrt(n ** -self.out_var),
-            "in_lr": n ** -self.in_lr * float(d) ** -self.in_lr_d,
-            "hidden_lr": n ** -self.hidden_lr,
-            "out_lr": n ** -self.out_lr,
-        }
+        return Scales(
+            in_std=math.sqrt(n ** -self.in_var / d),
+            hidden_std=math.sqrt(n ** -self.hidden_var),
+            out_std=math.sqrt(n ** -self.out_var),
+            in_lr=n ** -self.in_lr * float(d) ** -self.in_lr_d,
+            hidden_lr=n ** -self.hidden_lr,
+            out_lr=n ** -self.out_lr,
+        )
 
     @property
     def exponents(self) -> dict[str, float]:

@@ -451,7 +451,7 @@ class Expansion:
             )
         X, y = setup.data.X, setup.data.y
         m = X.shape[0]
-        lam = setup.param.scales(W0.shape[0], setup.data.d)["hidden_lr"]
+        lam = setup.param.scales(W0.shape[0], setup.data.d).hidden_lr
         values = word_values(set(self.words), W0, Ws, V, X)
         abs_values = {k: np.abs(v) for k, v in values.items()}
         out = np.zeros((len(self.coefficients), m))

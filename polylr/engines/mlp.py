@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -58,6 +59,16 @@ def _triple(name: str, value) -> tuple[float, float, float]:
     return tuple(check_finite(f"{name}[{LAYERS[i]}]", v) for i, v in enumerate(t))
 
 
+class ABCScales(NamedTuple):
+    """An abc-parametrization at one width: per layer type (input, hidden, output) the initial std,
+    the multiplier and the learning-rate factor (without η); and the biases' learning-rate factor."""
+
+    std: tuple[float, float, float]
+    mult: tuple[float, float, float]
+    lr: tuple[float, float, float]
+    bias_lr: float
+
+
 @dataclass(frozen=True)
 class ABC:
     """Width exponents per layer type (input, hidden, output): initial std ``n^-init``, multiplier
@@ -77,16 +88,16 @@ class ABC:
         if any(v < 0 for v in self.lr_factor):
             raise PolylrError(f"{self.name}.lr_factor must be >= 0, got {self.lr_factor}")
 
-    def scales(self, width: int, d: int) -> dict[str, tuple[float, ...]]:
+    def scales(self, width: int, d: int) -> ABCScales:
         """Initial stds, multipliers and learning-rate factors (without η) at width ``n``."""
         n = float(width)
         std = tuple(n ** -b for b in self.init)
-        return {
-            "std": (std[0] / math.sqrt(d), std[1], std[2]),
-            "mult": tuple(n ** -a for a in self.mult),
-            "lr": tuple(f * n ** -c for f, c in zip(self.lr_factor, self.lr)),
-            "bias_lr": n ** -self.bias_lr,
-        }
+        return ABCScales(
+            std=(std[0] / math.sqrt(d), std[1], std[2]),
+            mult=tuple(n ** -a for a in self.mult),
+            lr=tuple(f * n ** -c for f, c in zip(self.lr_factor, self.lr)),
+            bias_lr=n ** -self.bias_lr,
+        )
 
     def with_lr_factor(self, input: float = 1.0, hidden: float = 1.0, output: float = 1.0) -> ABC:
         """The same exponents with constant per-layer learning-rate factors (e.g. output ÷ 50)."""

@@ -73,7 +73,7 @@ def weight_key(master_seed: int, width: int, seed) -> jax.Array:
 def scales_of(setup, width: int):
     """``(stds, lrs)``: ``(in_std, hidden_std, out_std)`` and ``(in_lr, hidden_lr, out_lr)`` at this width."""
     s = setup.param.scales(width, setup.data.d)
-    return (s["in_std"], s["hidden_std"], s["out_std"]), (s["in_lr"], s["hidden_lr"], s["out_lr"])
+    return s.stds, s.lrs
 
 
 # -- dense --------------------------------------------------------------------------------------------

@@ -220,8 +220,7 @@ def fit_word_orders(words, setup: Setup, widths, seeds, *, master_seed: int = 0)
     mean_sq = np.zeros((len(widths), len(words)))
     d, L = setup.data.d, setup.depth
     for k, n in enumerate(widths):
-        sc = setup.param.scales(n, d)
-        stds = (sc["in_std"], sc["hidden_std"], sc["out_std"])
+        stds = setup.param.scales(n, d).stds
         for seed in seeds:
             rng = np.random.default_rng([master_seed, n, int(seed)])
             W0 = stds[0] * rng.standard_normal((n, d))

@@ -61,16 +61,16 @@ def shallow_parts(setup: Setup, width: int, seed: int, *, master_seed: int = 0, 
         B = np.zeros((d, d))
         B[np.diag_indices(d)] = np.sqrt(rng.chisquare(n - np.arange(d)))
         B[np.tril_indices(d, -1)] = rng.standard_normal(d * (d - 1) // 2)
-        v2 = s["out_std"] ** 2 * float(rng.chisquare(n))
-        XB = s["in_std"] * (data.X @ B)  # X W_0ᵀ W_0 Xᵀ = XB (XB)ᵀ in law
-        A = s["hidden_lr"] * v2 * (XB @ XB.T)
-        chi = s["hidden_std"] * np.sqrt(v2) * (XB @ rng.standard_normal(d)) - data.y
+        v2 = s.out_std ** 2 * float(rng.chisquare(n))
+        XB = s.in_std * (data.X @ B)  # X W_0ᵀ W_0 Xᵀ = XB (XB)ᵀ in law
+        A = s.hidden_lr * v2 * (XB @ XB.T)
+        chi = s.hidden_std * np.sqrt(v2) * (XB @ rng.standard_normal(d)) - data.y
         return A, chi
-    W0 = s["in_std"] * rng.standard_normal((n, d))
-    V = s["out_std"] * rng.standard_normal(n)
-    u = s["hidden_std"] * float(np.sqrt(V @ V)) * rng.standard_normal(n)
+    W0 = s.in_std * rng.standard_normal((n, d))
+    V = s.out_std * rng.standard_normal(n)
+    u = s.hidden_std * float(np.sqrt(V @ V)) * rng.standard_normal(n)
     F = data.X @ W0.T  # (m, n)
-    A = s["hidden_lr"] * float(V @ V) * (F @ F.T)
+    A = s.hidden_lr * float(V @ V) * (F @ F.T)
     chi = F @ u - data.y
     return A, chi
 

@@ -137,7 +137,7 @@ class GroupedExpansion:
             )
         X, y = setup.data.X, setup.data.y
         m = X.shape[0]
-        lam = setup.param.scales(n, d)["hidden_lr"]
+        lam = setup.param.scales(n, d).hidden_lr
         ends = {V_END: V[None, :, None], 0: (W0 @ X.T)[None]}  # (degree + 1, n, k): k = 1, or m for x
         out = None
         for s, coeffs in enumerate(self.steps_coefficients):
