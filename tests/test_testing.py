@@ -146,7 +146,7 @@ def test_other_strategies_shrink_to_simple_values():
         (lambda: pt.datasets(max_cond=0.5), r"max_cond must be >= 1 .* got 0.5"),
         (lambda: pt.datasets(min_ky=1.5), r"min_ky must be in \(0, 1\) .* got 1.5"),
         (lambda: pt.setups(depth=0), "depth L must be >= 1, got 0"),
-        (lambda: pt.setups(train="some"), r"train must be one of \('hidden', 'all'\), got 'some'"),
+        (lambda: pt.setups(train="some"), "train must be one of hidden, all, got 'some'"),
         (lambda: pt.setups(param="xp"), "unknown parametrization 'xp'"),
         (lambda: pt.setups(data=np.eye(2)), "data must be a polylr.Data"),
         (lambda: pt.setups(depth=3, steps=4), "degree 468 in η; max_output_degree allows <= 250"),

@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Iterator, Protocol
 import numpy as np
 
 from ..core.errors import InvalidInput, PolylrError, check_int
+from ..core.choices import Method
 from ..core.setup import Setup
 from .frames import context
 from .sweep import SWEEP_RUNNER, Sweep, sweep
@@ -37,7 +38,7 @@ class SweepSpec:
     interval: tuple[float, float]
     order: float = 0.0
     master_seed: int = 0
-    method: str = "auto"
+    method: Method = "auto"
     grid: int = 81
 
     def describe(self) -> dict:

@@ -8,6 +8,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..core.choices import SamplerName
 from ..core.errors import PolylrError, check_int
 from ..core.setup import Setup
 from ..engines.evaluate import check_etas, gd_networks, loss_from_outputs
@@ -22,7 +23,7 @@ def finite_argmins(
     *,
     master_seed: int = 0,
     key=None,
-    sampler: str = "dense",
+    sampler: SamplerName = "dense",
     xtol: float = 1e-9,
     return_values: bool = False,
 ):

@@ -19,6 +19,7 @@ from .argmin import argmin
 from ..engines.bounds import EPS, MAX_SEEDS, check_dense_memory, loss_error
 from ..engines.coeffs import MAX_OUTPUT_DEGREE, check_degree_allowed, finite_width_polys
 from ..engines.samplers import resolve_sampler
+from ..core.choices import METHODS, Method, SamplerName, check_choice
 from ..core.errors import NotResolved, PolylrError, TooLarge, check_finite, check_int, check_interval
 from ..core.poly import EtaPoly
 from ..core.setup import Setup, check_width
@@ -121,7 +122,6 @@ def parse_widths(widths) -> tuple[int, ...]:
     return tuple(sorted(ws))
 
 
-METHODS = ("auto", "polynomial", "gd")
 RESOLUTION = 1e-3  # float64 must resolve the loss to this fraction of its minimum (see float_resolves)
 
 
@@ -170,10 +170,10 @@ def sweep(
     order: float = 0.0,
     master_seed: int = 0,
     progress=None,
-    method: str = "auto",
+    method: Method = "auto",
     grid: int = 81,
     key=None,
-    sampler: str = "dense",
+    sampler: SamplerName = "dense",
 ) -> Sweep:
     """For each width n and each seed ``0..seeds-1``: the argmin of the seed's loss on ``interval``
     scaled by ``n^order`` (see :class:`Sweep`).
@@ -209,8 +209,7 @@ def sweep(
         check_dense_memory(setup, dense)
     lo, hi = check_interval(*interval)
     master_seed = check_int("master seed", master_seed, lo=0, hi=2**63 - 1)
-    if method not in METHODS:
-        raise PolylrError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    check_choice("method", method, METHODS)
     grid = check_int("grid (points of the evaluation grid)", grid, lo=3)
     try:
         check_degree_allowed(setup, MAX_OUTPUT_DEGREE)

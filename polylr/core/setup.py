@@ -19,10 +19,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .choices import TRAIN_CHOICES, Train, check_choice
 from .errors import InvalidInput, PolylrError, check_finite, check_int
 from .inputs import check_scale, read_csv, read_npz
 
-TRAIN_CHOICES = ("hidden", "all")
 MAX_EXPONENT = 16  # width exponents of a parametrization (μP, SP, NTP use 0..2)
 
 
@@ -232,7 +232,7 @@ class Setup:
     depth: int = 3
     steps: int = 1
     param: Parametrization = MUP
-    train: str = "hidden"
+    train: Train = "hidden"
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, Data):
@@ -243,8 +243,7 @@ class Setup:
             object.__setattr__(self, "param", Parametrization.parse(self.param))
         if not isinstance(self.param, Parametrization):
             raise PolylrError(f"param must be a Parametrization or a name, got {self.param!r}")
-        if self.train not in TRAIN_CHOICES:
-            raise PolylrError(f"train must be one of {TRAIN_CHOICES}, got {self.train!r}")
+        check_choice("train", self.train, TRAIN_CHOICES)
 
     def replace(self, **changes) -> Setup:
         return dataclasses.replace(self, **changes)

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .bounds import check_dense_memory, loss_error
+from ..core.choices import SamplerName
 from ..core.errors import NotResolved, PolylrError, TooLarge, check_int
 from ..core.poly import EtaPoly
 from ..core.precision import float64
@@ -160,7 +161,7 @@ def finite_width_polys(
     *,
     master_seed: int = 0,
     key: jax.Array | None = None,
-    sampler: str = "dense",
+    sampler: SamplerName = "dense",
     max_degree: int = MAX_OUTPUT_DEGREE,
 ) -> FiniteWidthPolys:
     """Coefficients of f^(t) and L^(t) for each seed at one width (vmapped over seeds in chunks).

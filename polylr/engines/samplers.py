@@ -30,9 +30,9 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 
-from ..core.errors import InvalidInput, PolylrError, TooLarge, check_int
+from ..core.choices import SAMPLERS, check_choice
+from ..core.errors import InvalidInput, TooLarge, check_int
 
-SAMPLERS = ("auto", "dense", "gram")
 KEY_SCHEME = "jax.random.fold_in(jax.random.fold_in(jax.random.key(master_seed), width), seed)"
 
 # Dense weights allowed per network (bytes): beyond this the dense sampler refuses (use the Gram sampler).
@@ -157,6 +157,6 @@ def resolve_sampler(sampler, setup, width: int):
     elif sampler == "auto":
         chosen = gram_auto(setup, width)
     else:
-        raise InvalidInput(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
+        check_choice("sampler", sampler, SAMPLERS)
     chosen.check(setup, width)
     return chosen

@@ -36,7 +36,8 @@ except ImportError as e:  # pragma: no cover - depends on the environment
 
 from ..engines.coeffs import MAX_OUTPUT_DEGREE, output_degree
 from ..core.errors import PolylrError, check_finite, check_int
-from ..core.setup import PRESETS, TRAIN_CHOICES, Data, Parametrization, Setup
+from ..core.choices import TRAIN_CHOICES, Train, check_choice
+from ..core.setup import PRESETS, Data, Parametrization, Setup
 
 __all__ = ["InvalidStrategyArgument", "datasets", "intervals", "parametrizations", "setups", "widths"]
 
@@ -258,9 +259,7 @@ def _param_value(value: Any) -> Parametrization:
 
 
 def _train_value(value: Any) -> str:
-    if value not in TRAIN_CHOICES:
-        raise PolylrError(f"train must be one of {TRAIN_CHOICES}, got {value!r}")
-    return value
+    return check_choice("train", value, TRAIN_CHOICES)
 
 
 def _data_value(value: Any) -> Data:
@@ -276,7 +275,7 @@ def setups(
     depth: int | SearchStrategy[int] = st.integers(1, 3),
     steps: int | SearchStrategy[int] = st.integers(1, 2),
     param: Parametrization | str | SearchStrategy[Parametrization] | None = None,
-    train: str | SearchStrategy[str] = "hidden",
+    train: Train | SearchStrategy[str] = "hidden",
     *,
     max_output_degree: int | SearchStrategy[int] = MAX_OUTPUT_DEGREE,
 ) -> SearchStrategy[Setup]:
