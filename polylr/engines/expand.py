@@ -433,25 +433,9 @@ class Expansion:
         over the word values. With ``with_scale``, also returns ``Σ_j |c_j| Σ_{i_1..i_p} |monomial_j|`` (same
         shape): the size of the terms that cancel, the right yardstick for round-off.
         """
-        if not isinstance(setup, Setup):
-            raise PolylrError(f"setup must be a polylr.Setup, got {type(setup).__name__}")
-        if setup.train != "hidden":
-            raise PolylrError(f"the symbolic engine covers train='hidden' only, got train={setup.train!r}")
-        if (setup.depth, setup.steps) != (self.depth, self.steps):
-            raise PolylrError(
-                f"the expansion is for depth {self.depth}, steps {self.steps}; "
-                f"the setup has depth {setup.depth}, steps {setup.steps}"
-            )
-        W0, Ws, V = (np.asarray(a, dtype=np.float64) for a in (W0, Ws, V))
-        n, d, L = V.shape[0] if V.ndim == 1 else -1, setup.data.d, setup.depth
-        if V.ndim != 1 or W0.shape != (n, d) or Ws.shape != (L, n, n):
-            raise PolylrError(
-                f"weights must have shapes W0 (n, {d}), Ws ({L}, n, n), V (n,); "
-                f"got {W0.shape}, {Ws.shape}, {V.shape}"
-            )
+        W0, Ws, V, lam = evaluation_inputs(setup, self.depth, self.steps, W0, Ws, V)
         X, y = setup.data.X, setup.data.y
         m = X.shape[0]
-        lam = setup.param.scales(W0.shape[0], setup.data.d).hidden_lr
         values = word_values(set(self.words), W0, Ws, V, X)
         abs_values = {k: np.abs(v) for k, v in values.items()}
         out = np.zeros((len(self.coefficients), m))
@@ -465,6 +449,30 @@ class Expansion:
                     ops, _ = _operands(words, ys, abs_values, np.abs(y))
                     scale[p] += abs(c * factor) * _contract(ops, subs, m)
         return (out, scale) if with_scale else out
+
+
+def evaluation_inputs(setup, depth: int, steps: int, W0, Ws, V):
+    """``(W0, Ws, V, λ)``: the weights as float64 arrays, checked against an expansion for
+    ``(depth, steps)`` and ``setup`` (hidden-only training, shapes ``(n, d)``, ``(L, n, n)``,
+    ``(n,)``), and the hidden learning-rate factor ``λ = n^-hidden_lr``. Shared by the expansions'
+    ``evaluate`` methods (index words here, grouped words in :mod:`polylr.report.expand_grouped`)."""
+    if not isinstance(setup, Setup):
+        raise PolylrError(f"setup must be a polylr.Setup, got {type(setup).__name__}")
+    if setup.train != "hidden":
+        raise PolylrError(f"the symbolic engine covers train='hidden' only, got train={setup.train!r}")
+    if (setup.depth, setup.steps) != (depth, steps):
+        raise PolylrError(
+            f"the expansion is for depth {depth}, steps {steps}; "
+            f"the setup has depth {setup.depth}, steps {setup.steps}"
+        )
+    W0, Ws, V = (np.asarray(a, dtype=np.float64) for a in (W0, Ws, V))
+    n, d, L = V.shape[0] if V.ndim == 1 else -1, setup.data.d, depth
+    if V.ndim != 1 or W0.shape != (n, d) or Ws.shape != (L, n, n):
+        raise PolylrError(
+            f"weights must have shapes W0 (n, {d}), Ws ({L}, n, n), V (n,); "
+            f"got {W0.shape}, {Ws.shape}, {V.shape}"
+        )
+    return W0, Ws, V, setup.param.scales(n, d).hidden_lr
 
 
 @functools.lru_cache(maxsize=16)
@@ -494,19 +502,22 @@ def word_values(shapes, W0, Ws, V, X):
     H = W0 @ X.T  # (n, m): the vectors W_0 x_i
     ends = {-1: V, 0: H}
     memo = {}
+    return {s: ends[s[0]].T @ apply_letters(s[1], s[2], ends, Ws, memo) for s in shapes}
 
-    def right(lets, end):  # W_{lets[0]} ⋯ W_{lets[-1]} e_end
-        key = (lets, end)
-        if key not in memo:
-            if not lets:
-                memo[key] = ends[end]
-            else:
-                l = lets[0]
-                M = Ws[l - 1] if l > 0 else Ws[-l - 1].T
-                memo[key] = M @ right(lets[1:], end)
-        return memo[key]
 
-    return {s: ends[s[0]].T @ right(s[1], s[2]) for s in shapes}
+def apply_letters(lets, end, ends, Ws, memo: dict, apply=np.matmul):
+    """``W_{lets[0]} ⋯ W_{lets[-1]}`` applied to ``ends[end]`` (letter ``l > 0``: ``W_l``; ``l < 0``:
+    ``W_{-l}ᵀ``), every suffix memoised in ``memo`` by ``(letters, end)``; ``apply(M, v)`` applies one
+    matrix (``M @ v`` by default; the grouped expansion applies it to stacks of η-coefficients)."""
+    key = (lets, end)
+    if key not in memo:
+        if not lets:
+            memo[key] = ends[end]
+        else:
+            l = lets[0]
+            M = Ws[l - 1] if l > 0 else Ws[-l - 1].T
+            memo[key] = apply(M, apply_letters(lets[1:], end, ends, Ws, memo, apply))
+    return memo[key]
 
 
 def _operands(words, ys, values, y):

@@ -74,8 +74,9 @@ class _Words:
         return name + ("(" + ", ".join(args) + ")" if args else "")
 
 
-def _monomial_tex(words, ys, names: _Words) -> str:
-    factors = [names.call(w) for w in words] + [rf"y_{{i_{{{i}}}}}" for i in ys]
+def tex_product(factors) -> str:
+    """LaTeX of a product of factors, a run of equal neighbours as one power: ``a a b`` →
+    ``a^{2}\\,b``; the empty product is ``""``."""
     out, k = [], 0
     while k < len(factors):
         j = k
@@ -83,7 +84,12 @@ def _monomial_tex(words, ys, names: _Words) -> str:
             j += 1
         out.append(factors[k] + (f"^{{{j - k}}}" if j - k > 1 else ""))
         k = j
-    return r"\,".join(out) if out else "1"
+    return r"\,".join(out)
+
+
+def _monomial_tex(words, ys, names: _Words) -> str:
+    factors = [names.call(w) for w in words] + [rf"y_{{i_{{{i}}}}}" for i in ys]
+    return tex_product(factors) or "1"
 
 
 def _coef_term(c: int, body: str) -> str:

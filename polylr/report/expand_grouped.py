@@ -30,9 +30,10 @@ from fractions import Fraction
 import numpy as np
 
 from ..core.errors import PolylrError, check_int
-from ..engines.expand import V_END, Counting, orient, run_program, Saturated, sci, Symbolic
+from ..engines.expand import V_END, Counting, apply_letters, evaluation_inputs, orient, run_program, Saturated, sci, Symbolic
 from ..engines.scaling import word_scaling
 from ..core.setup import MUP, Setup
+from .derive import tex_product
 
 # Largest raw-term estimate attempted (see estimate_grouped_terms). Measured (2 cores): (3, 3),
 # 74088 raw terms, 7 s; (4, 2), 10000, 1.8 s; (3, 2) 216 and (2, 3) 64, 0.01 s.
@@ -120,24 +121,9 @@ class GroupedExpansion:
         """η-coefficients of ``f^(t)(x_i)`` at the training points for given initial weights, an array
         ``(degree + 1, m)`` (what :func:`polylr.polys_from_weights` gives), by running the recursion:
         ``f^(s)`` gives ``c^(s)``, which enters the words of later steps."""
-        if not isinstance(setup, Setup):
-            raise PolylrError(f"setup must be a polylr.Setup, got {type(setup).__name__}")
-        if setup.train != "hidden":
-            raise PolylrError(f"the symbolic engine covers train='hidden' only, got train={setup.train!r}")
-        if (setup.depth, setup.steps) != (self.depth, self.steps):
-            raise PolylrError(
-                f"the expansion is for depth {self.depth}, steps {self.steps}; "
-                f"the setup has depth {setup.depth}, steps {setup.steps}"
-            )
-        W0, Ws, V = (np.asarray(a, dtype=np.float64) for a in (W0, Ws, V))
-        n, d, L = V.shape[0] if V.ndim == 1 else -1, setup.data.d, self.depth
-        if V.ndim != 1 or W0.shape != (n, d) or Ws.shape != (L, n, n):
-            raise PolylrError(
-                f"weights must have shapes W0 (n, {d}), Ws ({L}, n, n), V (n,); got {W0.shape}, {Ws.shape}, {V.shape}"
-            )
+        W0, Ws, V, lam = evaluation_inputs(setup, self.depth, self.steps, W0, Ws, V)
         X, y = setup.data.X, setup.data.y
         m = X.shape[0]
-        lam = setup.param.scales(n, d).hidden_lr
         ends = {V_END: V[None, :, None], 0: (W0 @ X.T)[None]}  # (degree + 1, n, k): k = 1, or m for x
         out = None
         for s, coeffs in enumerate(self.steps_coefficients):
@@ -174,22 +160,14 @@ def _padd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def _apply_stack(M: np.ndarray, v: np.ndarray) -> np.ndarray:
+    return np.einsum("ab,dbk->dak", M, v)  # M applied to each η-coefficient of v (degree + 1, n, k)
+
+
 def _word_value(w, ends, Ws, memo) -> np.ndarray:
     """``e_aᵀ M e_b`` as a polynomial array ``(degree + 1, k)`` (k = m when an end is x, else 1)."""
     a, lets, b = w
-
-    def right(lets, end):
-        key = (lets, end)
-        if key not in memo:
-            if not lets:
-                memo[key] = ends[end]
-            else:
-                l = lets[0]
-                M = Ws[l - 1] if l > 0 else Ws[-l - 1].T
-                memo[key] = np.einsum("ab,dbk->dak", M, right(lets[1:], end))
-        return memo[key]
-
-    left, r = ends[a], right(lets, b)
+    left, r = ends[a], apply_letters(lets, b, ends, Ws, memo, _apply_stack)
     out = np.zeros((left.shape[0] + r.shape[0] - 1, left.shape[2] * r.shape[2]))
     for i in range(left.shape[0]):
         out[i : i + r.shape[0]] += np.einsum("nk,dnj->dkj", left[i], r).reshape(r.shape[0], -1)
@@ -260,15 +238,7 @@ def _word_limit_pairs(word, lim: dict) -> dict:
 
 
 def _k_tex(pairs) -> str:
-    factors = [rf"K({_end_name(e1)}, {_end_name(e2)})" for e1, e2 in pairs]
-    out, k = [], 0
-    while k < len(factors):
-        j = k
-        while j < len(factors) and factors[j] == factors[k]:
-            j += 1
-        out.append(factors[k] + (f"^{{{j - k}}}" if j - k > 1 else ""))
-        k = j
-    return r"\,".join(out)
+    return tex_product([rf"K({_end_name(e1)}, {_end_name(e2)})" for e1, e2 in pairs])
 
 
 def _poly_tex(poly: dict) -> list[str]:
