@@ -48,15 +48,7 @@ def finite_argmins(
 
 
 
-def argmin_on_grid(
-    etas,
-    values,
-    func: Callable[[np.ndarray], np.ndarray] | None = None,
-    *,
-    xtol: float = 1e-10,
-    points: int = 16,
-    max_iter: int = 100,
-) -> Argmin:
+def argmin_on_grid(etas, values, func: Callable[[np.ndarray], np.ndarray] | None = None, **refine) -> Argmin:
     """Minimiser of a function known on an increasing grid ``etas`` (``values`` = its values there),
     on the interval ``[etas[0], etas[-1]]``.
 
@@ -70,8 +62,9 @@ def argmin_on_grid(
     (``on_boundary=True``), otherwise refined as an interior bracket. Minima narrower than the grid
     spacing can be missed: the grid must resolve the function. Returns the same :class:`Argmin` as
     the certified polynomial :func:`polylr.argmin` (local minima by increasing η, near minima within
-    1 %); non-finite values count as ``+inf``. :func:`argmins_on_grid` does the same for many
-    functions at once.
+    1 %); non-finite values count as ``+inf``. ``refine``: ``xtol`` (default 1e-10), ``points``
+    (16), ``max_iter`` (100). It is a one-row call of :func:`argmins_on_grid`, which does the same
+    for many functions at once.
 
     Example (the limit at t = 10, and one seed at width 1024)::
 
@@ -86,7 +79,7 @@ def argmin_on_grid(
     if v.shape != e.shape:
         raise PolylrError(f"values must have the shape of etas {e.shape}, got {v.shape}")
     batch = None if func is None else (lambda x: np.asarray(func(x[0]), dtype=np.float64).reshape(1, -1))
-    return argmins_on_grid(e, v[None], batch, xtol=xtol, points=points, max_iter=max_iter)[0]
+    return argmins_on_grid(e, v[None], batch, **refine)[0]
 
 
 def argmins_on_grid(
