@@ -65,13 +65,17 @@ class PhaseMap:
                 cells.append({
                     "v": v, "c": c,
                     "order": float(self.order[i, j]), "order_ci": [float(x) for x in self.order_ci[i, j]],
-                    "predicted_order": self.predicted_order(v, c),
+                    "predicted_order": _prediction(self.predicted_order(v, c)),
                     "spread": float(self.spread[i, j]), "spread_ci": [float(x) for x in self.spread_ci[i, j]],
-                    "predicted_spread": self.predicted_spread(v),
+                    "predicted_spread": _prediction(self.predicted_spread(v)),
                     "boundary_fraction": float(self.boundary[i, j]),
                 })
         return {"widths": list(self.widths), "seeds": self.seeds, "master_seed": self.master_seed,
                 "interval": list(self.interval), "cells": cells, "seconds": self.seconds}
+
+
+def _prediction(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None  # no prediction (v >= 3): JSON null, an absent value
 
 
 def phase_map(

@@ -20,7 +20,6 @@ is recorded in every result.
 from __future__ import annotations
 
 import functools
-import math
 import time
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -33,6 +32,7 @@ import optax
 from .argmin import Argmin, LocalMin
 from ..engines.coeffs import weight_key
 from ..core.errors import PolylrError, check_finite, check_int
+from ..core.jsonsafe import json_float, json_ready
 from .grid import argmin_on_grid, argmins_on_grid
 from ..engines.mlp import CHUNK_BYTES, Training, check_grid
 
@@ -231,8 +231,8 @@ class Curves:
 
 
 def json_safe(a) -> list:
-    a = np.asarray(a, dtype=np.float64)
-    return np.vectorize(lambda x: x if math.isfinite(x) else ("nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")), otypes=[object])(a).tolist()
+    """A float array (or sequence) as nested lists in polylr's JSON convention (:mod:`polylr.core.jsonsafe`)."""
+    return json_ready(np.asarray(a, dtype=np.float64))
 
 
 def train_curves(tr: Training, width: int, seeds, etas, *, master_seed: int = 0, chunk_bytes: int = CHUNK_BYTES) -> Curves:
@@ -335,7 +335,7 @@ class LRScan:
 
 def _argmin_json(a: Argmin) -> dict:
     d = a.to_dict()
-    d["eta"], d["value"] = json_safe([a.eta])[0], json_safe([a.value])[0]
+    d["eta"], d["value"] = json_float(a.eta), json_float(a.value)
     return d
 
 

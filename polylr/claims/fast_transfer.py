@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from ..report.plots import to_bytes
 from .base import BOUNDARY_LIMIT, INCONCLUSIVE, CheckOptions, Claim, Verdict, register
 from ..engines.limit import eta_inf_t1
+from ..core.jsonsafe import json_ready
 from ..core.setup import Setup
 from ..analysis.gaps import GAPS, GapFits, Gaps, fit_gaps, network_gaps, transfer_decisions
 
@@ -39,25 +40,6 @@ SHALLOW_BUDGETS = {
     "default": (tuple(2**k for k in range(8, 17)), 256),
     "thorough": (tuple(2**k for k in range(8, 19)), 1024),
 }
-
-
-def _json_safe(x):
-    if isinstance(x, dict):
-        return {str(k): _json_safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_json_safe(v) for v in x]
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
-        if math.isnan(x):
-            return "nan"
-        if math.isinf(x):
-            return "inf" if x > 0 else "-inf"
-        return x
-    return x
 
 
 def _ci_mean(x: np.ndarray) -> tuple[float, float, float]:
@@ -116,7 +98,7 @@ class FastTransferCheck:
     def to_json(self) -> dict:
         g = self.gaps
         lim = g.limit
-        return _json_safe({
+        return json_ready({
             "check": self.name,
             "setup": self.setup.describe(),
             "campaign": {

@@ -38,7 +38,8 @@ from ..engines.limit import eta_inf_t1
 from ..analysis.rates import RateFit, fit_rate
 from ..core.setup import Data, Setup
 from ..engines.mlp import MLP, MUP_ADAM, MUP_SGD, Optimizer, Training
-from ..analysis.train import LRScan, json_safe, scan_lr
+from ..analysis.train import LRScan, scan_lr
+from ..core.jsonsafe import json_ready
 
 FIG_DATA = dict(m=16, d=16, noise=0.1, seed=0)  # Hayou's Figures 4–5 here: see docs/nonlinear.md
 
@@ -138,7 +139,7 @@ class NonlinearCheck:
     extra: dict = field(default_factory=dict)  # label -> JSON-ready numbers
 
     def to_json(self) -> dict:
-        return _clean({
+        return json_ready({
             "name": self.name, "seconds": self.seconds, "budget": self.budget, "jax_version": jax.__version__,
             "verdicts": [v.to_dict() for v in self.verdicts],
             "fits": {k: f.to_dict() for k, f in self.fits.items()},
@@ -201,22 +202,6 @@ class NonlinearCheck:
 def _fmt(x) -> str:
     x = float(x)
     return f"{x:.4g}" if math.isfinite(x) else str(x)
-
-
-def _clean(obj):
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        return json_safe([float(obj)])[0]
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, np.ndarray):
-        return _clean(obj.tolist())
-    return obj
 
 
 # -- budgets ------------------------------------------------------------------------------------

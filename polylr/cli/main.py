@@ -369,7 +369,7 @@ def phase_map_command(
     try:
         with progress_bar("phase map") as progress:
             pm = phasemaps.phase_map(setup, vs, cs, ws, seeds, master_seed=master_seed, progress=progress)
-        doc = json.dumps(render.clean(pm.to_dict()), indent=2)
+        doc = json.dumps(render.json_ready(pm.to_dict()), indent=2)
         files = {"phase_map.json": doc.encode(), f"phase_map.{fmt}": plots.plot_phase_map(pm, fmt)}
     except PolylrError as e:
         render.discard_out(folder, created)
@@ -442,7 +442,7 @@ def verify(
     try:
         with progress_bar("curves") as progress:
             c = campaigns.run_curves(**args, progress=progress)
-        curves_doc = json.dumps(render.clean(c.to_dict()), indent=2)
+        curves_doc = json.dumps(render.json_ready(c.to_dict()), indent=2)
         files = {"curves.json": curves_doc.encode(), f"curves.{fmt}": plots.plot_curves(c, fmt)}
     except BaseException:
         render.discard_out(folder, created)

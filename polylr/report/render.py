@@ -9,7 +9,6 @@ renamed into place.
 from __future__ import annotations
 
 import json
-import math
 import os
 import platform
 import tempfile
@@ -20,6 +19,7 @@ import numpy as np
 from rich.table import Table
 
 from ..core.errors import PolylrError
+from ..core.jsonsafe import json_ready
 from ..core.version import __version__
 
 STATUS_STYLE = {"holds": "bold green", "fails": "bold red", "inconclusive": "bold yellow"}
@@ -93,31 +93,16 @@ def environment() -> dict:
     }
 
 
-def clean(x):
-    if isinstance(x, dict):
-        return {str(k): clean(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [clean(v) for v in x]
-    if isinstance(x, (np.floating, float)):
-        x = float(x)
-        return x if math.isfinite(x) else None
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, np.bool_):
-        return bool(x)
-    return x
-
-
 def result_dict(r) -> dict:
     """A JSON-ready record of a check result: its own body, the environment and the verdicts."""
-    return clean(
+    return json_ready(
         {"check": r.name, "environment": environment(), **r.to_json(), "verdicts": [v.to_dict() for v in r.verdicts],
          "seconds": r.seconds}
     )
 
 
 def to_json(r) -> str:
-    return json.dumps(result_dict(r), indent=2, ensure_ascii=False)
+    return json.dumps(result_dict(r), indent=2, ensure_ascii=False, allow_nan=False)
 
 
 # -- terminal tables -----------------------------------------------------------------------
