@@ -15,15 +15,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
-from ..core.budget import LEVELS
-from ..core.errors import PolylrError, check_int, check_interval
+from ..core.errors import PolylrError, check_int
 from ..core.version import __version__
 from .guard import guarded
+from .options import FORMATS, CheckArgs, check_format, options_from
 
 # Only light modules are imported here: `polylr --help` must not import JAX, sympy or matplotlib
 # (tests/test_cli_conventions.py checks it). Each command imports what it needs when it runs.
-
-FORMATS = ("png", "pdf", "svg")
 
 
 class PolylrGroup(TyperGroup):
@@ -92,12 +90,6 @@ def progress_bar(label: str):
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
-def check_format(fmt: str) -> str:
-    if fmt not in FORMATS:
-        raise PolylrError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    return fmt
-
-
 app = typer.Typer(
     cls=PolylrGroup,
     add_completion=False,
@@ -121,16 +113,6 @@ def _int(name: str, text: str) -> int:
         raise PolylrError(f"{name} must be an integer, got {text.strip()!r}") from None
 
 
-def parse_interval(text: str) -> tuple[float, float]:
-    parts = text.split(",")
-    if len(parts) != 2:
-        raise PolylrError(f"interval must be 'lo,hi', got {text!r}")
-    try:
-        return float(parts[0]), float(parts[1])
-    except ValueError:
-        raise PolylrError(f"interval ends must be numbers, got {text!r}") from None
-
-
 def _fail(e: Exception) -> None:
     err.print(f"[bold red]error:[/] {e}", soft_wrap=True)
     raise typer.Exit(2)
@@ -151,44 +133,19 @@ def main_callback(
 
 @app.command()
 @guarded
-def check(
-    names: Annotated[Optional[list[str]], typer.Argument(help="Claims to check (see --list).")] = None,
-    all_claims: Annotated[bool, typer.Option("--all", help="Check every registered claim.")] = False,
-    list_claims: Annotated[bool, typer.Option("--list", help="List the registered claims and exit.")] = False,
-    budget: Annotated[Optional[str], typer.Option(metavar="|".join(LEVELS), help="Monte Carlo budget (default: 'default'; 'quick' with --all).")] = None,
-    widths: Annotated[Optional[str], typer.Option(help="Widths: '64,128,256' or '64..2048' (powers of two); overrides the budget.")] = None,
-    seeds: Annotated[Optional[int], typer.Option(help="Seeds (networks) per width; overrides the budget.")] = None,
-    depth: Annotated[int, typer.Option(help="Number of hidden n×n layers L.")] = 3,
-    steps: Annotated[Optional[int], typer.Option(help="Number of gradient steps t, for theorem3 (default 2; exact limit for small t, evaluation mode beyond) and fast-transfer (default 1).")] = None,
-    param: Annotated[Optional[str], typer.Option(help="theorem1: run it under another parametrization (mup, sp, ntp, 'v=1.5,c=0.5') to see where it fails; fast-transfer takes μP exponents only.")] = None,
-    data: Annotated[Optional[Path], typer.Option(help="Data file (.npz with X, y; or .csv, last column y). Default: built-in synthetic data.")] = None,
-    m: Annotated[int, typer.Option(help="Built-in data: number of points.")] = 16,
-    d: Annotated[int, typer.Option(help="Built-in data: input dimension.")] = 4,
-    data_seed: Annotated[int, typer.Option(help="Built-in data: seed.")] = 0,
-    interval: Annotated[Optional[str], typer.Option(help="Learning-rate interval 'lo,hi' (default: 0,4η_∞; theorem3: 0,2η_∞; sp scales the interval, given or default, by 1/n).")] = None,
-    master_seed: Annotated[int, typer.Option(help="Master seed of the weight keys.")] = 0,
-    tol: Annotated[float, typer.Option(help="Exponent tolerance of the verdicts.")] = 0.1,
-    out: Annotated[Path, typer.Option(help="Output folder: report.md, and results.json and plots per claim.")] = Path("results"),
-    json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON to stdout (tables go to stderr).")] = False,
-    latex: Annotated[bool, typer.Option("--latex", help="Also write the verdict table as report.tex.")] = False,
-    fmt: Annotated[str, typer.Option("--format", metavar="|".join(FORMATS), help="File format of the plots.")] = "png",
-    resume: Annotated[bool, typer.Option("--resume", help="Finish the campaign stored in --out (an error if it holds none); finished rows are reused by default anyway.")] = False,
-    fresh: Annotated[bool, typer.Option("--fresh", help="Discard the results store of --out and recompute everything.")] = False,
-    cluster: Annotated[Optional[str], typer.Option(help="Run width × seed chunks on Dask: 'local:N' or 'tcp://host:port' (needs the 'cluster' extra).")] = None,
-    devices: Annotated[bool, typer.Option("--devices", help="Spread chunks over all local JAX devices.")] = False,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the JAX persistent compilation cache (~/.cache/polylr/jax).")] = False,
-) -> None:
+@options_from(CheckArgs)
+def check(args: CheckArgs) -> None:
     """Check claims: verdict tables, a Markdown report, results.json and plots in --out; every row in
     --out/results.sqlite as it is computed (an interrupted campaign resumes where it stopped)."""
     import dataclasses
 
-    from ..claims.base import REGISTRY, CheckOptions, get_budget, get_claim
-    from ..core.setup import MUP, Data, Parametrization, Setup
+    from ..claims.base import REGISTRY
+    from ..core.setup import MUP
     from ..engines.limit import eta_inf_t1
     from ..report import render
     from . import campaign_store
 
-    if list_claims:
+    if args.list_claims:
         table = Table(title="registered claims")
         for col in ("name", "source", "statement", "predicts"):
             table.add_column(col, overflow="fold")
@@ -196,42 +153,19 @@ def check(
             table.add_row(c.name, c.paper, c.statement, c.prediction)
         console().print(table)
         return
+    out, json_out = args.out, args.json_out
     try:
-        check_format(fmt)
-        if all_claims and names:
-            raise PolylrError("give claim names or --all, not both")
-        chosen = list(REGISTRY) if all_claims else list(names or [])
-        if not chosen:
-            raise PolylrError(f"name at least one claim ({', '.join(REGISTRY)}) or use --all / --list")
-        claims = [get_claim(n) for n in chosen]
-        if param is not None and not all("param" in c.accepts for c in claims):
-            takes = ", ".join(c.name for c in REGISTRY.values() if "param" in c.accepts)
-            raise PolylrError(f"--param applies only to claims that take it ({takes}); the others fix their parametrization")
-        if steps is not None and not all("steps" in c.accepts for c in claims):
-            takes = ", ".join(c.name for c in REGISTRY.values() if "steps" in c.accepts)
-            raise PolylrError(f"--steps applies only to claims that take it ({takes}); theorem1, sp and ntp are about one step")
-        dataset = Data.from_file(data) if data is not None else Data.synthetic(m, d, seed=data_seed)
-        setup = Setup(data=dataset, depth=depth, steps=1, param=Parametrization.parse(param or "mup"))
-        t_steps = setup.replace(steps=steps if steps is not None else 2).steps  # validates t >= 1
-        opts = CheckOptions(
-            setup=setup,
-            budget=get_budget(budget or ("quick" if all_claims else "default")),
-            widths=tuple(parse_widths(widths)) if widths is not None else None,
-            seeds=seeds,
-            interval=check_interval(*parse_interval(interval)) if interval is not None else None,
-            master_seed=check_int("master seed", master_seed, lo=0),
-            tol=tol,
-        )
-        eta_inf_t1(setup.replace(param=MUP))  # K y = 0 is reported before any work
-        description = {"claims": chosen, "budget": opts.budget.name, "widths": list(opts.n_widths), "seeds": opts.n_seeds,
-                       "interval": opts.interval, "master_seed": opts.master_seed, "tol": opts.tol, "steps": t_steps,
-                       "setup": setup.describe(), "data_hash": campaign_store.data_hash(setup)}
-        campaign_store.check_campaign(out, description, resume=resume, fresh=fresh, cluster=cluster)
+        check_format(args.fmt)
+        claims = args.claims()
+        opts = args.options()
+        eta_inf_t1(opts.setup.replace(param=MUP))  # K y = 0 is reported before any work
+        description = args.description(claims, opts)
+        campaign_store.check_campaign(out, description, resume=args.resume, fresh=args.fresh, cluster=args.cluster)
         root, root_created = render.prepare_out(out)
         folders = {c.name: render.prepare_out(out / c.name) for c in claims}
-        store = campaign_store.open_store(root, description, fresh=fresh)
-        executor = campaign_store.make_executor(cluster, devices)
-        if not no_cache:
+        store = campaign_store.open_store(root, description, fresh=args.fresh)
+        executor = campaign_store.make_executor(args.cluster, args.devices)
+        if not args.no_cache:
             campaign_store.enable_compilation_cache()
     except PolylrError as e:
         _fail(e)
@@ -241,12 +175,10 @@ def check(
     try:
         for claim in claims:
             with progress_bar(claim.name) as progress:
-                own = opts.setup.replace(steps=t_steps) if claim.name == "theorem3" else opts.setup
-                if steps is not None and "steps" in claim.accepts:
-                    own = own.replace(steps=steps)
+                own = args.setup_for(claim, opts.setup)
                 with campaign_store.runner(store, executor, claim.name):
                     result = claim.run(dataclasses.replace(opts, setup=own, progress=progress))
-            files = render.render(result, fmt)
+            files = render.render(result, args.fmt)
             render.write_files(folders[claim.name][0], files)
             figures[claim.name] = [name for name in files if name != "results.json"]
             results.append(result)
@@ -272,7 +204,7 @@ def check(
             render.discard_out(folder, created)
         _fail(failure)
     report = {"report.md": render.markdown_report(results, opts.budget.name, figures).encode()}
-    if latex:
+    if args.latex:
         report["report.tex"] = render.latex_table(results).encode()
     written = render.write_files(root, report)
     if len(results) > 1:
