@@ -23,6 +23,7 @@ from ..core.errors import InvalidInput, PolylrError, check_int
 from ..core.choices import Method
 from ..core.setup import Setup
 from .frames import context
+from .rows import ROW_FIELDS
 from .sweep import SWEEP_RUNNER, Sweep, sweep
 
 DEFAULT_CHUNK_SEEDS = 8
@@ -84,7 +85,7 @@ def compute_chunk(spec: SweepSpec, width: int, seed_ids: tuple[int, ...]) -> lis
     return rows
 
 
-ROW_KEYS = ("width", "seed", "eta", "loss_min", "on_boundary", "unique", "local_minima", "method")
+ROW_KEYS = ROW_FIELDS
 
 
 def assemble(spec: SweepSpec, rows: dict) -> Sweep:

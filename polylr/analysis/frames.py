@@ -13,8 +13,8 @@ import numpy as np
 
 from ..core.errors import PolylrError
 from ..engines.coeffs import KEY_SCHEME
+from .rows import ROW_FIELDS
 
-ROW_FIELDS = ("width", "seed", "eta", "loss_min", "on_boundary", "unique", "local_minima", "method")
 CONTEXT_FIELDS = (
     "data", "data_hash", "m", "d", "depth", "steps", "parametrization", "exponents", "train",
     "master_seed", "interval_lo", "interval_hi", "order", "width_lo", "width_hi", "key_scheme",

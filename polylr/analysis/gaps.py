@@ -251,9 +251,8 @@ def network_gaps(
             sw = sweep(setup, widths, seeds, (lo, hi), master_seed=master_seed, progress=progress, method=method)
     a_signed, a, b, c = {}, {}, {}, {}
     for w in sw.widths:
-        rows = [r for r in sw.rows if r["width"] == w]
-        eta = np.array([r["eta"] for r in rows])
-        phi = np.array([r["loss_min"] for r in rows])
+        rows = sw.rows.at(w)
+        eta, phi = rows.eta, rows.loss_min
         a_signed[w] = phi - lim.value
         a[w] = np.abs(a_signed[w])
         b[w] = np.abs(eta - lim.eta)

@@ -23,6 +23,7 @@ from ..core.choices import METHODS, Method, SamplerName, check_choice
 from ..core.errors import NotResolved, PolylrError, TooLarge, check_finite, check_int, check_interval
 from ..core.poly import EtaPoly
 from ..core.setup import Setup, check_width
+from .rows import SweepRows
 
 @dataclass(frozen=True)
 class WidthSummary:
@@ -53,12 +54,16 @@ class Sweep:
     master_seed: int
     interval: tuple[float, float]
     order: float
-    rows: tuple[dict, ...]
+    rows: SweepRows  # one entry per (width, seed), as columns; records (dicts) are converted on construction
     loss: dict = field(repr=False)  # width -> (seeds, degree + 1) loss coefficients (polynomial widths)
     outputs: dict = field(repr=False)  # width -> (seeds, degree + 1, m) output coefficients (polynomial widths)
     seconds: dict = field(default_factory=dict)  # width -> wall time of the width
     curves: dict = field(default_factory=dict, repr=False)  # width -> (η grid, seed-mean loss) (evaluation widths)
     grid_values: dict = field(default_factory=dict, repr=False)  # width -> (seeds, grid) per-seed loss (evaluation widths)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.rows, SweepRows):
+            object.__setattr__(self, "rows", SweepRows.from_records(self.rows))
 
     def to_pandas(self):
         """The rows as a pandas DataFrame, one row per (width, seed) with its context (needs pandas)."""
@@ -77,11 +82,11 @@ class Sweep:
         return self.interval[0] * f, self.interval[1] * f
 
     def etas(self, width: int) -> np.ndarray:
-        return np.array([r["eta"] for r in self.rows if r["width"] == width])
+        return np.array(self.rows.eta[self.rows.width == width])
 
     def summary(self, width: int) -> WidthSummary:
-        rows = [r for r in self.rows if r["width"] == width]
-        e = np.array([r["eta"] for r in rows])
+        rows = self.rows.at(width)
+        e = rows.eta
         k = e.size
         sd = float(e.std(ddof=1)) if k > 1 else math.nan
         se = sd / math.sqrt(k) if k > 1 else math.nan
@@ -93,8 +98,8 @@ class Sweep:
             sd=sd,
             se=se,
             ci=(float(e.mean() - half), float(e.mean() + half)),
-            boundary_fraction=float(np.mean([r["on_boundary"] for r in rows])),
-            non_unique_fraction=float(np.mean([not r["unique"] for r in rows])),
+            boundary_fraction=float(np.mean(rows.on_boundary)),
+            non_unique_fraction=float(np.mean(~rows.unique)),
         )
 
     def mean_loss(self, width: int) -> EtaPoly:

@@ -90,7 +90,7 @@ class FastTransferCheck:
             with np.errstate(divide="ignore", invalid="ignore"):
                 row["median_c_over_a"] = float(np.median(np.where(a > 0, c / a, np.inf)))
                 row["median_c_over_kb2"] = float(np.median(c / (k * b**2))) if k > 0 else math.nan
-            row["boundary_fraction"] = float(np.mean([r["on_boundary"] for r in g.sweep.rows if r["width"] == w]))
+            row["boundary_fraction"] = g.sweep.summary(w).boundary_fraction
             row["seconds"] = g.sweep.seconds.get(w)
             out.append(row)
         return out
@@ -247,8 +247,8 @@ def check_fast_transfer(opts: CheckOptions | None = None, *, sampler: str = "aut
     control_fits = fit_gaps(swapped, n_boot=n_boot, boot_seed=opts.master_seed * 16 + 7)
     control = transfer_decisions(swapped, control_fits, tol=opts.tol)
     lim = gaps.limit.argmin
-    worst = max(gaps.widths, key=lambda w: np.mean([r["on_boundary"] for r in gaps.sweep.rows if r["width"] == w]))
-    frac = float(np.mean([r["on_boundary"] for r in gaps.sweep.rows if r["width"] == worst]))
+    worst = max(gaps.widths, key=lambda w: gaps.sweep.summary(w).boundary_fraction)
+    frac = gaps.sweep.summary(worst).boundary_fraction
     verdicts = []
     for d in decisions:
         v = Verdict(f"{NAME}.{d.key}", d.statement, d.status, d.reason, d.evidence)

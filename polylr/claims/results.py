@@ -106,7 +106,7 @@ class SweepCheck:
             "limit_loss_coefficients": None if self.limit is None else [float(c) for c in self.limit.loss.to_float().coeffs],
             "widths": self.width_rows(),
             "fits": {k: f.to_dict() for k, f in self.fits.items()},
-            "rows": list(sw.rows),
+            "rows": sw.rows.records(),
         }
 
     def tables(self) -> list[Table]:
