@@ -30,7 +30,7 @@ def test_every_entry_point_refuses_a_bad_word_before_work():
     cases = [
         (lambda: polylr.Setup(train="some"), "train must be one of hidden, all, got 'some'"),
         (lambda: polylr.sweep(setup, [64, 128], 2, (0, 1), method="exact"), "method must be one of auto, polynomial, gd, got 'exact'"),
-        (lambda: polylr.sweep(setup, [64, 128], 2, (0, 1), sampler="sparse"), "sampler must be one of auto, dense, gram, got 'sparse'"),
+        (lambda: polylr.sweep(setup, [64, 128], 2, (0, 1), sampler="sparse"), "sampler must be one of auto, dense, gram, shallow, got 'sparse'"),
         (lambda: polylr.finite_width_polys(setup, 64, [0], sampler="sparse"), "sampler must be one of auto, dense, gram, got 'sparse'"),
         (lambda: polylr.get_claim("theorem1").check("huge"), "unknown budget 'huge'; choose one of tiny, quick, default, thorough"),
     ]

@@ -39,3 +39,17 @@ def test_a_sweep_holds_columns_and_its_statistics_read_them():
         assert s.mean == direct.mean()
         assert s.boundary_fraction == np.mean([r["on_boundary"] for r in sw.rows if r["width"] == w])
 
+
+def test_the_shallow_sampler_plugs_into_sweep():
+    setup = polylr.Setup(depth=1, steps=2)
+    sw = polylr.sweep(setup, [8, 64], 3, (0.0, 3.0), master_seed=5, sampler="shallow")
+    assert {r["method"] for r in sw.rows} == {"shallow"}
+    for w in sw.widths:  # independently: the sampler's polynomials, minimised one by one
+        coeffs = polylr.shallow_width_polys(setup, w, [0, 1, 2], master_seed=5)
+        assert np.array_equal(sw.loss[w], coeffs)
+        assert np.array_equal(sw.etas(w), [polylr.argmin(polylr.EtaPoly(c, "float64"), 0.0, 3.0).eta for c in coeffs])
+    for kw, message in [({"method": "gd"}, "has no network to descend"), ({"key": __import__("jax").random.key(0)}, "has no network")]:
+        with pytest.raises(polylr.PolylrError, match=message):
+            polylr.sweep(setup, [8, 64], 3, (0.0, 3.0), sampler="shallow", **kw)
+    with pytest.raises(polylr.PolylrError, match="shallow sampler needs depth L = 1"):
+        polylr.sweep(polylr.Setup(depth=2), [8, 64], 3, (0.0, 3.0), sampler="shallow")

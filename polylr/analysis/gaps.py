@@ -43,6 +43,7 @@ import numpy as np
 
 from .argmin import MAX_DEGREE as MAX_ARGMIN_DEGREE
 from .argmin import Argmin, argmin
+from ..core.choices import check_choice
 from ..core.errors import PolylrError, check_finite, check_int, check_interval
 from ..engines.evaluate import limit_loss_values
 from ..engines.limit import check_supported
@@ -51,7 +52,7 @@ from .grid import argmin_on_grid
 from ..core.poly import EtaPoly
 from .rates import fit_rate
 from ..core.setup import Data, Setup
-from .sweep import Sweep, float_resolves, parse_widths, sweep
+from .sweep import Sweep, float_resolves, sweep
 from ..engines.tp import limit_degree
 
 HOLDS, FAILS, INCONCLUSIVE = "holds", "fails", "inconclusive"
@@ -235,15 +236,14 @@ def network_gaps(
     check_supported(setup)
     lo, hi = check_interval(*interval)
     check_int("seeds (networks per width)", seeds, lo=1)
-    if sampler not in SAMPLERS:
-        raise PolylrError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
+    check_choice("sampler", sampler, SAMPLERS)
     if sampler == "auto":
         sampler = "shallow" if setup.depth == 1 and setup.train == "hidden" else "dense"
     t0 = time.perf_counter()
     with jax.enable_x64(True):
         lim = limit_optimum(setup, (lo, hi))
         if sampler == "shallow":
-            sw = _shallow_sweep(setup, widths, seeds, (lo, hi), master_seed, progress)
+            sw = sweep(setup, widths, seeds, (lo, hi), master_seed=master_seed, progress=progress, sampler="shallow")
         else:
             method = "gd"
             if lim.loss is not None:
@@ -260,36 +260,6 @@ def network_gaps(
         # one rounding of it, which can leave an excess of −1e-30-ish for η_n ≈ η_∞: clip at 0
         c[w] = np.maximum(lim.excess(eta), 0.0)
     return Gaps(setup, sw, lim, a_signed, a, b, c, time.perf_counter() - t0, sampler)
-
-
-def _shallow_sweep(setup: Setup, widths, seeds: int, interval, master_seed: int, progress) -> Sweep:
-    from ..engines.shallow import check_shallow, shallow_width_polys
-
-    check_shallow(setup)
-    widths = parse_widths(widths)
-    master_seed = check_int("master seed", master_seed, lo=0, hi=2**63 - 1)
-    lo, hi = interval
-    seed_list = tuple(range(seeds))
-    rows, loss, seconds = [], {}, {}
-    total, done = len(widths) * seeds, 0
-    for w in widths:
-        t0 = time.perf_counter()
-        coeffs = shallow_width_polys(setup, w, seed_list, master_seed=master_seed)
-        loss[w] = coeffs
-        for s, row in zip(seed_list, coeffs):
-            am = argmin(EtaPoly(row, "float64"), lo, hi)
-            if not float_resolves(row, lo, hi, am.value):
-                raise PolylrError(
-                    f"float64 cannot resolve the loss polynomial of network {s} at width {w} on [{lo:.4g}, {hi:.4g}] "
-                    f"(t = {setup.steps}): use fewer steps or a smaller interval"
-                )
-            rows.append({"width": w, "seed": s, "eta": am.eta, "loss_min": am.value, "on_boundary": am.on_boundary,
-                         "unique": am.unique, "local_minima": len(am.local_minima), "method": "shallow"})
-            done += 1
-            if progress is not None:
-                progress(done, total)
-        seconds[w] = time.perf_counter() - t0
-    return Sweep(setup, widths, seed_list, master_seed, (lo, hi), 0.0, tuple(rows), loss, {}, seconds)
 
 
 # -- rates with a paired bootstrap -------------------------------------------------------------------

@@ -19,7 +19,8 @@ from .argmin import argmin
 from ..engines.bounds import EPS, MAX_SEEDS, check_dense_memory, loss_error
 from ..engines.coeffs import MAX_OUTPUT_DEGREE, check_degree_allowed, finite_width_polys
 from ..engines.samplers import resolve_sampler
-from ..core.choices import METHODS, Method, SamplerName, check_choice
+from ..engines.shallow import check_shallow, shallow_width_polys
+from ..core.choices import METHODS, SWEEP_SAMPLERS, Method, SweepSampler, check_choice
 from ..core.errors import NotResolved, PolylrError, TooLarge, check_finite, check_int, check_interval
 from ..core.poly import EtaPoly
 from ..core.setup import Setup, check_width
@@ -147,6 +148,22 @@ def float_resolves(coeffs: np.ndarray, lo: float, hi: float, vmin: float, points
         return bool(np.all(poly(e, coeffs) - err >= (1.0 - RESOLUTION) * vmin))
 
 
+def shallow_argmins(setup: Setup, width: int, seeds, lo: float, hi: float, master_seed: int):
+    """``(loss coefficients, argmins)`` of the shallow sampler's networks ``seeds`` at ``width`` on
+    ``[lo, hi]``; :class:`~polylr.NotResolved` where float64 cannot resolve a network's loss."""
+    coeffs = shallow_width_polys(setup, width, seeds, master_seed=master_seed)
+    out = []
+    for s, row in zip(seeds, coeffs):
+        a = argmin(EtaPoly(row, "float64"), lo, hi)
+        if not float_resolves(row, lo, hi, a.value):
+            raise NotResolved(
+                f"float64 cannot resolve the loss polynomial of network {s} at width {width} on [{lo:.4g}, {hi:.4g}] "
+                f"(t = {setup.steps}): use fewer steps or a smaller interval"
+            )
+        out.append(a)
+    return coeffs, out
+
+
 def _row(width: int, seed: int, a, method: str) -> dict:
     return {
         "width": width,
@@ -178,7 +195,7 @@ def sweep(
     method: Method = "auto",
     grid: int = 81,
     key=None,
-    sampler: SamplerName = "dense",
+    sampler: SweepSampler = "dense",
 ) -> Sweep:
     """For each width n and each seed ``0..seeds-1``: the argmin of the seed's loss on ``interval``
     scaled by ``n^order`` (see :class:`Sweep`).
@@ -193,7 +210,11 @@ def sweep(
     draws a progress bar with it; the analysis layer knows nothing of displays).
     ``key`` (a JAX key) replaces ``jax.random.key(master_seed)``; ``sampler`` (``"dense"``, ``"gram"``,
     ``"auto"``: see :func:`polylr.finite_width_polys`) is used by both methods, so a seed's
-    polynomial and its gradient descent see the same network.
+    polynomial and its gradient descent see the same network; ``"shallow"`` (L = 1, hidden layer
+    trained) draws each network's loss polynomial exactly in law at a cost independent of n
+    (:func:`polylr.shallow_width_polys`: numpy draws from ``[master_seed, width, seed]``, no ``key``),
+    takes its certified argmin, refuses (:class:`~polylr.NotResolved`) where float64 cannot resolve
+    it, and records the method ``"shallow"``.
     ``seeds``: a count (seeds ``0..seeds-1``) or explicit seed ids (a chunk: a seed's row depends only
     on its key, so chunks of a sweep give the same rows as the whole).
     """
@@ -209,7 +230,12 @@ def sweep(
     else:
         n_seeds = check_int("seeds (number of seeds per width)", seeds, lo=1, hi=MAX_SEEDS)
         seed_list = tuple(range(n_seeds))
-    dense = [w for w in widths if resolve_sampler(sampler, setup, w).name == "dense"]
+    shallow = check_choice("sampler", sampler, SWEEP_SAMPLERS) == "shallow" if isinstance(sampler, str) else False
+    if shallow:
+        check_shallow(setup)
+        if key is not None or method == "gd":
+            raise PolylrError(f"sampler='shallow' draws from master_seed and has no network to descend; got key={key!r}, method={method!r}")
+    dense = [w for w in widths if not shallow and resolve_sampler(sampler, setup, w).name == "dense"]
     if dense:  # the Gram path is width-free; the dense one holds L·n² weights per network
         check_dense_memory(setup, dense)
     lo, hi = check_interval(*interval)
@@ -217,7 +243,8 @@ def sweep(
     check_choice("method", method, METHODS)
     grid = check_int("grid (points of the evaluation grid)", grid, lo=3)
     try:
-        check_degree_allowed(setup, MAX_OUTPUT_DEGREE)
+        if not shallow:  # the shallow sampler's degree is 2t whatever the depth formula says
+            check_degree_allowed(setup, MAX_OUTPUT_DEGREE)
         polynomial = method != "gd"
     except TooLarge:
         if method == "polynomial":
@@ -235,7 +262,12 @@ def sweep(
         t0 = time.perf_counter()
         scale = float(w) ** order
         found, rest = {}, list(seed_list)
-        if polynomial:
+        if shallow:
+            loss[w], argmins = shallow_argmins(setup, w, seed_list, lo * scale, hi * scale, master_seed)
+            found.update((s, (a, "shallow")) for s, a in zip(seed_list, argmins))
+            rest, done = [], done + len(seed_list)
+            report(done, total)
+        elif polynomial:
             polys = finite_width_polys(setup, w, seed_list, master_seed=master_seed, key=key, sampler=sampler)
             loss[w], outputs[w] = polys.loss, polys.outputs
             rest = []

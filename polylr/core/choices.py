@@ -21,10 +21,14 @@ Method = Literal["auto", "polynomial", "gd"]
 """How a sweep finds η_n: the certified argmin of the exact polynomial, gradient descent on a grid, or both."""
 SamplerName = Literal["auto", "dense", "gram"]
 """Which sampler realises a network's weights (:mod:`polylr.engines.samplers`)."""
+SweepSampler = Literal["auto", "dense", "gram", "shallow"]
+"""A sweep's sampler: a network sampler, or ``"shallow"`` (L = 1: each network's loss polynomial drawn
+exactly in law, :mod:`polylr.engines.shallow`)."""
 
 TRAIN_CHOICES: tuple[str, ...] = get_args(Train)
 METHODS: tuple[str, ...] = get_args(Method)
 SAMPLERS: tuple[str, ...] = get_args(SamplerName)
+SWEEP_SAMPLERS: tuple[str, ...] = get_args(SweepSampler)
 
 
 def check_choice(name: str, value, choices: tuple[str, ...]) -> str:
