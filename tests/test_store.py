@@ -39,8 +39,7 @@ def assert_same_sweep(a, b):
 
 
 def run_with(runner):
-    with runner:
-        return polylr.sweep(SETUP, WIDTHS, SEEDS, INTERVAL, master_seed=7)
+    return polylr.sweep(SETUP, WIDTHS, SEEDS, INTERVAL, master_seed=7, runner=runner)
 
 
 @pytest.mark.parametrize("chunk", [1, 2, 3])
@@ -60,8 +59,7 @@ def test_store_resume_recomputes_nothing_and_round_trips(tmp_path, reference):
     assert (again.computed, again.reused) == (0, len(WIDTHS) * SEEDS)
     # More seeds: only the new pairs are computed, and they equal a fresh sweep's.
     more = polylr.Runner(store, claim="c")
-    with more:
-        big = polylr.sweep(SETUP, WIDTHS, SEEDS + 2, INTERVAL, master_seed=7)
+    big = polylr.sweep(SETUP, WIDTHS, SEEDS + 2, INTERVAL, master_seed=7, runner=more)
     assert more.computed == 2 * len(WIDTHS)
     assert big.rows == polylr.sweep(SETUP, WIDTHS, SEEDS + 2, INTERVAL, master_seed=7).rows
     # Tidy rows carry their context.
@@ -218,8 +216,7 @@ assert len(jax.devices()) == 2, jax.devices()
 setup = polylr.Setup(depth=1)
 ref = polylr.sweep(setup, (8, 16), 5, (0.0, 3.0), master_seed=7)
 ex = polylr.DeviceExecutor()
-with polylr.Runner(executor=ex, chunk_seeds=2):
-    got = polylr.sweep(setup, (8, 16), 5, (0.0, 3.0), master_seed=7)
+got = polylr.sweep(setup, (8, 16), 5, (0.0, 3.0), master_seed=7, runner=polylr.Runner(executor=ex, chunk_seeds=2))
 ex.close()
 assert got.rows == ref.rows and all(np.array_equal(got.loss[w], ref.loss[w]) for w in ref.widths)
 """

@@ -40,6 +40,11 @@ def test_a_sweep_holds_columns_and_its_statistics_read_them():
         assert s.boundary_fraction == np.mean([r["on_boundary"] for r in sw.rows if r["width"] == w])
 
 
+def test_runner_refuses_what_it_cannot_reproduce():
+    with pytest.raises(polylr.PolylrError, match="runner= computes dense-sampler sweeps from master_seed"):
+        polylr.sweep(polylr.Setup(depth=1), [8, 16], 3, (0.0, 3.0), sampler="gram", runner=polylr.Runner())
+
+
 def test_the_shallow_sampler_plugs_into_sweep():
     setup = polylr.Setup(depth=1, steps=2)
     sw = polylr.sweep(setup, [8, 64], 3, (0.0, 3.0), master_seed=5, sampler="shallow")

@@ -24,7 +24,7 @@ from ..core.choices import Method
 from ..core.setup import Setup
 from .frames import context
 from .rows import ROW_FIELDS
-from .sweep import SWEEP_RUNNER, Sweep, sweep
+from .sweep import Sweep, sweep
 
 DEFAULT_CHUNK_SEEDS = 8
 
@@ -204,9 +204,10 @@ class DaskExecutor:
 
 
 class Runner:
-    """A :data:`SWEEP_RUNNER`: skips the pairs the sink knows, computes the rest in chunks on
-    ``executor`` and commits each chunk to ``sink`` as it finishes; the sweep is then rebuilt from the
-    sink (so what is reported is what is stored)."""
+    """A sweep runner (``polylr.sweep(..., runner=r)``, or ``CheckOptions(runner=r)`` for a claim's
+    sweeps): skips the pairs the sink knows, computes the rest in chunks on ``executor`` and commits
+    each chunk to ``sink`` as it finishes; the sweep is then rebuilt from the sink (so what is
+    reported is what is stored). It is passed explicitly, never installed process-wide."""
 
     def __init__(self, sink: Sink | None = None, executor=None, *, chunk_seeds: int = DEFAULT_CHUNK_SEEDS,
                  claim: str = ""):
@@ -237,11 +238,3 @@ class Runner:
         if self.sink is not None:
             rows = self.sink.load(spec, self.claim)
         return assemble(spec, rows)
-
-    def __enter__(self):
-        self._token = SWEEP_RUNNER.set(self)
-        return self
-
-    def __exit__(self, *exc):
-        SWEEP_RUNNER.reset(self._token)
-        return False

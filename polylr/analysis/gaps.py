@@ -221,6 +221,7 @@ def network_gaps(
     master_seed: int = 0,
     progress=None,
     sampler: str = "auto",
+    runner=None,
 ) -> Gaps:
     """a_n, b_n, c_n for networks ``0..seeds-1`` at each width.
 
@@ -232,6 +233,7 @@ def network_gaps(
     (:mod:`polylr.engines.shallow`) and takes the certified argmin of their closed-form polynomial;
     ``"auto"`` is ``"shallow"`` at L = 1 and ``"dense"`` otherwise. μP with the hidden layers
     trained only (the limit engine's scope). JAX runs in float64 whatever the global flag says.
+    ``runner``: computes the dense sweeps (see :func:`polylr.sweep`).
     """
     check_supported(setup)
     lo, hi = check_interval(*interval)
@@ -248,7 +250,8 @@ def network_gaps(
             method = "gd"
             if lim.loss is not None:
                 method = "auto" if float_resolves(lim.loss.to_float().coeffs, lo, hi, lim.value) else "gd"
-            sw = sweep(setup, widths, seeds, (lo, hi), master_seed=master_seed, progress=progress, method=method)
+            sw = sweep(setup, widths, seeds, (lo, hi), master_seed=master_seed, progress=progress, method=method,
+                       runner=runner)
     a_signed, a, b, c = {}, {}, {}, {}
     for w in sw.widths:
         rows = sw.rows.at(w)

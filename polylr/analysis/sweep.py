@@ -6,7 +6,6 @@ table drives the confidence intervals, the rates, the plots and the JSON output.
 
 from __future__ import annotations
 
-import contextvars
 import math
 import numbers
 import time
@@ -177,12 +176,6 @@ def _row(width: int, seed: int, a, method: str) -> dict:
     }
 
 
-SWEEP_RUNNER: contextvars.ContextVar = contextvars.ContextVar("polylr_sweep_runner", default=None)
-"""When set (the CLI sets it for the results store and clusters), :func:`sweep` with a seed count hands
-the whole sweep to ``runner(setup, widths, seeds, interval, **options)``, which computes width × seed
-chunks by calling :func:`sweep` with explicit seed ids (never handed on)."""
-
-
 def sweep(
     setup: Setup,
     widths,
@@ -196,6 +189,7 @@ def sweep(
     grid: int = 81,
     key=None,
     sampler: SweepSampler = "dense",
+    runner=None,
 ) -> Sweep:
     """For each width n and each seed ``0..seeds-1``: the argmin of the seed's loss on ``interval``
     scaled by ``n^order`` (see :class:`Sweep`).
@@ -217,6 +211,10 @@ def sweep(
     it, and records the method ``"shallow"``.
     ``seeds``: a count (seeds ``0..seeds-1``) or explicit seed ids (a chunk: a seed's row depends only
     on its key, so chunks of a sweep give the same rows as the whole).
+    ``runner`` (e.g. a :class:`polylr.Runner`: a results store, chunks on an executor), given with a
+    seed count, computes the sweep instead: ``runner(setup, widths, seeds, interval, order=,
+    master_seed=, progress=, method=, grid=)``, which calls :func:`sweep` with explicit seed ids per
+    chunk. It rebuilds networks from ``master_seed`` with the dense sampler only.
     """
     from .grid import finite_argmins
 
@@ -251,7 +249,8 @@ def sweep(
             raise
         polynomial = False
     order = check_finite("order", order)
-    runner = SWEEP_RUNNER.get()
+    if runner is not None and (key is not None or sampler != "dense"):
+        raise PolylrError(f"runner= computes dense-sampler sweeps from master_seed; got key={key!r}, sampler={sampler!r}")
     if runner is not None and not explicit:
         return runner(setup, widths, n_seeds, (lo, hi), order=order, master_seed=master_seed, progress=progress,
                       method=method, grid=grid)

@@ -161,6 +161,7 @@ class CheckOptions:
     master_seed: int = 0
     tol: float = 0.1
     progress: Callable[[int, int], None] | None = None  # called as progress(done, total) while seeds finish
+    runner: Callable | None = None  # computes the claim's sweeps (polylr.Runner: results store, executor); see polylr.sweep
 
     def __post_init__(self) -> None:
         tol = check_finite("tol", self.tol)

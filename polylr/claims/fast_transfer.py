@@ -239,7 +239,8 @@ def check_fast_transfer(opts: CheckOptions | None = None, *, sampler: str = "aut
     widths, seeds = _budget(opts, sampler)
     interval = opts.interval if opts.interval is not None else (0.0, 2.0 * eta_inf_t1(setup))
     t0 = time.perf_counter()
-    gaps = network_gaps(setup, widths, seeds, interval, master_seed=opts.master_seed, progress=opts.progress, sampler=sampler)
+    gaps = network_gaps(setup, widths, seeds, interval, master_seed=opts.master_seed, progress=opts.progress, sampler=sampler,
+                        runner=opts.runner)
     n_boot = opts.budget.n_boot
     fits = fit_gaps(gaps, n_boot=n_boot, boot_seed=opts.master_seed * 16 + 7)
     decisions = transfer_decisions(gaps, fits, tol=opts.tol)

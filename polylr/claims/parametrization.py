@@ -34,7 +34,8 @@ def check_parametrization(
     order = check_finite("order", order)
     interval = opts.interval if opts.interval is not None else (0.0, 4.0 * eta_inf_t1(setup.replace(param=MUP)))
     t0 = time.perf_counter()
-    sw = sweep(setup, opts.n_widths, opts.n_seeds, interval, order=order, master_seed=opts.master_seed, progress=opts.progress)
+    sw = sweep(setup, opts.n_widths, opts.n_seeds, interval, order=order, master_seed=opts.master_seed, progress=opts.progress,
+               runner=opts.runner)
     scaled = "η_n" if order == 0 else ("n·η_n" if order == -1 else f"n^{-order:g}·η_n")
     nu = {w: sw.etas(w) * float(w) ** -order for w in sw.widths}
     predicted = {w: random_limit_t1(setup, sw.outputs[w][:, 0, :]) for w in sw.widths}

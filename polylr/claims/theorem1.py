@@ -31,7 +31,8 @@ def check_theorem1(opts: CheckOptions | None = None, **kw) -> SweepCheck:
     eta_inf = eta_inf_t1(mup)
     interval = opts.interval if opts.interval is not None else (0.0, 4.0 * eta_inf)
     t0 = time.perf_counter()
-    sw = sweep(setup, opts.n_widths, opts.n_seeds, interval, master_seed=opts.master_seed, progress=opts.progress)
+    sw = sweep(setup, opts.n_widths, opts.n_seeds, interval, master_seed=opts.master_seed, progress=opts.progress,
+               runner=opts.runner)
     fits = {"error": fit_exponent(sw, [sw.etas(w) - eta_inf for w in sw.widths], "mean_abs", "|η_n − η_∞|", opts, 0)}
     if opts.n_seeds > 1 and all(np.ptp(sw.etas(w)) > 0 for w in sw.widths):  # reported, no verdict
         fits["spread"] = fit_exponent(sw, [sw.etas(w) for w in sw.widths], "sd", "sd(η_n)", opts, 1)

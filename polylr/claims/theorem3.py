@@ -66,7 +66,8 @@ def check_theorem3(opts: CheckOptions | None = None, **kw) -> SweepCheck:
     if lim is not None:
         floats = lim.loss.to_float()
         method = "auto" if float_resolves(floats.coeffs, *interval, a_inf.value) else "gd"
-    sw = sweep(setup, opts.n_widths, opts.n_seeds, interval, master_seed=opts.master_seed, progress=opts.progress, method=method)
+    sw = sweep(setup, opts.n_widths, opts.n_seeds, interval, master_seed=opts.master_seed, progress=opts.progress, method=method,
+               runner=opts.runner)
     fits = {"error": fit_exponent(sw, [sw.etas(w) - eta_inf for w in sw.widths], "mean_abs", "|η_n − η_∞|", opts, 4)}
     if opts.n_seeds > 1 and all(np.ptp(sw.etas(w)) > 0 for w in sw.widths):
         fits["spread"] = fit_exponent(sw, [sw.etas(w) for w in sw.widths], "sd", "sd(η_n)", opts, 5)

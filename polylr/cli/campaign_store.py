@@ -84,11 +84,14 @@ def make_executor(cluster: str | None, devices: bool):
 
 @contextlib.contextmanager
 def runner(store: ResultStore, executor, claim: str):
-    """Sweeps inside run through the store (chunks committed as they finish)."""
-    with Runner(store, executor, claim=claim) as r:
+    """A :class:`Runner` for one claim's sweeps (pass it as ``CheckOptions(runner=...)``): chunks
+    committed to the store as they finish; its counts are added to the store's when the claim ends."""
+    r = Runner(store, executor, claim=claim)
+    try:
         yield r
-    store.reused += r.reused
-    store.computed += r.computed
+    finally:
+        store.reused += r.reused
+        store.computed += r.computed
 
 
 def export_command(

@@ -176,8 +176,8 @@ def check(args: CheckArgs) -> None:
         for claim in claims:
             with progress_bar(claim.name) as progress:
                 own = args.setup_for(claim, opts.setup)
-                with campaign_store.runner(store, executor, claim.name):
-                    result = claim.run(dataclasses.replace(opts, setup=own, progress=progress))
+                with campaign_store.runner(store, executor, claim.name) as runner:
+                    result = claim.run(dataclasses.replace(opts, setup=own, progress=progress, runner=runner))
             files = render.render(result, args.fmt)
             render.write_files(folders[claim.name][0], files)
             figures[claim.name] = [name for name in files if name != "results.json"]
