@@ -38,7 +38,7 @@ from ..core.errors import PolylrError, check_int
 from .limit import Limit, check_supported
 from ..core.poly import EtaPoly
 from ..core.setup import Data, Setup
-from .tp import interpret, krylov, moments
+from .tp import interpret, krylov, krylov_outputs, moments
 
 # Largest η-degree of L_∞^(t) computed symbolically, per t (measured, see the module docstring).
 MAX_SYMBOLIC_DEGREE = {1: 2, 2: 250, 3: 170, 4: 110}
@@ -231,15 +231,9 @@ class SymbolicLimit:
         data, t = setup.data, self.steps
         us = krylov(data.X, data.y, t + 2)
         mu = self._check_moments([q / data.m for q in moments(us)])
-        phis = [self._at(p, mu) for p in self._phi]
-        outputs = []
-        for i in range(data.m):
-            f = flint.fmpq_poly([])
-            for j in range(1, t + 1):
-                f += phis[j] * us[j][i, 0]
-            outputs.append(EtaPoly(f, "QQ", label=f"f_\\infty^{{({t})}}(x_{i})"))
+        outputs = krylov_outputs([self._at(p, mu) for p in self._phi], us, t)
         loss = EtaPoly(self._at(self._loss, mu), "QQ", label=f"L_\\infty^{{({t})}}")
-        return Limit(setup, tuple(outputs), loss)
+        return Limit(setup, outputs, loss)
 
     def loss_sympy(self):
         """``L_∞^(t)`` as a sympy expression in ``eta, mu_0, …`` (bounded: at most 20000 terms)."""

@@ -344,6 +344,18 @@ def limit_degree(setup: Setup) -> int:
     return interpret(DegreeRing(), setup.depth, t, [Fraction(1)] * (2 * t + 3), setup.data.m)[1].d
 
 
+def krylov_outputs(phi, us, steps: int) -> tuple[EtaPoly, ...]:
+    """``f_∞^(t)(x_i) = Σ_{j=1..t} phi[j] (u_j)_i`` for every training point, as exact ``EtaPoly``
+    (``phi[j]``: exact η-polynomials, the coefficients of the Krylov vectors ``us``; ``phi[0] = 0``)."""
+    outputs = []
+    for i in range(us[0].nrows()):
+        f = flint.fmpq_poly([])
+        for j in range(1, steps + 1):
+            f += phi[j] * us[j][i, 0]
+        outputs.append(EtaPoly(f, "QQ", label=f"f_\\infty^{{({steps})}}(x_{i})"))
+    return tuple(outputs)
+
+
 def tp_limit(setup: Setup, *, exact: bool = False, max_degree: int | None = None) -> Limit:
     """``f_∞^(t)(x_i)`` and ``L_∞^(t)`` as exact (``fmpq_poly``) or float64 η-polynomials (the engine
     behind :func:`polylr.limit_polys`).
@@ -390,12 +402,7 @@ def tp_limit(setup: Setup, *, exact: bool = False, max_degree: int | None = None
     ring = ExactRing() if exact else FloatRing()
     phi, loss = interpret(ring, L, t, M, data.m)
     if exact:
-        outputs = []
-        for i in range(data.m):
-            p = flint.fmpq_poly([])
-            for j in range(1, t + 1):
-                p += phi[j] * us[j][i, 0]
-            outputs.append(EtaPoly(p, "QQ", label=f"f_\\infty^{{({t})}}(x_{i})"))
+        outputs = krylov_outputs(phi, us, t)
         loss_poly = EtaPoly(loss, "QQ", label=f"L_\\infty^{{({t})}}", nonnegative=True)
     else:
         U = np.array([[_frac(u[i, 0]) for i in range(data.m)] for u in us[: t + 1]], dtype=np.float64)
