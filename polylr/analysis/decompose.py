@@ -77,7 +77,10 @@ def alignment_eigs(G: np.ndarray, D: np.ndarray, *, version: str = "column", vec
     else:
         Q = None
         S = 0.5 * (G @ np.swapaxes(D, -1, -2) + D @ np.swapaxes(G, -1, -2))
-    lam, V = np.linalg.eigh(S)
+    if vectors:
+        lam, V = np.linalg.eigh(S)
+    else:
+        lam = np.linalg.eigvalsh(S)
     order = np.argsort(-np.abs(lam), axis=-1, kind="stable")
     lam = np.take_along_axis(lam, order, axis=-1)
     if lam.shape[-1] < r:
@@ -318,7 +321,8 @@ class DecompositionScan:
 
 def decompose_scan(tr: Training, widths, seeds, etas, *, ema: float = 0.9, every: int = 1, master_seed: int = 0,
                    progress=None) -> DecompositionScan:
-    """Train (the engine's program) and decompose every (width, seed, η) trajectory."""
+    """Train (the engine's program) and decompose every (width, seed, η) trajectory; ``progress``
+    (if given) is called as ``progress(done, total)`` as (width, seed) pairs finish."""
     if not isinstance(tr, Training):
         raise PolylrError(f"decompose_scan needs a polylr Training, got {type(tr).__name__}")
     widths = tuple(sorted({check_int("width n", w, lo=1) for w in widths}))
@@ -336,13 +340,12 @@ def decompose_scan(tr: Training, widths, seeds, etas, *, ema: float = 0.9, every
         tr.check_memory(w)
     t0 = time.perf_counter()
     comps, phi, dl, fin, rank = {}, {}, {}, {}, {}
+    done, total = 0, len(widths) * len(seeds)
     for w in widths:
         S, E = len(seeds), grid.size
         comps[w], phi[w], dl[w], fin[w] = np.zeros((S, E, w)), np.zeros((S, E)), np.zeros((S, E)), np.zeros((S, E))
         rank[w] = 0
         for i, s in enumerate(seeds):
-            if progress is not None:
-                progress(f"decompose n = {w}, seed {s}")
             _, path = train_paths(tr, w, s, grid, master_seed=master_seed)
             decs = decompose_paths(tr, w, path, grid, ema=ema, every=every)
             for e, dec in enumerate(decs):
@@ -351,6 +354,9 @@ def decompose_scan(tr: Training, widths, seeds, etas, *, ema: float = 0.9, every
                     continue
                 comps[w][i, e], phi[w][i, e], dl[w][i, e], fin[w][i, e] = dec.components, dec.phi, dec.loss_change, dec.losses[-1]
                 rank[w] = max(rank[w], dec.rank)
+            done += 1
+            if callable(progress):
+                progress(done, total)
     return DecompositionScan(tr, grid, widths, seeds, float(ema), every, master_seed, comps, phi, dl, fin, rank,
                              time.perf_counter() - t0)
 

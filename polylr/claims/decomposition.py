@@ -25,7 +25,7 @@ gradients and updates, so on the raw trajectory the top-1 component carries ever
 
 from __future__ import annotations
 
-import math
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -33,11 +33,13 @@ import jax
 import numpy as np
 
 from ..analysis.decompose import (
-    TRUNCATION_DEFAULTS, DecompositionScan, Truncation, decompose_scan, flatness, refined_argmin, select_truncation, topk_at,
+    TRUNCATION_DEFAULTS, DecompositionScan, Truncation, decompose_paths, decompose_scan, flatness, refined_argmin,
+    select_truncation, topk_at,
 )
+from ..analysis.train import json_safe, train_paths
 from ..core.errors import PolylrError
 from ..core.setup import Data
-from ..engines.mlp import MLP, MUP_ADAM, MUP_SGD, Optimizer, Training
+from ..engines.mlp import MLP, MUP_ADAM, MUP_SGD, Optimizer, Training, abc_preset
 from ..report.decomposition import decomposition_figures
 from .base import FAILS, HOLDS, INCONCLUSIVE, MIN_SEEDS, Claim, CheckOptions, Verdict, register
 from .nonlinear import ball_data, kindex_data
@@ -47,15 +49,18 @@ WINDOW = 3  # grid points on each side of the largest width's optimum
 TOL = 0.5  # log2 ν: half a grid step of the factor-2 grids below
 LINEAR_TOL = 1e-10  # |1 − top-1 share| on the raw GD trajectory of the deep linear net (measured ≤ 3e-15)
 
+FAITHFUL = 0.2  # grid points kept only where the seed-mean |φ − ΔL| ≤ 20 % of |ΔL| at every width
+
 DECOMP_BUDGETS = {
-    "tiny": dict(widths=(16, 32, 64), seeds=8, steps=32, eval_m=256, ema=0.8),
-    "quick": dict(widths=(16, 32, 64, 128), seeds=8, steps=48, eval_m=256, ema=0.8),
+    "tiny": dict(widths=(16, 32, 64), seeds=8, steps=32, eval_m=256, ema=0.95),
+    "quick": dict(widths=(16, 32, 64, 128), seeds=8, steps=48, eval_m=256, ema=0.95),
     "default": dict(widths=(32, 64, 128, 256), seeds=8, steps=128, eval_m=512, ema=0.9),
     "thorough": dict(widths=(32, 64, 128, 256, 512), seeds=16, steps=256, eval_m=1024, ema=0.95),
     "thorough-gpu": dict(widths=(64, 128, 256, 512, 1024, 2048), seeds=16, steps=1024, eval_m=4096, ema=0.99),
 }
-GRIDS = {  # log2 ν
-    "kindex": np.arange(-7.0, 1.0), "ball": np.arange(-7.0, 1.0), "mlp": np.arange(-8.0, 0.0), "linear": np.arange(-4.0, 0.0),
+GRIDS = {  # log2 ν: factor-2 grids around the optimum of the quick budget (measured: docs/decomposition.md)
+    "kindex": np.arange(-3.0, 2.01, 0.5), "ball": np.arange(-2.0, 6.0), "mlp": np.arange(-3.0, 0.51, 0.5),
+    "linear": np.arange(-4.0, 0.0),
 }
 
 
@@ -78,6 +83,14 @@ def example_training(name: str, steps: int, *, eval_m: int = 512, seed: int = 0)
     raise PolylrError(f"unknown example {name!r}; choose one of {', '.join(EXAMPLES)}")
 
 
+def _faithful(scan: DecompositionScan, ok: np.ndarray) -> np.ndarray:
+    for w in scan.widths:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            phi, dl = np.mean(scan.phi[w], axis=0), np.mean(scan.loss_change[w], axis=0)
+            ok = ok & (np.abs(phi - dl) <= FAITHFUL * np.abs(dl))
+    return ok
+
+
 def _window(scan: DecompositionScan, ok: np.ndarray, window: int | None) -> np.ndarray:
     if window is None or not ok.any():
         return ok
@@ -86,6 +99,35 @@ def _window(scan: DecompositionScan, ok: np.ndarray, window: int | None) -> np.n
     i = int(np.argmin(phi))
     near = np.abs(np.arange(ok.size) - i) <= window
     return ok & near
+
+
+def _override(tr: Training, network: dict | None, data: Data | None) -> Training:
+    if data is not None:
+        tr = tr.replace(data=data, eval_data=None, batch=None if tr.batch is None else min(tr.batch, data.m))
+    if not network:
+        return tr
+    bad = set(network) - {"depth", "activation", "param", "optimizer", "batch"}
+    if bad:
+        raise PolylrError(f"network overrides are depth, activation, param, optimizer, batch; got {sorted(bad)}")
+    net = tr.net
+    changes = {k: network[k] for k in ("depth", "activation") if network.get(k) is not None}
+    if network.get("param") is not None:
+        changes["param"] = abc_preset(network["param"])
+    net = dataclasses.replace(net, **changes)
+    opt = Optimizer(network["optimizer"]) if network.get("optimizer") is not None else tr.optimizer
+    batch = network.get("batch", tr.batch) if "batch" in network else tr.batch
+    return tr.replace(net=net, optimizer=opt, batch=batch)
+
+
+def _mci(tr: Training, scan: DecompositionScan, ok: np.ndarray, points: int) -> dict | None:
+    nmax = scan.widths[-1]
+    phi = np.where(ok, scan.phi[nmax][0], np.inf)
+    if not np.isfinite(phi).any():
+        return None
+    e = int(np.argmin(phi))
+    _, path = train_paths(tr, nmax, scan.seeds[0], scan.grid[e : e + 1], master_seed=scan.master_seed)
+    dec = decompose_paths(tr, nmax, path, scan.grid[e : e + 1], ema=scan.ema, every=scan.every, mci_points=points)[0]
+    return {"width": nmax, "eta": float(scan.grid[e]), "seed": scan.seeds[0], "points": int(dec.mci.size), "mci": dec.mci}
 
 
 # -- statistics -----------------------------------------------------------------------------------
@@ -147,6 +189,7 @@ class ExampleDecomposition:
     stats: dict
     ci: dict
     verdicts: tuple
+    mci: dict | None = None  # {"width", "eta", "points", "mci": per point}
 
     def table(self) -> tuple[str, list[str], list[list]]:
         sc, ok = self.scan, self.ok
@@ -164,7 +207,7 @@ class ExampleDecomposition:
             flat = self.stats.get("flat", {}).get(w)
             rows.append([
                 self.example, w, f"{refined_argmin(u, P[:, -1])[0]:.2f}",
-                "-" if w == nmax else ("Fail" if k is None else ",".join(map(str, k))),
+                "-" if (w == nmax or self.example == "linear") else ("Fail" if k is None else ",".join(map(str, k))),
                 top_a, top_m, share, "-" if flat is None else f"{flat:.3g}", sc.rank[w],
                 f"{np.nanmax(np.abs(np.nanmean(sc.phi[w] - sc.loss_change[w], axis=0)[ok])):.2g}",
             ])
@@ -178,36 +221,46 @@ class ExampleDecomposition:
             "truncation": {str(w): t.to_dict() for w, t in self.truncation.items()},
             "stats": {k: ({str(a): b for a, b in v.items()} if isinstance(v, dict) else v) for k, v in self.stats.items()},
             "ci": {k: list(v) for k, v in self.ci.items()}, "verdicts": [v.to_dict() for v in self.verdicts],
+            "mci": None if self.mci is None else {**self.mci, "mci": json_safe(self.mci["mci"])},
         }
 
 
 def decompose_example(example: str, *, widths, seeds: int, steps: int, ema: float, every: int = 1, eval_m: int = 512,
                       grid=None, master_seed: int = 0, n_boot: int = 1000, tol: float = TOL, truncation: dict | None = None,
-                      window: int | None = WINDOW, progress=None) -> ExampleDecomposition:
+                      window: int | None = WINDOW, mci_points: int = 0, network: dict | None = None, data: Data | None = None,
+                      progress=None) -> ExampleDecomposition:
     """Train and decompose one example at every width, pick ``κ̂`` (Algorithm 1, tolerances
     :data:`polylr.analysis.decompose.TRUNCATION_DEFAULTS` unless ``truncation`` overrides them),
     and measure invariance and flatness with bootstrap intervals. The statistics use the grid points
     where every run stayed finite and, with ``window``, only those within ``window`` grid steps of
     the largest width's argmin of the seed-mean ``φ`` (Algorithm 1 asks for convex curves; far from
-    the optimum the loss is concave in ``log ν``); None uses them all."""
+    the optimum the loss is concave in ``log ν``); None uses them all. Before the window, grid
+    points where the linearisation is unfaithful (seed-mean ``|φ − ΔL| > 20 % |ΔL|`` at some
+    width, :data:`FAITHFUL`) are dropped: there ``φ`` is not the loss. ``network`` overrides the
+    example's network and optimizer (keys ``depth``, ``activation``, ``param`` (a preset name),
+    ``optimizer`` (a name), ``batch``), ``data`` its training data (the objective is then the loss on
+    it). With ``mci_points`` the mean component index of the first points of the objective's data
+    is computed on the largest width's trajectory (seed 0) at the grid ν minimising its ``φ``."""
     if example not in EXAMPLES:
         raise PolylrError(f"unknown example {example!r}; choose one of {', '.join(EXAMPLES)}")
     grid = 2.0 ** GRIDS[example] if grid is None else np.asarray(grid, np.float64)
-    tr = example_training(example, steps, eval_m=eval_m, seed=master_seed)
-    if example == "linear":
+    tr = _override(example_training(example, steps, eval_m=eval_m, seed=master_seed), network, data)
+    if example == "linear" and not network:
         ema = 0.0
     scan = decompose_scan(tr, widths, range(seeds), grid, ema=ema, every=every, master_seed=master_seed, progress=progress)
     ok = scan.finite()
+    mci = _mci(tr, scan, ok, mci_points) if mci_points else None
     name = f"gwb-decomposition.{example}"
     if example == "linear":
-        return _linear(example, scan, ok)
-    ok = _window(scan, ok, window)
+        return dataclasses.replace(_linear(example, scan, ok), mci=mci)
+    ok = _window(scan, _faithful(scan, ok), window)
     u = np.log2(scan.grid[ok])
     tops = {w: scan.topk(w) for w in scan.widths}
     if ok.sum() < 3:
         v = Verdict(f"{name}.topk-invariant", "top-κ̂ argmin invariant", INCONCLUSIVE,
-                    f"only {int(ok.sum())} grid learning rates where every run stayed finite (3 needed)", {})
-        return ExampleDecomposition(example, scan, ok, {}, {}, {}, (v,))
+                    f"only {int(ok.sum())} grid learning rates where every run stayed finite and the linearisation is faithful "
+                    f"(|φ − ΔL| ≤ {FAITHFUL:g}·|ΔL|) within {window} grid steps of the optimum (3 needed)", {})
+        return ExampleDecomposition(example, scan, ok, {}, {}, {}, (v,), mci=mci)
     Ph = {w: np.mean(T, axis=0)[ok] for w, T in tops.items()}
     trunc = select_truncation(u, Ph, **(truncation or {}))
     st_inv = f"{example}: the argmin in ν of the top-κ̂(n) part is the same at width n as at the largest width (within {tol:g} in log2 ν)"
@@ -218,7 +271,7 @@ def decompose_example(example: str, *, widths, seeds: int, steps: int, ema: floa
                f"ε_amin = {TRUNCATION_DEFAULTS['eps_amin']} in log2 ν, τ ∈ {TRUNCATION_DEFAULTS['taus']})")
         vs = (Verdict(f"{name}.topk-invariant", st_inv, INCONCLUSIVE, why, {}),
               Verdict(f"{name}.residual-flat", st_flat, INCONCLUSIVE, why, {}))
-        return ExampleDecomposition(example, scan, ok, trunc, {}, {}, vs)
+        return ExampleDecomposition(example, scan, ok, trunc, {}, {}, vs, mci=mci)
     stats = _stats(u, Ph, trunc)
     ci = _bootstrap(u, tops, trunc, ok, n_boot, master_seed * 16 + 3 + EXAMPLES.index(example))
     ev = {"I": stats["I"], "I_ci": list(ci["I"]), "I_total": stats["I_tot"], "I_total_ci": list(ci["I_tot"]),
@@ -230,7 +283,7 @@ def decompose_example(example: str, *, widths, seeds: int, steps: int, ema: floa
     inv = Verdict(inv.claim, inv.statement, inv.status, inv.reason + tot, inv.evidence)
     flat = _rule(f"{name}.residual-flat", st_flat, stats["F"], ci["F"], tol, "max_n Lip(residual)/μ(top-κ̂) near the optimum",
                  len(scan.seeds), ev)
-    return ExampleDecomposition(example, scan, ok, trunc, stats, ci, (inv, flat))
+    return ExampleDecomposition(example, scan, ok, trunc, stats, ci, (inv, flat), mci=mci)
 
 
 def _linear(example: str, scan: DecompositionScan, ok: np.ndarray) -> ExampleDecomposition:
@@ -306,13 +359,7 @@ def check_decomposition(opts: CheckOptions | None = None, **kw) -> Decomposition
     b = _pick(opts)
     t0 = time.perf_counter()
 
-    def progress(text: str) -> None:
-        if callable(opts.progress):
-            try:
-                opts.progress(text)
-            except TypeError:
-                pass
-
+    progress = opts.progress if callable(opts.progress) else None
     examples, verdicts = {}, []
     for ex in EXAMPLES:
         e = decompose_example(ex, widths=b["widths"], seeds=b["seeds"], steps=b["steps"], ema=b["ema"], eval_m=b["eval_m"],
