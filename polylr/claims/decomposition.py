@@ -256,15 +256,16 @@ def decompose_example(example: str, *, widths, seeds: int, steps: int, ema: floa
     ok = _window(scan, _faithful(scan, ok), window)
     u = np.log2(scan.grid[ok])
     tops = {w: scan.topk(w) for w in scan.widths}
-    if ok.sum() < 3:
-        v = Verdict(f"{name}.topk-invariant", "top-κ̂ argmin invariant", INCONCLUSIVE,
-                    f"only {int(ok.sum())} grid learning rates where every run stayed finite and the linearisation is faithful "
-                    f"(|φ − ΔL| ≤ {FAITHFUL:g}·|ΔL|) within {window} grid steps of the optimum (3 needed)", {})
-        return ExampleDecomposition(example, scan, ok, {}, {}, {}, (v,), mci=mci)
-    Ph = {w: np.mean(T, axis=0)[ok] for w, T in tops.items()}
-    trunc = select_truncation(u, Ph, **(truncation or {}))
     st_inv = f"{example}: the argmin in ν of the top-κ̂(n) part is the same at width n as at the largest width (within {tol:g} in log2 ν)"
     st_flat = f"{example}: the residual is flat near the optimum (it moves the top-κ̂ argmin by at most {tol:g} in log2 ν)"
+    if ok.sum() < 3:
+        why = (f"only {int(ok.sum())} grid learning rates where every run stayed finite and the linearisation is faithful "
+               f"(|φ − ΔL| ≤ {FAITHFUL:g}·|ΔL|) within {window} grid steps of the optimum (3 needed)")
+        vs = (Verdict(f"{name}.topk-invariant", st_inv, INCONCLUSIVE, why, {}),
+              Verdict(f"{name}.residual-flat", st_flat, INCONCLUSIVE, why, {}))
+        return ExampleDecomposition(example, scan, ok, {}, {}, {}, vs, mci=mci)
+    Ph = {w: np.mean(T, axis=0)[ok] for w, T in tops.items()}
+    trunc = select_truncation(u, Ph, **(truncation or {}))
     failed = [w for w, t in trunc.items() if t.kappa is None]
     if failed:
         why = (f"Algorithm 1 found no truncation at n = {failed} (ε_cvx = {TRUNCATION_DEFAULTS['eps_cvx']}, "
