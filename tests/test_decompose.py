@@ -188,3 +188,32 @@ def test_minimize_proxy_prefers_matching_curves():
     B[:, 3:] += 5.0  # the curves agree for k ≤ 3 only
     kap = minimize_proxy(u, A, B, 1e-3, 1e-3)
     assert np.all(kap <= 3)
+
+
+# -- the command line -----------------------------------------------------------------------------
+
+
+def _cli(*args):
+    from typer.testing import CliRunner
+
+    from polylr.cli.main import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_cli_decompose_refuses_one_width_before_work(tmp_path):
+    r = _cli("decompose", "--widths", "64", "--out", tmp_path / "o")
+    assert r.exit_code == 2 and "at least 2 widths" in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_decompose_linear_example(tmp_path):
+    import json
+
+    r = _cli("decompose", "--example", "linear", "--widths", "8,16", "--seeds", 2, "--steps", 3, "--out", tmp_path / "o", "--mci", 4)
+    assert r.exit_code == 0, r.output
+    assert "gwb-decomposition.linear.degenerate: holds" in r.output and "MCI of 4 points" in r.output
+    doc = json.loads((tmp_path / "o" / "decompose.json").read_text())
+    assert doc["example"] == "linear" and doc["mci"]["points"] == 4
+    # raw GD on a deep linear net: every point's loss change sits in component 1
+    assert all(abs(m - 1) < 1e-9 for m in doc["mci"]["mci"])

@@ -239,14 +239,17 @@ def decompose_paths(tr: Training, width: int, paths: dict, etas, *, ema: float =
     for b, e in enumerate(idx):
         mci = psi = None
         if mci_points:
-            psi = _psi(tr, width, {k: v[b] for k, v in om.items()}, {k: v[b] for k, v in delta.items()}, steps, mci_points)
+            psi = _psi(tr, width, {k: v[b] for k, v in om.items()}, {k: v[b] for k, v in g.items()},
+                       {k: v[b] for k, v in delta.items()}, steps, mci_points)
             mci = mean_component_index(psi)
         out[e] = Decomposition(width, float(etas[e]), steps, comps[b].sum(axis=0), float(step_phi[b].sum()), step_phi[b],
                                losses[b], {k: v[b] for k, v in per_layer.items()}, int(rank[b]), mci, psi)
     return out
 
 
-def _psi(tr: Training, width: int, om: dict, delta: dict, steps: np.ndarray, mci_points: int) -> np.ndarray:
+def _psi(tr: Training, width: int, om: dict, full: dict, delta: dict, steps: np.ndarray, mci_points: int) -> np.ndarray:
+    """Per-sample components of the first ``mci_points`` points: their gradients ``G_i`` projected
+    on the eigenvectors of the alignment matrix of the *full* gradient ``full`` and the change."""
     data = tr.eval_data if tr.eval_data is not None else tr.data
     m = min(mci_points, data.m)
     P = tr.net.n_params(width, data.d)
@@ -259,16 +262,16 @@ def _psi(tr: Training, width: int, om: dict, delta: dict, steps: np.ndarray, mci
         pt = {k: v[s : s + 1] for k, v in om.items()}
         _, gi = loss_grads(tr, width, pt, data=sub, per_sample=True)
         for k, G in gi.items():
-            G, D = G[0], delta[k][s]
+            G, D, F = G[0], delta[k][s], full[k][s]
             if k in VECTOR_KEYS:
                 psi[:, 0] += (G * D[None]).reshape(G.shape[0], -1).sum(axis=1)
                 continue
             if k == "W0":
-                lam, U = alignment_eigs(G.sum(axis=0), D, version="row", vectors=True)
+                lam, U = alignment_eigs(F, D, version="row", vectors=True)
                 psi[:, : U.shape[-1]] += component_psi(G, D, U, version="row")
             else:
                 for l in range(D.shape[0]):
-                    lam, U = alignment_eigs(G[:, l].sum(axis=0), D[l], version="column", vectors=True)
+                    lam, U = alignment_eigs(F[l], D[l], version="column", vectors=True)
                     psi[:, : U.shape[-1]] += component_psi(G[:, l], D[l], U, version="column")
     return psi
 
