@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from polylr.analysis.decompose import (
@@ -41,7 +41,8 @@ def test_alignment_eigs_sum_to_inner_product(r, c, version, seed, scale):
     assert lam.shape == (side,)
     assert np.all(np.diff(np.abs(lam)) <= 1e-12 * np.abs(lam).max())  # ordered by magnitude
     # Σλ = trace S = ⟨G, D⟩ up to round-off of an eigendecomposition of S: error ≲ side·ε·‖S‖,
-    # with ‖S‖ ≤ ‖G‖‖D‖; measured ≤ 3e-15 relative to ‖G‖_F‖D‖_F (64 · that is the bound).
+    # with ‖S‖ ≤ ‖G‖‖D‖; measured ≤ 0.79·side·ε·‖G‖_F‖D‖_F over 3000 draws (and ≤ 0.59 against
+    # the dense eigvalsh below), so 64 leaves a margin of ~80.
     scale_ = np.linalg.norm(G) * np.linalg.norm(D)
     assert abs(lam.sum() - np.sum(G * D)) <= 64 * side * EPS * scale_
     # Independent: the dense symmetric matrix and numpy's eigvalsh (covers the QR route).
@@ -65,15 +66,31 @@ def _net(depth, activation, bias, opt="momentum", steps=4, m=12, d=5):
                     data=data, steps=steps, dtype="float64")
 
 
-@pytest.mark.parametrize("depth,activation,bias,width", [(0, "relu", True, 8), (1, "tanh", False, 6), (2, "relu", True, 16)])
-def test_parts_sum_to_linearised_change(depth, activation, bias, width):
+NETWORKS = [(0, "relu", True, 8), (1, "tanh", False, 6), (2, "relu", True, 5)]  # few shapes: few compilations
+
+
+@settings(max_examples=10, deadline=None)
+@given(net=st.sampled_from(NETWORKS), seed=st.integers(0, 2**20), eta=st.floats(0.01, 1.0),
+       ema=st.sampled_from([0.0, 0.5, 0.9]), every=st.integers(1, 2))
+def test_parts_sum_to_linearised_change_on_random_networks(net, seed, eta, ema, every):
+    depth, activation, bias, width = net
     tr = _net(depth, activation, bias)
+    _, path = train_paths(tr, width, seed, [eta])
+    one = {k: v[0] for k, v in path.items()}
+    if not all(np.all(np.isfinite(v)) for v in one.values()):
+        return
+    dec = decompose_path(tr, width, one, ema=ema, every=every)
+    # Parts vs the direct inner products: a sum of ~K·width eigenvalues, each exact to ~width·ε·‖S‖;
+    # measured ≤ 2e-16 relative to Σ|δφ_s|; 1e-12 leaves a margin > 1e3.
+    assert abs(dec.components.sum() - dec.phi) <= 1e-12 * max(np.sum(np.abs(dec.step_phi)), 1e-300)
+
+
+def test_linearised_change_is_the_directional_derivative():
+    tr = _net(1, "tanh", False)
+    width = 6
     _, path = train_paths(tr, width, 1, [0.3])
     one = {k: v[0] for k, v in path.items()}
     dec = decompose_path(tr, width, one, ema=0.5, every=1)
-    # Parts vs the direct inner products: a sum of ~K·width eigenvalues, each exact to ~width·ε·‖S‖;
-    # measured ≤ 2e-16 relative to Σ|δφ_s|; 1e-12 leaves a margin > 1e3.
-    assert abs(dec.components.sum() - dec.phi) <= 1e-12 * np.sum(np.abs(dec.step_phi))
     # Independent: each δφ_s equals the central difference of the engine's loss along the EMA step
     # (h = 1e-4 of the step: truncation ~h², round-off ~ε/h; measured ≤ 1e-9 relative).
     _, om = ema_points(one, 0.5, 1)
@@ -87,12 +104,12 @@ def test_parts_sum_to_linearised_change(depth, activation, bias, width):
 
 
 def test_per_sample_parts_add_up_to_the_components():
-    tr = _net(1, "relu", True, m=10)
-    _, path = train_paths(tr, 12, 0, [0.2])
-    dec = decompose_path(tr, 12, {k: v[0] for k, v in path.items()}, ema=0.3, mci_points=10)
-    # Σ_i ψ_ij = Λ_j (all 10 points): measured ≤ 1e-16 absolute; 1e-12 relative to Σ|Λ|.
+    tr = _net(1, "tanh", False)
+    _, path = train_paths(tr, 6, 0, [0.2])
+    dec = decompose_path(tr, 6, {k: v[0] for k, v in path.items()}, ema=0.3, mci_points=12)
+    # Σ_i ψ_ij = Λ_j (all 12 points): measured ≤ 1e-16 absolute; 1e-12 relative to Σ|Λ|.
     np.testing.assert_allclose(dec.psi.sum(axis=0), dec.components, atol=1e-12 * np.abs(dec.components).sum())
-    assert dec.mci.shape == (10,) and np.all((dec.mci >= 1) & (dec.mci <= 12))
+    assert dec.mci.shape == (12,) and np.all((dec.mci >= 1) & (dec.mci <= 6))
 
 
 # -- MCI -------------------------------------------------------------------------------------------
@@ -121,7 +138,7 @@ def test_mci_negative_control_full_rank_update():
     D = rng.standard_normal((r, c))  # unrelated to the gradient: spread over components
     lam, U = alignment_eigs(Gi.sum(axis=0), D, version="column", vectors=True)
     mci = mean_component_index(component_psi(Gi, D, U, version="column"))
-    assert np.all(mci > 2.0)  # measured 3.1–4.1 here; a rank-one update gives exactly 1
+    assert np.all(mci > 2.0)  # measured 2.39–4.34 here; a rank-one update gives exactly 1
 
 
 # -- the deep linear net: degenerate ----------------------------------------------------------------

@@ -496,6 +496,8 @@ def select_truncation(u: np.ndarray, Phis: dict, *, taus=None, eps_cvx: float | 
 def refined_argmin(u: np.ndarray, y: np.ndarray) -> tuple[float, bool]:
     """The grid argmin refined by the parabola through it and its two neighbours (in ``u``); and
     whether it sits on an end of the grid (then the grid point itself)."""
+    if len(y) == 0:
+        raise PolylrError("refined_argmin needs at least one grid point")
     i = int(np.argmin(y))
     if i == 0 or i == len(y) - 1:
         return float(u[i]), True

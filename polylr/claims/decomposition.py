@@ -193,6 +193,8 @@ class ExampleDecomposition:
 
     def table(self) -> tuple[str, list[str], list[list]]:
         sc, ok = self.scan, self.ok
+        if not ok.any():  # nothing usable: show the whole grid's totals
+            ok = sc.finite()
         u = np.log2(sc.grid[ok])
         nmax = sc.widths[-1]
         Pm = np.nanmean(sc.topk(nmax), axis=0)[ok]
@@ -206,7 +208,7 @@ class ExampleDecomposition:
             share = "-" if k is None else f"{np.mean(topk_at(P, k) / P[:, -1]):.3f}"
             flat = self.stats.get("flat", {}).get(w)
             rows.append([
-                self.example, w, f"{refined_argmin(u, P[:, -1])[0]:.2f}",
+                self.example, w, f"{refined_argmin(u, P[:, -1])[0]:.2f}" if u.size else "-",
                 "-" if (w == nmax or self.example == "linear") else ("Fail" if k is None else ",".join(map(str, k))),
                 top_a, top_m, share, "-" if flat is None else f"{flat:.3g}", sc.rank[w],
                 f"{np.nanmax(np.abs(np.nanmean(sc.phi[w] - sc.loss_change[w], axis=0)[ok])):.2g}",
