@@ -234,3 +234,11 @@ def test_cli_decompose_linear_example(tmp_path):
     assert doc["example"] == "linear" and doc["mci"]["points"] == 4
     # raw GD on a deep linear net: every point's loss change sits in component 1
     assert all(abs(m - 1) < 1e-9 for m in doc["mci"]["mci"])
+
+
+def test_scan_refuses_oversized_trajectories_before_any_work():
+    from polylr.analysis.decompose import decompose_scan
+
+    tr = _net(1, "relu", False, steps=400).replace(memory_limit=2**20)
+    with pytest.raises(PolylrError, match="keeping 401 iterates at 3 learning rates"):
+        decompose_scan(tr, [8, 64], [0], [0.1, 0.2, 0.3])

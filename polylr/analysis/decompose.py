@@ -39,7 +39,7 @@ import numpy as np
 
 from ..core.errors import PolylrError, check_finite, check_int
 from ..engines.mlp import Training, check_grid
-from .train import json_safe, loss_grads, train_paths
+from .train import check_path_memory, json_safe, loss_grads, train_paths
 
 VECTOR_KEYS = ("V", "b")  # not decomposed: one component each (index 1)
 MCI_BYTES = 512 * 2**20  # per-sample gradients kept at once for the MCI
@@ -340,7 +340,7 @@ def decompose_scan(tr: Training, widths, seeds, etas, *, ema: float = 0.9, every
         raise PolylrError(f"ema (the EMA decay α) must be in [0, 1), got {ema}")
     every = check_int("every", every, lo=1)
     for w in widths:  # refuse before any work
-        tr.check_memory(w)
+        check_path_memory(tr, w, grid.size)
     t0 = time.perf_counter()
     comps, phi, dl, fin, rank = {}, {}, {}, {}, {}
     done, total = 0, len(widths) * len(seeds)

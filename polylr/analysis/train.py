@@ -316,13 +316,7 @@ def train_paths(tr: Training, width: int, seed: int, etas, *, master_seed: int =
     e = check_grid(etas)
     if e.ndim != 1:
         raise PolylrError(f"train_paths takes a 1-d learning-rate grid, got shape {e.shape}")
-    need = 8 * e.size * (tr.steps + 1) * tr.net.n_params(width, tr.data.d) + tr.check_memory(width)
-    if need > tr.memory_limit:
-        raise PolylrError(
-            f"width n = {width}: keeping {tr.steps + 1} iterates at {e.size} learning rates needs about "
-            f"{need / 2**30:.2f} GiB, over the memory limit {tr.memory_limit / 2**30:.2f} GiB; use fewer steps, "
-            "learning rates or a smaller width"
-        )
+    check_path_memory(tr, width, e.size)
     cfg = _config(tr, width)
     with jax.enable_x64(True):
         dt = np.dtype(tr.dtype)
@@ -334,6 +328,20 @@ def train_paths(tr: Training, width: int, seed: int, etas, *, master_seed: int =
         return np.asarray(curve, np.float64), {k: np.asarray(v, np.float64) for k, v in path.items()}
 
 
+def check_path_memory(tr: Training, width: int, n_etas: int) -> int:
+    """Refuse (before any work) when keeping every iterate of ``n_etas`` runs at ``width`` (float64;
+    four copies: the iterates, their EMA, the gradients and the differences of the decomposition)
+    plus one run's working memory would exceed the training's ``memory_limit``; else the bytes."""
+    need = 4 * 8 * n_etas * (tr.steps + 1) * tr.net.n_params(width, tr.data.d) + tr.check_memory(width)
+    if need > tr.memory_limit:
+        raise PolylrError(
+            f"width n = {width}: keeping {tr.steps + 1} iterates at {n_etas} learning rates needs about "
+            f"{need / 2**30:.2f} GiB, over the memory limit {tr.memory_limit / 2**30:.2f} GiB; use fewer steps, "
+            "learning rates or a smaller width"
+        )
+    return need
+
+
 @functools.partial(jax.jit, static_argnames=("cfg", "per_sample"))
 def _grads(points, X, y, *, cfg: _Config, per_sample: bool):
     if not per_sample:
@@ -343,23 +351,41 @@ def _grads(points, X, y, *, cfg: _Config, per_sample: bool):
     return jax.vmap(lambda p: (_loss(p, X, y, cfg), jax.tree.map(lambda g: g / m, jax.vmap(one, (None, 0, 0))(p, X, y))))(points)
 
 
-def loss_grads(tr: Training, width: int, points: dict, *, data=None, per_sample: bool = False) -> tuple[np.ndarray, dict]:
+def loss_grads(tr: Training, width: int, points: dict, *, data=None, per_sample: bool = False,
+               chunk_bytes: int = CHUNK_BYTES) -> tuple[np.ndarray, dict]:
     """The objective and its gradient at a stack of parameter points (a dict like
     :func:`train_paths`' iterates, each leaf ``(K, ...)``), in the training's float type, returned in
     float64: the loss ``(K,)`` and the gradient (leaves ``(K, ...)``). The objective is the training
     loss on ``data`` (default: the held-out data when given, else the training data). With
     ``per_sample`` the gradient leaves are ``(K, m, ...)``: the gradient of each point's share
-    ``ℓ_i / m`` of the loss, so that they sum over ``i`` to the full gradient."""
+    ``ℓ_i / m`` of the loss, so that they sum over ``i`` to the full gradient. Points are processed
+    in chunks whose estimated working memory stays within ``chunk_bytes``."""
     if not isinstance(tr, Training):
         raise PolylrError(f"loss_grads needs a polylr Training, got {type(tr).__name__}")
     width = check_int("width n", width, lo=1)
     data = data if data is not None else (tr.eval_data if tr.eval_data is not None else tr.data)
     cfg = _config(tr, width)
+    K = next(iter(points.values())).shape[0]
+    P = tr.net.n_params(width, data.d)
+    # working memory of one point: parameters, gradient(s), activations of the data (float64 bound)
+    per = 8 * (P * (2 + (data.m if per_sample else 0)) + 3 * data.m * width * (tr.net.depth + 1))
+    if per > tr.memory_limit:
+        raise PolylrError(f"width n = {width}: one gradient {'per sample ' if per_sample else ''}on {data.m} points needs about "
+                          f"{per / 2**30:.2f} GiB, over the memory limit {tr.memory_limit / 2**30:.2f} GiB")
+    chunk = max(1, min(K, chunk_bytes // per))
     with jax.enable_x64(True):
         dt = np.dtype(tr.dtype)
-        pts = {k: jnp.asarray(v, dt) for k, v in points.items()}
-        value, g = _grads(pts, jnp.asarray(data.X, dt), jnp.asarray(data.y, dt), cfg=cfg, per_sample=per_sample)
-        return np.asarray(value, np.float64), {k: np.asarray(v, np.float64) for k, v in g.items()}
+        X, y = jnp.asarray(data.X, dt), jnp.asarray(data.y, dt)
+        vals, grads = [], []
+        for a in range(0, K, chunk):
+            pts = {k: jnp.asarray(v[a : a + chunk], dt) for k, v in points.items()}
+            if pts[next(iter(pts))].shape[0] < chunk:  # pad the last chunk: one compiled shape
+                pad = chunk - pts[next(iter(pts))].shape[0]
+                pts = {k: jnp.concatenate([v, jnp.repeat(v[-1:], pad, axis=0)]) for k, v in pts.items()}
+            value, g = _grads(pts, X, y, cfg=cfg, per_sample=per_sample)
+            vals.append(np.asarray(value, np.float64))
+            grads.append({k: np.asarray(v, np.float64) for k, v in g.items()})
+        return (np.concatenate(vals)[:K], {k: np.concatenate([g[k] for g in grads])[:K] for k in grads[0]})
 
 
 # -- optimal learning rates ----------------------------------------------------------------------
