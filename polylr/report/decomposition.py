@@ -123,4 +123,6 @@ def decomposition_figures(scan: DecompositionScan, trunc: dict[int, Truncation],
         "kappa": plot_kvec(scan, trunc, ok, title=title),
         "linearisation": plot_linearisation(scan, ok, title),
     }
+    for f in figs.values():
+        f.set_layout_engine("constrained")
     return {f"{stem}.{k}.{fmt}": to_bytes(f, fmt) for k, f in figs.items()}
