@@ -160,7 +160,11 @@ def _bootstrap(u: np.ndarray, tops: dict, trunc: dict, ok: np.ndarray, n_boot: i
         s = _stats(u, Ph, trunc)
         for key in out:
             out[key].append(s[key])
-    return {k: (float(np.quantile(v, 0.025)), float(np.quantile(v, 0.975))) for k, v in out.items()}
+    def ci(v):  # percentile interval by order statistics: resamples with an infinite statistic stay +inf
+        v = np.sort(np.where(np.isnan(v), np.inf, np.asarray(v, np.float64)))
+        return float(v[int(np.floor(0.025 * (v.size - 1)))]), float(v[int(np.ceil(0.975 * (v.size - 1)))])
+
+    return {k: ci(v) for k, v in out.items()}
 
 
 def _rule(name: str, statement: str, value: float, ci: tuple[float, float], tol: float, what: str, seeds: int, ev: dict) -> Verdict:
