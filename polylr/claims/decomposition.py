@@ -14,8 +14,8 @@ mechanism says
   at the largest width.
 
 Both come with a 95 % bootstrap interval over seeds (seeds resampled within each width, ``κ̂``
-held fixed) and the verdict rule: holds when the interval lies at or below ``tol`` (default half a
-grid step, a factor √2 in ν), fails when it lies above, inconclusive otherwise (and with fewer than
+held fixed) and the verdict rule: holds when the interval lies at or below ``tol`` (default 0.5 in
+log2 ν, a factor √2), fails when it lies above, inconclusive otherwise (and with fewer than
 8 seeds, or when Algorithm 1 finds no truncation). Examples: the two two-layer ReLU networks of
 ``gwb-relu-kindex``/``gwb-relu-ball`` (μP, Adam, minibatch, online data) and a small ReLU MLP (one
 hidden layer, μP, momentum SGD, full batch) on the built-in synthetic data. The sanity check
@@ -46,8 +46,8 @@ from .nonlinear import ball_data, kindex_data
 
 EXAMPLES = ("kindex", "ball", "mlp", "linear")
 WINDOW = 3  # grid points on each side of the largest width's optimum
-TOL = 0.5  # log2 ν: half a grid step of the factor-2 grids below
-LINEAR_TOL = 1e-10  # |1 − top-1 share| on the raw GD trajectory of the deep linear net (measured ≤ 3e-15)
+TOL = 0.5  # log2 ν: a factor √2 (one step of the kindex/mlp grids below)
+LINEAR_TOL = 1e-10  # |1 − top-1 share| on the raw GD trajectory of the deep linear net (measured 4.4e-16 at quick)
 
 FAITHFUL = 0.2  # grid points kept only where the seed-mean |φ − ΔL| ≤ 20 % of |ΔL| at every width
 
@@ -376,7 +376,8 @@ def check_decomposition(opts: CheckOptions | None = None, **kw) -> Decomposition
     budget = {**b, "tol_log2": TOL, "truncation": {k: (list(v) if isinstance(v, tuple) else v) for k, v in TRUNCATION_DEFAULTS.items()},
               "grids_log2": {k: v.tolist() for k, v in GRIDS.items()},
               "description": f"widths {b['widths']}, {b['seeds']} seeds, T = {b['steps']} steps (linear: 10), EMA α = {b['ema']} "
-              "(linear: raw trajectory), factor-2 ν grids; the paper uses widths to 2048–8192 and T in the thousands"}
+              "(linear: raw trajectory), ν grids in steps of √2 (kindex, mlp) or 2 (ball, linear); the paper uses widths to "
+              "2048–8192 and T in the thousands"}
     return DecompositionCheck("gwb-decomposition", tuple(verdicts), time.perf_counter() - t0, budget, examples)
 
 
