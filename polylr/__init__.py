@@ -163,6 +163,16 @@ if TYPE_CHECKING:
     from .analysis.distributed import DeviceExecutor as DeviceExecutor
     from .report.store import ResultStore as ResultStore
     from .report.store import export as export_results
+    from .analysis.train import train_paths as train_paths
+    from .analysis.train import loss_grads as loss_grads
+    from .analysis.decompose import Decomposition as Decomposition
+    from .analysis.decompose import DecompositionScan as DecompositionScan
+    from .analysis.decompose import decompose_path as decompose_path
+    from .analysis.decompose import decompose_scan as decompose_scan
+    from .analysis.decompose import select_truncation as select_truncation
+    from .analysis.decompose import mean_component_index as mean_component_index
+    from .claims.decomposition import check_decomposition as check_decomposition
+    from .claims.decomposition import decompose_example as decompose_example
 
 @functools.cache
 def _exports() -> dict[str, tuple[str, str]]:

@@ -23,7 +23,7 @@ EXPECTED = {
 
 
 # Claims checked by training networks (tests/test_nonlinear.py): minutes even at the tiny budget.
-EVALUATION_CLAIMS = {"hayou-fig4", "hayou-fig5", "gwb-relu-kindex", "gwb-relu-ball"}
+EVALUATION_CLAIMS = {"hayou-fig4", "hayou-fig5", "gwb-relu-kindex", "gwb-relu-ball", "gwb-decomposition"}  # decomposition: tests/test_decompose.py
 
 
 def test_every_registered_claim_is_expected_here():

@@ -148,10 +148,11 @@ def _lr_tree(p, cfg: _Config) -> dict:
     return lr
 
 
-def _train_one(p0, eta, X, y, order, Xe, ye, cfg: _Config):
+def _train_one(p0, eta, X, y, order, Xe, ye, cfg: _Config, keep: bool = False):
     """One (network, η) pair: the loss on each step's batch before its update ``(steps,)``, the
     training loss after the last step (full batch: on all the data; minibatch: on the last batch),
-    and the held-out loss (or the training loss again)."""
+    and the held-out loss (or the training loss again). With ``keep`` the first output is instead
+    ``(curve, iterates)``: the parameters before every update, each leaf ``(steps, ...)``."""
     base = _base(cfg)
     lr = _lr_tree(p0, cfg)
     trained = {k: (np.asarray(v) != 0).astype(cfg.dtype) if isinstance(v, np.ndarray) else float(v != 0) for k, v in lr.items()}
@@ -169,10 +170,13 @@ def _train_one(p0, eta, X, y, order, Xe, ye, cfg: _Config):
             if wd and cfg.decay == "independent":
                 q = q - wd * trained[k] * p[k]
             new[k] = q
-        return (new, st), value
+        return (new, st), ((value, p) if keep else value)
 
     xs = order if cfg.minibatch else None
     (p, _), curve = jax.lax.scan(step, (p0, base.init(p0)), xs, length=order.shape[0])
+    if keep:  # w_0 .. w_T: the iterates before each update, then the last
+        curve, path = curve
+        curve = (curve, jax.tree.map(lambda a, b: jnp.concatenate([a, b[None]]), path, p))
     if cfg.minibatch and order.shape[0]:  # the last batch after its update (a full pass would cost an epoch)
         final = _loss(p, X[order[-1]], y[order[-1]], cfg)
     else:
@@ -286,6 +290,102 @@ def train_curves(tr: Training, width: int, seeds, etas, *, master_seed: int = 0,
         tr, width, seeds, master_seed, np.array(e), curve, final, val if tr.eval_data is not None else None,
         objective, diverged, tr.dtype, (sc, ec), time.perf_counter() - t0,
     )
+
+
+# -- the trajectory seam (used by polylr.analysis.decompose) ------------------------------------
+
+
+@functools.partial(jax.jit, static_argnames=("cfg",))
+def _run_paths(key, etas, X, y, order, Xe, ye, *, cfg: _Config):
+    dt = jnp.dtype(cfg.dtype)
+    p0 = jax.tree.map(lambda a: a.astype(dt), _init(key, cfg))
+    return jax.vmap(lambda e: _train_one(p0, e, X, y, order, Xe, ye, cfg, keep=True)[0])(etas)
+
+
+def train_paths(tr: Training, width: int, seed: int, etas, *, master_seed: int = 0) -> tuple[np.ndarray, dict]:
+    """The whole trajectory of one network (seed ``seed`` at ``width``, the same initial weights and
+    program as :func:`train_curves`) at each learning rate of ``etas`` ``(E,)``: the batch losses
+    ``(E, steps)`` and the iterates ``w_0 .. w_T`` as a dict of float64 arrays ``(E, steps + 1, ...)``
+    (keys as :func:`init_params`). Refuses (before any work) when the iterates would need more than
+    the training's ``memory_limit``."""
+    if not isinstance(tr, Training):
+        raise PolylrError(f"train_paths needs a polylr Training, got {type(tr).__name__}")
+    width = check_int("width n", width, lo=1)
+    seed = check_int("seed", seed, lo=0)
+    master_seed = check_int("master seed", master_seed, lo=0)
+    e = check_grid(etas)
+    if e.ndim != 1:
+        raise PolylrError(f"train_paths takes a 1-d learning-rate grid, got shape {e.shape}")
+    check_path_memory(tr, width, e.size)
+    cfg = _config(tr, width)
+    with jax.enable_x64(True):
+        dt = np.dtype(tr.dtype)
+        X, y = jnp.asarray(tr.data.X, dt), jnp.asarray(tr.data.y, dt)
+        ev = tr.eval_data if tr.eval_data is not None else tr.data
+        Xe, ye = jnp.asarray(ev.X, dt), jnp.asarray(ev.y, dt)
+        order = jnp.asarray(tr.order(), jnp.int32)
+        curve, path = _run_paths(weight_key(master_seed, width, seed), jnp.asarray(e, dt), X, y, order, Xe, ye, cfg=cfg)
+        return np.asarray(curve, np.float64), {k: np.asarray(v, np.float64) for k, v in path.items()}
+
+
+def check_path_memory(tr: Training, width: int, n_etas: int) -> int:
+    """Refuse (before any work) when keeping every iterate of ``n_etas`` runs at ``width`` (float64;
+    four copies: the iterates, their EMA, the gradients and the differences of the decomposition)
+    plus one run's working memory would exceed the training's ``memory_limit``; else the bytes."""
+    need = 4 * 8 * n_etas * (tr.steps + 1) * tr.net.n_params(width, tr.data.d) + tr.check_memory(width)
+    if need > tr.memory_limit:
+        raise PolylrError(
+            f"width n = {width}: keeping {tr.steps + 1} iterates at {n_etas} learning rates needs about "
+            f"{need / 2**30:.2f} GiB, over the memory limit {tr.memory_limit / 2**30:.2f} GiB; use fewer steps, "
+            "learning rates or a smaller width"
+        )
+    return need
+
+
+@functools.partial(jax.jit, static_argnames=("cfg", "per_sample"))
+def _grads(points, X, y, *, cfg: _Config, per_sample: bool):
+    if not per_sample:
+        return jax.vmap(lambda p: jax.value_and_grad(_loss)(p, X, y, cfg))(points)
+    m = X.shape[0]
+    one = lambda p, x, t: jax.grad(_loss)(p, x[None], t[None], cfg)  # noqa: E731
+    return jax.vmap(lambda p: (_loss(p, X, y, cfg), jax.tree.map(lambda g: g / m, jax.vmap(one, (None, 0, 0))(p, X, y))))(points)
+
+
+def loss_grads(tr: Training, width: int, points: dict, *, data=None, per_sample: bool = False,
+               chunk_bytes: int = CHUNK_BYTES) -> tuple[np.ndarray, dict]:
+    """The objective and its gradient at a stack of parameter points (a dict like
+    :func:`train_paths`' iterates, each leaf ``(K, ...)``), in the training's float type, returned in
+    float64: the loss ``(K,)`` and the gradient (leaves ``(K, ...)``). The objective is the training
+    loss on ``data`` (default: the held-out data when given, else the training data). With
+    ``per_sample`` the gradient leaves are ``(K, m, ...)``: the gradient of each point's share
+    ``ℓ_i / m`` of the loss, so that they sum over ``i`` to the full gradient. Points are processed
+    in chunks whose estimated working memory stays within ``chunk_bytes``."""
+    if not isinstance(tr, Training):
+        raise PolylrError(f"loss_grads needs a polylr Training, got {type(tr).__name__}")
+    width = check_int("width n", width, lo=1)
+    data = data if data is not None else (tr.eval_data if tr.eval_data is not None else tr.data)
+    cfg = _config(tr, width)
+    K = next(iter(points.values())).shape[0]
+    P = tr.net.n_params(width, data.d)
+    # working memory of one point: parameters, gradient(s), activations of the data (float64 bound)
+    per = 8 * (P * (2 + (data.m if per_sample else 0)) + 3 * data.m * width * (tr.net.depth + 1))
+    if per > tr.memory_limit:
+        raise PolylrError(f"width n = {width}: one gradient {'per sample ' if per_sample else ''}on {data.m} points needs about "
+                          f"{per / 2**30:.2f} GiB, over the memory limit {tr.memory_limit / 2**30:.2f} GiB")
+    chunk = max(1, min(K, chunk_bytes // per))
+    with jax.enable_x64(True):
+        dt = np.dtype(tr.dtype)
+        X, y = jnp.asarray(data.X, dt), jnp.asarray(data.y, dt)
+        vals, grads = [], []
+        for a in range(0, K, chunk):
+            pts = {k: jnp.asarray(v[a : a + chunk], dt) for k, v in points.items()}
+            if pts[next(iter(pts))].shape[0] < chunk:  # pad the last chunk: one compiled shape
+                pad = chunk - pts[next(iter(pts))].shape[0]
+                pts = {k: jnp.concatenate([v, jnp.repeat(v[-1:], pad, axis=0)]) for k, v in pts.items()}
+            value, g = _grads(pts, X, y, cfg=cfg, per_sample=per_sample)
+            vals.append(np.asarray(value, np.float64))
+            grads.append({k: np.asarray(v, np.float64) for k, v in g.items()})
+        return (np.concatenate(vals)[:K], {k: np.concatenate([g[k] for g in grads])[:K] for k in grads[0]})
 
 
 # -- optimal learning rates ----------------------------------------------------------------------

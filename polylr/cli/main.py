@@ -322,6 +322,84 @@ def phase_map_command(
         sys.stdout.write(doc + "\n")
 
 
+@app.command("decompose")
+@guarded
+def decompose_command(
+    example: Annotated[str, typer.Option(metavar="kindex|ball|mlp|linear", help="Network and data: GWB's two-layer ReLU k-index or ball examples, a one-hidden-layer ReLU MLP on built-in data, or a deep linear net.")] = "mlp",
+    budget: Annotated[str, typer.Option(metavar="|".join(LEVELS), help="Widths, seeds, steps and EMA of the budget (gwb-decomposition's table).")] = "quick",
+    widths: Annotated[Optional[str], typer.Option(help="Widths: '16,32,64' or '16..128'; overrides the budget (the largest is the proxy of infinite width).")] = None,
+    seeds: Annotated[Optional[int], typer.Option(help="Seeds (networks) per width; overrides the budget.")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="Training steps; overrides the budget.")] = None,
+    ema: Annotated[Optional[float], typer.Option(help="EMA decay α in [0, 1) (0: the raw trajectory); overrides the budget.")] = None,
+    every: Annotated[int, typer.Option(help="Keep the EMA trajectory every this many steps.")] = 1,
+    etas: Annotated[Optional[str], typer.Option(help="Learning rates ν, comma-separated (default: the example's factor-2 grid).")] = None,
+    depth: Annotated[Optional[int], typer.Option(help="Override: number of hidden n×n layers.")] = None,
+    activation: Annotated[Optional[str], typer.Option(metavar="linear|relu|tanh|gelu", help="Override: activation.")] = None,
+    param: Annotated[Optional[str], typer.Option(metavar="mup-sgd|mup-adam|sp-sgd|sp-adam", help="Override: parametrization preset.")] = None,
+    optimizer: Annotated[Optional[str], typer.Option(metavar="sgd|momentum|adam|adamw|lion", help="Override: optimizer.")] = None,
+    data: Annotated[Optional[Path], typer.Option(help="Override: training data file (.npz or .csv); the objective is the loss on it.")] = None,
+    mci: Annotated[int, typer.Option(help="Mean component index of this many data points (largest width, seed 0, best ν); 0: none.")] = 0,
+    master_seed: Annotated[int, typer.Option(help="Master seed of the weight keys (and of the examples' data).")] = 0,
+    out: Annotated[Path, typer.Option(help="Output folder for decompose.json and the figures.")] = Path("results/decompose"),
+    fmt: Annotated[str, typer.Option("--format", metavar="|".join(FORMATS), help="File format of the figures.")] = "png",
+    json_out: Annotated[bool, typer.Option("--json", help="Print decompose.json to stdout (the table goes to stderr).")] = False,
+) -> None:
+    """Ghosh–Wu–Bietti's trajectory decomposition across widths: top-κ̂ part and residual vs ν."""
+    import numpy as np
+
+    from ..claims.decomposition import DECOMP_BUDGETS, decompose_example
+    from ..core.budget import check_level
+    from ..core.setup import Data
+    from ..report import decomposition as figs, render
+
+    try:
+        check_format(fmt)
+        b = dict(DECOMP_BUDGETS[check_level(budget)])
+        ws = parse_widths(widths) if widths is not None else b["widths"]
+        if len(ws) < 2:
+            raise PolylrError(f"the decomposition needs at least 2 widths (the largest is the proxy of infinite width), got {list(ws)}")
+        grid = _floats("etas", etas) if etas is not None else None
+        network = {k: v for k, v in dict(depth=depth, activation=activation, param=param, optimizer=optimizer).items() if v is not None}
+        train_data = Data.from_file(data) if data is not None else None
+        check_int("every", every, lo=1)
+        check_int("mci", mci, lo=0)
+        folder, created = render.prepare_out(out)
+    except PolylrError as e:
+        _fail(e)
+    try:
+        with progress_bar("decompose") as progress:
+            res = decompose_example(
+                example, widths=ws, seeds=seeds if seeds is not None else b["seeds"], steps=steps if steps is not None else b["steps"],
+                ema=ema if ema is not None else b["ema"], every=every, eval_m=b["eval_m"], grid=grid, master_seed=master_seed,
+                mci_points=mci, network=network or None, data=train_data, progress=progress,
+            )
+        doc = json.dumps(render.clean(res.to_json()), indent=2, ensure_ascii=False)
+        files = {"decompose.json": doc.encode()}
+        if res.truncation:
+            files.update(figs.decomposition_figures(res.scan, res.truncation, res.ok, f"decompose.{example}", fmt, title=example))
+    except PolylrError as e:
+        render.discard_out(folder, created)
+        _fail(e)
+    written = render.write_files(folder, files)
+    title, cols, rows = res.table()
+    table = Table(title=title)
+    for col in cols:
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(*(str(c) for c in r))
+    out_console = err if json_out else console()
+    out_console.print(table)
+    for v in res.verdicts:
+        out_console.print(f"{v.claim}: {v.status} — {v.reason}")
+    if res.mci is not None:
+        m = res.mci["mci"]
+        out_console.print(f"MCI of {res.mci['points']} points (n = {res.mci['width']}, ν = {res.mci['eta']:g}): "
+                          f"mean {float(m.mean()):.3g}, median {float(np.median(m)):.3g}, max {float(m.max()):.3g}")
+    out_console.print(f"wrote {', '.join(str(p) for p in written)}  ({res.scan.seconds:.1f} s)")
+    if json_out:
+        sys.stdout.write(doc + "\n")
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,244 @@
+"""The trajectory decomposition (polylr.analysis.decompose) and its claim's sanity checks.
+
+Independent computations: the alignment matrix formed densely and diagonalised by numpy (against
+the QR route), the inner product ⟨G, δW⟩, a central finite difference of the engine's loss along
+the EMA step (against the gradient inner products), hand-built rank-one updates (MCI = 1), and the
+rank-one structure of deep linear GD (top-1 share = 1). Negative controls: a full-rank update has
+MCI well above 1; a ReLU network's GD trajectory has top-1 share below 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from polylr.analysis.decompose import (
+    alignment_eigs, component_psi, conv_error, decompose_path, ema_points, lipschitz, mean_component_index,
+    minimize_proxy, select_truncation,
+)
+from polylr.analysis.train import loss_grads, train_paths
+from polylr.core.errors import PolylrError
+from polylr.core.setup import Data
+from polylr.engines.mlp import MLP, MUP_SGD, Optimizer, Training
+
+EPS = np.finfo(np.float64).eps
+
+
+# -- the eigen-split sums to the inner product -------------------------------------------------
+
+
+@given(
+    r=st.integers(1, 24), c=st.integers(1, 24), version=st.sampled_from(["column", "row"]),
+    seed=st.integers(0, 2**31 - 1), scale=st.floats(1e-6, 1e6),
+)
+def test_alignment_eigs_sum_to_inner_product(r, c, version, seed, scale):
+    rng = np.random.default_rng(seed)
+    G, D = rng.standard_normal((r, c)) * scale, rng.standard_normal((r, c))
+    lam = alignment_eigs(G, D, version=version)
+    side = c if version == "column" else r
+    assert lam.shape == (side,)
+    assert np.all(np.diff(np.abs(lam)) <= 1e-12 * np.abs(lam).max())  # ordered by magnitude
+    # Σλ = trace S = ⟨G, D⟩ up to round-off of an eigendecomposition of S: error ≲ side·ε·‖S‖,
+    # with ‖S‖ ≤ ‖G‖‖D‖; measured ≤ 0.79·side·ε·‖G‖_F‖D‖_F over 3000 draws (and ≤ 0.59 against
+    # the dense eigvalsh below), so 64 leaves a margin of ~80.
+    scale_ = np.linalg.norm(G) * np.linalg.norm(D)
+    assert abs(lam.sum() - np.sum(G * D)) <= 64 * side * EPS * scale_
+    # Independent: the dense symmetric matrix and numpy's eigvalsh (covers the QR route).
+    S = 0.5 * (G.T @ D + D.T @ G) if version == "column" else 0.5 * (G @ D.T + D @ G.T)
+    dense = np.linalg.eigvalsh(S)
+    dense = dense[np.argsort(-np.abs(dense), kind="stable")]
+    np.testing.assert_allclose(np.sort(lam), np.sort(dense), atol=64 * side * EPS * scale_)
+
+
+def test_alignment_eigs_refuses_mismatched_shapes():
+    with pytest.raises(PolylrError, match="one shape"):
+        alignment_eigs(np.zeros((3, 2)), np.zeros((2, 3)))
+
+
+# -- on real networks: components sum to φ, φ is the directional derivative -----------------------
+
+
+def _net(depth, activation, bias, opt="momentum", steps=4, m=12, d=5):
+    data = Data.synthetic(m, d, seed=3)
+    return Training(net=MLP(depth=depth, activation=activation, bias=bias, param=MUP_SGD), optimizer=Optimizer(opt),
+                    data=data, steps=steps, dtype="float64")
+
+
+NETWORKS = [(0, "relu", True, 8), (1, "tanh", False, 6), (2, "relu", True, 5)]  # few shapes: few compilations
+
+
+@settings(max_examples=10, deadline=None)
+@given(net=st.sampled_from(NETWORKS), seed=st.integers(0, 2**20), eta=st.floats(0.01, 1.0),
+       ema=st.sampled_from([0.0, 0.5, 0.9]), every=st.integers(1, 2))
+def test_parts_sum_to_linearised_change_on_random_networks(net, seed, eta, ema, every):
+    depth, activation, bias, width = net
+    tr = _net(depth, activation, bias)
+    _, path = train_paths(tr, width, seed, [eta])
+    one = {k: v[0] for k, v in path.items()}
+    if not all(np.all(np.isfinite(v)) for v in one.values()):
+        return
+    dec = decompose_path(tr, width, one, ema=ema, every=every)
+    # Parts vs the direct inner products: a sum of ~K·width eigenvalues, each exact to ~width·ε·‖S‖;
+    # measured ≤ 3.8e-16 relative to Σ|δφ_s| (12 random networks); 1e-12 leaves a margin > 1e3.
+    assert abs(dec.components.sum() - dec.phi) <= 1e-12 * max(np.sum(np.abs(dec.step_phi)), 1e-300)
+
+
+def test_linearised_change_is_the_directional_derivative():
+    tr = _net(1, "tanh", False)
+    width = 6
+    _, path = train_paths(tr, width, 1, [0.3])
+    one = {k: v[0] for k, v in path.items()}
+    dec = decompose_path(tr, width, one, ema=0.5, every=1)
+    # Independent: each δφ_s equals the central difference of the engine's loss along the EMA step
+    # (h = 1e-4 of the step: truncation ~h², round-off ~ε/h; measured ≤ 1.8e-9 relative; 1e-6 leaves ~500).
+    _, om = ema_points(one, 0.5, 1)
+    h = 1e-4
+    for s in range(len(dec.step_phi)):
+        dlt = {k: v[s + 1] - v[s] for k, v in om.items()}
+        pts = {k: np.stack([om[k][s] + h * dlt[k], om[k][s] - h * dlt[k]]) for k in om}
+        lv, _ = loss_grads(tr, width, pts)
+        fd = (lv[0] - lv[1]) / (2 * h)
+        assert abs(fd - dec.step_phi[s]) <= 1e-6 * max(abs(fd), 1e-8)
+
+
+def test_per_sample_parts_add_up_to_the_components():
+    tr = _net(1, "tanh", False)
+    _, path = train_paths(tr, 6, 0, [0.2])
+    dec = decompose_path(tr, 6, {k: v[0] for k, v in path.items()}, ema=0.3, mci_points=12)
+    # Σ_i ψ_ij = Λ_j (all 12 points): measured 1.4e-17 relative to Σ|Λ|; 1e-12 leaves a margin > 1e4.
+    np.testing.assert_allclose(dec.psi.sum(axis=0), dec.components, atol=1e-12 * np.abs(dec.components).sum())
+    assert dec.mci.shape == (12,) and np.all((dec.mci >= 1) & (dec.mci <= 6))
+
+
+# -- MCI -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["column", "row"])
+def test_mci_of_a_rank_one_update_is_one(version):
+    rng = np.random.default_rng(0)
+    r, c, m = 9, 7, 5
+    a, b = rng.standard_normal(r), rng.standard_normal(c)
+    coef = rng.standard_normal(m)
+    Gi = coef[:, None, None] * np.outer(a, b)[None]  # every per-sample gradient along a bᵀ
+    D = -0.1 * Gi.sum(axis=0)  # a GD step: rank one
+    lam, U = alignment_eigs(Gi.sum(axis=0), D, version=version, vectors=True)
+    psi = component_psi(Gi, D, U, version=version)
+    np.testing.assert_allclose(psi.sum(axis=0), lam[: U.shape[-1]], atol=1e-14)
+    mci = mean_component_index(psi)
+    # all weight in component 1: MCI = 1 up to the round-off of the zero components (measured exactly 0 off)
+    np.testing.assert_allclose(mci, 1.0, atol=1e-12)
+
+
+def test_mci_negative_control_full_rank_update():
+    rng = np.random.default_rng(1)
+    r, c, m = 9, 7, 5
+    Gi = rng.standard_normal((m, r, c))
+    D = rng.standard_normal((r, c))  # unrelated to the gradient: spread over components
+    lam, U = alignment_eigs(Gi.sum(axis=0), D, version="column", vectors=True)
+    mci = mean_component_index(component_psi(Gi, D, U, version="column"))
+    assert np.all(mci > 2.0)  # measured 2.39–4.34 here; a rank-one update gives exactly 1
+
+
+# -- the deep linear net: degenerate ----------------------------------------------------------------
+
+
+def test_linear_gd_top1_share_is_one():
+    tr = Training(net=MLP(depth=2, activation="linear", param=MUP_SGD, train=("hidden",)), optimizer=Optimizer("sgd"),
+                  data=Data.synthetic(16, 8, seed=0), steps=6, dtype="float64")
+    _, path = train_paths(tr, 32, 0, [0.05, 0.4])
+    for e in range(2):
+        one = {k: v[e] for k, v in path.items()}
+        dec = decompose_path(tr, 32, one, ema=0.0)
+        assert dec.rank == 1
+        # measured |1 − share| ≤ 3.4e-16 (and ≤ 2.3e-16 for φ²/φ with the EMA)
+        assert abs(dec.share(1) - 1) <= 1e-12
+        ema = decompose_path(tr, 32, one, ema=0.7)  # EMA steps are sums of rank-one updates: rank ≤ 2
+        assert ema.rank == 2 and abs(ema.share(2) - 1) <= 1e-12
+
+
+def test_relu_gd_negative_control_top1_share_below_one():
+    tr = Training(net=MLP(depth=2, activation="relu", param=MUP_SGD, train=("hidden",)), optimizer=Optimizer("sgd"),
+                  data=Data.synthetic(16, 8, seed=0), steps=6, dtype="float64")
+    _, path = train_paths(tr, 32, 0, [0.4])
+    dec = decompose_path(tr, 32, {k: v[0] for k, v in path.items()}, ema=0.0)
+    assert dec.rank > 1 and abs(dec.share(1) - 1) > 1e-3  # measured share 0.655, rank 16
+
+
+# -- Algorithm 1 pieces -------------------------------------------------------------------------------
+
+
+def test_conv_error_and_lipschitz():
+    u = np.arange(5.0)
+    assert conv_error(u, (u - 2) ** 2) == 0.0
+    assert conv_error(u, -((u - 2) ** 2)) == 1.0
+    assert lipschitz(u, 3 * u) == pytest.approx(3.0)
+
+
+def test_truncation_recovers_planted_invariant_part():
+    # φ^k = top (width-invariant bowl, carried by k ≤ 2) + tail (width-dependent slope, k > 2).
+    u = np.arange(-3.0, 4.0)
+    top = (u - 0.0) ** 2 - 10
+
+    def Phi(n, slope):
+        P = np.zeros((u.size, n))
+        for k in range(1, n + 1):
+            P[:, k - 1] = top * min(k, 2) / 2 + slope * u * max(0, min(k, n) - 2) / (n - 2)
+        return P
+
+    Phis = {8: Phi(8, 0.9), 16: Phi(16, 0.5), 32: Phi(32, 0.1)}
+    tr = select_truncation(u, Phis, taus=(1e-3, 1e-2, 0.1, 1.0), eps_cvx=0.0, eps_amin=1.0)
+    for n in (8, 16):  # at u = 0 the tails vanish, so any κ ≥ 2 is as good there
+        assert tr[n].kappa is not None, tr[n]
+        assert all(k == 2 if x != 0 else k >= 2 for k, x in zip(tr[n].kappa, u)), tr[n]
+    # negative control: every φ^k concave in u (no convex part to find): Algorithm 1 fails
+    bad = {n: -(u**2)[:, None] * np.arange(1, n + 1)[None] for n in (8, 16)}
+    res = select_truncation(u, bad, taus=(1e-3, 1.0), eps_cvx=0.0, eps_amin=1.0)
+    assert res[8].kappa is None and res[8].tried == 4
+
+
+def test_minimize_proxy_prefers_matching_curves():
+    u = np.arange(4.0)
+    A = np.cumsum(np.ones((4, 6)), axis=1)
+    B = A.copy()
+    B[:, 3:] += 5.0  # the curves agree for k ≤ 3 only
+    kap = minimize_proxy(u, A, B, 1e-3, 1e-3)
+    assert np.all(kap <= 3)
+
+
+# -- the command line -----------------------------------------------------------------------------
+
+
+def _cli(*args):
+    from typer.testing import CliRunner
+
+    from polylr.cli.main import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_cli_decompose_refuses_one_width_before_work(tmp_path):
+    r = _cli("decompose", "--widths", "64", "--out", tmp_path / "o")
+    assert r.exit_code == 2 and "at least 2 widths" in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_decompose_linear_example(tmp_path):
+    import json
+
+    r = _cli("decompose", "--example", "linear", "--widths", "8,16", "--seeds", 2, "--steps", 3, "--out", tmp_path / "o", "--mci", 4)
+    assert r.exit_code == 0, r.output
+    assert "gwb-decomposition.linear.degenerate: holds" in r.output and "MCI of 4 points" in r.output
+    doc = json.loads((tmp_path / "o" / "decompose.json").read_text())
+    assert doc["example"] == "linear" and doc["mci"]["points"] == 4
+    # raw GD on a deep linear net: every point's loss change sits in component 1
+    assert all(abs(m - 1) < 1e-9 for m in doc["mci"]["mci"])
+
+
+def test_scan_refuses_oversized_trajectories_before_any_work():
+    from polylr.analysis.decompose import decompose_scan
+
+    tr = _net(1, "relu", False, steps=400).replace(memory_limit=2**20)
+    with pytest.raises(PolylrError, match="keeping 401 iterates at 3 learning rates"):
+        decompose_scan(tr, [8, 64], [0], [0.1, 0.2, 0.3])
