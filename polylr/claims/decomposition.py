@@ -322,9 +322,9 @@ class DecompositionCheck:
     examples: dict = field(repr=False)
 
     def to_json(self) -> dict:
-        from ..report.render import clean
+        from ..core.jsonsafe import json_ready
 
-        return clean({"name": self.name, "seconds": self.seconds, "budget": self.budget, "jax_version": jax.__version__,
+        return json_ready({"name": self.name, "seconds": self.seconds, "budget": self.budget, "jax_version": jax.__version__,
                       "verdicts": [v.to_dict() for v in self.verdicts],
                       "examples": {k: e.to_json() for k, e in self.examples.items()}})
 

@@ -373,7 +373,7 @@ def decompose_command(
                 ema=ema if ema is not None else b["ema"], every=every, eval_m=b["eval_m"], grid=grid, master_seed=master_seed,
                 mci_points=mci, network=network or None, data=train_data, progress=progress,
             )
-        doc = json.dumps(render.clean(res.to_json()), indent=2, ensure_ascii=False)
+        doc = json.dumps(render.json_ready(res.to_json()), indent=2, ensure_ascii=False)
         files = {"decompose.json": doc.encode()}
         if res.truncation:
             files.update(figs.decomposition_figures(res.scan, res.truncation, res.ok, f"decompose.{example}", fmt, title=example))
