@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
+from ..core.budget import LEVELS
 from ..core.errors import PolylrError, check_int
 from ..core.version import __version__
 from .guard import guarded
