@@ -66,7 +66,7 @@ ESTIMATE_SAFETY = 16.0
 REFERENCE_PRECISION = "extended" if np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant else "arb"
 
 
-def _interpret_values(setup: Setup, e: np.ndarray, precision: str):
+def _interpret_values(setup: Setup, e: np.ndarray, precision: str, progress=None):
     """``(f (E, m), loss (E,))`` of the limit at the η of ``e``: ``precision`` is ``"float64"``,
     ``"extended"`` (``np.longdouble``) or ``"arb"`` (ball midpoints, 128 bits; with the balls' radii)."""
     data = setup.data
@@ -77,29 +77,27 @@ def _interpret_values(setup: Setup, e: np.ndarray, precision: str):
         flint.ctx.prec = ARB_PRECISION
         try:
             ring, vec = arb_value_ring(e, data.X, data.y)
-            return interpret(ring, setup.depth, setup.steps, None, data.m, vec)
+            return interpret(ring, setup.depth, setup.steps, None, data.m, vec, progress)
         finally:
             flint.ctx.prec = old
     ring = ValueRing(e, np.float64 if precision == "float64" else np.longdouble)
     vec = VectorData(ring, data.X, data.y)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return interpret(ring, setup.depth, setup.steps, None, data.m, vec)
+        return interpret(ring, setup.depth, setup.steps, None, data.m, vec, progress)
 
 
 def _checked_values(setup: Setup, e: np.ndarray, progress=None):
     """``(f, loss)`` in float64 from the extended run, after the accuracy check (see VALUE_REL_TOL)."""
-    f64, l64 = _interpret_values(setup, e, "float64")
-    if progress is not None:
-        progress(1, 2)
+    n = setup.steps + 1
+    step = None if progress is None else (lambda k: (lambda done, total: progress(k * n + done, 2 * n)))
+    f64, l64 = _interpret_values(setup, e, "float64", step and step(0))
     if REFERENCE_PRECISION == "extended":
-        fx, lx = _interpret_values(setup, e, "extended")
+        fx, lx = _interpret_values(setup, e, "extended", step and step(1))
         ratio = float(np.finfo(np.longdouble).eps / np.finfo(np.float64).eps)
         radius = 0.0
     else:
-        fx, lx, radius = _arb_values(setup, e)
-        ratio = 2.0**-75
-    if progress is not None:
-        progress(2, 2)
+        fx, lx, radius = _arb_values(setup, e, step and step(1))
+        ratio = 2.0**-(ARB_PRECISION - 53)
     with np.errstate(over="ignore", invalid="ignore"):
         f = np.asarray(fx, dtype=np.float64)
         loss = np.asarray(lx, dtype=np.float64)
@@ -120,8 +118,8 @@ def _checked_values(setup: Setup, e: np.ndarray, progress=None):
     return f, loss
 
 
-def _arb_values(setup: Setup, e: np.ndarray):
-    f, loss = _interpret_values(setup, e, "arb")
+def _arb_values(setup: Setup, e: np.ndarray, progress=None):
+    f, loss = _interpret_values(setup, e, "arb", progress)
     mid = lambda a: np.array([float(x.mid()) for x in np.ravel(a)]).reshape(np.shape(a))  # noqa: E731
     rad = np.array([float(x.rad()) for x in np.ravel(loss)]).reshape(np.shape(loss))
     return mid(f).astype(np.longdouble), mid(loss).astype(np.longdouble), rad
@@ -137,8 +135,8 @@ def limit_output_values(setup: Setup, etas, *, progress=None) -> np.ndarray:
 
     The computation runs in float64 and in extended precision; the extended values are returned,
     and a value whose estimated error (from the two runs' difference) exceeds 1e-6 of the loss is
-    refused with :class:`~polylr.NotResolved` naming η. ``progress(done, total)`` is called after
-    each run. Where the loss overflows float64 the outputs are NaN.
+    refused with :class:`~polylr.NotResolved` naming η. ``progress(done, total)`` is called as each
+    step of either run finishes (``total = 2(t + 1)``). Where the loss overflows float64 the outputs are NaN.
     """
     check_supported(setup)
     e = check_etas(etas)

@@ -333,14 +333,14 @@ def arb_value_ring(etas, X, y):
     return ring, _ArbData(ring, X, y)
 
 
-def interpret(ring, depth: int, steps: int, M: list[Fraction] | None, m: int, data=None):
+def interpret(ring, depth: int, steps: int, M: list[Fraction] | None, m: int, data=None, progress=None):
     """Run the limiting program for ``steps`` GD steps in ``ring``.
 
     Returns ``(phi, loss)``: with the default ``data`` (:class:`KrylovData` over the moments ``M``,
     ``M_0 … M_{2t+1}``, at least ``2t + 1`` of them) ``phi[j]`` is the coefficient of
     ``u_j = (K/m)^j y`` in ``f_∞^(t)`` (so ``f_∞^(t)(x_i) = Σ_j phi[j] (u_j)_i``); with
     ``data = VectorData(...)`` (value rings only) ``phi`` is the ``(E, m)`` array of ``f_∞^(t)(x_i)``.
-    ``loss`` is ``L_∞^(t)``.
+    ``loss`` is ``L_∞^(t)``. ``progress(done, steps + 1)`` is called as each step's chains finish.
     """
     L, t = depth, steps
     zero, one, eta = ring.zero, ring.one, ring.eta
@@ -409,6 +409,8 @@ def interpret(ring, depth: int, steps: int, M: list[Fraction] | None, m: int, da
         # outputs: f^(s) = Σ_r [H_r]g_0^(s) · (K/m) χ^(r)
         f = data.kernel_combination([g[0][s].get(("H", r)) for r in range(s)], chi[:s], s)
         chi.append(data.minus_y(f))
+        if progress is not None and s < t:
+            progress(s + 1, t + 1)
         if s == t:
             break
         # forward chain at step s
@@ -427,6 +429,8 @@ def interpret(ring, depth: int, steps: int, M: list[Fraction] | None, m: int, da
             v[l][s] = z
     half_inv_m = ring.const(Fraction(1, 2 * m))
     loss = half_inv_m * kdot(chi[t], chi[t], 0)
+    if progress is not None:
+        progress(t + 1, t + 1)
     return data.plus_y(chi[t]), loss  # f = χ + y
 
 
