@@ -195,6 +195,10 @@ def _check_seeds(seeds) -> tuple[int, ...]:
     return seeds
 
 
+# Seeds per dense gradient-descent batch (fixed: see gd_networks).
+GD_SEED_BATCH = 8
+
+
 def gd_networks(setup: Setup, width: int, seeds, master_seed: int, key=None, sampler="dense"):
     """Check the arguments, then yield ``(chunk of seeds, gd)`` where ``gd(etas (S, E))`` gives the
     outputs ``(S, E, m)`` of those seeds' networks, drawn once per chunk (chunks bound the memory).
@@ -225,24 +229,34 @@ def gd_networks(setup: Setup, width: int, seeds, master_seed: int, key=None, sam
     L, d = setup.depth, setup.data.d
     if chosen.name == "dense":
         check_dense_memory(setup, [width])
-        chunk = max(1, min(len(seeds), CHUNK_BYTES // chosen.bytes_per_network(d, width, L)))
+        # A fixed batch shape, never the seed count: XLA's vmapped results depend on the batch size
+        # in the last bits (6e-14 relative measured), so a short chunk is padded with copies of its
+        # last seed, whose outputs are dropped: η_n is then bit for bit the same whatever the
+        # chunking (tests/test_chunking.py).
+        chunk = max(1, min(GD_SEED_BATCH, CHUNK_BYTES // chosen.bytes_per_network(d, width, L)))
     else:
         chunk = min(len(seeds), 256)
     for start in range(0, len(seeds), chunk):
         part = seeds[start : start + chunk]
+        size = len(part)
         with jax.enable_x64(True):
             if chosen.name == "dense":
                 wkey = width_key(master, width)
-                keys = jnp.stack([jax.random.fold_in(wkey, sd) for sd in part])
+                padded = part + (part[-1],) * (chunk - size)
+                keys = jnp.stack([jax.random.fold_in(wkey, sd) for sd in padded])
                 weights = _draw_batch(keys, stds, d=d, n=width, L=L)
             else:
                 weights = gram_weights(setup, width, part, key=master, sampler=chosen)
+        rows = len(weights[2])
 
         @float64
-        def gd(etas, weights=weights):
+        def gd(etas, weights=weights, rows=rows, size=size):
+            etas = np.asarray(etas)
+            if etas.shape[0] < rows:
+                etas = np.concatenate([etas, np.broadcast_to(etas[-1:], (rows - etas.shape[0],) + etas.shape[1:])])
             f = _gd_batch(weights, jnp.asarray(etas), jnp.asarray(X), jnp.asarray(y), lrs, L=L, t=setup.steps,
                           train_all=setup.train == "all")
-            return np.asarray(f)
+            return np.asarray(f)[:size]
 
         yield part, gd
 
