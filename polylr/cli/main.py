@@ -504,3 +504,21 @@ def export_command(
     from . import campaign_store
 
     campaign_store.export_command(folder, fmt, out)
+
+
+@app.command("report")
+@guarded
+def report_command(
+    folder: Annotated[Path, typer.Argument(help="An output folder of polylr check (it holds results.sqlite).")],
+    fmt: Annotated[str, typer.Option("--format", metavar="|".join(FORMATS), help="File format of the plots.")] = "png",
+    latex: Annotated[bool, typer.Option("--latex", help="Also write the verdict table as report.tex.")] = False,
+    data: Annotated[Optional[Path], typer.Option(help="The campaign's data file, if it is not where it was read from.")] = None,
+) -> None:
+    """Rebuild a campaign's report, results.json files and plots from its results store alone (no network is trained)."""
+    from . import campaign_store
+
+    try:
+        written = campaign_store.rebuild_report(folder, fmt=check_format(fmt), latex=latex, data=data)
+    except PolylrError as e:
+        _fail(e)
+    print(f"rebuilt {len(written)} files in {folder} from {folder / campaign_store.STORE_NAME}")
