@@ -47,6 +47,7 @@ from ..core.errors import PolylrError, check_finite, check_int, check_interval
 from ..engines.evaluate import limit_loss_values
 from ..engines.limit import check_supported
 from ..engines.tp import limit_polys
+from ..engines.bounds import closed_form_loss_error
 from .grid import argmin_on_grid
 from ..core.poly import EtaPoly
 from .rates import fit_rate
@@ -275,10 +276,10 @@ def _shallow_sweep(setup: Setup, widths, seeds: int, interval, master_seed: int,
     total, done = len(widths) * seeds, 0
     for w in widths:
         t0 = time.perf_counter()
-        coeffs = shallow_width_polys(setup, w, seed_list, master_seed=master_seed)
+        coeffs, errors = shallow_width_polys(setup, w, seed_list, master_seed=master_seed, return_error=True)
         loss[w] = coeffs
-        for s, row in zip(seed_list, coeffs):
-            am = argmin(EtaPoly(row, "float64"), lo, hi)
+        for s, row, row_err in zip(seed_list, coeffs, errors):
+            am = argmin(EtaPoly(row, "float64", error=row_err, nonnegative=True), lo, hi)
             if not float_resolves(row, lo, hi, am.value):
                 raise PolylrError(
                     f"float64 cannot resolve the loss polynomial of network {s} at width {w} on [{lo:.4g}, {hi:.4g}] "
@@ -507,8 +508,8 @@ def shallow_loss_closed_form(data: Data, W0, W1, V, steps: int, *, exact: bool =
         for k in range(2 * steps + 1):
             coeffs[k] = math.comb(2 * steps, k) * (-1.0 / m) ** k * float(chi @ Ak @ chi) / (2 * m)
             Ak = Ak @ A
-        del M
-        return EtaPoly(coeffs, "float64", label="L^{(t)} (closed form)")
+        return EtaPoly(coeffs, "float64", label="L^{(t)} (closed form)", error=closed_form_loss_error(A, chi, steps),
+                       nonnegative=True)
     q = lambda a: [[_fq(float(v)) for v in row] for row in np.atleast_2d(a)]  # noqa: E731
     Xq, W0q, W1q = flint.fmpq_mat(q(X)), flint.fmpq_mat(q(W0)), flint.fmpq_mat(q(W1))
     Vq = flint.fmpq_mat(q(V[:, None]))
