@@ -85,3 +85,25 @@ def test_json_output_carries_the_bounds():
     doc = r.to_json()
     d = json.loads(doc) if isinstance(doc, str) else doc
     assert len(d["limit_loss_error"]) == len(d["limit_loss_coefficients"]) and all(e >= 0 for e in d["limit_loss_error"])
+
+
+def test_float_polynomial_overflow_is_silent_inf(recwarn):
+    # `check theorem1 --interval 0,1e300` printed numpy's overflow RuntimeWarning under its tables.
+    p = polylr.EtaPoly([1.0, 0.0, 1.0], "float64")
+    assert p(1e300) == np.inf and not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_derive_out_directory_is_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from polylr.cli.main import app
+
+    r = CliRunner().invoke(app, ["derive", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "is a directory" in r.output and len(r.output.strip().splitlines()) == 1, r.output
+
+
+def test_exact_polynomial_beyond_float_range_rounds_to_inf():
+    # An exact polynomial at a float η whose value exceeds float64 raised a raw OverflowError.
+    p = polylr.EtaPoly([0, 0, 1], "QQ")
+    assert p(1e200) == np.inf and p(np.array([1e200, 2.0]))[1] == 4.0
+    assert polylr.EtaPoly([0, 0, -1], "QQ")(1e200) == -np.inf

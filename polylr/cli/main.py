@@ -301,6 +301,8 @@ def derive(
 
     try:
         check_int("depth L", depth, lo=1, hi=MAX_DERIVE_DEPTH)  # depth 99999 hung (issue 10, found by the fuzz test)
+        if out is not None and out.is_dir():
+            raise PolylrError(f"--out {str(out)!r} is a directory: give a file name, e.g. {str(out / 'derivation.md')!r}")
         fmt = "latex" if latex else "markdown"
         if limit and grouped:
             raise PolylrError("give --limit or --grouped, not both")
