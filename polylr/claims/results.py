@@ -22,6 +22,7 @@ from typing import Callable, Protocol, runtime_checkable
 import numpy as np
 from matplotlib import colormaps
 
+from ..analysis.frames import sweep_records
 from ..analysis.rates import RateFit
 from ..analysis.sweep import Sweep
 from ..core.setup import Setup
@@ -108,7 +109,8 @@ class SweepCheck:
             "limit_loss_error": _errors(None if self.limit is None else self.limit.loss),
             "widths": self.width_rows(),
             "fits": {k: f.to_dict() for k, f in self.fits.items()},
-            "rows": list(sw.rows),
+            # tidy rows: each with its context (data, depth, parametrization, steps, master seed, interval, η_∞)
+            "rows": [{**rec, "eta_inf": self.eta_inf} for rec in sweep_records(sw)],
         }
 
     def tables(self) -> list[Table]:
