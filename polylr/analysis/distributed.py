@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Iterator, Protocol
 
 import numpy as np
 
-from ..core.errors import InvalidInput, PolylrError, check_int
+from ..core.errors import InvalidInput, NotResolved, PolylrError, check_int
 from ..core.choices import Method
 from ..core.setup import Setup
 from .frames import context
@@ -210,8 +210,9 @@ class Runner:
     reported is what is stored). It is passed explicitly, never installed process-wide."""
 
     def __init__(self, sink: Sink | None = None, executor=None, *, chunk_seeds: int = DEFAULT_CHUNK_SEEDS,
-                 claim: str = ""):
+                 claim: str = "", offline: bool = False):
         self.sink = sink
+        self.offline = offline  # rows only from the sink: a missing row is an error, nothing is computed
         self.executor = executor if executor is not None else SerialExecutor()
         self.chunk_seeds = check_int("chunk seeds", chunk_seeds, lo=1)
         self.claim = claim
@@ -226,6 +227,11 @@ class Runner:
         tasks = chunks(spec, rows, self.chunk_seeds)
         total = len(spec.pairs())
         done = total - sum(len(s) for _, s in tasks)
+        if self.offline and done < total:
+            raise NotResolved(
+                f"the results store lacks {total - done} of the {total} (width, seed) rows of claim {self.claim!r} "
+                f"(widths {list(spec.widths)}, {spec.seeds} seeds): complete the campaign with polylr check ... --resume"
+            )
         self.reused += done
         report(done, total)
         for chunk in self.executor.run(spec, tasks):

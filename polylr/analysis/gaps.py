@@ -48,6 +48,7 @@ from ..core.errors import PolylrError, check_finite, check_int, check_interval
 from ..engines.evaluate import limit_loss_values
 from ..engines.limit import check_supported
 from ..engines.tp import limit_polys
+from ..engines.bounds import closed_form_loss_error
 from .grid import argmin_on_grid
 from ..core.poly import EtaPoly
 from .rates import fit_rate
@@ -479,8 +480,8 @@ def shallow_loss_closed_form(data: Data, W0, W1, V, steps: int, *, exact: bool =
         for k in range(2 * steps + 1):
             coeffs[k] = math.comb(2 * steps, k) * (-1.0 / m) ** k * float(chi @ Ak @ chi) / (2 * m)
             Ak = Ak @ A
-        del M
-        return EtaPoly(coeffs, "float64", label="L^{(t)} (closed form)")
+        return EtaPoly(coeffs, "float64", label="L^{(t)} (closed form)", error=closed_form_loss_error(A, chi, steps),
+                       nonnegative=True)
     q = lambda a: [[_fq(float(v)) for v in row] for row in np.atleast_2d(a)]  # noqa: E731
     Xq, W0q, W1q = flint.fmpq_mat(q(X)), flint.fmpq_mat(q(W0)), flint.fmpq_mat(q(W1))
     Vq = flint.fmpq_mat(q(V[:, None]))

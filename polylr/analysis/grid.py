@@ -148,7 +148,8 @@ def argmins_on_grid(
             # the lowest sample and its two neighbours; the bracket shrinks by (points + 1) / 2.
             frac = np.arange(1, points + 1) / (points + 1)
             for _ in range(max_iter):
-                if np.all(c - a <= xtol * np.maximum(1.0, np.abs(b))):
+                done = c - a <= xtol * np.maximum(1.0, np.abs(b))  # converged brackets stay as they are,
+                if np.all(done):  # so a function's answer does not depend on the others in the batch
                     break
                 xs = a[..., None] + (c - a)[..., None] * frac  # (S, B, points)
                 fx = call(xs.reshape(S, B * points)).reshape(xs.shape)
@@ -161,10 +162,10 @@ def argmins_on_grid(
                 below = np.argmax(grid >= b[..., None], axis=-1)[..., None] - 1  # last point < b
                 above = np.argmax(grid > b[..., None], axis=-1)[..., None]  # first point > b
                 at = lambda idx: np.take_along_axis(grid, idx, -1)[..., 0]  # noqa: E731
-                new_a = np.where(keep, at(below), at(k - 1))
-                new_c = np.where(keep, at(above), at(k + 1))
-                b = np.where(keep, b, at(k))
-                fb = np.where(keep, fb, fk)
+                new_a = np.where(done, a, np.where(keep, at(below), at(k - 1)))
+                new_c = np.where(done, c, np.where(keep, at(above), at(k + 1)))
+                b = np.where(done | keep, b, at(k))
+                fb = np.where(done | keep, fb, fk)
                 a, c = new_a, new_c
         for s in range(S):
             found[s] += [(float(b[s, j]), float(fb[s, j]), False) for j in range(len(brackets[s]))]

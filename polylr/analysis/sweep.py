@@ -150,10 +150,10 @@ def float_resolves(coeffs: np.ndarray, lo: float, hi: float, vmin: float, points
 def shallow_argmins(setup: Setup, width: int, seeds, lo: float, hi: float, master_seed: int):
     """``(loss coefficients, argmins)`` of the shallow sampler's networks ``seeds`` at ``width`` on
     ``[lo, hi]``; :class:`~polylr.NotResolved` where float64 cannot resolve a network's loss."""
-    coeffs = shallow_width_polys(setup, width, seeds, master_seed=master_seed)
+    coeffs, errors = shallow_width_polys(setup, width, seeds, master_seed=master_seed, return_error=True)
     out = []
-    for s, row in zip(seeds, coeffs):
-        a = argmin(EtaPoly(row, "float64"), lo, hi)
+    for s, row, row_err in zip(seeds, coeffs, errors):
+        a = argmin(EtaPoly(row, "float64", error=row_err, nonnegative=True), lo, hi)
         if not float_resolves(row, lo, hi, a.value):
             raise NotResolved(
                 f"float64 cannot resolve the loss polynomial of network {s} at width {width} on [{lo:.4g}, {hi:.4g}] "

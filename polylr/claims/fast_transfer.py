@@ -110,7 +110,9 @@ class FastTransferCheck:
             },
             "limit": {"eta_inf": lim.eta, "value": lim.value, "method": lim.method, "curvature": lim.curvature,
                       "unique": lim.argmin.unique, "on_boundary": lim.argmin.on_boundary,
-                      "coefficients": None if lim.loss is None else [float(c) for c in lim.loss.to_float().coeffs]},
+                      "coefficients": None if lim.loss is None else [float(c) for c in lim.loss.to_float().coeffs],
+                      "coefficient_errors": None if lim.loss is None or lim.loss.to_float().error is None
+                      else [float(e) for e in lim.loss.to_float().error]},
             "widths": self.width_rows(),
             "fits": self.fits.to_dict(),
             "verdicts": [v.to_dict() for v in self.verdicts],

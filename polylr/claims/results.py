@@ -22,6 +22,7 @@ from typing import Callable, Protocol, runtime_checkable
 import numpy as np
 from matplotlib import colormaps
 
+from ..analysis.frames import sweep_records
 from ..analysis.rates import RateFit
 from ..analysis.sweep import Sweep
 from ..core.setup import Setup
@@ -104,9 +105,12 @@ class SweepCheck:
             },
             "eta_inf": self.eta_inf,
             "limit_loss_coefficients": None if self.limit is None else [float(c) for c in self.limit.loss.to_float().coeffs],
+            # each coefficient's error bound (the rounding of the exact limit, or the float engine's model)
+            "limit_loss_error": _errors(None if self.limit is None else self.limit.loss),
             "widths": self.width_rows(),
             "fits": {k: f.to_dict() for k, f in self.fits.items()},
-            "rows": sw.rows.records(),
+            # tidy rows: each with its context (data, depth, parametrization, steps, master seed, interval, η_∞)
+            "rows": [{**rec, "eta_inf": self.eta_inf} for rec in sweep_records(sw)],
         }
 
     def tables(self) -> list[Table]:
@@ -245,3 +249,12 @@ class DegreeCheck:
         lines = [f"## {self.name}", "", "| L | t | formula | engine | leading coefficient ≠ 0 |", "|---|---|---|---|---|"]
         lines += ["| " + " | ".join(str(r[c]) for c in self.COLUMNS) + " |" for r in self.rows]
         return "\n".join(lines) + "\n"
+
+
+def _errors(poly) -> list[float] | None:
+    """The per-coefficient error bounds of a polynomial as written to JSON (an exact polynomial: those
+    of its correctly rounded float64 coefficients)."""
+    if poly is None:
+        return None
+    err = poly.to_float().error
+    return None if err is None else [float(e) for e in err]

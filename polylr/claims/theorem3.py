@@ -19,11 +19,11 @@ from ..engines.tp import limit_degree, limit_polys
 from .base import FAILS, HOLDS, INCONCLUSIVE, CheckOptions, Claim, Verdict, fit_exponent, guard_boundary, register, verdict_at_most
 from .results import SweepCheck
 
-def limit_argmin(setup: Setup, interval: tuple[float, float], *, grid: int = 801) -> tuple[Argmin, Limit | None, str]:
+def limit_argmin(setup: Setup, interval: tuple[float, float], *, grid: int = 801, progress=None) -> tuple[Argmin, Limit | None, str]:
     """η_∞^(t): the minimiser of the limit loss ``L_∞^(t)`` on ``interval``, with the limit polynomial
     and the method: ``"exact"`` (the certified argmin of the exact rational polynomial, when its
     degree is at most the argmin's limit) or ``"evaluation"`` (values on a ``grid``-point grid,
-    refined: :func:`polylr.argmin_on_grid`)."""
+    refined: :func:`polylr.argmin_on_grid`; ``progress(done, total)`` follows the grid's evaluation)."""
     lo, hi = check_interval(*interval)
     if limit_degree(setup) <= MAX_ARGMIN_DEGREE:
         lim = limit_polys(setup, exact=True)
@@ -33,7 +33,7 @@ def limit_argmin(setup: Setup, interval: tuple[float, float], *, grid: int = 801
     def f(e):
         return limit_loss_values(setup, e)
 
-    return argmin_on_grid(etas, f(etas), f), None, "evaluation"
+    return argmin_on_grid(etas, limit_loss_values(setup, etas, progress=progress), f), None, "evaluation"
 
 
 def check_theorem3(opts: CheckOptions | None = None, **kw) -> SweepCheck:
@@ -60,7 +60,7 @@ def check_theorem3(opts: CheckOptions | None = None, **kw) -> SweepCheck:
     t = setup.steps
     interval = opts.interval if opts.interval is not None else (0.0, 2.0 * eta_inf_t1(setup))
     t0 = time.perf_counter()
-    a_inf, lim, how = limit_argmin(setup, interval)
+    a_inf, lim, how = limit_argmin(setup, interval, progress=opts.progress)
     eta_inf = a_inf.eta
     method = "gd"
     if lim is not None:

@@ -4,6 +4,7 @@ compilation cache, and ``polylr export``."""
 from __future__ import annotations
 
 import contextlib
+import re
 import os
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +17,7 @@ from ..core.errors import InvalidInput, PolylrError
 from ..report.store import SCHEMA_VERSION, STORE_NAME
 from ..report.store import EXPORT_FORMATS, ResultStore, campaign_identity, export
 
-__all__ = ["SCHEMA_VERSION", "STORE_NAME", "data_hash", "cache_dir", "enable_compilation_cache", "check_campaign",
+__all__ = ["SCHEMA_VERSION", "STORE_NAME", "data_hash", "cache_dir", "enable_compilation_cache", "check_campaign", "rebuild_report",
            "open_store", "make_executor", "runner", "export_command"]
 
 
@@ -110,3 +111,86 @@ def export_command(
         raise typer.Exit(2) from None
     print(f"wrote {path}")
 
+
+
+_SYNTHETIC = re.compile(r"synthetic\(m=(\d+), d=(\d+), noise=([^,]+), seed=(\d+)\)")
+
+
+def _stored_data(source: str, want_hash: str, data: Path | None):
+    """The campaign's data set: rebuilt from its recorded source (the built-in synthetic data, or the
+    file it was read from, or ``data``), and checked against the stored hash."""
+    from ..core.setup import Data  # noqa: PLC0415
+
+    m = _SYNTHETIC.fullmatch(source)
+    if data is not None:
+        ds = Data.from_file(data)
+    elif m:
+        ds = Data.synthetic(int(m.group(1)), int(m.group(2)), noise=float(m.group(3)), seed=int(m.group(4)))
+    elif Path(source).is_file():
+        ds = Data.from_file(source)
+    else:
+        raise InvalidInput(f"the campaign's data ({source!r}) is not a file here: give it with --data")
+    from ..core.setup import Setup  # noqa: PLC0415
+
+    got = data_hash(Setup(data=ds))
+    if got != want_hash:
+        raise InvalidInput(f"the data given ({ds.source!r}) has hash {got}, the campaign's has {want_hash}: not the same data set")
+    return ds
+
+
+def rebuild_report(folder: Path, *, fmt: str = "png", latex: bool = False, data: Path | None = None,
+                   campaign: str | None = None) -> list[Path]:
+    """Re-render a ``polylr check`` campaign's report (``report.md``, each claim's ``results.json``
+    and figures) from its results store alone: every sweep row is read from the store (a missing row
+    is an error, no network is trained); the deterministic, cheap parts (limits η_∞, fits with their
+    recorded bootstrap seeds) are recomputed. Returns the files written."""
+    import dataclasses  # noqa: PLC0415
+
+    from ..claims.base import CheckOptions, get_budget, get_claim  # noqa: PLC0415
+    from ..core.setup import Parametrization, Setup  # noqa: PLC0415
+    from ..report import render  # noqa: PLC0415
+
+    folder = Path(folder)
+    if not (folder / STORE_NAME).is_file():
+        raise InvalidInput(f"{str(folder)!r} holds no results store ({STORE_NAME})")
+    store = ResultStore(folder, create=False)
+    try:
+        known = store.campaigns()
+        if campaign is not None:
+            known = [c for c in known if c["campaign"] == campaign]
+            if not known:
+                raise InvalidInput(f"the store holds no campaign {campaign!r}")
+        finished = [c for c in known if c["finished"]]
+        if not finished:
+            raise InvalidInput(f"{str(folder)!r} holds no finished campaign: complete it with polylr check ... --resume")
+        desc = finished[-1]["description"]
+        stored_claims = {r["claim"] for r in store.records()}
+        missing = [c for c in desc["claims"] if c not in stored_claims]
+        if missing:
+            raise InvalidInput(f"claim(s) {', '.join(missing)} keep no rows in the results store: their report cannot be rebuilt from it")
+        sd = desc["setup"]
+        ds = _stored_data(sd["data"], desc["data_hash"], data)
+        setup = Setup(data=ds, depth=sd["depth"], steps=1, param=Parametrization.parse(sd["parametrization"]))
+        budget = get_budget(desc["budget"])
+        widths = tuple(desc["widths"])
+        interval = tuple(desc["interval"]) if desc["interval"] is not None else None
+        opts = CheckOptions(setup=setup, budget=budget, widths=None if widths == tuple(budget.widths) else widths,
+                            seeds=None if desc["seeds"] == budget.seeds else desc["seeds"], interval=interval,
+                            master_seed=desc["master_seed"], tol=desc["tol"])
+        results, figures, written = [], {}, []
+        for name in desc["claims"]:
+            claim = get_claim(name)
+            own = setup.replace(steps=desc["steps"]) if name == "theorem3" else setup
+            with Runner(store, SerialExecutor(), claim=name, offline=True):
+                result = claim.run(dataclasses.replace(opts, setup=own))
+            files = render.render(result, fmt)
+            written += render.write_files(folder / name, files) if (folder / name).is_dir() else \
+                render.write_files(render.prepare_out(folder / name)[0], files)
+            figures[name] = [f for f in files if f != "results.json"]
+            results.append(result)
+    finally:
+        store.close()
+    report = {"report.md": render.markdown_report(results, budget.name, figures).encode()}
+    if latex:
+        report["report.tex"] = render.latex_table(results).encode()
+    return written + render.write_files(folder, report)

@@ -234,6 +234,8 @@ def derive(
 
     try:
         check_int("depth L", depth, lo=1, hi=MAX_DERIVE_DEPTH)  # depth 99999 hung (issue 10, found by the fuzz test)
+        if out is not None and out.is_dir():
+            raise PolylrError(f"--out {str(out)!r} is a directory: give a file name, e.g. {str(out / 'derivation.md')!r}")
         fmt = "latex" if latex else "markdown"
         if limit and grouped:
             raise PolylrError("give --limit or --grouped, not both")
@@ -275,8 +277,9 @@ def _floats(name: str, text: str) -> list[float]:
 def phase_map_command(
     v: Annotated[str, typer.Option(help="Output-variance exponents v (V ~ N(0, n^-v)), comma-separated, each >= 1.")] = "1,1.5,2,2.5",
     c: Annotated[str, typer.Option(help="Hidden learning-rate exponents c (rate η·n^-c), comma-separated.")] = "-0.5,0,0.5,1",
-    widths: Annotated[str, typer.Option(help="Widths: '64,128,256' or '64..512'.")] = "64..512",
-    seeds: Annotated[int, typer.Option(help="Seeds per width and cell.")] = 16,
+    widths: Annotated[Optional[str], typer.Option(help="Widths: '64,128,256' or '64..512' [default: 64..512, or the budget's].")] = None,
+    seeds: Annotated[Optional[int], typer.Option(help="Seeds per width and cell [default: 16, or the budget's].")] = None,
+    budget: Annotated[Optional[str], typer.Option(metavar="tiny|quick|default|thorough", help="Widths and seeds of a budget level (explicit --widths/--seeds win).")] = None,
     depth: Annotated[int, typer.Option(help="Number of hidden n×n layers L.")] = 3,
     data: Annotated[Optional[Path], typer.Option(help="Data file (.npz or .csv). Default: built-in synthetic data.")] = None,
     master_seed: Annotated[int, typer.Option(help="Master seed of the weight keys.")] = 0,
@@ -294,7 +297,14 @@ def phase_map_command(
         check_format(fmt)
         setup = Setup(data=Data.from_file(data) if data is not None else Data.synthetic(), depth=depth)
         vs, cs = _floats("v", v), _floats("c", c)
-        ws = parse_widths(widths)
+        if budget is not None:
+            from ..claims.base import get_budget
+
+            level = get_budget(budget)
+            widths = widths if widths is not None else ",".join(str(w) for w in level.widths)
+            seeds = seeds if seeds is not None else level.seeds
+        ws = parse_widths(widths if widths is not None else "64..512")
+        seeds = seeds if seeds is not None else 16
         check_int("seeds", seeds, lo=2)
         folder, created = render.prepare_out(out)
     except PolylrError as e:
@@ -412,6 +422,7 @@ def verify(
     out: Annotated[Optional[Path], typer.Option(help="Output folder (default: results/<campaign name>).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the results (as polylr check --json, or curves.json) to stdout.")] = False,
     fmt: Annotated[str, typer.Option("--format", metavar="|".join(FORMATS), help="File format of the plots.")] = "png",
+    budget: Annotated[Optional[str], typer.Option(metavar="tiny|quick|default|thorough", help="Override the campaign's budget (claims campaigns).")] = None,
 ) -> None:
     """Run a campaign from verify/: a set of claims (as polylr check) or a figure's loss curves."""
     from ..claims.base import REGISTRY
@@ -433,7 +444,7 @@ def verify(
 
             w, opt = campaign.name, (lambda key, kind, default=None: default if key not in doc else kind(w, key, doc[key]))  # noqa: E731
             options = dict(
-                budget=opt("budget", toml_str), widths=None if "widths" not in doc else toml_widths(w, doc["widths"]),
+                budget=budget if budget is not None else opt("budget", toml_str), widths=None if "widths" not in doc else toml_widths(w, doc["widths"]),
                 seeds=opt("seeds", toml_int), depth=opt("depth", toml_int, 3), steps=opt("steps", toml_int),
                 interval=None if "interval" not in doc else toml_interval(w, doc["interval"]),
                 master_seed=opt("master_seed", toml_int, 0), tol=opt("tol", toml_float, 0.1),
@@ -442,6 +453,8 @@ def verify(
                 data_seed=toml_int(w, "data.seed", data.get("seed", 0)),
             )
         else:
+            if budget is not None:
+                raise PolylrError(f"--budget applies to claims campaigns; {campaign.name} is a curves campaign (its widths and seeds are in the file)")
             args = campaigns.curves_from(doc, campaign.name)
             campaigns.eta_grid(args["setup"], args["eta"])  # checks the grid before any work
             folder, created = render.prepare_out(out)
@@ -515,3 +528,21 @@ def export_command(
     from . import campaign_store
 
     campaign_store.export_command(folder, fmt, out)
+
+
+@app.command("report")
+@guarded
+def report_command(
+    folder: Annotated[Path, typer.Argument(help="An output folder of polylr check (it holds results.sqlite).")],
+    fmt: Annotated[str, typer.Option("--format", metavar="|".join(FORMATS), help="File format of the plots.")] = "png",
+    latex: Annotated[bool, typer.Option("--latex", help="Also write the verdict table as report.tex.")] = False,
+    data: Annotated[Optional[Path], typer.Option(help="The campaign's data file, if it is not where it was read from.")] = None,
+) -> None:
+    """Rebuild a campaign's report, results.json files and plots from its results store alone (no network is trained)."""
+    from . import campaign_store
+
+    try:
+        written = campaign_store.rebuild_report(folder, fmt=check_format(fmt), latex=latex, data=data)
+    except PolylrError as e:
+        _fail(e)
+    print(f"rebuilt {len(written)} files in {folder} from {folder / campaign_store.STORE_NAME}")

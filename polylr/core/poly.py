@@ -26,6 +26,8 @@ float64 polynomial evaluates in float64 (Horner); its result errs by at most
 
 from __future__ import annotations
 
+import math
+
 import numbers
 from fractions import Fraction
 from typing import Iterable, Sequence
@@ -191,7 +193,8 @@ class EtaPoly:
                 raise InvalidInput(f"cannot evaluate {self.label or 'the polynomial'} at a non-finite η")
             out = np.array([_round(self._c(_to_fmpq(float(v)))) for v in x.ravel()], dtype=np.float64)
             return out.reshape(x.shape) if x.ndim else float(out[0])
-        return np.polynomial.polynomial.polyval(np.asarray(eta, dtype=np.float64), self._c)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow gives ±inf (or NaN), without a warning
+            return np.polynomial.polynomial.polyval(np.asarray(eta, dtype=np.float64), self._c)
 
     def deriv(self, order: int = 1) -> EtaPoly:
         p = self
@@ -336,8 +339,12 @@ class EtaPoly:
 
 
 def _round(q: flint.fmpq) -> float:
-    """The correctly rounded float64 of an exact rational (CPython's int/int division rounds correctly)."""
-    return int(q.p) / int(q.q)
+    """The correctly rounded float64 of an exact rational (CPython's int/int division rounds correctly);
+    beyond float64's range, ±inf (the correct rounding; int/int raised OverflowError)."""
+    try:
+        return int(q.p) / int(q.q)
+    except OverflowError:
+        return math.inf if int(q.p) > 0 else -math.inf
 
 
 def _pad(a: np.ndarray, n: int) -> np.ndarray:

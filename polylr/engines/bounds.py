@@ -85,3 +85,41 @@ def check_dense_memory(setup, widths) -> None:
                 f"(limit {MAX_NETWORK_BYTES / 2**30:g} GiB); use smaller widths (<= "
                 f"{int((MAX_NETWORK_BYTES / (8 * setup.depth)) ** 0.5)}), a smaller depth, or a width-free sampler"
             )
+
+
+def shallow_loss_error(A: np.ndarray, chi: np.ndarray, steps: int) -> np.ndarray:
+    """Per-coefficient error bound (a conservative model) of the L = 1 loss coefficients
+    ``C(2t, k) (−1/m)^k Σ_i w_i λ_i^k`` computed through A's eigenbasis
+    (:func:`polylr.engines.shallow.shallow_loss_coeffs`): eigenvalues err by ``δ = SAFETY·m·ε·max|λ|``
+    (absolute), the weights ``w_i = (u_iᵀχ)²/2m`` by ``SAFETY·m·ε·|χ|²/2m``; so coefficient k errs by at
+    most ``C(2t, k) m^-k [Σ_i w_i ((|λ_i| + δ)^k − |λ_i|^k) + SAFETY·(k + m)·ε·(Σ_i w_i + |χ|²/2m)(max|λ| + δ)^k]``.
+    Measured against the exact rational polynomial of the same (A, χ) (tests/test_error_bounds.py)."""
+    m = chi.shape[0]
+    lam, U = np.linalg.eigh((A + A.T) / 2)
+    w = (U.T @ chi) ** 2 / (2 * m)
+    top = float(np.max(np.abs(lam))) if lam.size else 0.0
+    delta = SAFETY * m * EPS * top
+    k = np.arange(2 * steps + 1)
+    from math import comb
+
+    binom = np.array([comb(2 * steps, j) for j in k], dtype=np.float64)
+    a = np.abs(lam)[:, None]
+    spread = np.sum(w[:, None] * ((a + delta) ** k - a**k), axis=0)
+    chi2 = float(chi @ chi) / (2 * m)
+    rounding = SAFETY * (k + m) * EPS * (float(np.sum(w)) + chi2) * (top + delta) ** k
+    return binom * float(m) ** (-k.astype(np.float64)) * (spread + rounding)
+
+
+def closed_form_loss_error(A: np.ndarray, chi: np.ndarray, steps: int) -> np.ndarray:
+    """Per-coefficient error bound (conservative model) of ``C(2t, k)(−1/m)^k χᵀA^kχ/2m`` computed
+    with repeated matrix products: ``SAFETY·(k + 1)·m·ε·C(2t, k) m^-k |χ|ᵀ|A|^k|χ|/2m``."""
+    m = chi.shape[0]
+    from math import comb
+
+    out = np.zeros(2 * steps + 1)
+    Ak = np.eye(m)
+    absA, absx = np.abs(A), np.abs(chi)
+    for k in range(2 * steps + 1):
+        out[k] = SAFETY * (k + 1) * m * EPS * comb(2 * steps, k) * float(m) ** -k * float(absx @ Ak @ absx) / (2 * m)
+        Ak = Ak @ absA
+    return out

@@ -17,7 +17,6 @@ Values that overflow float64 (very large η at large t) are returned as ``+inf``
 from __future__ import annotations
 
 import functools
-from fractions import Fraction
 
 import jax
 import jax.numpy as jnp
@@ -28,11 +27,11 @@ from .coeffs import CHUNK_BYTES, MAX_OUTPUT_DEGREE, check_degree_allowed, draw_d
 from . import program
 from .program import Values
 from .samplers import DenseNet, master_key, resolve_sampler, scales_of, width_key
-from ..core.errors import PolylrError, TooLarge, check_int
+from ..core.errors import NotResolved, PolylrError, TooLarge, check_int
 from .limit import check_supported
 from ..core.precision import float64
 from ..core.setup import Setup, check_width
-from .tp import ValueRing, interpret, krylov, moments
+from .tp import ARB_PRECISION, ValueRing, VectorData, arb_value_ring, interpret
 
 
 def check_etas(etas, *, ndim=(1,)) -> np.ndarray:
@@ -49,30 +48,110 @@ def check_etas(etas, *, ndim=(1,)) -> np.ndarray:
 # -- the limit --------------------------------------------------------------------------------
 
 
-def limit_output_values(setup: Setup, etas) -> np.ndarray:
+# Evaluation mode's own accuracy check. The interpreter runs twice: in float64 and in extended
+# precision (x86 ``long double``, 64-bit mantissa: ε 2048× smaller; where ``long double`` is no wider
+# than float64, in arb ball arithmetic at 128 bits). The extended run's values are returned; its error
+# is estimated as ESTIMATE_SAFETY · (ε_ext/ε_64) · |value_64 − value_ext| (the same computation
+# amplifies rounding by the same factor in both precisions) and a value whose estimate exceeds
+# VALUE_REL_TOL of itself is refused (NotResolved): never a silently wrong number. Measured
+# (tests/test_limit_evaluation.py): on the built-in data the float64 runs agree with the extended one
+# to 1e-14 relative for t ≤ 10, L ≤ 3 at η ≤ 1.2; at L = 3, t = 50, η = 1.0 to 3e-6 (the
+# dynamics there amplify rounding by ~1e10; the extended value is then good to ~1e-9).
+VALUE_REL_TOL = 1e-6
+ESTIMATE_SAFETY = 16.0
+
+
+# The reference run's arithmetic: "extended" (``np.longdouble``) where it is wider than float64,
+# else "arb" (slower: 0.5 s vs 9 s for 41 η at L = 1, t = 50 on 2 loaded cores).
+REFERENCE_PRECISION = "extended" if np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant else "arb"
+
+
+def _interpret_values(setup: Setup, e: np.ndarray, precision: str, progress=None):
+    """``(f (E, m), loss (E,))`` of the limit at the η of ``e``: ``precision`` is ``"float64"``,
+    ``"extended"`` (``np.longdouble``) or ``"arb"`` (ball midpoints, 128 bits; with the balls' radii)."""
+    data = setup.data
+    if precision == "arb":
+        import flint
+
+        old = flint.ctx.prec
+        flint.ctx.prec = ARB_PRECISION
+        try:
+            ring, vec = arb_value_ring(e, data.X, data.y)
+            return interpret(ring, setup.depth, setup.steps, None, data.m, vec, progress)
+        finally:
+            flint.ctx.prec = old
+    ring = ValueRing(e, np.float64 if precision == "float64" else np.longdouble)
+    vec = VectorData(ring, data.X, data.y)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return interpret(ring, setup.depth, setup.steps, None, data.m, vec, progress)
+
+
+def _checked_values(setup: Setup, e: np.ndarray, progress=None):
+    """``(f, loss)`` in float64 from the extended run, after the accuracy check (see VALUE_REL_TOL)."""
+    n = setup.steps + 1
+    step = None if progress is None else (lambda k: (lambda done, total: progress(k * n + done, 2 * n)))
+    f64, l64 = _interpret_values(setup, e, "float64", step and step(0))
+    if REFERENCE_PRECISION == "extended":
+        fx, lx = _interpret_values(setup, e, "extended", step and step(1))
+        ratio = float(np.finfo(np.longdouble).eps / np.finfo(np.float64).eps)
+        radius = 0.0
+    else:
+        fx, lx, radius = _arb_values(setup, e, step and step(1))
+        ratio = 2.0**-(ARB_PRECISION - 53)
+    with np.errstate(over="ignore", invalid="ignore"):
+        f = np.asarray(fx, dtype=np.float64)
+        loss = np.asarray(lx, dtype=np.float64)
+        est = ESTIMATE_SAFETY * ratio * np.abs(np.asarray(l64, dtype=np.longdouble) - lx) + radius
+        est = np.asarray(est, dtype=np.float64)
+    finite = np.isfinite(loss)
+    # float64 overflowed where the extended run did not: no estimate, unless the loss is beyond float64 anyway
+    unknown = finite & ~np.isfinite(l64)
+    bad = finite & ~unknown & ~(est <= VALUE_REL_TOL * np.abs(loss))
+    if unknown.any() or bad.any():
+        i = int(np.flatnonzero(unknown | bad)[0])
+        what = "float64 overflowed in the middle of the computation" if unknown[i] else (
+            f"estimated error {est[i]:.2g} (float64 and extended precision differ by {abs(float(l64[i]) - loss[i]):.2g})")
+        raise NotResolved(
+            f"the limit loss at eta = {e[i]:.6g} (L = {setup.depth}, t = {setup.steps}) is {loss[i]:.6g} with {what}, "
+            f"above {VALUE_REL_TOL:g} of the value: rounding is amplified there; evaluate at smaller eta or fewer steps"
+        )
+    return f, loss
+
+
+def _arb_values(setup: Setup, e: np.ndarray, progress=None):
+    f, loss = _interpret_values(setup, e, "arb", progress)
+    mid = lambda a: np.array([float(x.mid()) for x in np.ravel(a)]).reshape(np.shape(a))  # noqa: E731
+    rad = np.array([float(x.rad()) for x in np.ravel(loss)]).reshape(np.shape(loss))
+    return mid(f).astype(np.longdouble), mid(loss).astype(np.longdouble), rad
+
+
+def limit_output_values(setup: Setup, etas, *, progress=None) -> np.ndarray:
     """``f_∞^(t)(x_i)`` at each η: an array of shape ``(len(etas), m)``.
 
-    The Tensor-Programs interpreter of :func:`polylr.limit_polys` run on float64 numbers (one
-    array entry per η) instead of polynomials, so any t is affordable: the cost is
-    O(L³ t³ · len(etas)) plus the exact data moments ``yᵀ(K/m)^j y``, j ≤ 2t + 1.
+    The Tensor-Programs interpreter of :func:`polylr.limit_polys` run on numbers (one array entry per
+    η) instead of polynomials, with the data as explicit vectors (the polynomial engine's Krylov
+    basis cancels catastrophically in floating point at large t), so any t is affordable: the cost is
+    O(L³ t³ · len(etas)) and does not depend on the data's size beyond ``K = XXᵀ/d``.
+
+    The computation runs in float64 and in extended precision; the extended values are returned,
+    and a value whose estimated error (from the two runs' difference) exceeds 1e-6 of the loss is
+    refused with :class:`~polylr.NotResolved` naming η. ``progress(done, total)`` is called as each
+    step of either run finishes (``total = 2(t + 1)``). Where the loss overflows float64 the outputs are NaN.
     """
     check_supported(setup)
     e = check_etas(etas)
-    data, t = setup.data, setup.steps
-    us = krylov(data.X, data.y, t + 2)
-    M = moments(us)
-    U = np.array([[float(Fraction(int(u[i, 0].p), int(u[i, 0].q))) for i in range(data.m)] for u in us[: t + 1]])
-    with np.errstate(over="ignore", invalid="ignore"):
-        phi, _ = interpret(ValueRing(e), setup.depth, t, M, data.m)
-        f = np.stack(phi[1:], axis=1) @ U[1:]  # (E, m); phi[0] = 0
-    return np.where(np.isfinite(f), f, np.nan)
+    f, loss = _checked_values(setup, e, progress)
+    return np.where(np.isfinite(f) & np.isfinite(loss)[:, None], f, np.nan)
 
 
-def limit_loss_values(setup: Setup, etas) -> np.ndarray:
+def limit_loss_values(setup: Setup, etas, *, progress=None) -> np.ndarray:
     """``L_∞^(t)(η) = (1/2m) Σ_i (f_∞^(t)(x_i) − y_i)²`` at each η (shape ``(len(etas),)``); ``+inf``
-    where float64 overflows."""
-    f = limit_output_values(setup, etas)
-    return loss_from_outputs(f, setup.data.y)
+    where float64 overflows. Values come with the accuracy check of :func:`limit_output_values`
+    (:class:`~polylr.NotResolved` where the estimated error exceeds 1e-6 of the loss)."""
+    check_supported(setup)
+    e = check_etas(etas)
+    _, loss = _checked_values(setup, e, progress)
+    return np.where(np.isfinite(loss), loss, np.inf)
 
 
 def loss_from_outputs(f: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -116,6 +195,10 @@ def _check_seeds(seeds) -> tuple[int, ...]:
     return seeds
 
 
+# Seeds per dense gradient-descent batch (fixed: see gd_networks).
+GD_SEED_BATCH = 8
+
+
 def gd_networks(setup: Setup, width: int, seeds, master_seed: int, key=None, sampler="dense"):
     """Check the arguments, then yield ``(chunk of seeds, gd)`` where ``gd(etas (S, E))`` gives the
     outputs ``(S, E, m)`` of those seeds' networks, drawn once per chunk (chunks bound the memory).
@@ -146,24 +229,34 @@ def gd_networks(setup: Setup, width: int, seeds, master_seed: int, key=None, sam
     L, d = setup.depth, setup.data.d
     if chosen.name == "dense":
         check_dense_memory(setup, [width])
-        chunk = max(1, min(len(seeds), CHUNK_BYTES // chosen.bytes_per_network(d, width, L)))
+        # A fixed batch shape, never the seed count: XLA's vmapped results depend on the batch size
+        # in the last bits (6e-14 relative measured), so a short chunk is padded with copies of its
+        # last seed, whose outputs are dropped: η_n is then bit for bit the same whatever the
+        # chunking (tests/test_chunking.py).
+        chunk = max(1, min(GD_SEED_BATCH, CHUNK_BYTES // chosen.bytes_per_network(d, width, L)))
     else:
         chunk = min(len(seeds), 256)
     for start in range(0, len(seeds), chunk):
         part = seeds[start : start + chunk]
+        size = len(part)
         with jax.enable_x64(True):
             if chosen.name == "dense":
                 wkey = width_key(master, width)
-                keys = jnp.stack([jax.random.fold_in(wkey, sd) for sd in part])
+                padded = part + (part[-1],) * (chunk - size)
+                keys = jnp.stack([jax.random.fold_in(wkey, sd) for sd in padded])
                 weights = _draw_batch(keys, stds, d=d, n=width, L=L)
             else:
                 weights = gram_weights(setup, width, part, key=master, sampler=chosen)
+        rows = len(weights[2])
 
         @float64
-        def gd(etas, weights=weights):
+        def gd(etas, weights=weights, rows=rows, size=size):
+            etas = np.asarray(etas)
+            if etas.shape[0] < rows:
+                etas = np.concatenate([etas, np.broadcast_to(etas[-1:], (rows - etas.shape[0],) + etas.shape[1:])])
             f = _gd_batch(weights, jnp.asarray(etas), jnp.asarray(X), jnp.asarray(y), lrs, L=L, t=setup.steps,
                           train_all=setup.train == "all")
-            return np.asarray(f)
+            return np.asarray(f)[:size]
 
         yield part, gd
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..core.errors import PolylrError, check_int
 from ..core.setup import Setup, check_width
+from .bounds import shallow_loss_error
 
 MAX_SHALLOW_STEPS = 50
 
@@ -89,14 +90,20 @@ def shallow_loss_coeffs(A: np.ndarray, chi: np.ndarray, steps: int) -> np.ndarra
     return binom * (-1.0 / m) ** k * moments
 
 
-def shallow_width_polys(setup: Setup, width: int, seeds, *, master_seed: int = 0, draw: str = "gram") -> np.ndarray:
-    """Loss coefficients ``(len(seeds), 2t + 1)`` of networks ``seeds`` at ``width`` (exact in law)."""
+def shallow_width_polys(setup: Setup, width: int, seeds, *, master_seed: int = 0, draw: str = "gram",
+                        return_error: bool = False):
+    """Loss coefficients ``(len(seeds), 2t + 1)`` of networks ``seeds`` at ``width`` (exact in law).
+    With ``return_error`` also their per-coefficient error bounds (same shape;
+    :func:`polylr.engines.bounds.shallow_loss_error`), what ``EtaPoly(row, "float64", error=...)`` carries."""
     check_shallow(setup)
     seeds = [check_int("seed", s, lo=0) for s in np.atleast_1d(np.asarray(seeds)).tolist()]
     if not seeds:
         raise PolylrError("seeds must be a non-empty list of non-negative integers")
     out = np.empty((len(seeds), 2 * setup.steps + 1))
+    err = np.empty_like(out)
     for i, s in enumerate(seeds):
         A, chi = shallow_parts(setup, width, s, master_seed=master_seed, draw=draw)
         out[i] = shallow_loss_coeffs(A, chi, setup.steps)
-    return out
+        if return_error:
+            err[i] = shallow_loss_error(A, chi, setup.steps)
+    return (out, err) if return_error else out

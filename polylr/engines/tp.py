@@ -144,14 +144,17 @@ class ValueRing:
 
     name = "values"
 
-    def __init__(self, etas: np.ndarray):
-        etas = np.asarray(etas, dtype=np.float64)
+    def __init__(self, etas: np.ndarray, dtype=np.float64):
+        etas = np.asarray(etas, dtype=dtype)
         self.zero = np.zeros_like(etas)
         self.one = np.ones_like(etas)
         self.eta = etas
 
     def const(self, q: Fraction):
-        return np.full_like(self.eta, float(q))
+        if self.eta.dtype == np.float64:
+            return np.full_like(self.eta, float(q))
+        t = self.eta.dtype.type  # the ratio of two extended-precision integers (a small q here: 1/m)
+        return np.full_like(self.eta, t(q.numerator) / t(q.denominator))
 
     def is_zero(self, a) -> bool:
         return False  # values are never structurally zero
@@ -207,16 +210,142 @@ def moments(us: list[flint.fmpq_mat]) -> list[Fraction]:
 # -- the interpreter -------------------------------------------------------------------------
 
 
-def interpret(ring, depth: int, steps: int, M: list[Fraction], m: int):
+class KrylovData:
+    """Data vectors as Krylov coefficient lists (``χ = Σ_j p_j u_j``, ``u_j = (K/m)^j y``), inner
+    products through the moments ``M_j``: exact and data-size free, the representation of the
+    polynomial rings. In float64 *values* it cancels catastrophically at large t (the powers
+    ``(K/m)^j y`` form an ill-conditioned basis: ``(1 − ηK/m)^t y`` expanded in it has terms of size
+    ``C(t, j)``; L = 1, t = 50, η = 4: 1.8e5 for a loss of 0.0053), hence :class:`VectorData`."""
+
+    def __init__(self, ring, M: list):
+        self.ring = ring
+        self.M = [ring.const(q) for q in M]
+
+    def minus_y(self, f: list) -> list:
+        out = list(f)
+        out[0] = out[0] - self.ring.one  # χ = f − y = f − u_0
+        return out
+
+    def plus_y(self, chi: list) -> list:
+        out = list(chi)
+        out[0] = out[0] + self.ring.one
+        return out
+
+    def kernel_combination(self, cs: list, chis: list, s: int) -> list:
+        """``Σ_r cs[r]·(K/m) χ^(r)`` (``cs[r]`` None: no term)."""
+        f = [self.ring.zero] * (s + 1)
+        for c, chi in zip(cs, chis):
+            if c is None:
+                continue
+            for j, x in enumerate(chi):
+                f[j + 1] = f[j + 1] + c * x
+        return f
+
+    def dot(self, p: list, q: list, shift: int):
+        """``pᵀ(K/m)^shift q = Σ_{a,b} p_a q_b M_{a+b+shift}``."""
+        ring, total = self.ring, self.ring.zero
+        for a, pa in enumerate(p):
+            if ring.is_zero(pa):
+                continue
+            w = ring.zero
+            for b, qb in enumerate(q):
+                w = w + qb * self.M[a + b + shift]
+            total = total + pa * w
+        return total
+
+
+class VectorData:
+    """Data vectors as explicit ``(E, m)`` arrays (one row per η of a :class:`ValueRing`), ``K/m``
+    applied as a matrix: evaluation mode's representation (no Krylov basis, no cancellation beyond
+    that of gradient descent itself). ``dtype`` float64 or ``np.longdouble``."""
+
+    def __init__(self, ring, X: np.ndarray, y: np.ndarray):
+        dt = ring.eta.dtype
+        X = np.asarray(X, dtype=dt)
+        m, d = X.shape
+        self.ring = ring
+        self.Km = (X @ X.T) / dt.type(d * m)
+        self.y = np.broadcast_to(np.asarray(y, dtype=dt), ring.eta.shape + (m,))
+
+    def minus_y(self, f):
+        return f - self.y
+
+    def plus_y(self, chi):
+        return chi + self.y
+
+    def kernel_combination(self, cs: list, chis: list, s: int):
+        acc = np.zeros_like(self.y)
+        for c, chi in zip(cs, chis):
+            if c is not None:
+                acc = acc + c[..., None] * chi
+        return acc @ self.Km
+
+    def dot(self, p, q, shift: int):
+        if shift:
+            q = q @ self.Km
+        return np.sum(p * q, axis=-1)
+
+
+class _ArbRing:
+    """arb balls (python-flint, the context's precision) at the given η, as numpy object arrays:
+    the reference run of evaluation mode where ``long double`` is no wider than float64."""
+
+    name = "arb"
+
+    def __init__(self, etas):
+        self.eta = np.array([flint.arb(float(x)) for x in etas], dtype=object)
+        self.zero = np.array([flint.arb(0) for _ in etas], dtype=object)
+        self.one = np.array([flint.arb(1) for _ in etas], dtype=object)
+
+    def const(self, q: Fraction):
+        return np.array([flint.arb(flint.fmpq(q.numerator, q.denominator)) for _ in self.eta], dtype=object)
+
+    def is_zero(self, a) -> bool:
+        return False
+
+
+class _ArbData(VectorData):
+    def __init__(self, ring, X: np.ndarray, y: np.ndarray):
+        m, d = X.shape
+        Xa = [[flint.arb(float(v)) for v in row] for row in X]
+        self.ring = ring
+        self.Km = np.array(
+            [[sum((Xa[i][k] * Xa[j][k] for k in range(d)), flint.arb(0)) / (d * m) for j in range(m)] for i in range(m)],
+            dtype=object,
+        )
+        self.y = np.array([[flint.arb(float(v)) for v in y] for _ in ring.eta], dtype=object)
+
+    def kernel_combination(self, cs, chis, s):
+        acc = self.y * 0
+        for c, chi in zip(cs, chis):
+            if c is not None:
+                acc = acc + c[..., None] * chi
+        return acc @ self.Km
+
+
+ARB_PRECISION = 128
+
+
+def arb_value_ring(etas, X, y):
+    """A ring of arb balls at ``etas`` and the data as arb vectors, for :func:`interpret` (the caller
+    sets ``flint.ctx.prec`` to :data:`ARB_PRECISION` around both, and restores it)."""
+    ring = _ArbRing(etas)
+    return ring, _ArbData(ring, X, y)
+
+
+def interpret(ring, depth: int, steps: int, M: list[Fraction] | None, m: int, data=None, progress=None):
     """Run the limiting program for ``steps`` GD steps in ``ring``.
 
-    Returns ``(phi, loss)``: ``phi[j]`` is the coefficient of ``u_j = (K/m)^j y`` in ``f_∞^(t)``
-    (so ``f_∞^(t)(x_i) = Σ_j phi[j] (u_j)_i``), and ``loss`` is ``L_∞^(t)``. ``M`` holds the moments
-    ``M_0 … M_{2t+1}`` (at least ``2t + 1`` of them).
+    Returns ``(phi, loss)``: with the default ``data`` (:class:`KrylovData` over the moments ``M``,
+    ``M_0 … M_{2t+1}``, at least ``2t + 1`` of them) ``phi[j]`` is the coefficient of
+    ``u_j = (K/m)^j y`` in ``f_∞^(t)`` (so ``f_∞^(t)(x_i) = Σ_j phi[j] (u_j)_i``); with
+    ``data = VectorData(...)`` (value rings only) ``phi`` is the ``(E, m)`` array of ``f_∞^(t)(x_i)``.
+    ``loss`` is ``L_∞^(t)``. ``progress(done, steps + 1)`` is called as each step's chains finish.
     """
     L, t = depth, steps
     zero, one, eta = ring.zero, ring.one, ring.eta
-    Mr = [ring.const(q) for q in M]
+    if data is None:
+        data = KrylovData(ring, M)
     inv_m = ring.const(Fraction(1, m))
     is_zero = ring.is_zero
 
@@ -258,17 +387,7 @@ def interpret(ring, depth: int, steps: int, M: list[Fraction], m: int):
             term = c * cv
             z[a] = z[a] + term if a in z else term
 
-    def kdot(p: list, q: list, shift: int):
-        """Σ_{a,b} p_a q_b M_{a+b+shift}: the inner product pᵀ(K/m)^shift q of Krylov vectors."""
-        total = zero
-        for a, pa in enumerate(p):
-            if is_zero(pa):
-                continue
-            w = zero
-            for b, qb in enumerate(q):
-                w = w + qb * Mr[a + b + shift]
-            total = total + pa * w
-        return total
+    kdot = data.dot
 
     # g[l][s]: Z-vector of g_l^(s); v[l][s]: Z-vector of v_l^(s) (l < L); chi[s]: Krylov list.
     g = [[None] * (t + 1) for _ in range(L + 1)]
@@ -288,16 +407,10 @@ def interpret(ring, depth: int, steps: int, M: list[Fraction], m: int):
                 axpy(z, c, v[l - 1][r])
             g[l - 1][s] = z
         # outputs: f^(s) = Σ_r [H_r]g_0^(s) · (K/m) χ^(r)
-        f = [zero] * (s + 1)
-        for r in range(s):
-            c = g[0][s].get(("H", r))
-            if c is None:
-                continue
-            for j, x in enumerate(chi[r]):
-                f[j + 1] = f[j + 1] + c * x
-        chi_s = list(f)
-        chi_s[0] = chi_s[0] - one  # χ = f − y = f − u_0
-        chi.append(chi_s)
+        f = data.kernel_combination([g[0][s].get(("H", r)) for r in range(s)], chi[:s], s)
+        chi.append(data.minus_y(f))
+        if progress is not None and s < t:
+            progress(s + 1, t + 1)
         if s == t:
             break
         # forward chain at step s
@@ -316,9 +429,9 @@ def interpret(ring, depth: int, steps: int, M: list[Fraction], m: int):
             v[l][s] = z
     half_inv_m = ring.const(Fraction(1, 2 * m))
     loss = half_inv_m * kdot(chi[t], chi[t], 0)
-    phi = list(chi[t])
-    phi[0] = phi[0] + one  # f = χ + y
-    return phi, loss
+    if progress is not None:
+        progress(t + 1, t + 1)
+    return data.plus_y(chi[t]), loss  # f = χ + y
 
 
 # -- the public entry points -------------------------------------------------------------------
