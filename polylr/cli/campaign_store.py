@@ -181,8 +181,8 @@ def rebuild_report(folder: Path, *, fmt: str = "png", latex: bool = False, data:
         for name in desc["claims"]:
             claim = get_claim(name)
             own = setup.replace(steps=desc["steps"]) if name == "theorem3" else setup
-            with Runner(store, SerialExecutor(), claim=name, offline=True):
-                result = claim.run(dataclasses.replace(opts, setup=own))
+            offline = Runner(store, SerialExecutor(), claim=name, offline=True)
+            result = claim.run(dataclasses.replace(opts, setup=own, runner=offline))
             files = render.render(result, fmt)
             written += render.write_files(folder / name, files) if (folder / name).is_dir() else \
                 render.write_files(render.prepare_out(folder / name)[0], files)
