@@ -196,19 +196,23 @@ def _progress(opts: CheckOptions, text: str) -> None:
             pass
 
 
-def check_ablation(name: str, opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
+def check_ablation(name: str, opts: CheckOptions | None = None, *, override: dict | None = None, **kw) -> NonlinearCheck:
     """Run one of :data:`ABLATIONS` at the options' budget: per panel and width an LR scan, then the
     paper's and polylr's verdicts (``{name}.{panel}.paper`` / ``.drift``; no panel part when the
-    claim has one panel)."""
+    claim has one panel). ``override`` changes every panel's network (e.g. ``{"param": LM_SP}``:
+    the same ablation under SP, the negative control of the tests)."""
     if name not in ABLATIONS:
         raise PolylrError(f"unknown ablation {name!r}; choose one of {', '.join(ABLATIONS)}")
     opts = opts if opts is not None else CheckOptions(**kw)
     b = budget_for(opts)
     title, panels, outcomes, section = ABLATIONS[name]
+    if override:
+        what = ", ".join(f"{k}={getattr(v, 'name', v)}" for k, v in override.items())
+        title = f"{title} [override: {what}]"
     t0 = time.perf_counter()
     out, fits, verdicts, extra = {}, {}, [], {}
     for i, (label, (changes, optimizer, shift)) in enumerate(panels.items()):
-        tr = training_for(b, changes, optimizer)
+        tr = training_for(b, {**changes, **(override or {})}, optimizer)
         grid = grid_for(b, shift)
         scans = {}
         for w in b["widths"]:
