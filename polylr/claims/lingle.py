@@ -207,25 +207,26 @@ def check_ablation(name: str, opts: CheckOptions | None = None, *, override: dic
     b = budget_for(opts)
     title, panels, outcomes, section = ABLATIONS[name]
     if override:
-        what = ", ".join(f"{k}={getattr(v, 'name', v)}" for k, v in override.items())
-        title = f"{title} [override: {what}]"
+        title = f"{title} [override: {', '.join(override)}]"
     t0 = time.perf_counter()
     out, fits, verdicts, extra = {}, {}, [], {}
+    what = ", ".join(f"{k}={getattr(v, 'name', v)}" for k, v in (override or {}).items())
     for i, (label, (changes, optimizer, shift)) in enumerate(panels.items()):
         tr = training_for(b, {**changes, **(override or {})}, optimizer)
         grid = grid_for(b, shift)
+        shown = f"{label} [{what}]" if what else label
         scans = {}
         for w in b["widths"]:
-            _progress(opts, f"{name} {label} n = {w}")
+            _progress(opts, f"{name} {shown} n = {w}")
             scans[w] = scan_lr(tr, w, range(b["seeds"]), grid, master_seed=opts.master_seed, refine=False)
-        out[label] = scans
+        out[shown] = scans
         key = name if len(panels) == 1 else f"{name}.{_slug(label)}"
-        pv = paper_verdict(f"{key}.paper", label, scans)
-        fit, dv = drift_verdict(f"{key}.drift", label, scans, opts, 40 + i)
+        pv = paper_verdict(f"{key}.paper", shown, scans)
+        fit, dv = drift_verdict(f"{key}.drift", shown, scans, opts, 40 + i)
         if fit is not None:
-            fits[label] = fit
+            fits[shown] = fit
         verdicts += [pv, dv]
-        extra[label] = {"paper_outcome": outcomes[label], "grid": [float(g) for g in grid], "training": tr.describe()}
+        extra[shown] = {"paper_outcome": outcomes[label], "key": key, "grid": [float(g) for g in grid], "training": tr.describe()}
     budget = {
         **{k: (list(v) if isinstance(v, tuple) else v) for k, v in b.items()}, "dtype": "float32", "context": CONTEXT,
         "base_width": BASE_WIDTH, "drift_tol": DRIFT_TOL,
@@ -250,7 +251,7 @@ def ablation_table(results) -> tuple[list[str], list[list[str]]]:
         title = ABLATIONS[r.name][0]
         for label, scans in r.panels.items():
             ws = sorted(scans)
-            key = r.name if len(r.panels) == 1 else f"{r.name}.{_slug(label)}"
+            key = r.extra[label]["key"]
             vs = {v.claim: v for v in r.verdicts}
             pv, dv = vs[f"{key}.paper"], vs[f"{key}.drift"]
             args = pv.evidence.get("grid_argmin_log2", {})
