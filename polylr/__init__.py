@@ -157,6 +157,13 @@ if TYPE_CHECKING:
     from .claims.nonlinear import check_gwb_kindex as check_gwb_kindex
     from .claims.nonlinear import check_hayou_fig4 as check_hayou_fig4
     from .claims.nonlinear import check_hayou_fig5 as check_hayou_fig5
+    from .engines.charlm import CharLM as CharLM
+    from .engines.charlm import LMTraining as LMTraining
+    from .engines.charlm import LM_MUP as LM_MUP
+    from .engines.charlm import LM_SP as LM_SP
+    from .engines.charlm import char_data as char_data
+    from .engines.charlm import toy_text as toy_text
+    from .claims.lingle import check_ablation as check_ablation
     from .analysis.distributed import Runner as Runner
     from .analysis.distributed import SweepSpec as SweepSpec
     from .analysis.distributed import DaskExecutor as DaskExecutor

@@ -24,6 +24,8 @@ EXPECTED = {
 
 # Claims checked by training networks (tests/test_nonlinear.py): minutes even at the tiny budget.
 EVALUATION_CLAIMS = {"hayou-fig4", "hayou-fig5", "gwb-relu-kindex", "gwb-relu-ball", "gwb-decomposition"}  # decomposition: tests/test_decompose.py
+# Lingle's ablations (tests/test_lingle.py): minutes each at the quick budget.
+EVALUATION_CLAIMS |= {"lingle-mup", "lingle-gains", "lingle-decay", "lingle-sp", "lingle-lion", "lingle-swiglu", "lingle-relu2"}
 
 
 def test_every_registered_claim_is_expected_here():

@@ -120,6 +120,8 @@ def test_check_all_writes_one_report_and_a_latex_table(tmp_path, monkeypatch):
     # tests/test_nonlinear.py (and through the CLI there, at a tiny size); --all here covers the rest.
     for name in ("hayou-fig4", "hayou-fig5", "gwb-relu-kindex", "gwb-relu-ball", "gwb-decomposition"):
         monkeypatch.delitem(polylr.REGISTRY, name)
+    for name in [n for n in polylr.REGISTRY if n.startswith("lingle-")]:  # tests/test_lingle.py
+        monkeypatch.delitem(polylr.REGISTRY, name)
     out = tmp_path / "all"
     r = run("check", "--all", "--budget", "tiny", "--widths", "64,128,256", "--seeds", 8, "--latex", "--out", out)
     assert r.exit_code == 0, r.output

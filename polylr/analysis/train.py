@@ -69,7 +69,44 @@ class _Config(NamedTuple):
     has_eval: bool
 
 
-def _config(tr: Training, width: int) -> _Config:
+# -- the model seam: other network families plug in here ----------------------------------------
+
+
+class ModelSpec(NamedTuple):
+    """A network family for the engine: ``config(training, width)`` returns a hashable NamedTuple
+    carrying the optimizer fields of ``_Config`` (``optimizer, momentum, b1, b2, eps, weight_decay,
+    decay, dtype, minibatch, has_eval``) plus the family's own; ``init(key, cfg)`` the float64
+    parameter dict; ``loss(p, X, y, cfg)`` a scalar; ``lr_tree(p, cfg)`` each parameter's learning-rate
+    factor (0 = frozen). The training type must offer ``data, eval_data, dtype, batch, order(),
+    check_memory(width), describe()`` like :class:`~polylr.engines.mlp.Training`."""
+
+    config: object
+    init: object
+    loss: object
+    lr_tree: object
+
+
+_MODELS: dict[type, ModelSpec] = {}  # training type -> spec
+_BY_CONFIG: dict[type, ModelSpec] = {}  # config type -> spec
+
+
+def register_model(training_type: type, config_type: type, spec: ModelSpec) -> None:
+    """Let :func:`train_curves` and :func:`scan_lr` train ``training_type`` (see :class:`ModelSpec`)."""
+    _MODELS[training_type] = spec
+    _BY_CONFIG[config_type] = spec
+
+
+def _known(tr) -> bool:
+    if isinstance(tr, Training):
+        return True
+    if type(tr) not in _MODELS and type(tr).__name__ == "LMTraining":
+        from . import train_lm  # noqa: F401  (registers the character-level model on first use)
+    return type(tr) in _MODELS
+
+
+def _config(tr, width: int):
+    if not isinstance(tr, Training):
+        return _MODELS[type(tr)].config(tr, width)
     net, opt = tr.net, tr.optimizer
     s = net.param.scales(width, tr.data.d)
     on = {k: float(k in net.train) for k in ("input", "hidden", "output")}
@@ -86,6 +123,8 @@ def init_params(key: jax.Array, tr: Training, width: int) -> dict:
     """The initial parameters of one network (float64 numpy arrays): ``W0 (n, d)``, ``Ws (L, n, n)``,
     ``V (n,)`` and, with biases, ``b (L + 1, n)``. With ``bias=False`` and the same parametrization
     these are exactly :func:`polylr.draw_weights` for the same key."""
+    if not _known(tr):
+        raise PolylrError(f"init_params needs a polylr Training or LMTraining, got {type(tr).__name__}")
     cfg = _config(tr, check_int("width n", width, lo=1))
     with jax.enable_x64(True):
         p = _init(key, cfg)
@@ -93,6 +132,8 @@ def init_params(key: jax.Array, tr: Training, width: int) -> dict:
 
 
 def _init(key, cfg: _Config) -> dict:
+    if type(cfg) is not _Config:
+        return _BY_CONFIG[type(cfg)].init(key, cfg)
     n, d, L = cfg.n, cfg.d, cfg.L
     z = jax.random.normal(key, (L * n * n + n * d + n,), dtype=jnp.float64)  # the layout of polylr.draw_weights
     p = {
@@ -125,6 +166,8 @@ def _forward(p, X, cfg: _Config):
 
 
 def _loss(p, X, y, cfg: _Config):
+    if type(cfg) is not _Config:
+        return _BY_CONFIG[type(cfg)].loss(p, X, y, cfg)
     f = _forward(p, X, cfg)
     if cfg.loss == "squared":
         return jnp.sum((f - y) ** 2) / (2 * y.shape[0])
@@ -142,6 +185,8 @@ def _base(cfg: _Config) -> optax.GradientTransformation:
 
 
 def _lr_tree(p, cfg: _Config) -> dict:
+    if type(cfg) is not _Config:
+        return _BY_CONFIG[type(cfg)].lr_tree(p, cfg)
     lr = {"W0": cfg.lrs[0], "Ws": cfg.lrs[1], "V": cfg.lrs[2]}
     if cfg.bias:
         lr["b"] = np.array([cfg.lrs[3]] + [cfg.lrs[4]] * cfg.L, dtype=cfg.dtype)[:, None]
@@ -244,8 +289,8 @@ def train_curves(tr: Training, width: int, seeds, etas, *, master_seed: int = 0,
     per seed (``(S, E)``). Work is split into chunks of ``(seeds, η)`` pairs whose estimated working
     memory (:meth:`Training.pair_bytes`) stays within ``chunk_bytes``; a single pair over the
     training's ``memory_limit`` is refused before anything is allocated."""
-    if not isinstance(tr, Training):
-        raise PolylrError(f"train_curves needs a polylr Training, got {type(tr).__name__}")
+    if not _known(tr):
+        raise PolylrError(f"train_curves needs a polylr Training or LMTraining, got {type(tr).__name__}")
     width = check_int("width n", width, lo=1)
     seeds = _check_seeds(seeds)
     master_seed = check_int("master seed", master_seed, lo=0)

@@ -1,0 +1,250 @@
+"""Lingle's ablations at toy scale: the character model (engines/charlm.py, analysis/train_lm.py)
+and the claims (claims/lingle.py).
+
+Default run: the generated text, the model's μP scales, its loss against an independent NumPy
+forward pass, one Adam step through the engine against optax by hand, validation, the verdict
+rules on synthetic curves (both outcomes). Slow: a small μP-vs-SP contrast, and every ablation
+claim at the ``quick`` budget against the outcome measured (docs/lingle.md), each with a negative
+control of the opposite outcome.
+"""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import polylr
+from polylr.analysis.train_lm import lm_config, lm_init_params, lm_loss
+from polylr.claims import lingle
+from polylr.claims.base import CheckOptions, get_budget, get_claim
+from polylr.engines.charlm import BASE_WIDTH, LM_MUP, LM_SP, CharLM, LMTraining, alphabet, char_data, toy_text
+
+
+def small_training(**kw) -> LMTraining:
+    data, held = char_data(512, eval_m=128, seed=3)
+    base = dict(net=CharLM(blocks=2), optimizer=polylr.Optimizer("adam"), data=data, eval_data=held, steps=5, batch=16)
+    return LMTraining(**{**base, **kw})
+
+
+# -- the text --------------------------------------------------------------------------------------
+
+
+def test_text_is_deterministic_and_in_the_alphabet():
+    a, b, c = toy_text(5000, seed=1), toy_text(5000, seed=1), toy_text(5000, seed=2)
+    assert a == b and a != c and len(a) == 5000
+    assert set(a) <= set(alphabet()) and len(alphabet()) == 27
+    data, held = char_data(300, context=5, eval_m=50, seed=1)
+    ids = {ch: i for i, ch in enumerate(alphabet())}
+    # Window i is characters i..i+4 of the text, its target character i+5.
+    assert data.X.shape == (300, 5) and held.X.shape == (50, 5)
+    for i in (0, 17, 299):
+        assert [alphabet()[int(k)] for k in data.X[i]] == list(a[i : i + 5])
+        assert data.y[i] == ids[a[i + 5]]
+    assert not np.array_equal(held.X[:50], data.X[:50])  # the held-out text is another draw
+
+
+def test_validation_is_one_line():
+    with pytest.raises(polylr.PolylrError, match="activation"):
+        CharLM(activation="tanh")
+    with pytest.raises(polylr.PolylrError, match="character ids"):
+        LMTraining(data=polylr.Data.synthetic(m=16, d=8))
+    with pytest.raises(polylr.PolylrError, match="batch"):
+        small_training(batch=10_000)
+    with pytest.raises(polylr.PolylrError, match="memory limit"):
+        polylr.train_curves(small_training(memory_limit=2**20), 4096, [0], [0.1])
+    with pytest.raises(polylr.PolylrError, match="unknown ablation"):
+        lingle.check_ablation("lingle-nope")
+
+
+# -- the model -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("param", [LM_MUP, LM_SP], ids=["mup", "sp"])
+def test_initial_scales(param):
+    """Embeddings std 1/√context, block matrices 1/√fan-in, unembedding n^-1 (μP) or n^-1/2 (SP);
+    learning-rate factors η·(BASE_WIDTH/n) for hidden and output under μP, η everywhere under SP."""
+    tr = small_training(net=CharLM(blocks=2, activation="swiglu", param=param, ffn=2))
+    n = 256
+    p = lm_init_params(polylr.weight_key(0, n, 0), tr, n)
+    out = n ** -1.0 if param is LM_MUP else n ** -0.5
+    want = {"E": 1 / math.sqrt(8), "W1": n**-0.5, "W3": n**-0.5, "W2": (2 * n) ** -0.5, "U": out}
+    for k, s in want.items():
+        # Sample std of >= 6912 Gaussians: relative standard error <= 1/√(2·6912) ≈ 0.9%; 5% is > 5 SE.
+        assert abs(np.std(p[k]) / s - 1) < 0.05, (k, np.std(p[k]), s)
+    assert np.all(p["g"] == 1) and p["g"].shape == (3, n)
+    cfg = lm_config(tr, n)
+    hid = BASE_WIDTH / n if param is LM_MUP else 1.0
+    assert cfg.lrs == (1.0, hid, hid, 0.0)  # gains frozen by default
+    cfg_g = lm_config(small_training(net=CharLM(gains=True, param=param)), n)
+    assert cfg_g.lrs[3] == 1.0  # trainable gains learn at η (vector-like)
+
+
+def _numpy_loss(p, X, y, activation):
+    """An independent forward pass (NumPy, float64) of the pre-norm MLP language model."""
+    ids = X.astype(int)
+    h = sum(p["E"][j][ids[:, j]] for j in range(ids.shape[1]))
+    rms = lambda h, g: h / np.sqrt(np.mean(h * h, axis=1, keepdims=True) + 1e-6) * g  # noqa: E731
+    for b in range(p["W1"].shape[0]):
+        x = rms(h, p["g"][b])
+        a = x @ p["W1"][b]
+        if activation == "relu":
+            u = np.maximum(a, 0)
+        elif activation == "relu2":
+            u = np.maximum(a, 0) ** 2
+        else:
+            u = a / (1 + np.exp(-a)) * (x @ p["W3"][b])
+        h = h + u @ p["W2"][b]
+    z = rms(h, p["g"][-1]) @ p["U"]
+    z = z - z.max(axis=1, keepdims=True)
+    return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(y)), y.astype(int)]))
+
+
+@pytest.mark.parametrize("activation", ["relu", "relu2", "swiglu"])
+def test_loss_matches_independent_forward(activation):
+    tr = small_training(net=CharLM(blocks=2, activation=activation))
+    n = 24
+    p = lm_init_params(polylr.weight_key(0, n, 1), tr, n)
+    p["g"] = 1 + 0.1 * np.random.default_rng(0).standard_normal(p["g"].shape)  # gains away from 1
+    cfg = lm_config(tr.replace(dtype="float64"), n)
+    with jax.enable_x64(True):
+        got = float(lm_loss({k: jnp.asarray(v) for k, v in p.items()}, jnp.asarray(tr.data.X), jnp.asarray(tr.data.y), cfg))
+    want = _numpy_loss(p, tr.data.X, tr.data.y, activation)
+    # Two float64 routes through a few hundred roundings each: measured agreement ~1e-15 relative.
+    assert abs(got - want) <= 1e-12 * abs(want)
+    assert abs(want - math.log(27)) < 0.1  # μP's zero-ish initial logits: loss ≈ log(vocab)
+
+
+def test_one_adam_step_by_hand():
+    """One full-batch Adam step through the engine equals θ − η·lr_l·adam(∇) computed with
+    optax and jax.grad of the independent path, layer by layer (μP learning-rate factors)."""
+    tr = small_training(steps=1, batch=None, dtype="float64", net=CharLM(blocks=1, gains=True))
+    n, eta = 16, 0.01
+    cv = polylr.train_curves(tr, n, [0], [eta])
+    p0 = lm_init_params(polylr.weight_key(0, n, 0), tr, n)
+    cfg = lm_config(tr, n)
+    lr = {"E": cfg.lrs[0], "W1": cfg.lrs[1], "W2": cfg.lrs[1], "U": cfg.lrs[2], "g": cfg.lrs[3]}
+    assert lr["W1"] == BASE_WIDTH / n
+    with jax.enable_x64(True):
+        X, y = jnp.asarray(tr.data.X), jnp.asarray(tr.data.y)
+        q = {k: jnp.asarray(v) for k, v in p0.items()}
+        g = jax.grad(lm_loss)(q, X, y, cfg)
+        opt = optax.scale_by_adam()
+        u, _ = opt.update(g, opt.init(q), q)
+        p1 = {k: q[k] - eta * lr[k] * u[k] for k in q}
+        Xe, ye = jnp.asarray(tr.eval_data.X), jnp.asarray(tr.eval_data.y)
+        want = float(lm_loss(p1, Xe, ye, cfg))
+        before = float(lm_loss(q, X, y, cfg))
+    assert abs(cv.curve[0, 0, 0] - before) <= 1e-12 * before
+    assert abs(cv.objective[0, 0] - want) <= 1e-12 * want  # float64 both ways: ~1e-15 measured
+
+
+def test_mlp_training_unchanged_by_the_seam():
+    """The MLP path still refuses non-Training objects and trains as before (the seam is additive)."""
+    with pytest.raises(polylr.PolylrError, match="Training"):
+        polylr.train_curves(object(), 8, [0], [0.1])
+    tr = polylr.Training(net=polylr.MLP(depth=1, activation="relu", param=polylr.MUP_ADAM), optimizer=polylr.Optimizer("adam"), steps=3)
+    cv = polylr.train_curves(tr, 8, [0], [0.01, 0.1])
+    assert cv.objective.shape == (1, 2) and np.all(np.isfinite(cv.objective))
+
+
+# -- the verdict rules on synthetic loss curves (no training) ----------------------------------------
+
+
+def fake_scans(gamma: float, *, widths=(32, 64, 128), seeds=8, noise=0.05, seed=0):
+    """Loss curves (log η − log η*_n)² + noise on the grid 2^-10..2^-2, with η*_n = 2^-6 (n/32)^γ
+    jittered per seed: what scan_lr would return, without training."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(seed)
+    grid = 2.0 ** np.arange(-10, -1)
+    out = {}
+    for w in widths:
+        centre = math.log(2.0**-6) + gamma * math.log(w / 32) + noise * rng.standard_normal((seeds, 1))
+        obj = 1 + (np.log(grid)[None, :] - centre) ** 2
+        out[w] = SimpleNamespace(grid=grid, curves=SimpleNamespace(objective=obj), mean_curve=obj.mean(0), centre=centre[:, 0])
+    return out
+
+
+def test_vertex_argmins_recover_a_parabola():
+    s = fake_scans(0.0, noise=0.3)[32]
+    eta, end = lingle.vertex_argmins(s)
+    # Each seed's curve is an exact parabola in log η: its vertex is the centre to round-off.
+    assert not end.any()
+    np.testing.assert_allclose(np.log(eta), s.centre, atol=1e-9)
+    edge = fake_scans(0.0)[32]
+    edge.curves.objective[:, 0] = 0.0  # every seed's minimum on the grid's first point
+    assert lingle.vertex_argmins(edge)[1].all()
+
+
+@pytest.mark.parametrize("gamma, paper, drift", [(0.0, "holds", "holds"), (-1.0, "fails", "fails"), (0.5, "fails", "fails")])
+def test_verdict_rules(gamma, paper, drift):
+    """γ = 0: both criteria hold; γ = -1 (SP-like) and +0.5: both fail (the same rules, opposite outcomes)."""
+    scans = fake_scans(gamma)
+    opts = CheckOptions(budget=get_budget("tiny"))
+    assert lingle.paper_verdict("x.paper", "x", scans).status == paper
+    fit, v = lingle.drift_verdict("x.drift", "x", scans, opts, 0)
+    assert v.status == drift, v.reason
+    assert abs(fit.exponent - gamma) < 0.05  # noise 0.05 in log η over 8 seeds: SE of γ ~ 0.02
+
+
+# -- transfer: a small contrast (slow: four compilations) -------------------------------------------
+
+
+@pytest.mark.slow  # four compilations: 194 s under load average ~20 on 2 cores
+def test_mup_keeps_its_grid_argmin_where_sp_moves_it():
+    """The claims' mechanism, small: widths 16 and 128, 4 seeds, 60 Adam steps, one block, grid
+    2^-9..2^-3. μP: the same grid argmin at both widths (measured: index 4, 2^-5, at both); SP
+    (negative control, the same shapes and seeds): the argmin moves down (measured: index 5 → 2)."""
+    data, held = char_data(2048, eval_m=256, seed=0)
+    grid = 2.0 ** np.arange(-9, -2)
+    arg = {}
+    for name, param in (("mup", LM_MUP), ("sp", LM_SP)):
+        tr = LMTraining(net=CharLM(blocks=1, param=param), optimizer=polylr.Optimizer("adam"), data=data, eval_data=held, steps=60, batch=32)
+        arg[name] = [int(np.argmin(polylr.train_curves(tr, w, range(4), grid).objective.mean(0))) for w in (16, 128)]
+    assert arg["mup"][0] == arg["mup"][1], arg
+    assert arg["sp"][1] < arg["sp"][0], arg
+
+
+# -- the claims at the quick budget (slow) -----------------------------------------------------------
+
+# Measured at the quick budget (docs/lingle.md has the numbers and the command): claim -> verdict ->
+# status. Each claim also has a negative control whose expected outcome is the opposite: an
+# ablation that holds under μP must break under SP (test_negative_control_sp_breaks); lingle-sp,
+# which breaks, has lingle-mup (the same networks under μP, which holds) as its control.
+MEASURED = {
+    "lingle-mup": {"lingle-mup.paper": "holds", "lingle-mup.drift": "holds"},
+    "lingle-sp": {"lingle-sp.paper": "fails", "lingle-sp.drift": "fails"},
+    "lingle-gains": {"lingle-gains.paper": "holds", "lingle-gains.drift": "inconclusive"},  # γ = -0.17 [-0.30, -0.04]
+    "lingle-decay": {"lingle-decay.coupled.paper": "holds", "lingle-decay.coupled.drift": "holds",
+                     "lingle-decay.independent.paper": "holds", "lingle-decay.independent.drift": "holds"},
+    "lingle-lion": {"lingle-lion.paper": "holds", "lingle-lion.drift": "holds"},
+    "lingle-swiglu": {"lingle-swiglu.paper": "fails", "lingle-swiglu.drift": "inconclusive"},  # 2^-6, -7, -7; γ = -0.21 [-0.33, -0.09]
+    "lingle-relu2": {"lingle-relu2.paper": "fails", "lingle-relu2.drift": "inconclusive"},  # 2^-6, -6, -7; γ = -0.23 [-0.42, -0.01]
+}
+
+
+def _statuses(r):
+    return {v.claim: v.status for v in r.verdicts}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(lingle.ABLATIONS))
+def test_ablation_at_quick_budget(name):
+    r = get_claim(name).check("quick")
+    got = _statuses(r)
+    assert got == MEASURED[name], (got, [v.reason for v in r.verdicts])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(set(lingle.ABLATIONS) - {"lingle-sp"}))
+def test_negative_control_sp_breaks(name):
+    """The same ablation under SP: the grid argmin must move (Lingle's criterion fails) and the drift
+    exponent's interval must lie outside ±DRIFT_TOL, for every panel. Measured for lingle-swiglu
+    (γ = -1.18 [-1.35, -0.99]), lingle-relu2 (-1.27 [-1.47, -1.02]) and lingle-decay; lingle-mup
+    under SP is lingle-sp (γ = -0.86 [-0.96, -0.76])."""
+    r = lingle.check_ablation(name, CheckOptions(budget=get_budget("quick")), override={"param": LM_SP})
+    got = _statuses(r)
+    assert set(got.values()) == {"fails"}, (got, [v.reason for v in r.verdicts])
