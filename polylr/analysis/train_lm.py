@@ -55,10 +55,10 @@ def lm_config(tr: LMTraining, width: int) -> LMConfig:
     net, opt = tr.net, tr.optimizer
     s = net.param.scales(width, tr.context)  # embedding std n^-init[0] / √context: h_0 has O(1) coordinates
     f = net.ffn * width
-    stds = (s["std"][0], s["std"][1], s["std"][2])
-    lrs = (s["lr"][0], s["lr"][1], s["lr"][2], s["bias_lr"] if net.gains else 0.0)
+    stds = (s.std[0], s.std[1], s.std[2])
+    lrs = (s.lr[0], s.lr[1], s.lr[2], s.bias_lr if net.gains else 0.0)
     return LMConfig(
-        width, f, tr.context, net.vocab, net.blocks, net.activation, net.gains, stds, s["mult"], lrs,
+        width, f, tr.context, net.vocab, net.blocks, net.activation, net.gains, stds, s.mult, lrs,
         opt.name, opt.momentum, opt.b1, opt.b2, opt.eps, opt.weight_decay, opt.decay, tr.dtype,
         tr.batch is not None, tr.eval_data is not None,
     )
