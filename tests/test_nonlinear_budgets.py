@@ -75,3 +75,27 @@ def test_claims_refuse_a_too_wide_request_before_training():
     with pytest.raises(polylr.PolylrError, match=r"width n = 65536: .* over the memory limit 8.00 GiB"):
         polylr.check_hayou_fig5(polylr.CheckOptions(budget=polylr.BUDGETS["tiny"], widths=(8, 2**16), seeds=2))
     assert time.perf_counter() - t < 5  # refused before the width-8 networks were trained (that compiles for ~10 s)
+
+
+def _scan_optima(etas, width):
+    """An LRScan whose per-seed optima are ``etas`` (only the argmins matter to stable_verdict)."""
+    from polylr.analysis.argmin import Argmin
+
+    s = _scan(GRID, np.ones((len(etas), GRID.size)), width)
+    return polylr.LRScan(s.grid, s.curves, tuple(Argmin(float(e), 0.0, (0.01, 3.0), False) for e in etas), None, 0, 0.0)
+
+
+def test_stable_verdict_holds_fails_and_its_negative_control():
+    from polylr.claims.nonlinear import stable_verdict
+
+    rng = np.random.default_rng(1)
+    near = {w: _scan_optima(0.3 * np.exp(0.05 * rng.standard_normal(8)), w) for w in (64, 128, 256)}
+    assert stable_verdict("s", "x", near, 500, 2).status == "holds"
+    drift = {w: _scan_optima(0.3 * (w / 64) ** 0.6 * np.exp(0.05 * rng.standard_normal(8)), w) for w in (64, 128, 256)}
+    assert stable_verdict("s", "x", drift, 500, 2).status == "fails"  # a factor 2.3 from n = 64 to 256
+    # Negative control: stable optima (as `near`) but a seed spread of a factor e per seed: 8 seeds
+    # cannot bound the deviation by a factor 1.5, so neither holds nor fails.
+    wide = {w: _scan_optima(0.3 * np.exp(1.0 * rng.standard_normal(8)), w) for w in (64, 128, 256)}
+    assert stable_verdict("s", "x", wide, 500, 2).status == "inconclusive"
+    assert stable_verdict("s", "x", near, 500, 2, ref=0.3).status == "holds"
+    assert stable_verdict("s", "x", near, 500, 2, ref=0.9).status == "fails"  # a factor 3 from the given limit

@@ -291,6 +291,8 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
             _progress(opts, f"hayou-fig4 {lab} n = {w}")
             scans[w] = _scan(tr, w, b, grid, opts)
         panels[lab] = scans
+        verdicts.append(stable_verdict(f"hayou-fig4.L{L}.stable", lab, scans, opts.budget.n_boot, opts.master_seed * 16 + 70 + i,
+                                       ref=None if lim.on_boundary else lim.eta))
         errs = [np.log(scans[w].etas_star) - math.log(lim.eta) for w in b["widths"]]
         statement = f"{lab}: η*_n → η*_∞ (the exact limit's argmin) as n → ∞"
         if not all(np.all(np.isfinite(e)) for e in errs):
@@ -367,6 +369,43 @@ def _transfer_verdicts(name: str, lab: str, scans: dict[int, LRScan], opts: Chec
     return fit, spread, conv, conc, uni
 
 
+STABLE = 1.5  # "stable": every width's optimum within a factor 1.5 of the largest width's
+
+
+def stable_verdict(name: str, lab: str, scans: dict[int, LRScan], n_boot: int, boot_seed: int, *, factor: float = STABLE,
+                   ref: float | None = None) -> Verdict:
+    """Is the optimum stable across widths? ``D = max_n |mean log η*_n − mean log η*_ref|`` over the
+    widths (``ref``: the largest width's seed mean, or a given η such as the limit's argmin), with a
+    bootstrap over seeds (each width resampled independently): ``holds`` when the 95 % upper bound of
+    D is <= log(factor), ``fails`` when its 95 % lower bound (2.5 % quantile) is above log(factor)."""
+    stmt = f"{lab}: η*_n is stable across widths (within a factor {factor:g} of " + (
+        "the largest width's)" if ref is None else f"η*_∞ = {ref:.4g})")
+    ws = sorted(scans)
+    logs = {w: np.log(scans[w].etas_star) for w in ws}
+    if not all(np.all(np.isfinite(x)) and x.size >= 2 for x in logs.values()):
+        return Verdict(name, stmt, INCONCLUSIVE, "fewer than 2 seeds, or a seed diverged at every grid η", {})
+    rng = np.random.default_rng(boot_seed)
+
+    def dev(means: dict) -> float:
+        r = math.log(ref) if ref is not None else means[ws[-1]]
+        return max(abs(means[w] - r) for w in (ws if ref is not None else ws[:-1]))
+
+    point = dev({w: float(np.mean(x)) for w, x in logs.items()})
+    boot = np.array([dev({w: float(np.mean(x[rng.integers(0, x.size, x.size)])) for w, x in logs.items()}) for _ in range(n_boot)])
+    lo, hi = (float(np.quantile(boot, q)) for q in (0.025, 0.975))
+    geo = ", ".join(f"n = {w}: {math.exp(np.mean(x)):.4g}" for w, x in logs.items())
+    txt = (f"geometric-mean η*_n {geo}; largest log-deviation D = {point:.3f} (a factor {math.exp(point):.3f}), "
+           f"95% CI [{lo:.3f}, {hi:.3f}] against log {factor:g} = {math.log(factor):.3f}")
+    ev = {"D": point, "ci": [lo, hi], "factor": factor, "ref": ref}
+    if min(x.size for x in logs.values()) < MIN_SEEDS:
+        return _guard(Verdict(name, stmt, INCONCLUSIVE, f"{txt}; at least {MIN_SEEDS} seeds are needed", ev), scans)
+    if hi <= math.log(factor):
+        return _guard(Verdict(name, stmt, HOLDS, txt, ev), scans)
+    if lo > math.log(factor):
+        return _guard(Verdict(name, stmt, FAILS, txt, ev), scans)
+    return _guard(Verdict(name, stmt, INCONCLUSIVE, f"{txt}: more seeds are needed", ev), scans)
+
+
 JUMP = math.log(2.0)  # a "jump" of the optimum: a factor >= 2 between consecutive widths
 
 
@@ -427,7 +466,8 @@ def check_hayou_fig5(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         panels[lab] = scans
         fit, spread, conv, conc, uni = _transfer_verdicts(f"hayou-fig5.L{L}.t{t}", lab, scans, opts, 8 + i)
         fits.update({k: f for k, f in ((f"{lab}: shift", fit), (f"{lab}: spread", spread)) if f is not None})
-        verdicts += [conv, conc, uni]
+        stable = stable_verdict(f"hayou-fig5.L{L}.t{t}.stable", lab, scans, opts.budget.n_boot, opts.master_seed * 16 + 60 + i)
+        verdicts += [stable, conv, conc, uni]
     budget = {
         **b, "data": data.source, "dtype": "float32", "optimizer": "adam (b1 0.9, b2 0.999, eps 1e-8), full batch",
         "grid": [float(g) for g in grid], "trained": "all layers",
