@@ -251,10 +251,10 @@ def _progress(opts: CheckOptions, text: str) -> None:
 # -- hayou-fig4 ---------------------------------------------------------------------------------
 
 FIG4_BUDGETS = {
-    "tiny": dict(depths=(3,), widths=(16, 32, 64, 128), seeds=8, steps=20, xtol=0.05),
-    "quick": dict(depths=(3, 9), widths=(16, 32, 64, 128), seeds=8, steps=20, xtol=0.05),
-    "default": dict(depths=(3, 9, 27), widths=(32, 64, 128, 256), seeds=8, steps=20, xtol=0.02),
-    "thorough": dict(depths=(3, 9, 27), widths=(64, 128, 256, 512), seeds=16, steps=20, xtol=0.01),
+    "tiny": dict(depths=(3,), widths=(8, 16), seeds=4, steps=20, xtol=0.1, rounds=2),
+    "quick": dict(depths=(3,), widths=(16, 32, 64, 128), seeds=16, steps=20, xtol=0.05, rounds=3),
+    "default": dict(depths=(3, 9), widths=(16, 32, 64, 128), seeds=16, steps=20, xtol=0.05, rounds=3),
+    "thorough": dict(depths=(3, 9, 27), widths=(32, 64, 128, 256, 512), seeds=32, steps=20, xtol=0.02),
     "thorough-gpu": dict(depths=(3, 9, 27), widths=(128, 256, 512, 1024, 2048), seeds=32, steps=20, xtol=0.005),
 }
 
@@ -322,10 +322,10 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
 # -- hayou-fig5 ---------------------------------------------------------------------------------
 
 FIG5_BUDGETS = {
-    "tiny": dict(runs=((3, 20),), widths=(16, 32, 64, 128), seeds=8, xtol=0.05),
-    "quick": dict(runs=((3, 20), (9, 20)), widths=(16, 32, 64, 128), seeds=8, xtol=0.05),
-    "default": dict(runs=((3, 20), (9, 20), (27, 20), (9, 100)), widths=(32, 64, 128, 256), seeds=8, xtol=0.02),
-    "thorough": dict(runs=((3, 20), (9, 20), (27, 20), (9, 100)), widths=(64, 128, 256, 512), seeds=16, xtol=0.01),
+    "tiny": dict(runs=((3, 20),), widths=(8, 16), seeds=4, xtol=0.1, rounds=2),
+    "quick": dict(runs=((3, 20),), widths=(32, 64, 128, 256), seeds=16, xtol=0.05, rounds=3),
+    "default": dict(runs=((3, 20), (9, 20), (9, 100)), widths=(32, 64, 128, 256), seeds=16, xtol=0.05, rounds=3),
+    "thorough": dict(runs=((3, 20), (9, 20), (27, 20), (9, 100)), widths=(64, 128, 256, 512), seeds=32, xtol=0.01),
     "thorough-gpu": dict(runs=((3, 20), (9, 20), (27, 20), (9, 100)), widths=(128, 256, 512, 1024, 2048), seeds=32, xtol=0.01),
 }
 
