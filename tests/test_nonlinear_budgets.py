@@ -99,3 +99,17 @@ def test_stable_verdict_holds_fails_and_its_negative_control():
     assert stable_verdict("s", "x", wide, 500, 2).status == "inconclusive"
     assert stable_verdict("s", "x", near, 500, 2, ref=0.3).status == "holds"
     assert stable_verdict("s", "x", near, 500, 2, ref=0.9).status == "fails"  # a factor 3 from the given limit
+
+
+@pytest.mark.slow  # minutes on 2 shared cores: four claims, each compiles its training programs (and fig4 the t = 20 limit)
+@pytest.mark.parametrize("name", ["hayou-fig4", "hayou-fig5", "gwb-relu-kindex", "gwb-relu-ball"])
+def test_each_claim_runs_at_the_tiny_budget(name):
+    import json
+
+    r = polylr.get_claim(name).check("tiny")
+    st = {v.claim: v.status for v in r.verdicts}
+    assert set(st.values()) <= {"holds", "fails", "inconclusive"}
+    # 4 seeds (< 8): every verdict resting on a rate or a bootstrap of the optima is inconclusive.
+    assert all(s == "inconclusive" for c, s in st.items() if c.endswith((".stable", ".converges", ".concentrates", ".fast")))
+    json.dumps(r.to_json(), allow_nan=False)
+    assert r.budget["budget"] == "tiny"

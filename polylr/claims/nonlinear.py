@@ -506,7 +506,7 @@ def ball_data(m: int, *, d: int = 64, seed: int = 0) -> Data:
 # (docs/nonlinear.md has the measurements); the paper's T = 2^14 and n to 2^15 need a GPU.
 KINDEX_BUDGETS = {
     "tiny": dict(widths=(16, 32), seeds=4, steps=16, batch=256, eval_m=512, xtol=0.2, rounds=1, refine_mean=False, grid=(0.01, 3.0, 16)),
-    "quick": dict(widths=(128, 256, 512), seeds=8, steps=256, batch=256, eval_m=2048, xtol=0.1, rounds=2, refine_mean=False, grid=(0.01, 3.0, 16)),
+    "quick": dict(widths=(256, 512), seeds=8, steps=256, batch=256, eval_m=2048, xtol=0.2, rounds=1, refine_mean=False, grid=(0.01, 3.0, 16)),
     "default": dict(widths=(64, 128, 256, 512), seeds=8, steps=256, batch=256, eval_m=2048, xtol=0.1, rounds=2, refine_mean=False, grid=(0.01, 3.0, 16)),
     "thorough": dict(widths=(64, 128, 256, 512, 1024, 2048), seeds=16, steps=1024, batch=256, eval_m=4096, xtol=0.05, grid=(0.01, 3.0, 24)),
     "thorough-gpu": dict(widths=(256, 1024, 4096, 8192, 16384, 32768), seeds=8, steps=2**14, batch=256, eval_m=8192, xtol=0.02, grid=(1e-3, 3.0, 32)),
