@@ -79,10 +79,8 @@ def test_claims_refuse_a_too_wide_request_before_training():
 
 def _scan_optima(etas, width):
     """An LRScan whose per-seed optima are ``etas`` (only the argmins matter to stable_verdict)."""
-    from polylr.analysis.argmin import Argmin
-
     s = _scan(GRID, np.ones((len(etas), GRID.size)), width)
-    return polylr.LRScan(s.grid, s.curves, tuple(Argmin(float(e), 0.0, (0.01, 3.0), False) for e in etas), None, 0, 0.0)
+    return polylr.LRScan(s.grid, s.curves, tuple(polylr.Argmin(float(e), 0.0, (0.01, 3.0), False) for e in etas), None, 0, 0.0)
 
 
 def test_stable_verdict_holds_fails_and_its_negative_control():
