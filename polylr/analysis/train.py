@@ -266,6 +266,7 @@ def train_curves(tr: Training, width: int, seeds, etas, *, master_seed: int = 0,
     if ec < E and ec > 4:
         ec -= ec % 4
     sc = max(1, min(S, budget // (per_seed + ec * per_pair)))
+    sc = -(-S // -(-S // sc))  # balanced: 16 seeds at most 13 per chunk run as 2 x 8, not 2 x 13 (10 padded)
     cfg = _config(tr, width)
     t0 = time.perf_counter()
     with jax.enable_x64(True):
