@@ -544,10 +544,10 @@ def _gwb_training(data: Data, eval_data: Data, b: dict, loss: str, param) -> Tra
 def check_gwb_kindex(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     """Ghosh–Wu–Bietti, Figure 2 (appendix): a two-layer ReLU network (with biases) under μP trained
     with Adam (minibatch 256, squared loss) on the Gaussian 15-index model in d = 64; validation
-    loss vs η per width. Verdicts: whether the default μP curves are bimodal at some width
-    (``gwb-relu-kindex.bimodal``, the paper's observation) with the optimum jumping between
-    widths, and whether dividing the second-layer learning rate by 50 gives unimodal curves
-    (``gwb-relu-kindex.remedy``). Fresh training data each step (online, as steps × batch points)."""
+    loss vs η per width. Verdicts per panel (``.mup``, ``.remedy`` = second-layer learning rate
+    ÷ 50): ``.unimodal`` (the paper: fails under μP, holds with the remedy), ``.jump`` (the optimum
+    of the seed-mean curve moves by a factor >= 2 between consecutive widths), ``.converges`` and
+    ``.concentrates``. Fresh training data each step (online, as steps × batch points)."""
     opts = opts if opts is not None else CheckOptions(**kw)
     b = _pick(opts, KINDEX_BUDGETS)
     data = kindex_data(b["steps"] * b["batch"], seed=opts.master_seed)
