@@ -628,7 +628,9 @@ def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     fits, extra = {}, {}
     fits.update({k: f for k, f in (("b_n", fit), ("spread", spread)) if f is not None})
     stmt = "transfer is fast: β > α/2 (b_n = o(√a_n))"
-    if all(np.all(np.isfinite(p)) for p in phis) and all(np.all(np.isfinite(x)) for x in logs):
+    if len(ws) < 4:
+        fast = Verdict("gwb-relu-ball.fast", stmt, INCONCLUSIVE, f"{len(ws)} widths: at least 4 are needed for the rates α and β", {})
+    elif all(np.all(np.isfinite(p)) for p in phis) and all(np.all(np.isfinite(x)) for x in logs):
         samples = [p2[: min(p1.size, p2.size)] - p1[: min(p1.size, p2.size)] for p1, p2 in zip(phis[:-1], phis[1:])]
         if all(abs(np.mean(s)) > 0 for s in samples):
             fits["a_n"] = fit_rate(ws[:-1], samples, statistic="abs_mean", quantity="shift of φ*_n (a_n)",
