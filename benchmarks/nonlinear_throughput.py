@@ -3,7 +3,7 @@
 For a ReLU MLP (depth 3, μP with Adam's rule, Adam, full batch on synthetic(m=16, d=16), 20 steps)
 at widths 256 and 1024, trains 8 seeds × 16 learning rates (2 seeds × 16 at n ≥ 1024) with :func:`polylr.train_curves` and
 reports runs per second, runs·steps per second, the chunk shape and the estimated working memory of a
-chunk (kept under the 512 MiB chunk budget, far under the 8 GiB limit), plus the peak resident memory
+chunk with the data (kept under the 512 MiB chunk budget, far under the 8 GiB limit), plus the peak resident memory
 of the process. A too-large request (width 2^17) is refused with its estimate before allocating.
 
     PYTHONPATH=. python benchmarks/nonlinear_throughput.py [--widths 256,1024] [--dtype float32]
@@ -38,13 +38,13 @@ def main() -> None:
     print(f"backend {jax.default_backend()}, jax {jax.__version__}, {a.dtype}, depth 3, Adam, {a.steps} steps, "
           f"{a.seeds} seeds x {a.etas} etas")
     for w in (int(x) for x in a.widths.split(",")):
-        polylr.train_curves(tr, w, [0], grid[:4])  # compile outside the timing (a 4-eta chunk shape)
         seeds = a.seeds if w < 1024 else max(1, a.seeds // 4)  # a rate, not a campaign: fewer runs at n >= 1024
+        polylr.train_curves(tr, w, range(seeds), grid[:8])  # compile outside the timing (the same chunk shape)
         t = time.perf_counter()
         cv = polylr.train_curves(tr, w, range(seeds), grid)
         dt = time.perf_counter() - t
         runs = cv.objective.size
-        chunk_mib = tr.pair_bytes(w) * cv.chunk[0] * cv.chunk[1] / 2**20
+        chunk_mib = (cv.chunk[0] * (tr.seed_bytes(w) + cv.chunk[1] * tr.pair_bytes(w)) + tr.data_bytes()) / 2**20
         print(f"n = {w:5d}: {runs} runs in {dt:6.2f} s = {runs / dt:7.2f} runs/s = {runs * a.steps / dt:8.1f} run-steps/s; "
               f"chunk {cv.chunk} (est. {chunk_mib:.0f} MiB); diverged {int(cv.diverged.sum())}")
     print(f"peak resident memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")

@@ -44,6 +44,9 @@ _ACT = {
 }
 
 
+ETA_CHUNK = 8  # learning rates per compiled call (scan_lr's refinement asks for 8 per bracket)
+
+
 class _Config(NamedTuple):
     """Everything static about a compiled training program (hashable)."""
 
@@ -300,15 +303,19 @@ def train_curves(tr: Training, width: int, seeds, etas, *, master_seed: int = 0,
     elif e.shape[0] != len(seeds):
         raise PolylrError(f"a per-seed eta grid must have one row per seed ({len(seeds)}), got shape {e.shape}")
     chunk_bytes = check_int("chunk_bytes", chunk_bytes, lo=1)
-    per_pair = tr.check_memory(width)
-    pairs = max(1, chunk_bytes // per_pair)
+    per_pair = tr.check_memory(width)  # data + one seed + one pair fit in memory_limit, or refuse here
+    per_seed = tr.seed_bytes(width)
+    budget = max(per_pair + per_seed, min(chunk_bytes, tr.memory_limit - tr.data_bytes()))
+    pairs = max(1, (budget - per_seed) // per_pair)
     S, E = e.shape
-    # Chunk shapes: η in multiples of 4 (little padding, few distinct compiled shapes), then as
-    # many seeds as fit.
-    ec = max(1, min(pairs, -(-E // 4) * 4))
+    # Chunk shapes: at most ETA_CHUNK η per call (the refinement rounds ask for multiples of 8, so
+    # a scan compiles one program per width instead of one per round's shape), in multiples of 4,
+    # then as many seeds (each with its own float64 draw) as fit in the budget.
+    ec = max(1, min(pairs, ETA_CHUNK, -(-E // 4) * 4))
     if ec < E and ec > 4:
         ec -= ec % 4
-    sc = max(1, min(S, pairs // ec))
+    sc = max(1, min(S, budget // (per_seed + ec * per_pair)))
+    sc = -(-S // -(-S // sc))  # balanced: 16 seeds at most 13 per chunk run as 2 x 8, not 2 x 13 (10 padded)
     cfg = _config(tr, width)
     t0 = time.perf_counter()
     with jax.enable_x64(True):
@@ -495,14 +502,16 @@ def _exp_argmin(a: Argmin) -> Argmin:
 
 def scan_lr(
     tr: Training, width: int, seeds, etas, *, master_seed: int = 0, refine: bool = True, xtol: float = 0.01,
-    points: int = 8, max_rounds: int = 8, chunk_bytes: int = CHUNK_BYTES,
+    points: int = 8, max_rounds: int = 8, chunk_bytes: int = CHUNK_BYTES, refine_mean: bool | None = None,
 ) -> LRScan:
     """Train on the grid ``etas`` (increasing, positive; log-spaced is natural), then find each
     seed's optimal η on ``[etas[0], etas[-1]]`` and that of the seed mean. With ``refine`` every grid
     minimum is refined by the bracketing zoom of :func:`polylr.argmins_on_grid` in ``u = log η``
     (``points`` new trainings per bracket and round, to ``|Δ log η| <= xtol``, at most ``max_rounds``
     rounds); a minimum at an end of the grid is checked on 8 points inside the end interval and
-    reported ``on_boundary`` if none is lower. Diverged runs count as ``+inf``."""
+    reported ``on_boundary`` if none is lower. Diverged runs count as ``+inf``. ``refine_mean``
+    (default: as ``refine``) refines the seed-mean curve's minimum too (8 trainings per seed and round);
+    without it the mean's optimum is the grid point's."""
     grid = check_grid(etas)
     if grid.ndim != 1 or grid.size < 3 or not np.all(np.diff(grid) > 0):
         raise PolylrError(f"the learning-rate grid must be 1-d, strictly increasing, with >= 3 points; got {grid}")
@@ -539,5 +548,6 @@ def scan_lr(
     mc = np.mean(cv.objective, axis=0)
     mean_min = None
     if np.any(np.isfinite(mc)):
-        mean_min = _exp_argmin(argmin_on_grid(u, mc, mean if refine else None, xtol=xtol, points=points, max_iter=max_rounds))
+        refine_mean = refine if refine_mean is None else refine_mean
+        mean_min = _exp_argmin(argmin_on_grid(u, mc, mean if refine_mean else None, xtol=xtol, points=points, max_iter=max_rounds))
     return LRScan(grid, cv, tuple(found), mean_min, count[0], time.perf_counter() - t0)

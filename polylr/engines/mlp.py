@@ -281,16 +281,31 @@ class Training:
         acts = 3 * rows * width * (self.net.depth + 1)
         return item * (P * (4 + self.optimizer.slots) + acts)
 
+    def seed_bytes(self, width: int) -> int:
+        """Memory of one seed's initial weights, shared by its η: the float64 draw and its cast."""
+        P = self.net.n_params(check_int("width n", width, lo=1), self.data.d)
+        return P * (8 + (4 if self.dtype == "float32" else 8))
+
+    def data_bytes(self) -> int:
+        """Memory of the data on the device: training and held-out inputs and targets in the run's
+        float type, and the int32 data order (``steps x batch``)."""
+        item = 4 if self.dtype == "float32" else 8
+        rows = self.data.m + (self.eval_data.m if self.eval_data is not None else 0)
+        return item * rows * (self.data.d + 1) + 4 * self.steps * self.batch_size
+
     def check_memory(self, width: int) -> int:
-        """Refuse (before allocating anything) when one pair would exceed ``memory_limit``."""
-        need = self.pair_bytes(width)
+        """Refuse (before allocating anything) when the data, one seed's initial weights and one
+        (seed, η) pair together would exceed ``memory_limit``; return the pair's estimate."""
+        pair = self.pair_bytes(width)
+        need = pair + self.seed_bytes(width) + self.data_bytes()
         if need > self.memory_limit:
             raise PolylrError(
                 f"width n = {width}: one (seed, eta) training run needs about {need / GIB:.2f} GiB "
-                f"({self.net.n_params(width, self.data.d)} parameters, {self.dtype}, {self.optimizer.name}), over the "
-                f"memory limit {self.memory_limit / GIB:.2f} GiB; use a smaller width or depth"
+                f"({self.net.n_params(width, self.data.d)} parameters, {self.dtype}, {self.optimizer.name}, data "
+                f"{self.data_bytes() / GIB:.2f} GiB), over the memory limit {self.memory_limit / GIB:.2f} GiB; "
+                "use a smaller width, depth or data set"
             )
-        return need
+        return pair
 
     def describe(self) -> dict:
         """A JSON-ready record (stored with every result)."""
