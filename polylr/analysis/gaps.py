@@ -208,7 +208,7 @@ class Gaps:
         return out
 
 
-SAMPLERS = ("auto", "dense", "shallow")
+SAMPLERS = ("auto", "dense", "shallow", "gram")
 
 
 def network_gaps(
@@ -229,7 +229,8 @@ def network_gaps(
     (``method="auto"``; ``"gd"`` for every network when float64 cannot resolve even the limit
     polynomial); ``"shallow"`` (L = 1 only) draws networks exactly in law at cost O(n·d)
     (:mod:`polylr.engines.shallow`) and takes the certified argmin of their closed-form polynomial;
-    ``"auto"`` is ``"shallow"`` at L = 1 and ``"dense"`` otherwise. μP with the hidden layers
+    ``"gram"`` is ``"dense"`` with the width-free Gram sampler of :func:`polylr.sweep` (exact in law,
+    cost independent of n, widths above its capacity K); ``"auto"`` is ``"shallow"`` at L = 1 and ``"dense"`` otherwise. μP with the hidden layers
     trained only (the limit engine's scope). JAX runs in float64 whatever the global flag says.
     """
     check_supported(setup)
@@ -248,7 +249,8 @@ def network_gaps(
             method = "gd"
             if lim.loss is not None:
                 method = "auto" if float_resolves(lim.loss.to_float().coeffs, lo, hi, lim.value) else "gd"
-            sw = sweep(setup, widths, seeds, (lo, hi), master_seed=master_seed, progress=progress, method=method)
+            sw = sweep(setup, widths, seeds, (lo, hi), master_seed=master_seed, progress=progress, method=method,
+                       sampler=sampler)
     a_signed, a, b, c = {}, {}, {}, {}
     for w in sw.widths:
         rows = [r for r in sw.rows if r["width"] == w]
