@@ -16,6 +16,7 @@ independent of n); the claim
 μP's η_∞, must fail.
 
     PYTHONPATH=. python docs/examples/fuzz_theorem1_gram.py [--examples 25] [--networks 128] [--param mup]
+    PYTHONPATH=. python docs/examples/fuzz_theorem1_gram.py --ky-sweep      # C as Ky -> 0, one data set
 """
 
 from __future__ import annotations
@@ -75,14 +76,36 @@ def theorem1(data: polylr.Data, *, depth: int = 1, param: str = "mup", widths=WI
     return const
 
 
+def ky_sweep(networks: int = NETWORKS, eps=(1.0, 0.1, 1e-2, 1e-3, 1e-4)) -> None:
+    """Ky → 0 directly: m = 4 points in d = 2 dimensions, y = ε·u + v with u in the range of K and v
+    in its null space (so ‖Ky‖/(‖K‖‖y‖) ≈ ε); the relative rate constant C at each ε."""
+    X = np.array([[1.0, 0.3], [0.2, 1.0], [0.5, -0.4], [-0.3, 0.6]])
+    U, _, _ = np.linalg.svd(X)
+    u, v = U[:, 0] + 0.5 * U[:, 1], U[:, 2] + U[:, 3]
+    for e in eps:
+        data = polylr.Data(X, e * u + v, source=f"Ky sweep eps={e:g}")
+        try:
+            theorem1(data, networks=networks, log=lambda s: print(f"ε = {e:g}: {s}", flush=True))
+        except AssertionError as err:
+            lines = str(err).splitlines()
+            print(f"ε = {e:g}: |Ky|/(|K||y|)={ky_ratio(data):.2g}, η_∞={polylr.eta_inf_t1(polylr.Setup(data=data, depth=1)):.4g}: "
+                  f"REFUTED at these widths: {lines[1].strip()}", flush=True)
+            print("\n".join(lines[3:-1]), flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--examples", type=int, default=25)
     p.add_argument("--networks", type=int, default=NETWORKS)
     p.add_argument("--param", default="mup")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ky-sweep", action="store_true", help="instead of fuzzing: C as Ky -> 0 on one data set")
     a = p.parse_args()
     t0 = time.perf_counter()
+    if a.ky_sweep:
+        ky_sweep(a.networks)
+        print(f"total {time.perf_counter() - t0:.0f} s; widths {WIDTHS}, {a.networks} networks per width")
+        return
     report = fuzz_claim(
         lambda case: theorem1(case[0], depth=case[1], param=a.param, networks=a.networks, log=lambda s: print(s, flush=True)),
         cases(), max_examples=a.examples, seed=a.seed,
