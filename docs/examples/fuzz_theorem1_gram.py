@@ -2,8 +2,8 @@
 
 Theorem 1 (t = 1, μP, hidden layers trained, Ky ≠ 0): the minimiser η_n of each network's loss
 on [0, 4 η_∞] converges to η_∞ = (m/L) yᵀKy/‖Ky‖² with |η_n − η_∞| = O(n^-1/2). Each drawn data
-set (m, d, noise, scale, conditioning of X and hence of K = XXᵀ/d, and how close Ky is to 0)
-and depth L = 1..3 gets a width sweep n = 2^8, 2^11, 2^14, 2^17, 2^20 with the Gram sampler (exact in law, cost
+set (m, d, noise, scale, conditioning of X and hence of K = XXᵀ/d; with ‖Ky‖/(‖K‖‖y‖) and
+‖y‖/‖X‖ bounded below, see data_sets) and depth L = 1..3 gets a width sweep n = 2^8, 2^11, 2^14, 2^17, 2^20 with the Gram sampler (exact in law, cost
 independent of n); the claim
 
 - fails (AssertionError, then hypothesis shrinks the data set) when the 95 % bootstrap interval of
@@ -40,18 +40,23 @@ def scaled(data: polylr.Data, scale: float) -> polylr.Data:
     return polylr.Data(scale * data.X, scale * data.y, source=f"{data.source} x {scale:g}")
 
 
-def data_sets(m=st.integers(1, 8), d=st.integers(1, 6)):
-    """Data sets over (m, d, noise, scale, conditioning, Ky → 0), shrinking to m = d = 1, scale 1."""
-    base = datasets(
-        m=m, d=d, noise=st.floats(0.0, 2.0), max_cond=st.sampled_from([10.0, 1e3, 1e5]),
-        min_ky=st.sampled_from([0.5, 0.1, 1e-2, 1e-3, 1e-4]),
-    )
+MIN_KY, MIN_Y = 0.1, 0.1
+
+
+def data_sets(m=st.integers(1, 8), d=st.integers(1, 6), *, min_ky=MIN_KY, min_y=MIN_Y):
+    """Data sets over (m, d, noise, scale, conditioning), shrinking to m = d = 1, scale 1.
+
+    Kept where widths <= 2^20 can be asymptotic (both bounds found by fuzzing, see docs/testing.md):
+    ‖Ky‖ >= min_ky ‖K‖‖y‖ and ‖y‖ >= min_y ‖X‖_F (a target small against X is swamped by the
+    random initial output, of size n^-1/2, up to n ~ (‖X‖/‖y‖)²). ``min_y=0`` drops the second."""
+    base = datasets(m=m, d=d, noise=st.floats(0.0, 2.0), max_cond=st.sampled_from([10.0, 1e3, 1e5]), min_ky=min_ky)
+    base = base.filter(lambda data: np.linalg.norm(data.y) >= min_y * np.linalg.norm(data.X))
     return st.builds(scaled, base, st.sampled_from([1.0, 0.1, 10.0, 0.01, 100.0]))
 
 
-def cases(m=st.integers(1, 8), d=st.integers(1, 6), depth=st.integers(1, 3)):
-    """(data set, depth L) pairs."""
-    return st.tuples(data_sets(m, d), depth)
+def cases(m=st.integers(1, 8), d=st.integers(1, 6), depth=st.integers(1, 3), **bounds):
+    """(data set, depth L) pairs (``bounds``: ``min_ky``, ``min_y`` of :func:`data_sets`)."""
+    return st.tuples(data_sets(m, d, **bounds), depth)
 
 
 def ky_ratio(data: polylr.Data) -> float:
@@ -99,6 +104,8 @@ def main() -> None:
     p.add_argument("--networks", type=int, default=NETWORKS)
     p.add_argument("--param", default="mup")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--min-ky", type=float, default=MIN_KY)
+    p.add_argument("--min-y", type=float, default=MIN_Y)
     p.add_argument("--ky-sweep", action="store_true", help="instead of fuzzing: C as Ky -> 0 on one data set")
     a = p.parse_args()
     t0 = time.perf_counter()
@@ -108,7 +115,7 @@ def main() -> None:
         return
     report = fuzz_claim(
         lambda case: theorem1(case[0], depth=case[1], param=a.param, networks=a.networks, log=lambda s: print(s, flush=True)),
-        cases(), max_examples=a.examples, seed=a.seed,
+        cases(min_ky=a.min_ky, min_y=a.min_y), max_examples=a.examples, seed=a.seed,
     )
     print(report.markdown())
     print(f"total {time.perf_counter() - t0:.0f} s; widths {WIDTHS}, {a.networks} networks per width, param {a.param}")
