@@ -210,7 +210,7 @@ class Gaps:
         return out
 
 
-SAMPLERS = ("auto", "dense", "shallow")
+SAMPLERS = ("auto", "dense", "shallow", "gram")
 
 
 def network_gaps(
@@ -232,7 +232,8 @@ def network_gaps(
     (``method="auto"``; ``"gd"`` for every network when float64 cannot resolve even the limit
     polynomial); ``"shallow"`` (L = 1 only) draws networks exactly in law at cost O(n·d)
     (:mod:`polylr.engines.shallow`) and takes the certified argmin of their closed-form polynomial;
-    ``"auto"`` is ``"shallow"`` at L = 1 and ``"dense"`` otherwise. μP with the hidden layers
+    ``"gram"`` is ``"dense"`` with the width-free Gram sampler of :func:`polylr.sweep` (exact in law,
+    cost independent of n, widths above its capacity K); ``"auto"`` is ``"shallow"`` at L = 1 and ``"dense"`` otherwise. μP with the hidden layers
     trained only (the limit engine's scope). JAX runs in float64 whatever the global flag says.
     ``runner``: computes the dense sweeps (see :func:`polylr.sweep`).
     """
@@ -252,7 +253,7 @@ def network_gaps(
             if lim.loss is not None:
                 method = "auto" if float_resolves(lim.loss.to_float().coeffs, lo, hi, lim.value) else "gd"
             sw = sweep(setup, widths, seeds, (lo, hi), master_seed=master_seed, progress=progress, method=method,
-                       runner=runner)
+                       sampler=sampler, runner=runner if sampler == "dense" else None)
     a_signed, a, b, c = {}, {}, {}, {}
     for w in sw.widths:
         rows = sw.rows.at(w)

@@ -2,10 +2,12 @@
 claims, and Monte Carlo budgets (see ``docs/testing.md``).
 
 - strategies (:mod:`polylr.testing.strategies`): :func:`datasets`, :func:`setups`,
-  :func:`widths`, :func:`parametrizations`, :func:`intervals`;
+  :func:`widths`, :func:`parametrizations`, :func:`intervals`, :func:`samplers`; for the nonlinear
+  engine :func:`abcs`, :func:`mlps`, :func:`optimizers`, :func:`trainings`;
 - assertions (:mod:`polylr.testing.assertions`): :func:`assert_converges`,
   :func:`assert_exponent`, :func:`assert_polynomial_matches`; theorem-level
   (:mod:`polylr.testing.theorems`): :func:`assert_limit`, :func:`assert_rate`, :func:`assert_law`;
+  :func:`assert_fast_transfer` (:mod:`polylr.testing.transfer`);
 - theorem fuzzing (:mod:`polylr.testing.fuzz`): :func:`fuzz_claim`;
 - budgets (:mod:`polylr.testing.budget`): :class:`MCBudget`; the pytest plugin
   :mod:`polylr.testing.plugin` adds ``--polylr-budget``, the ``mc_budget`` fixture and marker.
@@ -21,12 +23,17 @@ from .theorems import argmins_by_width as argmins_by_width
 from .theorems import assert_law as assert_law
 from .theorems import assert_limit as assert_limit
 from .theorems import assert_rate as assert_rate
+from .transfer import assert_fast_transfer as assert_fast_transfer
+from .transfer import transfer_gaps as transfer_gaps
 from .fuzz import FuzzReport as FuzzReport
 from .fuzz import fuzz_claim as fuzz_claim
 from .budget import LEVELS as LEVELS
 from .budget import MCBudget as MCBudget
 
-_STRATEGIES = ("InvalidStrategyArgument", "datasets", "intervals", "parametrizations", "setups", "widths")
+_STRATEGIES = (
+    "InvalidStrategyArgument", "abcs", "datasets", "intervals", "mlps", "optimizers", "parametrizations", "samplers", "setups",
+    "trainings", "widths",
+)
 
 
 def __getattr__(name: str):
@@ -42,12 +49,19 @@ __all__ = [
     "MCBudget",
     "FuzzReport",
     "InvalidStrategyArgument",
+    "abcs",
+    "mlps",
+    "optimizers",
+    "samplers",
+    "trainings",
     "argmins_by_width",
     "assert_converges",
     "assert_law",
+    "assert_fast_transfer",
     "assert_limit",
     "assert_rate",
     "fuzz_claim",
+    "transfer_gaps",
     "assert_exponent",
     "assert_polynomial_matches",
     "datasets",

@@ -1,5 +1,6 @@
-"""Hypothesis strategies for polylr's inputs: data sets, setups, widths, parametrizations and
-learning-rate intervals.
+"""Hypothesis strategies for polylr's inputs: data sets, setups, widths, parametrizations,
+learning-rate intervals and samplers; for the nonlinear engine, ABC parametrizations, MLP
+descriptions, optimizers and training runs.
 
 Every function returns a strategy. Every parameter accepts a plain value or a strategy, as in
 ``hypothesis.extra.numpy``: what to draw (sizes, depth, steps, the data, the parametrization, the
@@ -12,7 +13,8 @@ strategies raise) and :class:`polylr.PolylrError`. (Two exceptions: ``parametriz
 list and its ``exponents`` mapping are plain values; the mapping's entries may be strategies.)
 
 Importing this module registers type strategies (``st.from_type(polylr.Data)``, ``Setup``,
-``Parametrization``): :func:`datasets`, :func:`setups`, :func:`parametrizations` with their defaults.
+``Parametrization``, ``ABC``, ``MLP``, ``Optimizer``, ``Training`` and the samplers ``DenseSampler``,
+``GramSampler``): the functions below with their defaults.
 
 Everything shrinks towards small, simple cases: few data points, low input dimension, depth 1,
 one step, μP, the data set ``X = [[1.0]]``, and intervals starting at 0.
@@ -39,7 +41,10 @@ from ..core.errors import PolylrError, check_finite, check_int
 from ..core.choices import TRAIN_CHOICES, Train, check_choice
 from ..core.setup import PRESETS, Data, Parametrization, Setup
 
-__all__ = ["InvalidStrategyArgument", "datasets", "intervals", "parametrizations", "setups", "widths"]
+__all__ = [
+    "InvalidStrategyArgument", "abcs", "datasets", "intervals", "mlps", "optimizers", "parametrizations", "samplers", "setups",
+    "trainings", "widths",
+]
 
 
 class InvalidStrategyArgument(InvalidArgument, PolylrError):
@@ -385,3 +390,296 @@ def intervals(
 st.register_type_strategy(Data, st.deferred(datasets))
 st.register_type_strategy(Parametrization, st.deferred(parametrizations))
 st.register_type_strategy(Setup, st.deferred(setups))
+
+
+# -- samplers --------------------------------------------------------------------------------------
+
+
+def _sampler_kinds(kinds: Any) -> tuple[str, ...]:
+    from ..engines.samplers import SAMPLERS
+
+    if isinstance(kinds, str) or not isinstance(kinds, Sequence) or not kinds:
+        raise PolylrError(f"kinds must be a non-empty sequence of names from {list(SAMPLERS)}, got {kinds!r}")
+    bad = [k for k in kinds if k not in SAMPLERS]
+    if bad:
+        raise PolylrError(f"unknown sampler kind {bad[0]!r}; allowed: {', '.join(SAMPLERS)}")
+    return tuple(dict.fromkeys(kinds))
+
+
+def _setup_value(value: Any) -> Setup:
+    if not isinstance(value, Setup):
+        raise PolylrError(f"setup must be a polylr.Setup or a strategy of them, got {type(value).__name__}")
+    return value
+
+
+def _sampler_for(setup: Setup, kind: str) -> SearchStrategy:
+    from ..engines.gram import GramSampler
+    from ..engines.samplers import DENSE
+
+    if kind == "dense":
+        return st.just(DENSE)
+    if kind == "gram":  # the probed capacities, or the ones that cannot overflow
+        return st.sampled_from(("probed", "upper")).map(
+            lambda cap: GramSampler.for_setup(setup, 0) if cap == "probed" else GramSampler.upper(setup)
+        )
+    return st.just("auto")
+
+
+@_invalid_as_hypothesis
+def samplers(
+    setup: Setup | SearchStrategy[Setup] | None = None,
+    *,
+    kinds: Sequence[str] = ("dense", "gram"),
+) -> SearchStrategy[Any]:
+    """Samplers for :func:`polylr.sweep` and :func:`polylr.finite_width_polys` (``sampler=``).
+
+    Without ``setup``: the names in ``kinds`` (``"dense"``, ``"gram"``, ``"auto"``), which the
+    engine resolves per setup and width. With ``setup`` (a value or a strategy): sampler objects
+    sized for that setup: the dense sampler, and Gram samplers with the probed capacities
+    (``GramSampler.for_setup``) or the capacities that cannot overflow (``GramSampler.upper``);
+    ``"auto"`` stays a name. The dense sampler works at every width (memory ``8·L·n²`` bytes per
+    network); a Gram sampler needs ``n > K`` (its capacity, ``sampler.K``; widths to 2^20 cost what
+    width 64 costs). Shrinks towards the first kind.
+    """
+    kinds = _sampler_kinds(kinds)
+    if setup is None:
+        return st.sampled_from(kinds)
+    setup_s = _value_or_strategy(setup, _setup_value)
+    return st.tuples(setup_s, st.sampled_from(kinds)).flatmap(lambda sk: _sampler_for(*sk))
+
+
+# -- nonlinear networks and optimizers (polylr.MLP, ABC, Optimizer, Training) -----------------------
+
+
+def _check_unit(name: str, v: Any) -> float:
+    v = check_finite(name, v)
+    if not 0 <= v < 1:
+        raise PolylrError(f"{name} must be in [0, 1), got {v}")
+    return v
+
+
+@_invalid_as_hypothesis
+def abcs(
+    presets: Sequence[str] = ("mup-sgd", "mup-adam", "sp-sgd", "sp-adam"),
+    *,
+    custom: bool = False,
+) -> SearchStrategy[Any]:
+    """:class:`polylr.ABC` parametrizations of the nonlinear engine: the named presets and, with
+    ``custom=True``, ABCs with drawn exponents (init std exponents in [0, 1], learning-rate
+    exponents in [-1, 1], multipliers 1). Shrinks towards the first preset."""
+    from ..engines.mlp import ABC, ABC_PRESETS
+
+    if isinstance(presets, str) or not isinstance(presets, Sequence):
+        raise PolylrError(f"presets must be a sequence of names from {sorted(ABC_PRESETS)}, got {presets!r}")
+    bad = [p for p in presets if p not in ABC_PRESETS]
+    if bad:
+        raise PolylrError(f"unknown ABC preset {bad[0]!r}; allowed: {', '.join(ABC_PRESETS)}")
+    if not isinstance(custom, bool):
+        raise PolylrError(f"custom must be True or False, got {custom!r}")
+    options = [st.sampled_from([ABC_PRESETS[p] for p in presets])] if presets else []
+    if custom:
+        unit, signed = st.floats(0.0, 1.0), st.floats(-1.0, 1.0)
+        options.append(st.builds(
+            ABC, st.just("custom"), init=st.tuples(unit, unit, unit), lr=st.tuples(signed, signed, signed), bias_lr=signed,
+        ))
+    if not options:
+        raise PolylrError("abcs needs at least one preset or custom=True")
+    return st.one_of(options)
+
+
+def _abc_value(value: Any):
+    from ..engines.mlp import ABC, abc_preset
+
+    if isinstance(value, ABC):
+        return value
+    if isinstance(value, str):
+        return abc_preset(value)
+    raise PolylrError(f"param must be a polylr.ABC, a preset name or a strategy, got {value!r}")
+
+
+def _train_layers(value: Any) -> tuple[str, ...]:
+    from ..engines.mlp import LAYERS
+
+    t = (value,) if isinstance(value, str) else tuple(value)
+    if not t or any(v not in LAYERS for v in t):
+        raise PolylrError(f"train must be a non-empty subset of {LAYERS}, got {value!r}")
+    return t
+
+
+@_invalid_as_hypothesis
+def mlps(
+    depth: int | SearchStrategy[int] = st.integers(0, 2),
+    activation: str | SearchStrategy[str] | None = None,
+    bias: bool | SearchStrategy[bool] = st.booleans(),
+    param: Any = None,
+    train: Any = None,
+    *,
+    bias_std: float | SearchStrategy[float] = 0.0,
+) -> SearchStrategy[Any]:
+    """:class:`polylr.MLP` network descriptions (everything but the width): ``depth`` hidden n×n
+    layers, ``activation`` (default: any of ``polylr.engines.mlp.ACTIVATIONS``), biases on/off,
+    ``param`` (default :func:`abcs`), ``train`` (default: any non-empty subset of the layer types).
+    Shrinks towards a linear two-layer network under the first preset, every layer trained."""
+    from ..engines.mlp import ACTIVATIONS, LAYERS, MLP
+
+    def check_activation(v: Any) -> str:
+        if v not in ACTIVATIONS:
+            raise PolylrError(f"activation must be one of {ACTIVATIONS}, got {v!r}")
+        return v
+
+    def check_bias(v: Any) -> bool:
+        if not isinstance(v, bool):
+            raise PolylrError(f"bias must be True or False, got {v!r}")
+        return v
+
+    def check_bias_std(v: Any) -> float:
+        v = check_finite("bias_std", v)
+        if v < 0:
+            raise PolylrError(f"bias_std must be >= 0, got {v}")
+        return v
+
+    depth_s = _value_or_strategy(depth, lambda v: check_int("depth L (hidden n x n layers)", v, lo=0, hi=4096))
+    act_s = st.sampled_from(ACTIVATIONS) if activation is None else _value_or_strategy(activation, check_activation)
+    bias_s = _value_or_strategy(bias, check_bias)
+    param_s = abcs() if param is None else _value_or_strategy(param, _abc_value)
+    if train is None:
+        train_s = st.lists(st.sampled_from(LAYERS), min_size=1, max_size=3, unique=True).map(lambda t: tuple(sorted(t, key=LAYERS.index)))
+        train_s = st.one_of(st.just(LAYERS), train_s)
+    else:
+        train_s = _value_or_strategy(train, _train_layers)
+    std_s = _value_or_strategy(bias_std, check_bias_std)
+    return st.builds(MLP, depth=depth_s, activation=act_s, bias=bias_s, param=param_s, train=train_s, bias_std=std_s)
+
+
+@_invalid_as_hypothesis
+def optimizers(
+    name: str | SearchStrategy[str] | None = None,
+    *,
+    weight_decay: float | SearchStrategy[float] = st.sampled_from([0.0, 1e-4, 1e-2]),
+    decay: str | SearchStrategy[str] = st.sampled_from(["coupled", "independent"]),
+) -> SearchStrategy[Any]:
+    """:class:`polylr.Optimizer` descriptions: ``name`` (default: any of ``sgd``, ``momentum``,
+    ``adam``, ``adamw``, ``lion``) with drawn hyperparameters (momentum, b1 in [0, 0.99], b2 in
+    [0.9, 0.9999], eps in [1e-10, 1e-6]) and ``weight_decay`` (0 for ``adam``, which takes none).
+    Shrinks towards plain SGD."""
+    from ..engines.mlp import DECAY_MODES, OPTIMIZERS, Optimizer
+
+    def check_name(v: Any) -> str:
+        if v not in OPTIMIZERS:
+            raise PolylrError(f"optimizer name must be one of {OPTIMIZERS}, got {v!r}")
+        return v
+
+    def check_wd(v: Any) -> float:
+        v = check_finite("weight_decay", v)
+        if v < 0:
+            raise PolylrError(f"weight_decay must be >= 0, got {v}")
+        return v
+
+    def check_decay(v: Any) -> str:
+        if v not in DECAY_MODES:
+            raise PolylrError(f"decay must be one of {DECAY_MODES}, got {v!r}")
+        return v
+
+    name_s = st.sampled_from(OPTIMIZERS) if name is None else _value_or_strategy(name, check_name)
+    wd_s, decay_s = _value_or_strategy(weight_decay, check_wd), _value_or_strategy(decay, check_decay)
+    unit = st.floats(0.0, 0.99)
+
+    @st.composite
+    def draw_optimizer(draw) -> Optimizer:
+        nm, wd = draw(name_s), draw(wd_s)  # always drawn, so that shrinking prefers sgd (fewer draws is "simpler")
+        wd = 0.0 if nm == "adam" else wd
+        return Optimizer(
+            nm, momentum=draw(unit), b1=draw(unit), b2=draw(st.floats(0.9, 0.9999)), eps=draw(st.floats(1e-10, 1e-6)),
+            weight_decay=wd, decay=draw(decay_s),
+        )
+
+    return draw_optimizer()
+
+
+def _binary(data: Data) -> Data:
+    """The same inputs with targets ``1[y > median(y)]`` (both classes when the y differ)."""
+    return Data(data.X, (data.y > np.median(data.y)).astype(np.float64), source=f"{data.source} (binary targets)")
+
+
+@_invalid_as_hypothesis
+def trainings(
+    net: Any = None,
+    optimizer: Any = None,
+    data: Data | SearchStrategy[Data] | None = None,
+    steps: int | SearchStrategy[int] = st.integers(1, 4),
+    *,
+    batch: int | None | SearchStrategy[int | None] = None,
+    loss: str | SearchStrategy[str] = "squared",
+    dtype: str | SearchStrategy[str] = "float64",
+) -> SearchStrategy[Any]:
+    """:class:`polylr.Training` runs (without width, seed and η): ``net`` (default :func:`mlps`),
+    ``optimizer`` (default :func:`optimizers`), ``data`` (default ``datasets(m=1..6, d=1..4)``; for
+    ``loss="logistic"`` the default data get targets in {0, 1}), ``steps``, ``batch`` (``None``:
+    full batch, or a size <= m; a strategy is drawn per example), the loss and the float type.
+    Every run drawn is accepted by :func:`polylr.train_curves`. Shrinks towards one full-batch SGD
+    step of a linear two-layer network on one data point."""
+    from ..engines.mlp import DTYPES, LOSSES, MLP, Optimizer, Training
+
+    def check_loss(v: Any) -> str:
+        if v not in LOSSES:
+            raise PolylrError(f"loss must be one of {LOSSES}, got {v!r}")
+        return v
+
+    def check_dtype(v: Any) -> str:
+        if v not in DTYPES:
+            raise PolylrError(f"dtype must be one of {DTYPES}, got {v!r}")
+        return v
+
+    def check_net(v: Any) -> MLP:
+        if not isinstance(v, MLP):
+            raise PolylrError(f"net must be a polylr.MLP or a strategy of them, got {type(v).__name__}")
+        return v
+
+    def check_opt(v: Any) -> Optimizer:
+        if not isinstance(v, Optimizer):
+            raise PolylrError(f"optimizer must be a polylr.Optimizer or a strategy of them, got {type(v).__name__}")
+        return v
+
+    net_s = mlps() if net is None else _value_or_strategy(net, check_net)
+    opt_s = optimizers() if optimizer is None else _value_or_strategy(optimizer, check_opt)
+    steps_s = _value_or_strategy(steps, lambda v: check_int("steps", v, lo=0))
+    loss_s, dtype_s = _value_or_strategy(loss, check_loss), _value_or_strategy(dtype, check_dtype)
+    batch_s = None if batch is None else _value_or_strategy(batch, lambda v: None if v is None else check_int("batch", v, lo=1))
+    given_data = None if data is None else _value_or_strategy(data, _data_value)
+
+    @st.composite
+    def draw_training(draw) -> Training:
+        loss_ = draw(loss_s)
+        if given_data is None:
+            d = draw(datasets(m=st.integers(1, 6), d=st.integers(1, 4)))
+            d = _binary(d) if loss_ == "logistic" else d
+        else:
+            d = draw(given_data)
+        b = None if batch_s is None else draw(batch_s)
+        if b is not None and b > d.m:
+            raise InvalidStrategyArgument(f"batch must be in [1, {d.m}] (the number of data points), got {b}")
+        try:
+            return Training(net=draw(net_s), optimizer=draw(opt_s), data=d, steps=draw(steps_s), batch=b, loss=loss_,
+                            dtype=draw(dtype_s))
+        except PolylrError as e:
+            raise InvalidStrategyArgument(str(e)) from None
+
+    return draw_training()
+
+
+# Type strategies for the samplers and the nonlinear engine's descriptions (st.from_type).
+def _register_engine_types() -> None:
+    from ..engines.gram import GramSampler
+    from ..engines.mlp import ABC, MLP, Optimizer, Training
+    from ..engines.samplers import DenseSampler
+
+    st.register_type_strategy(DenseSampler, st.deferred(lambda: samplers(setups(), kinds=("dense",))))
+    small = st.deferred(lambda: setups(datasets(m=st.integers(1, 3), d=st.integers(1, 3)), depth=st.integers(1, 2), steps=1))
+    st.register_type_strategy(GramSampler, st.deferred(lambda: samplers(small, kinds=("gram",))))
+    st.register_type_strategy(ABC, st.deferred(abcs))
+    st.register_type_strategy(MLP, st.deferred(mlps))
+    st.register_type_strategy(Optimizer, st.deferred(optimizers))
+    st.register_type_strategy(Training, st.deferred(trainings))
+
+
+_register_engine_types()
