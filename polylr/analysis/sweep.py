@@ -224,7 +224,7 @@ def sweep(
     runner = SWEEP_RUNNER.get()
     if runner is not None and not explicit:
         return runner(setup, widths, n_seeds, (lo, hi), order=order, master_seed=master_seed, progress=progress,
-                      method=method, grid=grid)
+                      method=method, grid=grid, sampler=sampler)
     rows, loss, outputs, seconds, curves, grid_values = [], {}, {}, {}, {}, {}
     total, done = len(widths) * n_seeds, 0
     report = progress if progress is not None else (lambda done, total: None)
