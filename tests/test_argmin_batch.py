@@ -136,3 +136,15 @@ def test_sweep_rows_match_the_exact_argmin():
             a = argmin(P.loss_poly(i), 0.0, hi)
             assert r["method"] == "polynomial" and ulps(r["eta"], a.eta) <= FAST_ARGMIN_ULP
             assert ulps(r["loss_min"], a.value) <= FAST_ARGMIN_ULP and r["unique"] == a.unique
+
+
+def test_the_chunked_runner_keeps_the_sampler():
+    # The results-store runner (what the CLI uses) used to drop `sampler` and compute dense networks.
+    from polylr.analysis.distributed import Runner
+
+    setup = Setup()
+    hi = 4 * eta_inf_t1(setup)
+    direct = polylr.sweep(setup, [2**16], 4, (0.0, hi), sampler="gram")
+    with Runner(chunk_seeds=2):
+        chunked = polylr.sweep(setup, [2**16], 4, (0.0, hi), sampler="gram")
+    assert [r["eta"] for r in chunked.rows] == [r["eta"] for r in direct.rows]
