@@ -68,7 +68,8 @@ SLACK = 1.0 + 1e-8  # covers the rounding of a computed bound
 TINY = 1e-290  # covers underflow
 CELLS = (32, 64, 256)  # cell counts tried in turn for the shape certificate
 RTOL_SHRINK = 1.0 - 1e-6  # the resolution check uses ETA_RTOL shrunk by this factor (see module docstring)
-BISECT_STEPS = 200
+BISECT_STEPS = 70  # bisection on bit patterns reaches adjacent floats in <= 64 steps
+BRACKET_ULPS = 2  # a certified root bracket wider than this many units in the last place: exact path
 ENCLOSE_STEPS = 44  # bisection steps for eta_bounds: 1e-3·η·2^-44 < 1e-16·η  # more than enough to reach adjacent floats from any float bracket
 
 
@@ -318,16 +319,23 @@ def _one_pass(c, e, lo, hi, nonnegative, G):
     return res
 
 
+def _mid(A, B):
+    """The midpoint of [A, B] (0 <= A <= B) in the ordering of float64 bit patterns: bisection on it
+    reaches adjacent floats in at most 64 steps, whatever the magnitudes (a root at 1e-143 in [0, 1])."""
+    ia, ib = A.view(np.int64), B.view(np.int64)
+    return (ia + (ib - ia) // 2).view(np.float64)
+
+
 def _bracket(a, a_lo, absa, U, V, direction, gamma):
     """Bisection for the one root of L' in [U, V] (L' increasing for direction 1, decreasing for -1):
     the certified bracket (each step on a certified sign) and the float64 root inside it (where the
     compensated value of L' changes sign)."""
-    A, B = U.copy(), V.copy()
+    A, B = U.copy() + 0.0, V.copy() + 0.0  # (+ 0.0: no negative zero in the bit ordering)
     live = np.ones(A.size, dtype=bool)
     for _ in range(BISECT_STEPS):  # plain Horner while its bound decides the sign
         if not live.any():
             break
-        mid = A + (B - A) / 2
+        mid = _mid(A, B)
         live &= (mid > A) & (mid < B)
         v, b = _eval_plain(a, absa, mid[:, None], gamma)
         v, b = v[:, 0] * direction, b[:, 0]
@@ -339,7 +347,7 @@ def _bracket(a, a_lo, absa, U, V, direction, gamma):
     for _ in range(BISECT_STEPS):  # then compensated Horner, to adjacent floats
         if not live.any():
             break
-        mid = EA + (EB - EA) / 2
+        mid = _mid(EA, EB)
         live &= (mid > EA) & (mid < EB)
         v, b = _eval(a, absa, mid[:, None], gamma, a_lo)
         v, b = v[:, 0] * direction, b[:, 0]
@@ -348,9 +356,23 @@ def _bracket(a, a_lo, absa, U, V, direction, gamma):
         B = np.where(sure & (v > 0), mid, B)
         EA = np.where(live & (v < 0), mid, EA)
         EB = np.where(live & (v >= 0), mid, EB)
+    # pull the certified ends towards the float64 root (they stop where the sign is uncertain)
+    for end, near_, want in ((B, EB.copy(), 1), (A, EA.copy(), -1)):
+        for _ in range(BISECT_STEPS):
+            mid = _mid(np.minimum(end, near_), np.maximum(end, near_))
+            live = (mid != end) & (mid != near_)
+            if not live.any():
+                break
+            v, b = _eval(a, absa, mid[:, None], gamma, a_lo)
+            ok = live & (v[:, 0] * direction * want > b[:, 0])
+            end[...] = np.where(ok, mid, end)
+            near_ = np.where(live & ~ok, mid, near_)
     va = np.abs(_eval(a, absa, EA[:, None], gamma, a_lo)[0][:, 0])
     vb = np.abs(_eval(a, absa, EB[:, None], gamma, a_lo)[0][:, 0])
-    return A, B, np.where(va < vb, EA, EB)
+    x = np.where(va < vb, EA, EB)
+    # answer only where the certified bracket pins the root to the float64 resolution of argmin's η
+    tight = (B - A) <= BRACKET_ULPS * np.spacing(np.maximum(np.abs(x), 1e-300))
+    return A, np.where(tight, B, np.nan), x
 
 
 def _resolved(c, absc, e, x, ca, cb, vmin_hi, s1, edges, run_info, rows, lo, hi, gamma):
