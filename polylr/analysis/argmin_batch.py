@@ -23,12 +23,15 @@ rows):
    increases after it, and the certified sign of L' at the ends of the undecided run decides
    between an interior minimum (one sign change) and a minimum at lo or hi. Anything else (two
    local minima, a maximum, a cell where neither sign nor convexity can be certified) is refused.
-2. **The minimiser.** An interior root is bracketed by bisection, each step taken only on a
-   certified sign of L', so the root lies in the final bracket ``[a, b]`` (typically a few units in
-   the last place apart). The reported η is the point where the computed sign of L' changes
-   inside that bracket (the float64 root); :func:`polylr.argmin` reports the root to float64
-   precision, so the two agree to within ``b − a``. The value is L(η) in float64 (error below
-   γ·Σ|c_k|η^k).
+2. **The minimisers.** Each root of L' in an undecided run is bracketed by bisection on float64
+   bit patterns (at most 64 steps to adjacent floats, whatever the magnitude), each step taken only
+   on a certified sign of L' (plain Horner with its bound, then compensated Horner, Graillat,
+   Langlois & Louvet 2005, with a rigorous bound), so the root lies in the final bracket
+   ``[a, b]``; a row is answered only when ``b − a <= BRACKET_ULPS`` units in the last place. The
+   reported η is where the compensated sign of L' changes; :func:`polylr.argmin` reports the root
+   to float64 precision, so the two agree to a few ulps. Values are compensated-Horner values with
+   rigorous bounds; the global minimum must be certified below every other candidate, and every
+   other minimum certified inside or outside the 1 % "near" band.
 3. **No sign of a wrong loss.** With ``nonnegative`` (a loss), the minimum's certified lower bound
    must be > 0 (else :func:`polylr.argmin` decides, and refuses a negative minimum).
 4. **Resolved by the error bound** (rows with a non-zero ``errors`` row: the coefficients' own
