@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from .analysis.argmin import Argmin as Argmin
     from .analysis.argmin import LocalMin as LocalMin
     from .analysis.argmin import argmin as argmin
+    from .analysis.argmin_batch import certified_argmins as certified_argmins
+    from .analysis.argmin_batch import fast_argmins as fast_argmins
     from .claims.base import BUDGETS as BUDGETS
     from .claims.base import Budget as Budget
     from .claims.base import CheckOptions as CheckOptions

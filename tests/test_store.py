@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 import polylr
+from polylr.claims.width_free import SAMPLER
 from polylr.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -206,7 +207,8 @@ def test_killed_campaign_resumes_to_the_uninterrupted_rows(tmp_path, sig):
     with sqlite3.connect(out / "results.sqlite") as c:
         lo, hi, ms = c.execute("SELECT DISTINCT interval_lo, interval_hi, master_seed FROM rows").fetchone()
         stored = c.execute("SELECT width, seed, eta, loss_min, on_boundary, \"unique\" FROM rows ORDER BY width, seed").fetchall()
-    ref = polylr.sweep(SETUP, widths, seeds, (lo, hi), master_seed=ms)
+    # theorem1 samples with claims.width_free.SAMPLER (Gram above the crossover, dense below)
+    ref = polylr.sweep(SETUP, widths, seeds, (lo, hi), master_seed=ms, sampler=SAMPLER)
     assert stored == [(r["width"], r["seed"], r["eta"], r["loss_min"], int(r["on_boundary"]), int(r["unique"])) for r in ref.rows]
 
 

@@ -1,5 +1,6 @@
 """Sweep rows are columns (one numpy array per field) with a records view; statistics read the columns."""
 
+import jax
 import numpy as np
 import pytest
 
@@ -41,8 +42,11 @@ def test_a_sweep_holds_columns_and_its_statistics_read_them():
 
 
 def test_runner_refuses_what_it_cannot_reproduce():
-    with pytest.raises(polylr.PolylrError, match="runner= computes dense-sampler sweeps from master_seed"):
-        polylr.sweep(polylr.Setup(depth=1), [8, 16], 3, (0.0, 3.0), sampler="gram", runner=polylr.Runner())
+    # a key, or a sampler object (its parameters are not part of the stored sweep's identity), cannot be stored
+    with pytest.raises(polylr.PolylrError, match="runner= computes sweeps from master_seed and a sampler's name"):
+        polylr.sweep(polylr.Setup(depth=1), [8, 16], 3, (0.0, 3.0), key=jax.random.key(0), runner=polylr.Runner())
+    with pytest.raises(polylr.PolylrError, match="runner= computes sweeps from master_seed and a sampler's name"):
+        polylr.sweep(polylr.Setup(depth=1), [8, 16], 3, (0.0, 3.0), sampler=polylr.DenseSampler(), runner=polylr.Runner())
 
 
 def test_the_shallow_sampler_plugs_into_sweep():

@@ -74,3 +74,10 @@ EVALUATION_FLOOR_REL = 1e-13
 #: Slack for interval strategies' guarantees computed in float (hi − lo >= min_length up to the
 #: rounding of lo + min_length): 1e-12 relative, far above one rounding (1.1e-16).
 INTERVAL_SLACK_REL = 1e-12
+
+#: The batched certified argmin (analysis/argmin_batch.py) against the exact one (analysis/argmin.py),
+#: η and loss value in units in the last place: the exact path rounds the exact root and value once;
+#: the fast path's compensated Horner is faithful (<= 1 ulp from the exact value) and its root is
+#: where the compensated sign of L' changes. 4 ulp allows both roundings plus the root's own
+#: conditioning (tests/test_argmin_batch.py measures the largest: see its comments).
+FAST_ARGMIN_ULP = 4

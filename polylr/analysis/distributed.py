@@ -27,6 +27,7 @@ from .rows import ROW_FIELDS
 from .sweep import Sweep, sweep
 
 DEFAULT_CHUNK_SEEDS = 8
+GRAM_CHUNK_SEEDS = 512  # chunks of sweeps on the Gram/auto samplers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,11 +42,14 @@ class SweepSpec:
     master_seed: int = 0
     method: Method = "auto"
     grid: int = 81
+    sampler: str = "dense"
 
     def describe(self) -> dict:
-        """The row-determining description: context columns plus method and grid (JSON-ready)."""
+        """The row-determining description: context columns plus method and grid (JSON-ready), and the
+        sampler when it is not the dense one (so dense sweeps keep their identities)."""
+        extra = {} if self.sampler == "dense" else {"sampler": self.sampler}
         return {**context(self.setup, self.master_seed, self.interval, self.order), "method": self.method,
-                "grid": self.grid}
+                "grid": self.grid, **extra}
 
     @property
     def identity(self) -> str:
@@ -71,7 +75,7 @@ def compute_chunk(spec: SweepSpec, width: int, seed_ids: tuple[int, ...]) -> lis
     and per-seed grid losses (evaluation widths): all that :func:`assemble` needs."""
     t0 = time.perf_counter()
     sw = sweep(spec.setup, [width], tuple(seed_ids), spec.interval, order=spec.order, master_seed=spec.master_seed,
-               method=spec.method, grid=spec.grid)
+               method=spec.method, grid=spec.grid, sampler=spec.sampler)
     secs = (time.perf_counter() - t0) / len(sw.rows)
     rows = []
     for i, r in enumerate(sw.rows):
@@ -220,11 +224,14 @@ class Runner:
         self.reused = 0  # pairs found in the sink
 
     def __call__(self, setup, widths, seeds, interval, *, order=0.0, master_seed=0, progress=None, method="auto",
-                 grid=81) -> Sweep:
-        spec = SweepSpec(setup, tuple(widths), seeds, tuple(interval), order, master_seed, method, grid)
+                 grid=81, sampler="dense") -> Sweep:
+        spec = SweepSpec(setup, tuple(widths), seeds, tuple(interval), order, master_seed, method, grid,
+                         getattr(sampler, "name", sampler))
         report: Callable = progress if progress is not None else (lambda done, total: None)
         rows = self.sink.load(spec, self.claim) if self.sink is not None else {}
-        tasks = chunks(spec, rows, self.chunk_seeds)
+        # a Gram network costs microseconds: bigger chunks keep per-chunk overheads small
+        size = self.chunk_seeds if spec.sampler == "dense" else max(self.chunk_seeds, GRAM_CHUNK_SEEDS)
+        tasks = chunks(spec, rows, size)
         total = len(spec.pairs())
         done = total - sum(len(s) for _, s in tasks)
         if self.offline and done < total:

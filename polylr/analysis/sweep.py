@@ -15,6 +15,7 @@ import numpy as np
 import scipy.stats
 
 from .argmin import argmin
+from .argmin_batch import fast_argmins
 from ..engines.bounds import EPS, MAX_SEEDS, check_dense_memory, loss_error
 from ..engines.coeffs import MAX_OUTPUT_DEGREE, check_degree_allowed, finite_width_polys
 from ..engines.samplers import resolve_sampler
@@ -249,11 +250,11 @@ def sweep(
             raise
         polynomial = False
     order = check_finite("order", order)
-    if runner is not None and (key is not None or sampler != "dense"):
-        raise PolylrError(f"runner= computes dense-sampler sweeps from master_seed; got key={key!r}, sampler={sampler!r}")
+    if runner is not None and (key is not None or not isinstance(sampler, str)):
+        raise PolylrError(f"runner= computes sweeps from master_seed and a sampler's name; got key={key!r}, sampler={sampler!r}")
     if runner is not None and not explicit:
         return runner(setup, widths, n_seeds, (lo, hi), order=order, master_seed=master_seed, progress=progress,
-                      method=method, grid=grid)
+                      method=method, grid=grid, sampler=sampler)
     rows, loss, outputs, seconds, curves, grid_values = [], {}, {}, {}, {}, {}
     total, done = len(widths) * n_seeds, 0
     report = progress if progress is not None else (lambda done, total: None)
@@ -270,9 +271,12 @@ def sweep(
             polys = finite_width_polys(setup, w, seed_list, master_seed=master_seed, key=key, sampler=sampler)
             loss[w], outputs[w] = polys.loss, polys.outputs
             rest = []
+            # a vectorised certificate proves most argmins; the others go to the exact path (argmin_batch)
+            fast = fast_argmins(polys.loss, lo * scale, hi * scale, errors=loss_error(polys.outputs, setup.data.y),
+                                nonnegative=True)
             for i, s in enumerate(seed_list):
                 try:  # argmin refuses (NotResolved) when the loss's error bound could move the minimiser
-                    a = argmin(polys.loss_poly(i), lo * scale, hi * scale)
+                    a = fast[i] if fast[i] is not None else argmin(polys.loss_poly(i), lo * scale, hi * scale)
                 except NotResolved:
                     if method == "polynomial":
                         raise

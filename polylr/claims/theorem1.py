@@ -13,14 +13,17 @@ from ..core.setup import MUP, Setup
 from ..engines.limit import eta_inf_t1, limit_t1
 from .base import CheckOptions, Claim, fit_exponent, guard_boundary, register, verdict_at_most
 from .results import SweepCheck
+from .width_free import SAMPLER, bias_and_fluctuation, width_free_budget
 
 def check_theorem1(opts: CheckOptions | None = None, **kw) -> SweepCheck:
     """Hayou's Theorem 1 at t = 1: under μP the optimal learning rate η_n converges to
     η_∞ = (m/L) yᵀKy/‖Ky‖² > 0, with error O(n^-1/2).
 
     η_n is the exact argmin of each seed's loss polynomial on ``interval`` (default
-    ``[0, 4 η_∞]``). The error exponent is fitted to the seed mean of ``|η_n − η_∞|``; the spread
-    exponent to the seed standard deviation of η_n. ``setup.param`` may differ from μP to test the
+    ``[0, 4 η_∞]``), by default at widths 2^6 … 2^20 on the width-free Gram sampler
+    (:data:`polylr.claims.width_free.WIDTH_FREE_BUDGETS`). The error exponent is fitted to the seed
+    mean of ``|η_n − η_∞|``; the bias ``|mean(η_n) − η_∞|`` and the fluctuation ``sd(η_n)`` are
+    fitted separately and reported (no verdict). ``setup.param`` may differ from μP to test the
     claim where it should fail; η_∞ is always the μP limit (the claim's prediction).
     """
     opts = opts if opts is not None else CheckOptions(**kw)
@@ -31,11 +34,12 @@ def check_theorem1(opts: CheckOptions | None = None, **kw) -> SweepCheck:
     eta_inf = eta_inf_t1(mup)
     interval = opts.interval if opts.interval is not None else (0.0, 4.0 * eta_inf)
     t0 = time.perf_counter()
-    sw = sweep(setup, opts.n_widths, opts.n_seeds, interval, master_seed=opts.master_seed, progress=opts.progress,
-               runner=opts.runner)
-    fits = {"error": fit_exponent(sw, [sw.etas(w) - eta_inf for w in sw.widths], "mean_abs", "|η_n − η_∞|", opts, 0)}
-    if opts.n_seeds > 1 and all(np.ptp(sw.etas(w)) > 0 for w in sw.widths):  # reported, no verdict
-        fits["spread"] = fit_exponent(sw, [sw.etas(w) for w in sw.widths], "sd", "sd(η_n)", opts, 1)
+    widths, seeds = width_free_budget(opts, 1)  # widths 2^6..2^20 on the Gram path by default
+    sw = sweep(setup, widths, seeds, interval, master_seed=opts.master_seed, progress=opts.progress, sampler=SAMPLER, runner=opts.runner)
+    errors = [sw.etas(w) - eta_inf for w in sw.widths]
+    fits = {"error": fit_exponent(sw, errors, "mean_abs", "|η_n − η_∞|", opts, 0)}
+    if seeds > 1 and all(np.ptp(e) > 0 and e.mean() != 0 for e in errors):  # reported, no verdict
+        fits.update(bias_and_fluctuation(sw, errors, opts, 1))
     err, tol = fits["error"], opts.tol
     v = verdict_at_most("theorem1.limit", "η_n → η_∞ > 0 as n → ∞", err, -tol, f"a decay at least like n^-{tol:g}")
     limit_v = dataclasses.replace(v, reason=f"η_∞ = {eta_inf:.6g} > 0; {v.reason}", evidence={**v.evidence, "eta_inf": eta_inf})

@@ -18,6 +18,7 @@ from ..engines.limit import Limit, eta_inf_t1
 from ..engines.tp import limit_degree, limit_polys
 from .base import FAILS, HOLDS, INCONCLUSIVE, CheckOptions, Claim, Verdict, fit_exponent, guard_boundary, register, verdict_at_most
 from .results import SweepCheck
+from .width_free import SAMPLER, bias_and_fluctuation, width_free_budget
 
 def limit_argmin(setup: Setup, interval: tuple[float, float], *, grid: int = 801, progress=None) -> tuple[Argmin, Limit | None, str]:
     """η_∞^(t): the minimiser of the limit loss ``L_∞^(t)`` on ``interval``, with the limit polynomial
@@ -66,11 +67,14 @@ def check_theorem3(opts: CheckOptions | None = None, **kw) -> SweepCheck:
     if lim is not None:
         floats = lim.loss.to_float()
         method = "auto" if float_resolves(floats.coeffs, *interval, a_inf.value) else "gd"
-    sw = sweep(setup, opts.n_widths, opts.n_seeds, interval, master_seed=opts.master_seed, progress=opts.progress, method=method,
-               runner=opts.runner)
-    fits = {"error": fit_exponent(sw, [sw.etas(w) - eta_inf for w in sw.widths], "mean_abs", "|η_n − η_∞|", opts, 4)}
-    if opts.n_seeds > 1 and all(np.ptp(sw.etas(w)) > 0 for w in sw.widths):
-        fits["spread"] = fit_exponent(sw, [sw.etas(w) for w in sw.widths], "sd", "sd(η_n)", opts, 5)
+    wf = width_free_budget(opts, t)  # t = 2: widths 2^6..2^20 on the Gram path by default
+    widths, seeds, sampler = (*wf, SAMPLER) if wf is not None else (opts.n_widths, opts.n_seeds, "dense")
+    sw = sweep(setup, widths, seeds, interval, master_seed=opts.master_seed, progress=opts.progress, method=method,
+               sampler=sampler, runner=opts.runner)
+    errors = [sw.etas(w) - eta_inf for w in sw.widths]
+    fits = {"error": fit_exponent(sw, errors, "mean_abs", "|η_n − η_∞|", opts, 4)}
+    if seeds > 1 and all(np.ptp(e) > 0 and e.mean() != 0 for e in errors):  # reported, no verdict
+        fits.update(bias_and_fluctuation(sw, errors, opts, 5))
     others = ", ".join(f"η = {m.eta:.6g} (L = {m.value:.6g})" for m in a_inf.near_minima)
     where = f"η_∞^({t}) = {eta_inf:.6g} on [{interval[0]:.4g}, {interval[1]:.4g}] ({how}; L_∞ = {a_inf.value:.6g})"
     minima = [{"eta": m.eta, "value": m.value, "on_boundary": m.on_boundary} for m in a_inf.local_minima]

@@ -1,0 +1,52 @@
+"""Budgets of the claims that run on the width-free (Gram) sampler, and the bias/fluctuation split
+of a rate.
+
+On the Gram path a network costs the same at n = 2^20 as at n = 2^6 (engines/gram.py), and the
+certified argmin is batched (analysis/argmin_batch.py), so these claims measure deep in the
+asymptotic regime. The widths and seeds below replace the shared :data:`~polylr.claims.base.BUDGETS`
+for them when the user gives none (``--widths`` / ``--seeds`` still win); the bootstrap size stays
+the budget's. Sized on 2 shared cores (benchmarks/argmin_batch_speed.py): ``default`` keeps
+``polylr check theorem1`` around a minute.
+"""
+
+from __future__ import annotations
+
+from .base import CheckOptions, fit_exponent
+
+# (widths, seeds per width) by budget name, per number of steps t
+WIDTH_FREE_BUDGETS = {
+    1: {
+        "tiny": (tuple(2**k for k in range(6, 15)), 64),
+        "quick": (tuple(2**k for k in range(6, 17)), 256),
+        "default": (tuple(2**k for k in range(6, 21)), 1000),
+        "thorough": (tuple(2**k for k in range(6, 21)), 4000),
+    },
+    2: {
+        "tiny": (tuple(2**k for k in range(6, 13)), 32),
+        "quick": (tuple(2**k for k in range(6, 15)), 64),
+        "default": (tuple(2**k for k in range(6, 21)), 128),
+        "thorough": (tuple(2**k for k in range(6, 21)), 1000),
+    },
+}
+SAMPLER = "auto"  # Gram coordinates above the dense/Gram crossover, dense below (the same law)
+
+
+def width_free_budget(opts: CheckOptions, steps: int) -> tuple[tuple[int, ...], int] | None:
+    """``(widths, seeds)`` for a width-free claim at ``steps``: the user's, else this module's
+    budget of that name; None where no width-free budget exists (use the shared one)."""
+    table = WIDTH_FREE_BUDGETS.get(steps)
+    if table is None or opts.budget.name not in table:
+        return None
+    widths, seeds = table[opts.budget.name]
+    return (opts.widths if opts.widths is not None else widths, opts.seeds if opts.seeds is not None else seeds)
+
+
+def bias_and_fluctuation(sw, errors, opts: CheckOptions, salt: int) -> dict:
+    """The two parts of ``η_n − η_∞`` fitted separately (each with its bootstrap CI over seeds):
+    ``bias`` = |mean(η_n) − η_∞| and ``fluctuation`` = sd(η_n) against n. They need not share a
+    rate; where the bias falls below the Monte Carlo error of the mean (sd/√seeds) its fit measures
+    noise, and its CI says so."""
+    return {
+        "bias": fit_exponent(sw, errors, "abs_mean", "|mean(η_n) − η_∞|", opts, salt),
+        "fluctuation": fit_exponent(sw, errors, "sd", "sd(η_n)", opts, salt + 1),
+    }
