@@ -145,6 +145,5 @@ def test_the_chunked_runner_keeps_the_sampler():
     setup = Setup()
     hi = 4 * eta_inf_t1(setup)
     direct = polylr.sweep(setup, [2**16], 4, (0.0, hi), sampler="gram")
-    with Runner(chunk_seeds=2):
-        chunked = polylr.sweep(setup, [2**16], 4, (0.0, hi), sampler="gram")
+    chunked = polylr.sweep(setup, [2**16], 4, (0.0, hi), sampler="gram", runner=Runner(chunk_seeds=2))
     assert [r["eta"] for r in chunked.rows] == [r["eta"] for r in direct.rows]
