@@ -162,6 +162,15 @@ if TYPE_CHECKING:
     from .analysis.distributed import DeviceExecutor as DeviceExecutor
     from .report.store import ResultStore as ResultStore
     from .report.store import export as export_results
+    from .claims.law import LimitLawResult as LimitLawResult
+    from .claims.law import limit_law as limit_law
+    from .claims.law import check_theorem1_law as check_theorem1_law
+    from .claims.law import check_theorem3_law as check_theorem3_law
+    from .engines.law import LawDerivatives as LawDerivatives
+    from .engines.law import law_derivatives as law_derivatives
+    from .engines.law import normalised_outputs as normalised_outputs
+    from .engines.law import network_inputs as network_inputs
+    from .analysis.law import local_argmins as local_argmins
 
 @functools.cache
 def _exports() -> dict[str, tuple[str, str]]:

@@ -11,3 +11,4 @@ from . import degree as degree  # noqa: F401
 from . import fast_transfer as fast_transfer  # noqa: F401
 from . import rf_ridge as rf_ridge  # noqa: F401
 from . import nonlinear as nonlinear  # noqa: F401
+from . import law as law  # noqa: F401

@@ -285,7 +285,7 @@ def _argmin_map(outs, eta0):
         _, loss, _ = outs(theta_z, theta_r)
         k = jnp.arange(loss.shape[0], dtype=loss.dtype)
         d1 = (k * loss)[1:]
-        d2 = (k[1:] * d1)[1:]
+        d2 = (k[:-1] * d1)[1:]  # (L')' : η^(i−1) coefficient i·d1[i]
         eta = jnp.asarray(eta0, loss.dtype)
         for _ in range(NEWTON_STEPS):
             eta = eta - jnp.polyval(d1[::-1], eta) / jnp.polyval(d2[::-1], eta)
