@@ -107,3 +107,37 @@ def test_sigma_and_b_small_setup_against_monte_carlo():
     z_scale, r_scale = (1.0, 1.1) if group == "lengths" else (1.1, 1.0)
     wrong = D.sigma(z_scale, r_scale)[0]
     assert abs(st.sd_eta.value / wrong - 1) > tol, (shares, wrong, st.sd_eta)
+
+
+def _wrong_sigma(D):
+    """σ with the standard deviation of the group of inputs carrying most of σ² scaled by 1.1."""
+    shares = D.variance_shares()
+    z_share = shares["W0"][0] + shares["V"][0] + shares["hidden"][0]
+    return D.sigma(1.0, 1.1)[0] if shares["lengths"][0] >= z_share else D.sigma(1.1, 1.0)[0]
+
+
+DATASETS = [polylr.Data.synthetic(16, 4, seed=0), polylr.Data.synthetic(32, 8, seed=1)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("steps", [1, 2])
+@pytest.mark.parametrize("data", DATASETS, ids=["m16d4", "m32d8"])
+def test_sigma_matches_monte_carlo_at_2_20(steps, data):
+    """The issue's test: 20 000 Gram networks at n = 2^20; √n·sd(η_n) within 2 % of σ (4 s.e.).
+    Negative control on the same sample: the dominant input group's scale off by 10 % is outside."""
+    res = polylr.limit_law(polylr.Setup(data=data, steps=steps), widths=[2**20], networks=20000, n_boot=200)
+    st = res.stats[0]
+    assert abs(st.sd_eta.value / res.sigma - 1) <= LAW_SIGMA_REL, (st.sd_eta, res.sigma)
+    assert abs(st.sd_eta.value / _wrong_sigma(res.derivs) - 1) > LAW_SIGMA_REL
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("steps", [1, 2])
+def test_b_within_its_monte_carlo_interval(steps):
+    """n·(E η_n − η_∞) (control-variate estimator, bootstrap 95 % CI) contains b at n = 2^10, 2^12,
+    2^14, with the interval narrower than |b|/3 (so the test can fail)."""
+    res = polylr.limit_law(polylr.Setup(steps=steps), widths=[2**10, 2**12, 2**14], networks=8000, n_boot=400)
+    for st in res.stats:
+        b = res.derivs.bias_at(st.width)[0]
+        assert st.bias_eta_cv.hi - st.bias_eta_cv.lo < abs(b) / 3, st.bias_eta_cv
+        assert st.bias_eta_cv.contains(b), (st.width, st.bias_eta_cv, b)
