@@ -141,3 +141,20 @@ def test_b_within_its_monte_carlo_interval(steps):
         b = res.derivs.bias_at(st.width)[0]
         assert st.bias_eta_cv.hi - st.bias_eta_cv.lo < abs(b) / 3, st.bias_eta_cv
         assert st.bias_eta_cv.contains(b), (st.width, st.bias_eta_cv, b)
+
+
+@pytest.mark.slow
+def test_law_claims_hold_at_the_tiny_budget(tmp_path):
+    """The registered claims through the CLI (parse, call, print, files), t = 1 and t = 2."""
+    from typer.testing import CliRunner
+
+    from polylr.cli.main import app
+
+    for args in (["theorem1.law"], ["theorem3.law", "--steps", "2"]):
+        out = tmp_path / args[0]
+        r = CliRunner().invoke(app, ["check", *args, "--budget", "tiny", "--out", str(out)])
+        assert r.exit_code == 0, r.output
+        name = args[0]
+        assert (out / name / "results.json").is_file() and (out / name / f"{name}_law.png").is_file()
+        res = polylr.get_claim(name).check("tiny", setup=polylr.Setup(steps=1 if name == "theorem1.law" else 2))
+        assert {v.status for v in res.verdicts} == {"holds"}, [v.reason for v in res.verdicts]
