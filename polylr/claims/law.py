@@ -78,6 +78,7 @@ class LimitLawResult:
                 "eta_inf": self.derivs.eta_inf, "sigma_eta": self.sigma, "b_eta": self.b,
                 "loss_inf": self.derivs.loss_inf, "sigma_loss": self.sigma_loss, "b_loss": self.b_loss,
                 "gram_capacity_K": self.derivs.sampler.K, "finite_difference_check": self.derivs.fd_error,
+                "generic_ray_error": self.derivs.ray_error, "backed": self.derivs.smooth,
                 "variance_shares_eta_loss": shares,
                 "law": "eta_n ≈ eta_inf + b/n + (sigma/sqrt(n)) Z, Z ~ N(0, 1)",
             },
@@ -89,7 +90,8 @@ class LimitLawResult:
             ["η_n", f"{self.derivs.eta_inf:.6g}", f"{self.sigma:.4f}", f"{self.b:.4f}"],
             ["optimal loss a_n", f"{self.derivs.loss_inf:.6g}", f"{self.sigma_loss:.4f}", f"{self.b_loss:.4f}"],
         ]
-        out = [(f"{self.name}: predicted law (t = {self.setup.steps}, L = {self.setup.depth})", ["quantity", "limit", "σ", "b"], pred)]
+        note = "" if self.derivs.smooth else f"; NOT BACKED: generic-ray error {self.derivs.ray_error:.2g} of ‖g‖"
+        out = [(f"{self.name}: predicted law (t = {self.setup.steps}, L = {self.setup.depth}){note}", ["quantity", "limit", "σ", "b"], pred)]
         rows = []
         for s in self.stats:
             rows.append([
@@ -187,7 +189,11 @@ def _verdicts(name, derivs, stats):
     ):
         ev = {"width": last.width, "networks": last.networks, "measured": est.value, "ci95": [est.lo, est.hi], "predicted": pred}
         where = f"at n = {last.width} ({last.networks} networks): {est.value:.4f} [{est.lo:.4f}, {est.hi:.4f}], predicted {pred:.4f}"
-        if last.networks < 100:
+        if not derivs.smooth:
+            out.append(Verdict(f"{name}.{tag}", what, INCONCLUSIVE,
+                               f"the prediction is not backed: slopes of η_n along generic rays differ from the gradient at the "
+                               f"limit by {derivs.ray_error:.2g} of ‖g‖ (degenerate Gram queries; engines/law.py); {where}", ev))
+        elif last.networks < 100:
             out.append(Verdict(f"{name}.{tag}", what, INCONCLUSIVE, f"too few networks for an interval; {where}", ev))
         elif est.contains(pred):
             out.append(Verdict(f"{name}.{tag}", what, HOLDS, f"the prediction lies in the 95% bootstrap interval {where}", ev))
