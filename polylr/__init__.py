@@ -182,6 +182,15 @@ if TYPE_CHECKING:
     from .analysis.decompose import mean_component_index as mean_component_index
     from .claims.decomposition import check_decomposition as check_decomposition
     from .claims.decomposition import decompose_example as decompose_example
+    from .claims.law import LimitLawResult as LimitLawResult
+    from .claims.law import limit_law as limit_law
+    from .claims.law import check_theorem1_law as check_theorem1_law
+    from .claims.law import check_theorem3_law as check_theorem3_law
+    from .engines.law import LawDerivatives as LawDerivatives
+    from .engines.law import law_derivatives as law_derivatives
+    from .engines.law import normalised_outputs as normalised_outputs
+    from .engines.law import network_inputs as network_inputs
+    from .analysis.law import local_argmins as local_argmins
 
 @functools.cache
 def _exports() -> dict[str, tuple[str, str]]:

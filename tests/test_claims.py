@@ -26,10 +26,12 @@ EXPECTED = {
 EVALUATION_CLAIMS = {"hayou-fig4", "hayou-fig5", "gwb-relu-kindex", "gwb-relu-ball", "gwb-decomposition"}  # decomposition: tests/test_decompose.py
 # Lingle's ablations (tests/test_lingle.py): minutes each at the quick budget.
 EVALUATION_CLAIMS |= {"lingle-mup", "lingle-gains", "lingle-decay", "lingle-sp", "lingle-lion", "lingle-swiglu", "lingle-relu2"}
+# The finite-width law claims (tests/test_law.py): derivatives of the Gram program, minutes at t = 2.
+LAW_CLAIMS = {"theorem1.law", "theorem3.law"}
 
 
 def test_every_registered_claim_is_expected_here():
-    assert set(polylr.REGISTRY) == set(EXPECTED) | EVALUATION_CLAIMS
+    assert set(polylr.REGISTRY) == set(EXPECTED) | EVALUATION_CLAIMS | LAW_CLAIMS
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

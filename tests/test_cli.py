@@ -121,7 +121,8 @@ def test_degree_beyond_the_limit_is_refused_before_any_work():
 def test_check_all_writes_one_report_and_a_latex_table(tmp_path, monkeypatch):
     # The claims that train networks take minutes even at the tiny budget: they are checked in
     # tests/test_nonlinear.py (and through the CLI there, at a tiny size); --all here covers the rest.
-    for name in ("hayou-fig4", "hayou-fig5", "gwb-relu-kindex", "gwb-relu-ball", "gwb-decomposition"):
+    for name in ("hayou-fig4", "hayou-fig5", "gwb-relu-kindex", "gwb-relu-ball", "gwb-decomposition", "theorem1.law", "theorem3.law"):
+        # the law claims: tests/test_law.py
         monkeypatch.delitem(polylr.REGISTRY, name)
     for name in [n for n in polylr.REGISTRY if n.startswith("lingle-")]:  # tests/test_lingle.py
         monkeypatch.delitem(polylr.REGISTRY, name)

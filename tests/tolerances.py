@@ -81,3 +81,14 @@ INTERVAL_SLACK_REL = 1e-12
 #: where the compensated sign of L' changes. 4 ulp allows both roundings plus the root's own
 #: conditioning (tests/test_argmin_batch.py measures the largest: see its comments).
 FAST_ARGMIN_ULP = 4
+
+# -- the finite-width law (tests/test_law.py) -----------------------------------------------------------
+
+#: F(0) (the Gram network at θ = 0) against the Tensor-Programs limit: the issue's 1e-12 relative
+#: to the largest coefficient (measured 4e-16 at t = 1, 6e-16 at t = 2: margin > 1000×).
+LAW_F0_REL = 1e-12
+#: σ against the Monte Carlo √n·sd(η_n): the issue's 2 % at n = 2^20 with 20 000 networks (one
+#: standard error of a standard deviation is 1/sqrt(2N) = 0.5 %: 4 s.e.).
+LAW_SIGMA_REL = 0.02
+#: Default-run version: this many standard errors 1/sqrt(2N) of the sample sd.
+LAW_SIGMA_SE = 4.0

@@ -13,3 +13,4 @@ from . import rf_ridge as rf_ridge  # noqa: F401
 from . import nonlinear as nonlinear  # noqa: F401
 from . import decomposition as decomposition  # noqa: F401
 from . import lingle as lingle  # noqa: F401
+from . import law as law  # noqa: F401

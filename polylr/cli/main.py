@@ -517,6 +517,49 @@ def transfer_budget_command(
         sys.stdout.write("\n".join(tb.lines()) + "\n")
 
 
+@app.command("limit-law")
+@guarded
+def limit_law_command(
+    steps: Annotated[int, typer.Option(help="Number of gradient steps t.")] = 1,
+    depth: Annotated[int, typer.Option(help="Number of hidden n×n layers L.")] = 3,
+    data: Annotated[Optional[Path], typer.Option(help="Data file (.npz with X, y; or .csv, last column y). Default: built-in synthetic data.")] = None,
+    m: Annotated[int, typer.Option(help="Built-in data: number of points.")] = 16,
+    d: Annotated[int, typer.Option(help="Built-in data: input dimension.")] = 4,
+    data_seed: Annotated[int, typer.Option(help="Built-in data: seed.")] = 0,
+    widths: Annotated[str, typer.Option(help="Monte Carlo widths ('1024,16384' or '1024..1048576'); 'none' for the prediction only.")] = "1024,16384,1048576",
+    networks: Annotated[int, typer.Option(help="Gram networks per width.")] = 2000,
+    interval: Annotated[Optional[str], typer.Option(help="Learning-rate interval 'lo,hi' (default 0,4η_∞ at t = 1, 0,2η_∞^(1) beyond).")] = None,
+    master_seed: Annotated[int, typer.Option(help="Master seed of the weight keys.")] = 0,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder for results.json and the plot.")] = None,
+    fmt: Annotated[str, typer.Option("--format", metavar="|".join(FORMATS), help="File format of the plot.")] = "png",
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON to stdout (tables go to stderr).")] = False,
+) -> None:
+    """The finite-width law of η_n: σ and b in η_n ≈ η_∞ + b/n + (σ/√n)·Z (and for the optimal loss),
+    predicted by the delta method through the Gram network, with a Monte Carlo check."""
+    from ..claims.law import limit_law
+    from ..core.setup import Data, Setup
+    from ..report import render
+
+    try:
+        check_format(fmt)
+        dataset = Data.from_file(data) if data is not None else Data.synthetic(m, d, seed=data_seed)
+        setup = Setup(data=dataset, depth=depth, steps=steps)
+        ws = None if widths.strip().lower() == "none" else parse_widths(widths)
+        iv = check_interval(*parse_interval(interval)) if interval is not None else None
+        result = limit_law(setup, widths=ws, networks=networks, interval=iv, master_seed=check_int("master seed", master_seed, lo=0))
+        files = render.render(result, fmt)
+        if out is not None:
+            folder, _ = render.prepare_out(out)
+            render.write_files(folder, files)
+    except PolylrError as e:
+        _fail(e)
+    out_console = err if json_out else console()
+    for t in render.tables(result):
+        out_console.print(t)
+    if json_out:
+        sys.stdout.write(render.to_json(result) + "\n")
+
+
 @app.command("export")
 @guarded
 def export_command(

@@ -131,7 +131,7 @@ class CheckArgs:
 
     def setup_for(self, claim, setup):
         """The setup one claim runs: theorem3 at :meth:`theorem3_steps`, ``--steps`` where the claim takes it."""
-        own = setup.replace(steps=self.theorem3_steps(setup)) if claim.name == "theorem3" else setup
+        own = setup.replace(steps=self.theorem3_steps(setup)) if claim.name in ("theorem3", "theorem3.law") else setup
         if self.steps is not None and "steps" in claim.accepts:
             own = own.replace(steps=self.steps)
         return own

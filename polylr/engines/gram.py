@@ -170,7 +170,10 @@ class GramNet:
         c2 = P @ r  # re-orthogonalise
         r = r - c2 @ P
         c = c + c2
-        nr = jnp.sqrt(r @ r)
+        rr = r @ r
+        # sqrt with derivative 0 (not NaN) at an exactly in-span query; the same values bit for bit
+        # (the limit law, engines/law.py, differentiates the network at such a point).
+        nr = jnp.sqrt(jnp.where(rr > 0, rr, 1.0)) * (rr > 0)
         new = nr > TAU * jnp.sqrt(x @ x)
         q = r / jnp.where(new, nr, 1.0)
         net, g = self._fresh(self.sigma, new)

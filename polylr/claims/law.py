@@ -1,0 +1,242 @@
+"""The finite-width law of η_n: predicted constants (σ, b) against Monte Carlo at widths to 2^20.
+
+``η_n ≈ η_∞ + b/n + (σ/√n)·Z`` and the same for the optimal loss ``a_n = L_n(η_n)``, with σ and b
+computed from the data alone by the delta method through the Gram network
+(:mod:`polylr.engines.law`), and measured on Gram networks (:mod:`polylr.analysis.law`).
+
+:func:`limit_law` is the API (``polylr limit-law``); the claims ``theorem1.law`` (t = 1) and
+``theorem3.law`` (``--steps t``, default 2) judge the prediction at the largest width: the
+bootstrap 95 % interval of √n·sd(η_n) must contain σ, and that of n·(E η_n − η_∞) (control-variate
+estimator) must contain b.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..analysis.law import LawStats, law_sample, law_stats, limit_argmin_value
+from ..analysis.sweep import parse_widths
+from ..core.errors import InvalidInput, check_int, check_interval
+from ..core.setup import Setup
+from ..engines.law import LawDerivatives, check_law_setup, law_derivatives
+from ..engines.limit import eta_inf_t1
+from ..engines.tp import limit_polys
+from ..report.plots import figure, to_bytes
+from .base import FAILS, HOLDS, INCONCLUSIVE, CheckOptions, Claim, Verdict, register
+
+# Budgets of the law claims (the common budgets' widths stop at 4096; these use the Gram path).
+LAW_BUDGETS = {
+    "tiny": ((2**10, 2**14, 2**20), 1000),
+    "quick": ((2**10, 2**14, 2**20), 2000),
+    "default": ((2**10, 2**12, 2**14, 2**16, 2**20), 4000),
+    "thorough": ((2**10, 2**12, 2**14, 2**16, 2**18, 2**20), 20000),
+}
+HIST_BINS = 40
+
+
+@dataclass(frozen=True, eq=False)
+class LimitLawResult:
+    """Predicted constants and their Monte Carlo check (the ClaimResult protocol)."""
+
+    name: str
+    setup: Setup
+    interval: tuple[float, float]
+    derivs: LawDerivatives
+    stats: tuple[LawStats, ...]
+    samples: dict  # width -> √n (η_n − η_∞) (for the histograms)
+    verdicts: tuple[Verdict, ...]
+    seconds: float
+    master_seed: int
+
+    @property
+    def sigma(self) -> float:
+        return float(self.derivs.sigma()[0])
+
+    @property
+    def b(self) -> float:
+        return float(self.derivs.bias()[0])
+
+    @property
+    def sigma_loss(self) -> float:
+        return float(self.derivs.sigma()[1])
+
+    @property
+    def b_loss(self) -> float:
+        return float(self.derivs.bias()[1])
+
+    def to_json(self) -> dict:
+        shares = {k: v.tolist() for k, v in self.derivs.variance_shares().items()}
+        return {
+            "setup": self.setup.describe(),
+            "interval": list(self.interval),
+            "master_seed": self.master_seed,
+            "prediction": {
+                "eta_inf": self.derivs.eta_inf, "sigma_eta": self.sigma, "b_eta": self.b,
+                "loss_inf": self.derivs.loss_inf, "sigma_loss": self.sigma_loss, "b_loss": self.b_loss,
+                "gram_capacity_K": self.derivs.sampler.K, "finite_difference_check": self.derivs.fd_error,
+                "generic_ray_error": self.derivs.ray_error, "backed": self.derivs.smooth,
+                "variance_shares_eta_loss": shares,
+                "law": "eta_n ≈ eta_inf + b/n + (sigma/sqrt(n)) Z, Z ~ N(0, 1)",
+            },
+            "monte_carlo": [s.to_json() for s in self.stats],
+        }
+
+    def tables(self):
+        pred = [
+            ["η_n", f"{self.derivs.eta_inf:.6g}", f"{self.sigma:.4f}", f"{self.b:.4f}"],
+            ["optimal loss a_n", f"{self.derivs.loss_inf:.6g}", f"{self.sigma_loss:.4f}", f"{self.b_loss:.4f}"],
+        ]
+        note = "" if self.derivs.smooth else f"; NOT BACKED: generic-ray error {self.derivs.ray_error:.2g} of ‖g‖"
+        out = [(f"{self.name}: predicted law (t = {self.setup.steps}, L = {self.setup.depth}){note}", ["quantity", "limit", "σ", "b"], pred)]
+        rows = []
+        for s in self.stats:
+            rows.append([
+                f"{s.width}", f"{s.networks}", _ci(s.sd_eta), f"{self.sigma:.3f}", _ci(s.bias_eta), _ci(s.bias_eta_cv),
+                f"{self.derivs.bias_at(s.width)[0]:.3f}", _ci(s.sd_loss), _ci(s.bias_loss_cv), f"{s.seconds:.1f}",
+            ])
+        if rows:
+            cols = ["n", "networks", "√n·sd(η_n)", "σ", "n·bias (plain)", "n·bias (cv)", "b", "√n·sd(a_n)", "n·bias a_n (cv)", "s"]
+            out.append((f"{self.name}: Monte Carlo (95% bootstrap CIs; prediction σ_a = {self.sigma_loss:.3f}, b_a = {self.b_loss:.3f})", cols, rows))
+        return out
+
+    def figures(self, fmt: str = "png") -> dict[str, bytes]:
+        if not self.stats:
+            return {}
+        fig, (ax, bx, cx) = figure(1, 3, figsize=(15, 4.4))
+        sig, b = self.sigma, self.b
+        x = np.linspace(-4 * sig, 4 * sig, 400)
+        for w, vals in sorted(self.samples.items()):
+            ax.hist(vals, bins=HIST_BINS, density=True, histtype="step", label=f"n = 2^{int(round(math.log2(w)))}")
+        ax.plot(x, np.exp(-0.5 * (x / sig) ** 2) / (sig * math.sqrt(2 * math.pi)), "k-", lw=2, label=f"N(0, σ²), σ = {sig:.3f}")
+        ax.set_xlabel(r"$\sqrt{n}\,(\eta_n - \eta_\infty)$")
+        ax.set_ylabel("density")
+        ax.legend(fontsize=7)
+        ws = np.array([s.width for s in self.stats], dtype=float)
+        for axis, get, pred, label in (
+            (bx, lambda s: s.sd_eta, sig, r"$\sqrt{n}\,\mathrm{sd}(\eta_n)$"),
+            (cx, lambda s: s.bias_eta_cv, b, r"$n\,(E\eta_n - \eta_\infty)$ (control variate)"),
+        ):
+            v = np.array([get(s).value for s in self.stats])
+            lo = v - np.array([get(s).lo for s in self.stats])
+            hi = np.array([get(s).hi for s in self.stats]) - v
+            axis.errorbar(ws, v, yerr=[lo, hi], fmt="o", capsize=3, label="Monte Carlo (95% CI)")
+            axis.axhline(pred, color="k", ls="--", label=f"predicted {pred:.3f}")
+            axis.set_xscale("log", base=2)
+            axis.set_xlabel("width n")
+            axis.set_ylabel(label)
+            axis.legend(fontsize=7)
+        return {f"{self.name}_law.{fmt}": to_bytes(fig, fmt)}
+
+    def markdown(self) -> str:
+        lines = [f"## {self.name}", "", f"Predicted: η_n ≈ {self.derivs.eta_inf:.6g} + {self.b:.4f}/n + ({self.sigma:.4f}/√n)·Z; "
+                 f"optimal loss ≈ {self.derivs.loss_inf:.6g} + {self.b_loss:.4f}/n + ({self.sigma_loss:.4f}/√n)·Z.", ""]
+        for title, cols, rows in self.tables()[1:]:
+            lines += [f"**{title}**", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+            lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+        lines += [""] + [f"- **{v.claim}** ({v.status}): {v.reason}" for v in self.verdicts]
+        return "\n".join(lines) + "\n"
+
+
+def _ci(e) -> str:
+    return f"{e.value:.3f} [{e.lo:.3f}, {e.hi:.3f}]"
+
+
+def default_interval(setup: Setup) -> tuple[float, float]:
+    """theorem1's interval [0, 4 η_∞^(1)] at t = 1, theorem3's [0, 2 η_∞^(1)] beyond."""
+    e1 = eta_inf_t1(setup)
+    return (0.0, (4.0 if setup.steps == 1 else 2.0) * e1)
+
+
+def limit_law(
+    setup: Setup, *, widths=None, networks: int = 2000, interval: tuple[float, float] | None = None,
+    master_seed: int = 0, n_boot: int = 1000, hist_widths: int = 3, name: str = "limit-law",
+) -> LimitLawResult:
+    """σ and b of ``√n (η_n − η_∞) → N(0, σ²)``, ``n (E η_n − η_∞) → b`` (and of the optimal loss) for
+    ``setup`` (μP, hidden layers trained), with a Monte Carlo check at ``widths`` (Gram networks;
+    none: the prediction only). Verdicts judge the largest width (module docstring)."""
+    t0 = time.perf_counter()
+    check_law_setup(setup)
+    widths = tuple(parse_widths(widths)) if widths is not None else ()
+    networks = check_int("networks", networks, lo=8, hi=10**6)
+    n_boot = check_int("n_boot", n_boot, lo=100, hi=100000)
+    interval = check_interval(*(interval if interval is not None else default_interval(setup)))
+    lim = limit_polys(setup)
+    eta_inf = limit_argmin_value(setup, lim.loss, interval)
+    derivs = law_derivatives(setup, eta_inf)
+    if widths and min(widths) <= derivs.sampler.K:
+        raise InvalidInput(f"widths must exceed the Gram capacity K = {derivs.sampler.K}, got {min(widths)}")
+    stats, samples = [], {}
+    for i, w in enumerate(widths):
+        sample = law_sample(setup, derivs, w, networks, interval, master_seed=master_seed)
+        stats.append(law_stats(sample, derivs.eta_inf, derivs.loss_inf, n_boot=n_boot, boot_seed=master_seed * 64 + 8 * i))
+        if i >= len(widths) - hist_widths:
+            samples[w] = math.sqrt(w) * (sample.etas - derivs.eta_inf)
+    verdicts = _verdicts(name, derivs, stats) if stats else ()
+    return LimitLawResult(name, setup, interval, derivs, tuple(stats), samples, verdicts, time.perf_counter() - t0, master_seed)
+
+
+def _verdicts(name, derivs, stats):
+    last = stats[-1]
+    sig, b = float(derivs.sigma()[0]), float(derivs.bias_at(last.width)[0])
+    out = []
+    for tag, what, est, pred in (
+        ("sigma", "√n·sd(η_n) → σ (delta method through the Gram network)", last.sd_eta, sig),
+        ("bias", "n·(E η_n − η_∞) → b (second-order terms and the χ-length mean shifts)", last.bias_eta_cv, b),
+    ):
+        ev = {"width": last.width, "networks": last.networks, "measured": est.value, "ci95": [est.lo, est.hi], "predicted": pred}
+        where = f"at n = {last.width} ({last.networks} networks): {est.value:.4f} [{est.lo:.4f}, {est.hi:.4f}], predicted {pred:.4f}"
+        if not derivs.smooth:
+            out.append(Verdict(f"{name}.{tag}", what, INCONCLUSIVE,
+                               f"the prediction is not backed: slopes of η_n along generic rays differ from the gradient at the "
+                               f"limit by {derivs.ray_error:.2g} of ‖g‖ (degenerate Gram queries; engines/law.py); {where}", ev))
+        elif last.networks < 100:
+            out.append(Verdict(f"{name}.{tag}", what, INCONCLUSIVE, f"too few networks for an interval; {where}", ev))
+        elif est.contains(pred):
+            out.append(Verdict(f"{name}.{tag}", what, HOLDS, f"the prediction lies in the 95% bootstrap interval {where}", ev))
+        else:
+            out.append(Verdict(f"{name}.{tag}", what, FAILS, f"the prediction lies outside the 95% bootstrap interval {where}", ev))
+    return tuple(out)
+
+
+def _law_options(opts: CheckOptions):
+    widths, networks = LAW_BUDGETS[opts.budget.name] if opts.budget.name in LAW_BUDGETS else LAW_BUDGETS["default"]
+    return (opts.widths if opts.widths is not None else widths), (opts.seeds if opts.seeds is not None else networks)
+
+
+def check_theorem1_law(opts: CheckOptions | None = None, **kw) -> LimitLawResult:
+    """theorem1.law: at t = 1 the measured √n·sd(η_n) and n·bias agree with the predicted σ and b."""
+    opts = opts if opts is not None else CheckOptions(**kw)
+    setup = opts.setup if opts.setup is not None else Setup()
+    setup = setup.replace(steps=1)
+    widths, networks = _law_options(opts)
+    return limit_law(setup, widths=widths, networks=networks, interval=opts.interval, master_seed=opts.master_seed,
+                     n_boot=opts.budget.n_boot, name="theorem1.law")
+
+
+def check_theorem3_law(opts: CheckOptions | None = None, **kw) -> LimitLawResult:
+    """theorem3.law: the same at t steps (``setup.steps``; the CLI's default is 2)."""
+    opts = opts if opts is not None else CheckOptions(**kw)
+    setup = opts.setup if opts.setup is not None else Setup(steps=2)
+    widths, networks = _law_options(opts)
+    return limit_law(setup, widths=widths, networks=networks, interval=opts.interval, master_seed=opts.master_seed,
+                     n_boot=opts.budget.n_boot, name="theorem3.law")
+
+
+register(Claim(
+    "theorem1.law", "beyond the papers (issue 13)",
+    "At t = 1, √n(η_n − η_∞) → N(0, σ²) and n(E η_n − η_∞) → b, with σ and b predicted from the data by the delta method.",
+    "deep linear MLP, μP, hidden layers trained, t = 1, interval [0, 4 η_∞], Gram networks (exact in law)",
+    "the bootstrap intervals of √n·sd(η_n) and n·bias at the largest width contain σ and b",
+    check_theorem1_law, accepts=("depth",),
+))
+register(Claim(
+    "theorem3.law", "beyond the papers (issue 13)",
+    "At t steps, √n(η_n − η_∞) → N(0, σ²) and n(E η_n − η_∞) → b, with σ and b predicted from the data by the delta method.",
+    "deep linear MLP, μP, hidden layers trained, t steps (default 2), interval [0, 2 η_∞^(1)], Gram networks",
+    "the bootstrap intervals of √n·sd(η_n) and n·bias at the largest width contain σ and b",
+    check_theorem3_law, accepts=("steps", "depth"),
+))
