@@ -16,10 +16,10 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from ..core.budget import LEVELS
-from ..core.errors import PolylrError, check_int
+from ..core.errors import PolylrError, check_int, check_interval
 from ..core.version import __version__
 from .guard import guarded
-from .options import FORMATS, CheckArgs, check_format, options_from
+from .options import FORMATS, CheckArgs, check_format, options_from, parse_interval
 
 # Only light modules are imported here: `polylr --help` must not import JAX, sympy or matplotlib
 # (tests/test_cli_conventions.py checks it). Each command imports what it needs when it runs.
