@@ -67,6 +67,23 @@ def get_budget(budget: str | Budget) -> Budget:
     return budget if isinstance(budget, Budget) else BUDGETS[check_level(budget)]
 
 
+def budget_entry(opts: "CheckOptions", table: dict) -> dict:
+    """A claim's own budget entry (a dict of its sizes) for ``opts``: ``table["thorough-gpu"]`` for
+    ``--budget thorough`` on a GPU (when the table has it), else the named level's entry (``default``
+    when the table lacks it), with the user's widths and seeds and the level's name under ``"budget"``."""
+    import jax  # noqa: PLC0415  (claims that train networks only)
+
+    name = opts.budget.name
+    gpu = name == "thorough" and "thorough-gpu" in table and jax.default_backend() == "gpu"
+    b = dict(table["thorough-gpu"] if gpu else table.get(name, table["default"]))
+    if opts.widths is not None:
+        b["widths"] = tuple(opts.widths)
+    if opts.seeds is not None:
+        b["seeds"] = opts.seeds
+    b["budget"] = name
+    return b
+
+
 # -- verdicts ------------------------------------------------------------------------------
 
 

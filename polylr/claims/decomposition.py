@@ -41,7 +41,7 @@ from ..core.errors import PolylrError
 from ..core.setup import Data
 from ..engines.mlp import MLP, MUP_ADAM, MUP_SGD, Optimizer, Training, abc_preset
 from ..report.decomposition import decomposition_figures
-from .base import FAILS, HOLDS, INCONCLUSIVE, MIN_SEEDS, Claim, CheckOptions, Verdict, register
+from .base import FAILS, HOLDS, INCONCLUSIVE, MIN_SEEDS, Claim, CheckOptions, Verdict, budget_entry, register
 from .nonlinear import ball_data, kindex_data
 
 EXAMPLES = ("kindex", "ball", "mlp", "linear")
@@ -348,22 +348,10 @@ class DecompositionCheck:
         return "\n".join(lines) + "\n"
 
 
-def _pick(opts: CheckOptions) -> dict:
-    name = opts.budget.name
-    gpu = jax.default_backend() == "gpu"
-    b = dict(DECOMP_BUDGETS["thorough-gpu"] if name == "thorough" and gpu else DECOMP_BUDGETS.get(name, DECOMP_BUDGETS["default"]))
-    if opts.widths is not None:
-        b["widths"] = tuple(opts.widths)
-    if opts.seeds is not None:
-        b["seeds"] = opts.seeds
-    b["budget"] = name
-    return b
-
-
 def check_decomposition(opts: CheckOptions | None = None, **kw) -> DecompositionCheck:
     """Decompose the four examples across the budget's widths (see the module docstring)."""
     opts = opts if opts is not None else CheckOptions(**kw)
-    b = _pick(opts)
+    b = budget_entry(opts, DECOMP_BUDGETS)
     t0 = time.perf_counter()
 
     progress = opts.progress if callable(opts.progress) else None

@@ -26,11 +26,10 @@ import dataclasses
 import math
 import time
 
-import jax
 import numpy as np
 from scipy.stats import t as student_t
 
-from .base import FAILS, HOLDS, INCONCLUSIVE, BOUNDARY_LIMIT, Claim, CheckOptions, Verdict, register, verdict_within
+from .base import FAILS, HOLDS, INCONCLUSIVE, BOUNDARY_LIMIT, Claim, CheckOptions, Verdict, budget_entry, register, verdict_within
 from .nonlinear import NonlinearCheck
 from ..analysis.rates import fit_rate
 from ..core.errors import PolylrError
@@ -80,21 +79,10 @@ NOT_APPLICABLE = {
 }
 
 
-def _gpu() -> bool:
-    return jax.default_backend() == "gpu"
-
-
 def budget_for(opts: CheckOptions) -> dict:
     """The budget entry for the options (``thorough`` on a GPU: ``thorough-gpu``), with the user's
     widths and seeds."""
-    name = opts.budget.name
-    b = dict(BUDGETS["thorough-gpu"] if name == "thorough" and _gpu() else BUDGETS.get(name, BUDGETS["default"]))
-    if opts.widths is not None:
-        b["widths"] = tuple(opts.widths)
-    if opts.seeds is not None:
-        b["seeds"] = opts.seeds
-    b["budget"] = name
-    return b
+    return budget_entry(opts, BUDGETS)
 
 
 def grid_for(b: dict, shift: int = 0) -> np.ndarray:
@@ -248,7 +236,6 @@ def ablation_table(results) -> tuple[list[str], list[list[str]]]:
             "γ of η*_n ∝ n^γ [95% CI]", "polylr's criterion"]
     rows = []
     for r in results:
-        title = ABLATIONS[r.name][0]
         for label, scans in r.panels.items():
             ws = sorted(scans)
             key = r.extra[label]["key"]

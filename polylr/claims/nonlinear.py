@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 
 from ..report.plots import to_bytes
 from .base import (
-    BOUNDARY_LIMIT, FAILS, HOLDS, INCONCLUSIVE, MIN_SEEDS, Claim, CheckOptions, Verdict, register, verdict_at_most,
+    BOUNDARY_LIMIT, FAILS, HOLDS, INCONCLUSIVE, MIN_SEEDS, Claim, CheckOptions, Verdict, budget_entry, register, verdict_at_most,
 )
 from ..analysis.grid import argmin_on_grid
 from ..engines.evaluate import limit_loss_values
@@ -46,10 +46,6 @@ FIG_DATA = dict(m=16, d=16, noise=0.1, seed=0)  # Hayou's Figures 4–5 here: se
 
 def _fig_data() -> Data:
     return Data.synthetic(**FIG_DATA)
-
-
-def _gpu() -> bool:
-    return jax.default_backend() == "gpu"
 
 
 # -- statistics on scans ------------------------------------------------------------------------
@@ -207,17 +203,6 @@ def _fmt(x) -> str:
 # -- budgets ------------------------------------------------------------------------------------
 
 
-def _pick(opts: CheckOptions, table: dict) -> dict:
-    name = opts.budget.name
-    b = dict(table["thorough-gpu"] if name == "thorough" and _gpu() and "thorough-gpu" in table else table.get(name, table["default"]))
-    if opts.widths is not None:
-        b["widths"] = tuple(opts.widths)
-    if opts.seeds is not None:
-        b["seeds"] = opts.seeds
-    b["budget"] = name
-    return b
-
-
 def _scan(tr: Training, w: int, b: dict, grid: np.ndarray, opts: CheckOptions) -> LRScan:
     """One width's scan with the budget's refinement: ``xtol``, at most ``rounds`` rounds, and the
     seed-mean curve's optimum refined or not (``refine_mean``)."""
@@ -257,7 +242,7 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     refined to 1e-6). Verdict per depth: the mean of |log η*_n − log η*_∞| decays at least like
     n^-tol."""
     opts = opts if opts is not None else CheckOptions(**kw)
-    b = _pick(opts, FIG4_BUDGETS)
+    b = budget_entry(opts, FIG4_BUDGETS)
     data = _fig_data()
     _preflight([_fig4_training(L, b["steps"], data) for L in b["depths"]], b["widths"])
     t0 = time.perf_counter()
@@ -434,7 +419,7 @@ def check_hayou_fig5(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     converges (the shift between consecutive widths decays at least like n^-tol; the rate is
     reported) and the seed-mean curve is unimodal."""
     opts = opts if opts is not None else CheckOptions(**kw)
-    b = _pick(opts, FIG5_BUDGETS)
+    b = budget_entry(opts, FIG5_BUDGETS)
     data = _fig_data()
     grid = np.geomspace(1e-3, 3.0, 16)
     t0 = time.perf_counter()
@@ -534,7 +519,7 @@ def check_gwb_kindex(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     of the seed-mean curve moves by a factor >= 2 between consecutive widths), ``.converges`` and
     ``.concentrates``. Fresh training data each step (online, as steps × batch points)."""
     opts = opts if opts is not None else CheckOptions(**kw)
-    b = _pick(opts, KINDEX_BUDGETS)
+    b = budget_entry(opts, KINDEX_BUDGETS)
     data = kindex_data(b["steps"] * b["batch"], seed=opts.master_seed)
     held = kindex_data(b["eval_m"], seed=opts.master_seed + 1_000_003)
     grid = _grid(b)
@@ -594,7 +579,7 @@ def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     shift b_n ~ n^-β from successive widths. Verdicts: weak transfer (η*_n converges) and fast
     transfer (β > α/2, joint bootstrap over seeds); the paper finds b_n ~ √a_n: not fast."""
     opts = opts if opts is not None else CheckOptions(**kw)
-    b = _pick(opts, BALL_BUDGETS)
+    b = budget_entry(opts, BALL_BUDGETS)
     data = ball_data(b["steps"] * b["batch"], seed=opts.master_seed)
     held = ball_data(b["eval_m"], seed=opts.master_seed + 1_000_003)
     grid = _grid(b)
