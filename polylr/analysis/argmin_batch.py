@@ -196,7 +196,10 @@ def fast_argmins(
     for G in CELLS:
         if todo.size == 0:
             break
-        res = _one_pass(c[todo], None if e is None else e[todo], lo, hi, nonnegative, G)
+        # Huge intervals overflow: a non-finite value or bound leaves its sign undecided (the row is
+        # handed to the exact path), so the overflow itself is expected here.
+        with np.errstate(over="ignore", invalid="ignore"):
+            res = _one_pass(c[todo], None if e is None else e[todo], lo, hi, nonnegative, G)
         for i, arg in enumerate(res):
             out[todo[i]] = arg
         todo = todo[[r is None for r in res]]
