@@ -36,7 +36,7 @@ import numpy as np
 
 from ..core.errors import PolylrError, check_int
 from ..core.setup import Data
-from .mlp import ABC, DTYPES, GIB, MEMORY_LIMIT, Optimizer, Training
+from .mlp import ABC, DTYPES, MEMORY_LIMIT, Optimizer, Training
 
 LM_ACTIVATIONS = ("relu", "gelu", "relu2", "swiglu")
 BASE_WIDTH = 32  # μP learning rates are η · BASE_WIDTH / n: at n = BASE_WIDTH every layer trains at η
@@ -213,29 +213,10 @@ class LMTraining:
         acts = rows * (4 * width * (self.net.blocks + 1) + 3 * self.net.ffn * width * self.net.blocks + 2 * self.net.vocab)
         return item * (P * (4 + self.optimizer.slots) + acts)
 
-    def seed_bytes(self, width: int) -> int:
-        """Memory of one seed's initial weights, shared by its η: the float64 draw and its cast."""
-        P = self.net.n_params(check_int("width n", width, lo=1), self.context)
-        return P * (8 + (4 if self.dtype == "float32" else 8))
-
-    def data_bytes(self) -> int:
-        """Memory of the data on the device: training and held-out windows and targets in the run's
-        float type, and the int32 data order (``steps x batch``)."""
-        item = 4 if self.dtype == "float32" else 8
-        rows = self.data.m + (self.eval_data.m if self.eval_data is not None else 0)
-        return item * rows * (self.context + 1) + 4 * self.steps * self.batch_size
-
-    def check_memory(self, width: int) -> int:
-        """Refuse (before allocating anything) when the data, one seed's initial weights and one
-        (seed, η) pair together would exceed ``memory_limit``; return the pair's estimate."""
-        pair = self.pair_bytes(width)
-        need = pair + self.seed_bytes(width) + self.data_bytes()
-        if need > self.memory_limit:
-            raise PolylrError(
-                f"width n = {width}: one (seed, eta) training run of the character model needs about {need / GIB:.2f} GiB, "
-                f"over the memory limit {self.memory_limit / GIB:.2f} GiB; use a smaller width or fewer blocks"
-            )
-        return pair
+    # The same fields mean the same memory as in the MLP Training (n_params takes the context as d).
+    seed_bytes = Training.seed_bytes
+    data_bytes = Training.data_bytes
+    check_memory = Training.check_memory
 
     def describe(self) -> dict:
         net = self.net
