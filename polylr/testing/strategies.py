@@ -122,11 +122,39 @@ def _floats(bound: float) -> SearchStrategy[float]:
     return st.floats(-bound, bound, allow_nan=False, allow_subnormal=False)
 
 
-def _check_noise(v: Any) -> float:
-    v = check_finite("noise", v)
-    if v < 0:
-        raise PolylrError(f"noise must be >= 0, got {v}")
+def _nonnegative(name: str) -> Callable[[Any], float]:
+    """A check: the value as a finite float >= 0, else one line naming ``name``."""
+
+    def check(v: Any) -> float:
+        v = check_finite(name, v)
+        if v < 0:
+            raise PolylrError(f"{name} must be >= 0, got {v}")
+        return v
+
+    return check
+
+
+def _one_of(name: str, choices: tuple[str, ...]) -> Callable[[Any], str]:
+    """A check: the value if it is one of ``choices``, else one line naming ``name`` and them."""
+    return functools.partial(check_choice, name, choices=choices)
+
+
+def _instance(name: str, cls: type) -> Callable[[Any], Any]:
+    """A check: the value if it is a ``cls``, else one line naming ``name`` and the type given."""
+
+    def check(v: Any) -> Any:
+        if not isinstance(v, cls):
+            raise PolylrError(f"{name} must be a polylr.{cls.__name__} or a strategy of them, got {type(v).__name__}")
+        return v
+
+    return check
+
+
+def _check_bool(name: str, v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise PolylrError(f"{name} must be True or False, got {v!r}")
     return v
+
 
 
 def _check_max_cond(v: Any) -> float | None:
@@ -183,7 +211,7 @@ def datasets(
     """
     m_s = _value_or_strategy(m, lambda v: check_int("m (number of data points)", v, lo=1))
     d_s = _value_or_strategy(d, lambda v: check_int("d (input dimension)", v, lo=1))
-    noise, max_cond, min_ky = _check_noise(noise), _check_max_cond(max_cond), _check_min_ky(min_ky)
+    noise, max_cond, min_ky = _nonnegative("noise")(noise), _check_max_cond(max_cond), _check_min_ky(min_ky)
     return _draw_dataset(m_s, d_s, noise).filter(lambda data: _data_ok(data, max_cond, min_ky))
 
 
@@ -267,10 +295,7 @@ def _train_value(value: Any) -> str:
     return check_choice("train", value, TRAIN_CHOICES)
 
 
-def _data_value(value: Any) -> Data:
-    if not isinstance(value, Data):
-        raise PolylrError(f"data must be a polylr.Data or a strategy of them, got {type(value).__name__}")
-    return value
+_data_value = _instance("data", Data)
 
 
 @functools.partial(_drawn_thresholds, names=("max_output_degree",))
@@ -406,10 +431,7 @@ def _sampler_kinds(kinds: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(kinds))
 
 
-def _setup_value(value: Any) -> Setup:
-    if not isinstance(value, Setup):
-        raise PolylrError(f"setup must be a polylr.Setup or a strategy of them, got {type(value).__name__}")
-    return value
+_setup_value = _instance("setup", Setup)
 
 
 def _sampler_for(setup: Setup, kind: str) -> SearchStrategy:
@@ -474,8 +496,7 @@ def abcs(
     bad = [p for p in presets if p not in ABC_PRESETS]
     if bad:
         raise PolylrError(f"unknown ABC preset {bad[0]!r}; allowed: {', '.join(ABC_PRESETS)}")
-    if not isinstance(custom, bool):
-        raise PolylrError(f"custom must be True or False, got {custom!r}")
+    _check_bool("custom", custom)
     options = [st.sampled_from([ABC_PRESETS[p] for p in presets])] if presets else []
     if custom:
         unit, signed = st.floats(0.0, 1.0), st.floats(-1.0, 1.0)
@@ -522,32 +543,16 @@ def mlps(
     Shrinks towards a linear two-layer network under the first preset, every layer trained."""
     from ..engines.mlp import ACTIVATIONS, LAYERS, MLP
 
-    def check_activation(v: Any) -> str:
-        if v not in ACTIVATIONS:
-            raise PolylrError(f"activation must be one of {ACTIVATIONS}, got {v!r}")
-        return v
-
-    def check_bias(v: Any) -> bool:
-        if not isinstance(v, bool):
-            raise PolylrError(f"bias must be True or False, got {v!r}")
-        return v
-
-    def check_bias_std(v: Any) -> float:
-        v = check_finite("bias_std", v)
-        if v < 0:
-            raise PolylrError(f"bias_std must be >= 0, got {v}")
-        return v
-
     depth_s = _value_or_strategy(depth, lambda v: check_int("depth L (hidden n x n layers)", v, lo=0, hi=4096))
-    act_s = st.sampled_from(ACTIVATIONS) if activation is None else _value_or_strategy(activation, check_activation)
-    bias_s = _value_or_strategy(bias, check_bias)
+    act_s = st.sampled_from(ACTIVATIONS) if activation is None else _value_or_strategy(activation, _one_of("activation", ACTIVATIONS))
+    bias_s = _value_or_strategy(bias, functools.partial(_check_bool, "bias"))
     param_s = abcs() if param is None else _value_or_strategy(param, _abc_value)
     if train is None:
         train_s = st.lists(st.sampled_from(LAYERS), min_size=1, max_size=3, unique=True).map(lambda t: tuple(sorted(t, key=LAYERS.index)))
         train_s = st.one_of(st.just(LAYERS), train_s)
     else:
         train_s = _value_or_strategy(train, _train_layers)
-    std_s = _value_or_strategy(bias_std, check_bias_std)
+    std_s = _value_or_strategy(bias_std, _nonnegative("bias_std"))
     return st.builds(MLP, depth=depth_s, activation=act_s, bias=bias_s, param=param_s, train=train_s, bias_std=std_s)
 
 
@@ -564,24 +569,9 @@ def optimizers(
     Shrinks towards plain SGD."""
     from ..engines.mlp import DECAY_MODES, OPTIMIZERS, Optimizer
 
-    def check_name(v: Any) -> str:
-        if v not in OPTIMIZERS:
-            raise PolylrError(f"optimizer name must be one of {OPTIMIZERS}, got {v!r}")
-        return v
-
-    def check_wd(v: Any) -> float:
-        v = check_finite("weight_decay", v)
-        if v < 0:
-            raise PolylrError(f"weight_decay must be >= 0, got {v}")
-        return v
-
-    def check_decay(v: Any) -> str:
-        if v not in DECAY_MODES:
-            raise PolylrError(f"decay must be one of {DECAY_MODES}, got {v!r}")
-        return v
-
-    name_s = st.sampled_from(OPTIMIZERS) if name is None else _value_or_strategy(name, check_name)
-    wd_s, decay_s = _value_or_strategy(weight_decay, check_wd), _value_or_strategy(decay, check_decay)
+    name_s = st.sampled_from(OPTIMIZERS) if name is None else _value_or_strategy(name, _one_of("optimizer name", OPTIMIZERS))
+    wd_s = _value_or_strategy(weight_decay, _nonnegative("weight_decay"))
+    decay_s = _value_or_strategy(decay, _one_of("decay", DECAY_MODES))
     unit = st.floats(0.0, 0.99)
 
     @st.composite
@@ -620,30 +610,10 @@ def trainings(
     step of a linear two-layer network on one data point."""
     from ..engines.mlp import DTYPES, LOSSES, MLP, Optimizer, Training
 
-    def check_loss(v: Any) -> str:
-        if v not in LOSSES:
-            raise PolylrError(f"loss must be one of {LOSSES}, got {v!r}")
-        return v
-
-    def check_dtype(v: Any) -> str:
-        if v not in DTYPES:
-            raise PolylrError(f"dtype must be one of {DTYPES}, got {v!r}")
-        return v
-
-    def check_net(v: Any) -> MLP:
-        if not isinstance(v, MLP):
-            raise PolylrError(f"net must be a polylr.MLP or a strategy of them, got {type(v).__name__}")
-        return v
-
-    def check_opt(v: Any) -> Optimizer:
-        if not isinstance(v, Optimizer):
-            raise PolylrError(f"optimizer must be a polylr.Optimizer or a strategy of them, got {type(v).__name__}")
-        return v
-
-    net_s = mlps() if net is None else _value_or_strategy(net, check_net)
-    opt_s = optimizers() if optimizer is None else _value_or_strategy(optimizer, check_opt)
+    net_s = mlps() if net is None else _value_or_strategy(net, _instance("net", MLP))
+    opt_s = optimizers() if optimizer is None else _value_or_strategy(optimizer, _instance("optimizer", Optimizer))
     steps_s = _value_or_strategy(steps, lambda v: check_int("steps", v, lo=0))
-    loss_s, dtype_s = _value_or_strategy(loss, check_loss), _value_or_strategy(dtype, check_dtype)
+    loss_s, dtype_s = _value_or_strategy(loss, _one_of("loss", LOSSES)), _value_or_strategy(dtype, _one_of("dtype", DTYPES))
     batch_s = None if batch is None else _value_or_strategy(batch, lambda v: None if v is None else check_int("batch", v, lo=1))
     given_data = None if data is None else _value_or_strategy(data, _data_value)
 
