@@ -111,29 +111,24 @@ def argmin(poly: EtaPoly, lo: float, hi: float, *, max_degree: int = MAX_DEGREE)
 
     # The sign of L' just left / right of each critical point, read at an exact point where L' has
     # no root (a non-degenerate isolating interval's ends are not roots); None at an end of [lo, hi].
-    def left_sign(k: int) -> int | None:
+    # side = -1: left of root k, +1: right of it. A degenerate interval (a == b) is read halfway to
+    # the neighbouring root's near end (or to the end of [lo, hi]).
+    def side_sign(k: int, side: int) -> int | None:
         a, b = roots[k]
         if a != b:
-            return _sign(dp, a)
-        if a == flo:
+            return _sign(dp, a if side < 0 else b)
+        end = flo if side < 0 else fhi
+        if a == end:
             return None
-        prev = roots[k - 1][1] if k > 0 else flo
-        return _sign(dp, (prev + a) / 2)
-
-    def right_sign(k: int) -> int | None:
-        a, b = roots[k]
-        if a != b:
-            return _sign(dp, b)
-        if b == fhi:
-            return None
-        nxt = roots[k + 1][0] if k + 1 < len(roots) else fhi
-        return _sign(dp, (b + nxt) / 2)
+        j = k + side
+        neighbour = roots[j][1 if side < 0 else 0] if 0 <= j < len(roots) else end
+        return _sign(dp, (neighbour + a) / 2)
 
     candidates: list[tuple[Fraction, bool]] = []
     if _sign(dp, flo) > 0:
         candidates.append((flo, True))  # L increases away from lo
     for k, (a, b) in enumerate(roots):
-        left, right = left_sign(k), right_sign(k)
+        left, right = side_sign(k, -1), side_sign(k, +1)
         if (left is None or left < 0) and (right is None or right > 0):
             candidates.append(((a + b) / 2, a == b and a in (flo, fhi)))
     if _sign(dp, fhi) < 0:
@@ -209,16 +204,23 @@ def _roots(p: flint.fmpq_poly, lo: Fraction, hi: Fraction) -> list[tuple[Fractio
     """Isolating intervals (clipped to [lo, hi]) of the real roots of ``p`` that may lie in [lo, hi]."""
     if p.is_zero():
         return [(lo, hi)]
+    return [(max(a, lo), min(b, hi)) for a, b in _real_root_balls(p, lo, hi)[1]]
+
+
+def _real_root_balls(p: flint.fmpq_poly, lo: Fraction, hi: Fraction) -> tuple[flint.fmpq_poly, list[tuple[Fraction, Fraction]]]:
+    """The square-free part of ``p`` (simple roots, so a sign change at each) and the exact enclosures
+    ``[a, b]`` of its real roots that meet [lo, hi] (not clipped), one root in each.
+
+    Arb's certified complex root finder on the square-free integer numerator (flint
+    ``fmpz_poly.complex_roots``) returns real roots as balls with an exactly zero imaginary part."""
     sqf = p / p.gcd(p.derivative())
-    out = []
+    balls = []
     for ball, _mult in sqf.numer().complex_roots():
-        if not ball.imag.is_zero():
-            continue
-        a, b = _ball_ends(ball.real)
-        if b < lo or a > hi:
-            continue
-        out.append((max(a, lo), min(b, hi)))
-    return out
+        if ball.imag.is_zero():
+            a, b = _ball_ends(ball.real)
+            if not (b < lo or a > hi):
+                balls.append((a, b))
+    return sqf, balls
 
 
 def _critical_points(dp: flint.fmpq_poly, lo: Fraction, hi: Fraction) -> list[tuple[Fraction, Fraction]]:
@@ -230,14 +232,9 @@ def _critical_points(dp: flint.fmpq_poly, lo: Fraction, hi: Fraction) -> list[tu
     ``fmpz_poly.complex_roots``) returns real roots as balls with an exactly zero imaginary part,
     each holding exactly one root. (It stays fast where sympy's real-root isolation does not, e.g.
     for coefficients spanning hundreds of orders of magnitude.)"""
-    sqf = dp / dp.gcd(dp.derivative())  # square-free part: simple roots, so a sign change at each
+    sqf, balls = _real_root_balls(dp, lo, hi)
     out = []
-    for ball, _mult in sqf.numer().complex_roots():
-        if not ball.imag.is_zero():
-            continue
-        a, b = _ball_ends(ball.real)
-        if b < lo or a > hi:
-            continue
+    for a, b in balls:
         # Clip a ball that sticks out of [lo, hi]: keep it only if the root is inside.
         for end in (lo, hi):
             if a <= end <= b:
