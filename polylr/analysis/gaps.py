@@ -490,29 +490,28 @@ def shallow_loss_closed_form(data: Data, W0, W1, V, steps: int, *, exact: bool =
     F = Xq * W0q.transpose()
     A = (Vq.transpose() * Vq)[0, 0] * (F * F.transpose())
     chi = F * (W1q.transpose() * Vq) - yq
-    # u = (I − ηA/m)^t χ₀ as a vector of polynomials; loss = ‖u‖² / (2m) (the matrix is symmetric)
-    u = [flint.fmpq_poly([chi[i, 0]]) for i in range(m)]
+    return EtaPoly(_exact_kernel_loss(A, [chi[i, 0] for i in range(m)], steps), "QQ", label="L^{(t)} (closed form)")
+
+
+def _exact_kernel_loss(A: flint.fmpq_mat, chi: list, steps: int) -> flint.fmpq_poly:
+    """``(2m)^-1 χᵀ (I − η A/m)^{2t} χ`` in rationals, for a symmetric m×m ``A`` and ``χ`` (m rationals):
+    ``u = (I − ηA/m)^t χ`` as a vector of polynomials in η, then ``‖u‖² / (2m)``."""
+    m = len(chi)
+    u = [flint.fmpq_poly([c]) for c in chi]
     step = flint.fmpq_poly([0, flint.fmpq(-1, m)])
     for _ in range(steps):
         Au = [sum((flint.fmpq_poly([A[i, j]]) * u[j] for j in range(m)), flint.fmpq_poly([0])) for i in range(m)]
         u = [u[i] + step * Au[i] for i in range(m)]
-    loss = sum((ui * ui for ui in u), flint.fmpq_poly([0])) * flint.fmpq(1, 2 * m)
-    return EtaPoly(loss, "QQ", label="L^{(t)} (closed form)")
+    return sum((ui * ui for ui in u), flint.fmpq_poly([0])) * flint.fmpq(1, 2 * m)
 
 
 def shallow_limit_closed_form(data: Data, steps: int) -> EtaPoly:
     """The L = 1 infinite-width limit ``(2m)^-1 yᵀ (I − η K/m)^{2t} y`` (A_n → K, χ₀ → −y), exact."""
     steps = check_int("steps t", steps, lo=1)
     Xq = flint.fmpq_mat([[_fq(float(v)) for v in row] for row in data.X])
-    yq = flint.fmpq_mat([[_fq(float(v))] for v in data.y])
-    m, d = data.m, data.d
-    K = (Xq * Xq.transpose()) * flint.fmpq(1, d)
-    u = [flint.fmpq_poly([yq[i, 0]]) for i in range(m)]
-    step = flint.fmpq_poly([0, flint.fmpq(-1, m)])
-    for _ in range(steps):
-        Ku = [sum((flint.fmpq_poly([K[i, j]]) * u[j] for j in range(m)), flint.fmpq_poly([0])) for i in range(m)]
-        u = [u[i] + step * Ku[i] for i in range(m)]
-    loss = sum((ui * ui for ui in u), flint.fmpq_poly([0])) * flint.fmpq(1, 2 * m)
+    K = (Xq * Xq.transpose()) * flint.fmpq(1, data.d)
+    # χ₀ → −y; the loss is even in χ, so y serves as χ
+    loss = _exact_kernel_loss(K, [_fq(float(v)) for v in data.y], steps)
     return EtaPoly(loss, "QQ", label="L_\\infty^{(t)} (closed form, L = 1)")
 
 
