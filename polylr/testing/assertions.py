@@ -22,6 +22,7 @@ from ..core.errors import PolylrError, check_finite
 from ..core.poly import EtaPoly
 from ..analysis.rates import RateFit, fit_rate
 from ..analysis.sweep import parse_widths
+from .keywords import Options, shared_keywords
 
 __all__ = ["assert_converges", "assert_exponent", "assert_polynomial_matches"]
 
@@ -73,18 +74,8 @@ def _check_level(level: float) -> float:
     return level
 
 
-def assert_converges(
-    estimates_by_width: Mapping[int, Any],
-    limit: float | Any,
-    rate: float | None = -0.5,
-    *,
-    tol: float = 0.1,
-    level: float = 0.95,
-    n_boot: int = 1000,
-    boot_seed: int = 0,
-    allow_inconclusive: bool = False,
-    name: str = "estimate",
-) -> Verdict:
+@shared_keywords(("tol", "level", "n_boot", "boot_seed", "allow_inconclusive", "name"), name=("str", "estimate"))
+def assert_converges(estimates_by_width: Mapping[int, Any], limit: float | Any, rate: float | None = -0.5, *, o: Options) -> Verdict:
     """Assert that estimates converge to ``limit`` as the width grows, at least as fast as ``n^rate``.
 
     ``estimates_by_width`` maps each width ``n`` to an array whose axis 0 indexes independent seeds;
@@ -104,7 +95,7 @@ def assert_converges(
     Returns the :class:`polylr.Verdict` (status ``"holds"``, or ``"inconclusive"`` when allowed);
     its ``evidence["fit"]`` is the fit as a dict.
     """
-    tol = check_finite("tol", tol)
+    tol, name = check_finite("tol", o.tol), o.name
     if rate is None:
         if not tol > 0:
             raise PolylrError(f"with rate=None, tol must be > 0 (the claim is a decay like n^-tol), got {tol}")
@@ -116,7 +107,7 @@ def assert_converges(
                 f"need tol >= 0 and rate + tol < 0 (else the claim does not imply convergence), got rate = {rate}, tol = {tol}"
             )
         edge, claim, what = rate + tol, f"= O(n^{rate:g})", f"rate {rate:g} plus tolerance {tol:g}"
-    level = _check_level(level)
+    level = _check_level(o.level)
     widths, arrays = _by_width(estimates_by_width, "estimates_by_width")
     lim = np.asarray(limit, dtype=np.float64)
     if not np.all(np.isfinite(lim)):
@@ -131,7 +122,7 @@ def assert_converges(
             )
         errors.append(np.abs(a - lim).reshape(a.shape[0], -1).mean(axis=1))
     quantity = f"mean |{name} − limit|"
-    fit = fit_rate(widths, errors, quantity=quantity, n_boot=n_boot, boot_seed=boot_seed, level=level)
+    fit = fit_rate(widths, errors, quantity=quantity, n_boot=o.n_boot, boot_seed=o.boot_seed, level=level)
     statement = f"{quantity} {claim}" if rate is not None else f"{name} converges to the limit"
     verdict = verdict_at_most("assert_converges", statement, fit, edge, what)
     verdict = Verdict(verdict.claim, statement, verdict.status, verdict.reason, {**verdict.evidence, "fit": fit.to_dict()})
@@ -141,20 +132,12 @@ def assert_converges(
         *_table(fit, [a.shape[0] for a in arrays], quantity),
         f"  bootstrap: {fit.n_boot} resamples over seeds, seed {fit.boot_seed}",
     ]
-    return _outcome(verdict, "assert_converges", details, allow_inconclusive)
+    return _outcome(verdict, "assert_converges", details, o.allow_inconclusive)
 
 
+@shared_keywords(("level", "n_boot", "boot_seed", "allow_inconclusive", "name"), name=("str", "samples"))
 def assert_exponent(
-    samples_by_width: Mapping[int, Any],
-    expected: float,
-    *,
-    tol: float = 0.1,
-    statistic: str = "mean_abs",
-    level: float = 0.95,
-    n_boot: int = 1000,
-    boot_seed: int = 0,
-    allow_inconclusive: bool = False,
-    name: str = "samples",
+    samples_by_width: Mapping[int, Any], expected: float, *, tol: float = 0.1, statistic: str = "mean_abs", o: Options
 ) -> Verdict:
     """Assert that ``statistic(samples) ≈ C n^p`` with ``p`` within ``tol`` of ``expected``.
 
@@ -169,7 +152,7 @@ def assert_exponent(
     tol = check_finite("tol", tol)
     if not tol > 0:
         raise PolylrError(f"tol must be > 0, got {tol}")
-    level = _check_level(level)
+    level, name = _check_level(o.level), o.name
     widths, arrays = _by_width(samples_by_width, "samples_by_width")
     for w, a in zip(widths, arrays):
         if a.ndim != 1:
@@ -177,7 +160,7 @@ def assert_exponent(
                 f"samples_by_width at width {w}: need a 1-d array (one value per seed), got shape {a.shape}"
             )
     quantity = f"{statistic}({name})"
-    fit = fit_rate(widths, arrays, statistic=statistic, quantity=quantity, n_boot=n_boot, boot_seed=boot_seed, level=level)
+    fit = fit_rate(widths, arrays, statistic=statistic, quantity=quantity, n_boot=o.n_boot, boot_seed=o.boot_seed, level=level)
     statement = f"{quantity} ~ n^{expected:g} (tolerance {tol:g})"
     verdict = verdict_within("assert_exponent", statement, fit, expected, tol)
     verdict = Verdict(verdict.claim, statement, verdict.status, verdict.reason, {**verdict.evidence, "fit": fit.to_dict()})
@@ -187,7 +170,7 @@ def assert_exponent(
         *_table(fit, [a.size for a in arrays], quantity),
         f"  bootstrap: {fit.n_boot} resamples over seeds, seed {fit.boot_seed}",
     ]
-    return _outcome(verdict, "assert_exponent", details, allow_inconclusive)
+    return _outcome(verdict, "assert_exponent", details, o.allow_inconclusive)
 
 
 def _values_of(fn: Callable[[Any], Any], x: np.ndarray) -> np.ndarray:

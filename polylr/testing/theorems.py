@@ -41,6 +41,7 @@ from ..claims.theorem3 import limit_argmin
 from ..core.errors import PolylrError, check_finite
 from ..core.setup import Setup
 from .assertions import assert_converges, by_width, check_level, outcome, table
+from .keywords import SAMPLED, Options, shared_keywords
 
 __all__ = ["argmins_by_width", "assert_law", "assert_limit", "assert_rate"]
 
@@ -66,11 +67,11 @@ def argmins_by_width(
     return {w: sw.etas(w) for w in sw.widths}
 
 
-def _samples(target: Any, widths, networks, interval, master_seed, sampler, what: str) -> dict:
+def _samples(target: Any, o: Options, what: str) -> dict:
     if isinstance(target, Setup):
-        if widths is None or networks is None or interval is None:
+        if o.widths is None or o.networks is None or o.interval is None:
             raise PolylrError(f"{what}: with a Setup, pass widths=, networks= and interval= (η_n is computed by polylr.sweep)")
-        return argmins_by_width(target, widths, networks, interval, master_seed=master_seed, sampler=sampler)
+        return argmins_by_width(target, o.widths, o.networks, o.interval, master_seed=o.master_seed, sampler=o.sampler)
     if not isinstance(target, Mapping):
         raise PolylrError(f"{what}: the first argument must be a polylr.Setup or a mapping width -> values, got {type(target).__name__}")
     return dict(target)
@@ -84,22 +85,8 @@ def _default_limit(target: Any, limit: Any, interval, what: str) -> float:
     return float(limit_argmin(target, interval)[0].eta)
 
 
-def assert_limit(
-    target: Setup | Mapping[int, Any],
-    limit: float | None = None,
-    *,
-    widths: Any = None,
-    networks: int | None = None,
-    interval: tuple[float, float] | None = None,
-    tol: float = 0.1,
-    level: float = 0.95,
-    n_boot: int = 1000,
-    boot_seed: int = 0,
-    master_seed: int = 0,
-    sampler: Any = None,
-    allow_inconclusive: bool = False,
-    name: str = "η_n",
-) -> Verdict:
+@shared_keywords((*SAMPLED, "name"))
+def assert_limit(target: Setup | Mapping[int, Any], limit: float | None = None, *, o: Options) -> Verdict:
     """Assert that η_n (per network) converges to ``limit`` as the width grows.
 
     ``target`` is a :class:`polylr.Setup` (then ``widths``, ``networks``, ``interval`` are needed and
@@ -109,37 +96,28 @@ def assert_limit(
     wrong limit: the error stops decaying); otherwise inconclusive (fails unless allowed). Returns
     the :class:`polylr.Verdict` (``evidence["fit"]`` holds the fit and its interval).
     """
-    samples = _samples(target, widths, networks, interval, master_seed, sampler, "assert_limit")
-    lim = _default_limit(target, limit, interval, "assert_limit")
+    samples = _samples(target, o, "assert_limit")
+    lim = _default_limit(target, limit, o.interval, "assert_limit")
     try:
         verdict = assert_converges(
-            samples, lim, rate=None, tol=tol, level=level, n_boot=n_boot, boot_seed=boot_seed,
-            allow_inconclusive=allow_inconclusive, name=name,
+            samples, lim, rate=None, tol=o.tol, level=o.level, n_boot=o.n_boot, boot_seed=o.boot_seed,
+            allow_inconclusive=o.allow_inconclusive, name=o.name,
         )
     except AssertionError as e:
         head, _, rest = str(e).partition("\n")
         head = head.replace("assert_converges failed", "assert_limit failed").replace("the limit'", f"the limit {lim:.10g}'")
         raise AssertionError(f"{head}\n{rest}") from None
-    return Verdict("assert_limit", f"{name} -> {lim:.10g}", verdict.status, verdict.reason, {**verdict.evidence, "limit": lim})
+    return Verdict("assert_limit", f"{o.name} -> {lim:.10g}", verdict.status, verdict.reason, {**verdict.evidence, "limit": lim})
 
 
+@shared_keywords((*SAMPLED, "name"))
 def assert_rate(
     target: Setup | Mapping[int, Any],
     exponent: float = -0.5,
     *,
     kind: str = "fluctuation",
     limit: float | None = None,
-    widths: Any = None,
-    networks: int | None = None,
-    interval: tuple[float, float] | None = None,
-    tol: float = 0.1,
-    level: float = 0.95,
-    n_boot: int = 1000,
-    boot_seed: int = 0,
-    master_seed: int = 0,
-    sampler: Any = None,
-    allow_inconclusive: bool = False,
-    name: str = "η_n",
+    o: Options,
 ) -> Verdict:
     """Assert a rate in n of the fluctuation or of the bias of η_n (per network).
 
@@ -158,11 +136,11 @@ def assert_rate(
     if kind not in KINDS:
         raise PolylrError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     exponent = check_finite("exponent", exponent)
-    tol = check_finite("tol", tol)
+    tol = check_finite("tol", o.tol)
     if not tol > 0:
         raise PolylrError(f"tol must be > 0, got {tol}")
-    level = check_level(level)
-    samples = _samples(target, widths, networks, interval, master_seed, sampler, "assert_rate")
+    level, name = check_level(o.level), o.name
+    samples = _samples(target, o, "assert_rate")
     ws, arrays = by_width(samples, "samples")
     for w, a in zip(ws, arrays):
         if a.ndim != 1 or a.size < 2:
@@ -170,7 +148,7 @@ def assert_rate(
     if kind == "fluctuation":
         statistic, quantity, values = "sd", f"sd({name})", arrays
     else:
-        lim = _default_limit(target, limit, interval, "assert_rate")
+        lim = _default_limit(target, limit, o.interval, "assert_rate")
         values = [a - lim for a in arrays]
         for w, e in zip(ws, values):
             bias, se = float(e.mean()), float(e.std(ddof=1) / math.sqrt(e.size))
@@ -181,7 +159,7 @@ def assert_rate(
                     f"like 1/sqrt(networks)) or smaller widths"
                 )
         statistic, quantity = "abs_mean", f"|mean {name} − {lim:.6g}|"
-    fit = fit_rate(ws, values, statistic=statistic, quantity=quantity, n_boot=n_boot, boot_seed=boot_seed, level=level)
+    fit = fit_rate(ws, values, statistic=statistic, quantity=quantity, n_boot=o.n_boot, boot_seed=o.boot_seed, level=level)
     statement = f"{quantity} ~ n^{exponent:g} (tolerance {tol:g})"
     v = verdict_within(f"assert_rate({kind})", statement, fit, exponent, tol)
     verdict = Verdict(v.claim, statement, v.status, v.reason, {**v.evidence, "fit": fit.to_dict(), "interval": list(fit.ci)})
@@ -190,7 +168,7 @@ def assert_rate(
         *table(fit, [a.size for a in arrays], quantity),
         f"  bootstrap: {fit.n_boot} resamples over networks, seed {fit.boot_seed}",
     ]
-    return outcome(verdict, f"assert_rate(kind={kind!r})", details, allow_inconclusive)
+    return outcome(verdict, f"assert_rate(kind={kind!r})", details, o.allow_inconclusive)
 
 
 def assert_law(

@@ -28,6 +28,7 @@ from ..core.errors import PolylrError, check_finite, check_int
 from ..core.setup import Setup
 from ..engines.limit import eta_inf_t1
 from .assertions import by_width, check_level, outcome
+from .keywords import SAMPLED, Options, shared_keywords
 
 __all__ = ["assert_fast_transfer", "transfer_gaps"]
 
@@ -102,21 +103,8 @@ def _table(g, fits) -> list[str]:
     return rows
 
 
-def assert_fast_transfer(
-    target: Setup | Gaps | Mapping[str, Mapping[int, Any]],
-    *,
-    fast: bool = True,
-    widths: Any = None,
-    networks: int | None = None,
-    interval: tuple[float, float] | None = None,
-    tol: float = 0.1,
-    level: float = 0.95,
-    n_boot: int = 1000,
-    boot_seed: int = 0,
-    master_seed: int = 0,
-    sampler: str = "auto",
-    allow_inconclusive: bool = False,
-) -> Verdict:
+@shared_keywords(SAMPLED, sampler=("str", "auto"))
+def assert_fast_transfer(target: Setup | Gaps | Mapping[str, Mapping[int, Any]], *, fast: bool = True, o: Options) -> Verdict:
     """Assert that learning-rate transfer is fast (``fast=True``) or not fast (``fast=False``).
 
     ``target`` is a :class:`polylr.Setup` (then ``widths`` and ``networks`` are needed; the gaps
@@ -133,15 +121,15 @@ def assert_fast_transfer(
     """
     if not isinstance(fast, bool):
         raise PolylrError(f"fast must be True or False, got {fast!r}")
-    tol = check_finite("tol", tol)
+    tol = check_finite("tol", o.tol)
     if not 0 < tol < 0.5:
         raise PolylrError(f"tol must be in (0, 0.5), got {tol}")
-    level = check_level(level)
-    n_boot = check_int("n_boot", n_boot, lo=10)
+    level = check_level(o.level)
+    n_boot = check_int("n_boot", o.n_boot, lo=10)
     if isinstance(target, Setup):
-        if widths is None or networks is None:
+        if o.widths is None or o.networks is None:
             raise PolylrError("assert_fast_transfer: with a Setup, pass widths= and networks= (the gaps are computed by polylr.network_gaps)")
-        g = transfer_gaps(target, widths, networks, interval, master_seed=master_seed, sampler=sampler)
+        g = transfer_gaps(target, o.widths, o.networks, o.interval, master_seed=o.master_seed, sampler=o.sampler)
     elif isinstance(target, Gaps):
         g = target
     elif isinstance(target, Mapping):
@@ -151,7 +139,7 @@ def assert_fast_transfer(
             f"assert_fast_transfer: target must be a polylr.Setup, a polylr.Gaps or a mapping of 'a', 'b', 'c' samples, "
             f"got {type(target).__name__}"
         )
-    fits = fit_gaps(g, n_boot=n_boot, boot_seed=boot_seed, level=level)
+    fits = fit_gaps(g, n_boot=n_boot, boot_seed=o.boot_seed, level=level)
     decisions = {d.key: d for d in transfer_decisions(g, fits, tol=tol)}
     d = decisions["fast"]
     if d.status == INCONCLUSIVE:
@@ -170,4 +158,4 @@ def assert_fast_transfer(
     details = [f"  {reason}", *_table(g, fits)]
     if not math.isfinite(point):
         details.append("  (a non-finite exponent: some gap's seed mean is 0 at a width)")
-    return outcome(verdict, "assert_fast_transfer", details, allow_inconclusive)
+    return outcome(verdict, "assert_fast_transfer", details, o.allow_inconclusive)
