@@ -22,7 +22,7 @@ One step is one backward chain (which also gives the outputs, since
   network's representation are plain dot products (dense: R^n; Gram: orthonormal coordinates).
   Networks are made by the samplers (:mod:`polylr.engines.samplers`, :mod:`polylr.engines.gram`).
 
-The symbolic engine (``_expand``) and the Tensor-Programs limit (``_tp``) keep their own programs:
+The symbolic engine (:mod:`polylr.engines.expand`) and the Tensor-Programs limit (:mod:`polylr.engines.tp`) keep their own programs:
 the first expands non-commuting matrix *words* (its "vectors" are sums of words, and it needs the
 word structure, not the vectors' values, to collect terms), the second propagates Gaussian *atoms*
 with the Ż correction rule, whose bookkeeping (which atom a vector depends on, per layer and step)
