@@ -57,13 +57,14 @@ FAITHFUL = 0.2  # grid points kept only where the seed-mean |φ − ΔL| ≤ 20 
 
 DECOMP_BUDGETS = {
     "tiny": dict(widths=(16, 32, 64), seeds=8, steps=32, eval_m=256, ema=0.95),
-    "quick": dict(widths=(16, 32, 64, 128), seeds=8, steps=48, eval_m=256, ema=0.95),
+    "quick": dict(widths=(16, 32, 64, 128), seeds=12, steps=48, eval_m=256, ema=0.95),
     "default": dict(widths=(32, 64, 128, 256), seeds=8, steps=128, eval_m=512, ema=0.9),
     "thorough": dict(widths=(32, 64, 128, 256, 512), seeds=16, steps=256, eval_m=1024, ema=0.95),
     "thorough-gpu": dict(widths=(64, 128, 256, 512, 1024, 2048), seeds=16, steps=1024, eval_m=4096, ema=0.99),
 }
-GRIDS = {  # log2 ν: factor-2 grids around the optimum of the quick budget (measured: docs/decomposition.md)
-    "kindex": np.arange(-3.0, 2.01, 0.5), "ball": np.arange(-2.0, 6.0), "mlp": np.arange(-3.0, 0.51, 0.5),
+GRIDS = {  # log2 ν: grids around the optimum of the quick budget, reaching 2^-5 so that the top-k parts'
+    # minima (at smaller ν than φ's) lie inside (measured: docs/decomposition.md)
+    "kindex": np.arange(-5.0, 2.01, 0.5), "ball": np.arange(-2.0, 6.0), "mlp": np.arange(-5.0, 0.51, 0.5),
     "linear": np.arange(-4.0, 0.0),
 }
 
@@ -302,6 +303,7 @@ class ExampleDecomposition:
     verdicts: tuple
     mci: dict | None = None  # {"width", "eta", "points", "mci": per point}
     fixed: dict = field(default_factory=dict)  # {k: fixed_k_verdicts(...)}
+    ok_fixed: np.ndarray | None = None  # the grid points of the fixed-k verdicts (finite and faithful)
 
     def table(self) -> tuple[str, list[str], list[list]]:
         sc, ok = self.scan, self.ok
@@ -333,7 +335,7 @@ class ExampleDecomposition:
         """Per fixed k and width: the argmin of ``φ_n^k`` with its bootstrap interval (``*``: on an end
         of the grid window, a bound only), the argmin of ``φ_n``, the share ``φ^k/φ`` at the
         largest width's optimum and the residual's flatness."""
-        sc, ok = self.scan, self.ok
+        sc, ok = self.scan, self.ok_fixed
         u = np.log2(sc.grid[ok])
         rows = []
         for k, f in self.fixed.items():
@@ -357,7 +359,8 @@ class ExampleDecomposition:
         seeds) and, when Algorithm 1 found a truncation, the κ̂ figures."""
         if self.example == "linear" and not self.fixed:
             return {}
-        return decomposition_figures(self.scan, self.truncation, self.ok, stem, fmt, title=self.example, ks=tuple(self.fixed))
+        return decomposition_figures(self.scan, self.truncation, self.ok, stem, fmt, title=self.example, ks=tuple(self.fixed),
+                                     ok_fixed=self.ok_fixed)
 
     def to_json(self) -> dict:
         fixed = {str(k): {"stats": {a: ({str(n): x for n, x in b.items()} if isinstance(b, dict) else b) for a, b in f["stats"].items()},
@@ -365,6 +368,7 @@ class ExampleDecomposition:
                  for k, f in self.fixed.items()}
         return {
             "example": self.example, "scan": self.scan.to_json(), "grid_used": [bool(x) for x in self.ok], "fixed_k": fixed,
+            "grid_used_fixed_k": None if self.ok_fixed is None else [bool(x) for x in self.ok_fixed],
             "truncation": {str(w): t.to_dict() for w, t in self.truncation.items()},
             "stats": {k: ({str(a): b for a, b in v.items()} if isinstance(v, dict) else v) for k, v in self.stats.items()},
             "ci": {k: list(v) for k, v in self.ci.items()}, "verdicts": [v.to_dict() for v in self.verdicts],
@@ -400,25 +404,30 @@ def decompose_example(example: str, *, widths, seeds: int, steps: int, ema: floa
     name = f"gwb-decomposition.{example}"
     if example == "linear":
         return dataclasses.replace(_linear(example, scan, ok), mci=mci)
-    ok = _window(scan, _faithful(scan, ok), window)
+    okf = _faithful(scan, ok)  # fixed k: every faithful grid point (the argmin of φ^k may lie far from φ's)
+    ok = _window(scan, okf, window)  # κ̂: Algorithm 1's convexity test needs the neighbourhood of the optimum
     u = np.log2(scan.grid[ok])
     tops = {w: scan.topk(w) for w in scan.widths}
     st_inv = f"{example}: the argmin in ν of the top-κ̂(n) part is the same at width n as at the largest width (within {tol:g} in log2 ν)"
     st_flat = f"{example}: the residual is flat near the optimum (it moves the top-κ̂ argmin by at most {tol:g} in log2 ν)"
+    seed = master_seed * 16 + 3 + EXAMPLES.index(example)
+    fixed, fixed_vs = {}, ()
+    if okf.sum() >= 3:
+        fixed = {k: fixed_k_verdicts(np.log2(scan.grid[okf]), {w: T[:, okf] for w, T in tops.items()}, k, tol=tol,
+                                     n_boot=n_boot, seed=seed + k, name=name, label=example)
+                 for k in FIXED_K if k <= scan.widths[0]}
+        fixed_vs = tuple(v for f in fixed.values() for v in f["verdicts"])
     if ok.sum() < 3:
         why = (f"only {int(ok.sum())} grid learning rates where every run stayed finite and the linearisation is faithful "
                f"(|φ − ΔL| ≤ {FAITHFUL:g}·|ΔL|) within {window} grid steps of the optimum (3 needed)")
-        vs = tuple(Verdict(f"{name}.top{k}-{what}", f"{example}: the top-{k} part {desc}", INCONCLUSIVE, why, {})
-                   for k in FIXED_K if k <= scan.widths[0] for what, desc in
-                   (("invariant", "has a width-invariant argmin in ν"), ("residual-flat", "leaves a flat residual near its optimum")))
-        vs += (Verdict(f"{name}.topk-invariant", st_inv, INCONCLUSIVE, why, {}),
-               Verdict(f"{name}.residual-flat", st_flat, INCONCLUSIVE, why, {}))
-        return ExampleDecomposition(example, scan, ok, {}, {}, {}, vs, mci=mci)
-    seed = master_seed * 16 + 3 + EXAMPLES.index(example)
-    fixed = {k: fixed_k_verdicts(u, {w: T[:, ok] for w, T in tops.items()}, k, tol=tol, n_boot=n_boot, seed=seed + k,
-                                 name=name, label=example)
-             for k in FIXED_K if k <= scan.widths[0]}
-    fixed_vs = tuple(v for f in fixed.values() for v in f["verdicts"])
+        if not fixed:
+            fixed_vs = tuple(Verdict(f"{name}.top{k}-{what}", f"{example}: the top-{k} part {desc}", INCONCLUSIVE, why, {})
+                             for k in FIXED_K if k <= scan.widths[0] for what, desc in
+                             (("invariant", "has a width-invariant argmin in ν"),
+                              ("residual-flat", "leaves a flat residual near its optimum")))
+        vs = (Verdict(f"{name}.topk-invariant", st_inv, INCONCLUSIVE, why, {}),
+              Verdict(f"{name}.residual-flat", st_flat, INCONCLUSIVE, why, {}))
+        return ExampleDecomposition(example, scan, ok, {}, {}, {}, fixed_vs + vs, mci=mci, fixed=fixed, ok_fixed=okf)
     Ph = {w: np.mean(T, axis=0)[ok] for w, T in tops.items()}
     trunc = select_truncation(u, Ph, **(truncation or {}))
     failed = [w for w, t in trunc.items() if t.kappa is None]
@@ -427,7 +436,7 @@ def decompose_example(example: str, *, widths, seeds: int, steps: int, ema: floa
                f"ε_amin = {TRUNCATION_DEFAULTS['eps_amin']} in log2 ν, τ ∈ {TRUNCATION_DEFAULTS['taus']})")
         vs = (Verdict(f"{name}.topk-invariant", st_inv, INCONCLUSIVE, why, {}),
               Verdict(f"{name}.residual-flat", st_flat, INCONCLUSIVE, why, {}))
-        return ExampleDecomposition(example, scan, ok, trunc, {}, {}, fixed_vs + vs, mci=mci, fixed=fixed)
+        return ExampleDecomposition(example, scan, ok, trunc, {}, {}, fixed_vs + vs, mci=mci, fixed=fixed, ok_fixed=okf)
     stats = _stats(u, Ph, trunc)
     ci = _bootstrap(u, tops, trunc, ok, n_boot, seed)
     ev = {"I": stats["I"], "I_ci": list(ci["I"]), "I_total": stats["I_tot"], "I_total_ci": list(ci["I_tot"]),
@@ -447,7 +456,7 @@ def decompose_example(example: str, *, widths, seeds: int, steps: int, ema: floa
                f"{', '.join(f'{frac[w]:.2f}' for w in degenerate)} at n = {degenerate}), so the top-κ̂ part is (nearly) φ "
                f"itself; the fixed-k verdicts (k = {', '.join(map(str, fixed))}) answer instead. Measured: ")
         inv, flat = (Verdict(v.claim, v.statement, INCONCLUSIVE, why + v.reason, v.evidence) for v in (inv, flat))
-    return ExampleDecomposition(example, scan, ok, trunc, stats, ci, fixed_vs + (inv, flat), mci=mci, fixed=fixed)
+    return ExampleDecomposition(example, scan, ok, trunc, stats, ci, fixed_vs + (inv, flat), mci=mci, fixed=fixed, ok_fixed=okf)
 
 
 def _linear(example: str, scan: DecompositionScan, ok: np.ndarray) -> ExampleDecomposition:

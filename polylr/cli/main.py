@@ -391,12 +391,7 @@ def decompose_command(
         _fail(e)
     written = render.write_files(folder, files)
     out_console = err if json_out else console()
-    for title, cols, rows in res.tables():
-        table = Table(title=title)
-        for col in cols:
-            table.add_column(col, justify="right")
-        for r in rows:
-            table.add_row(*(str(c) for c in r))
+    for table in render.own_tables(res):
         out_console.print(table)
     for v in res.verdicts:
         out_console.print(f"{v.claim}: {v.status} — {v.reason}")

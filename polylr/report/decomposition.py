@@ -149,11 +149,12 @@ def plot_linearisation(scan: DecompositionScan, ok: np.ndarray, title: str = "")
 
 
 def decomposition_figures(scan: DecompositionScan, trunc: dict[int, Truncation], ok: np.ndarray, stem: str,
-                          fmt: str = "png", title: str = "", ks=()) -> dict[str, bytes]:
+                          fmt: str = "png", title: str = "", ks=(), ok_fixed: np.ndarray | None = None) -> dict[str, bytes]:
     """The figures rendered as ``fmt``, keyed ``{stem}.{kind}.{fmt}``: ``fixedk`` (with ``ks``),
     ``topk``, ``residual`` and ``kappa`` (when Algorithm 1 found a truncation at some width) and
-    ``linearisation``."""
-    figs = {"fixedk": plot_fixed_k(scan, ok, ks, title)} if ks and ok.any() else {}
+    ``linearisation``. ``ok_fixed`` (default ``ok``) are the grid points of the fixed-k figure."""
+    okf = ok if ok_fixed is None else ok_fixed
+    figs = {"fixedk": plot_fixed_k(scan, okf, ks, title)} if ks and okf.any() else {}
     if any(t is not None and t.kappa is not None for t in trunc.values()):
         figs.update(topk=plot_topk(scan, trunc, ok, title), residual=plot_residual(scan, trunc, ok, title),
                     kappa=plot_kvec(scan, trunc, ok, title=title))
