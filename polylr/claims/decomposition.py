@@ -424,7 +424,9 @@ def decompose_example(example: str, *, widths, seeds: int, steps: int, ema: floa
         why = (f"only {int(ok.sum())} grid learning rates where every run stayed finite and the linearisation is faithful "
                f"(|φ − ΔL| ≤ {FAITHFUL:g}·|ΔL|) within {window} grid steps of the optimum (3 needed)")
         if not fixed:
-            fixed_vs = tuple(Verdict(f"{name}.top{k}-{what}", f"{example}: the top-{k} part {desc}", INCONCLUSIVE, why, {})
+            why_f = (f"only {int(okf.sum())} grid learning rates where every run stayed finite and the linearisation is "
+                     f"faithful (|φ − ΔL| ≤ {FAITHFUL:g}·|ΔL|) (3 needed)")
+            fixed_vs = tuple(Verdict(f"{name}.top{k}-{what}", f"{example}: the top-{k} part {desc}", INCONCLUSIVE, why_f, {})
                              for k in FIXED_K if k <= scan.widths[0] for what, desc in
                              (("invariant", "has a width-invariant argmin in ν"),
                               ("residual-flat", "leaves a flat residual near its optimum")))
