@@ -336,3 +336,14 @@ def test_fixed_k_verdicts_do_not_hold_on_an_argmin_at_the_grid_end():
     # too few seeds: inconclusive whatever the numbers
     u, tops = _planted_tops(drift=0.5, slope=0.2, seeds=4)
     assert _status(fixed_k_verdicts(u, tops, 1, n_boot=50, name="t"))["top1-invariant"] == "inconclusive"
+
+
+def test_degenerate_truncation_rule():
+    from polylr.analysis.decompose import Truncation
+    from polylr.claims.decomposition import degenerate_widths
+
+    t = lambda n, k: Truncation(n, tuple(k), (1e-3, 1e-3), 0.0, 0.0, 1)  # noqa: E731
+    # measured at the quick budget: mlp κ̂(16) = 16,16,16,16,3 (degenerate), κ̂(64) = 17,17,17,18,21 (not)
+    frac, bad = degenerate_widths({16: t(16, [16, 16, 16, 16, 3]), 64: t(64, [17, 17, 17, 18, 21]),
+                                   32: Truncation(32, None, None, float("nan"), float("nan"), 64)})
+    assert bad == [16] and frac[16] == 1.0 and abs(frac[64] - 17 / 64) < 1e-15 and 32 not in frac

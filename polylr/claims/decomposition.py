@@ -16,7 +16,12 @@ mechanism says
 Both come with a 95 % bootstrap interval over seeds (seeds resampled within each width, ``κ̂``
 held fixed) and the verdict rule: holds when the interval lies at or below ``tol`` (default 0.5 in
 log2 ν, a factor √2), fails when it lies above, inconclusive otherwise (and with fewer than
-8 seeds, or when Algorithm 1 finds no truncation). Examples: the two two-layer ReLU networks of
+8 seeds, or when Algorithm 1 finds no truncation, or when it is *degenerate*: κ̂(n) > n/2 at the
+median ν, so that the top-κ̂ part is φ itself — what happens at CPU widths, docs/decomposition.md).
+The same two properties at the width-free truncations ``k ∈ FIXED_K`` (their Figure 5 fixes k):
+``….top<k>-invariant`` and ``….top<k>-residual-flat`` (:func:`fixed_k_verdicts`; argmins on an
+end of the grid count as bounds only, and the residual's move of the optimum is measured directly
+as well as bounded by L/μ). Examples: the two two-layer ReLU networks of
 ``gwb-relu-kindex``/``gwb-relu-ball`` (μP, Adam, minibatch, online data) and a small ReLU MLP (one
 hidden layer, μP, momentum SGD, full batch) on the built-in synthetic data. The sanity check
 ``….linear.degenerate``: a deep linear network trained by full-batch GD has rank-one hidden-layer
@@ -289,6 +294,13 @@ def fixed_k_verdicts(u, tops: dict, k: int, *, tol: float = TOL, n_boot: int = 1
     return {"k": k, "stats": st, "ci": ci, "verdicts": (inv, flat)}
 
 
+def degenerate_widths(trunc: dict[int, Truncation]) -> tuple[dict[int, float], list[int]]:
+    """``({n: median κ̂(n)/n}, [n where it exceeds DEGENERATE])`` for Algorithm 1's truncations
+    (widths where it failed are left out): there the top-κ̂ part is (nearly) φ itself."""
+    frac = {w: float(np.median(t.kappa)) / w for w, t in trunc.items() if t.kappa is not None}
+    return frac, [w for w, f in frac.items() if f > DEGENERATE]
+
+
 # -- one example ----------------------------------------------------------------------------------
 
 
@@ -453,9 +465,8 @@ def decompose_example(example: str, *, widths, seeds: int, steps: int, ema: floa
     inv = Verdict(inv.claim, inv.statement, inv.status, inv.reason + tot, inv.evidence)
     flat = _rule(f"{name}.residual-flat", st_flat, stats["F"], ci["F"], tol, "max_n Lip(residual)/μ(top-κ̂) near the optimum",
                  len(scan.seeds), ev)
-    frac = {w: float(np.median(t.kappa)) / w for w, t in trunc.items()}
+    frac, degenerate = degenerate_widths(trunc)
     ev["kappa_over_n"] = {str(w): f for w, f in frac.items()}
-    degenerate = [w for w, f in frac.items() if f > DEGENERATE]
     if degenerate:  # top-κ̂ ≈ φ: the split adds nothing to "is the argmin of φ width-invariant"
         why = (f"degenerate: Algorithm 1 keeps more than half the components (median κ̂(n)/n = "
                f"{', '.join(f'{frac[w]:.2f}' for w in degenerate)} at n = {degenerate}), so the top-κ̂ part is (nearly) φ "
