@@ -347,3 +347,14 @@ def test_degenerate_truncation_rule():
     frac, bad = degenerate_widths({16: t(16, [16, 16, 16, 16, 3]), 64: t(64, [17, 17, 17, 18, 21]),
                                    32: Truncation(32, None, None, float("nan"), float("nan"), 64)})
     assert bad == [16] and frac[16] == 1.0 and abs(frac[64] - 17 / 64) < 1e-15 and 32 not in frac
+
+
+def test_cli_decompose_mlp_writes_the_fixed_k_figure(tmp_path):
+    import json
+
+    r = _cli("decompose", "--example", "mlp", "--widths", "8,16", "--seeds", 2, "--steps", 4, "--out", tmp_path / "o")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "o" / "decompose.mlp.fixedk.png").stat().st_size > 0
+    assert "fixed k" in r.output and "gwb-decomposition.mlp.top1-invariant: inconclusive" in r.output  # 2 seeds < 8
+    doc = json.loads((tmp_path / "o" / "decompose.json").read_text())
+    assert set(doc["fixed_k"]) == {"1", "4"} and len(doc["grid_used_fixed_k"]) == 12
