@@ -282,7 +282,7 @@ def fixed_k_verdicts(u, tops: dict, k: int, *, tol: float = TOL, n_boot: int = 1
     who = f"{label}: " if label else ""
     st_inv = f"{who}the argmin in ν of the top-{k} part φ_n^{k} is the same at every width as at the largest (within {tol:g} in log2 ν)"
     st_flat = (f"{who}near the top-{k} optimum the residual φ_n − φ_n^{k} is flat: it moves that optimum by at most "
-               f"{tol:g} in log2 ν (Lip/μ)")
+               f"{tol:g} in log2 ν (the measured move and its bound Lip/μ)")
     inv_val = f"{st['I_lo']:.3g}" if math.isfinite(st["I_hi"]) else f"≥ {st['I_lo']:.3g}"
     inv = _rule(f"{name}.top{k}-invariant", st_inv, inv_val, ci["I"], tol,
                 f"max_n |argmin φ_n^{k} − argmin φ_max^{k}|", seeds, ev,
