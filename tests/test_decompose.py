@@ -242,3 +242,119 @@ def test_scan_refuses_oversized_trajectories_before_any_work():
     tr = _net(1, "relu", False, steps=400).replace(memory_limit=2**20)
     with pytest.raises(PolylrError, match="keeping 401 iterates at 3 learning rates"):
         decompose_scan(tr, [8, 64], [0], [0.1, 0.2, 0.3])
+
+
+# -- Algorithm 1 end to end on a planted spectrum: κ̂ is known ------------------------------------------
+
+
+def test_truncation_finds_the_planted_kappa_through_the_eigen_split():
+    # Per width n and grid point u: G = Q diag(g) Qᵀ, δW = Q diag(d) Qᵀ commute, so the alignment
+    # matrix has the planted eigenvalues g_j d_j exactly. Three top eigenvalues, width-invariant,
+    # of mixed sign (magnitudes 0.8, 0.5, 0.3 of u² − 10 < 0: ordering by λ instead of |λ| would put
+    # the positive one last) carry a bowl; n − 3 small tail eigenvalues carry t_n·u, a slope that
+    # changes with the width. Algorithm 1 must return κ̂ = 3 (any κ ≥ 3 at u = 0, where tails vanish).
+    u = np.arange(-2.0, 2.01, 0.5)
+    rng = np.random.default_rng(5)
+    top = np.array([0.8, -0.3, 0.5])[None, :] * (u**2 - 10)[:, None]  # (E, 3); |λ| ≥ 1.8 on the grid
+    Phis = {}
+    for n, t in ((16, 2.0), (32, 1.0), (64, 0.5)):
+        Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+        lam = []
+        for i, x in enumerate(u):
+            want = np.concatenate([top[i], np.full(n - 3, t * x / (n - 3))])  # tail |λ| ≤ 0.31 < 1.8
+            g = rng.uniform(0.5, 2.0, n)
+            G, D = Q @ np.diag(g) @ Q.T, Q @ np.diag(want / g) @ Q.T
+            lam.append(alignment_eigs(G, D))
+        lam = np.array(lam)
+        assert np.allclose(np.sort(lam, axis=1), np.sort(np.concatenate([top, np.repeat((t * u / (n - 3))[:, None], n - 3, 1)], 1), axis=1), atol=1e-12)
+        Phis[n] = np.cumsum(lam, axis=1)
+    res = select_truncation(u, Phis)  # the claim's tolerances (TRUNCATION_DEFAULTS)
+    for n in (16, 32):
+        assert res[n].kappa is not None, res[n]
+        assert all(k == 3 if x != 0 else k >= 3 for k, x in zip(res[n].kappa, u)), res[n]
+    # negative control: order by signed value (most negative first) instead of magnitude: φ^3 then
+    # includes a tail eigenvalue instead of the positive top one, and the top-3 curves differ by width
+    bad = {n: np.cumsum(np.sort(np.diff(P, prepend=0.0, axis=1), axis=1), axis=1) for n, P in Phis.items()}
+    assert not np.allclose(bad[16][:, 2], bad[64][:, 2], atol=0.1)
+    assert np.allclose(Phis[16][:, 2], Phis[64][:, 2], atol=1e-12)
+
+
+# -- the fixed-k verdict logic: planted cases -----------------------------------------------------------
+
+
+def _planted_tops(drift, slope, *, seeds=8, widths=(16, 32, 64, 128), noise=0.05, seed=0):
+    """φ_n^k per seed (S, E, n): component 1 a bowl (u − drift·log2(n/16))² − 5 plus seed noise, the
+    other n − 1 components sharing a residual slope·u (the same at every width)."""
+    u = np.arange(-3.0, 3.01, 0.5)
+    rng = np.random.default_rng(seed)
+    tops = {}
+    for n in widths:
+        c = drift * np.log2(n / 16)
+        lam = np.zeros((seeds, u.size, n))
+        lam[..., 0] = (u - c) ** 2 - 5 + noise * rng.standard_normal((seeds, u.size))
+        lam[..., 1:] = (slope * u / (n - 1))[None, :, None]
+        tops[n] = np.cumsum(lam, axis=-1)
+    return u, tops
+
+
+def _status(res):
+    return {v.claim.rsplit(".", 1)[-1]: v.status for v in res["verdicts"]}
+
+
+def test_fixed_k_verdicts_fail_when_the_top_k_argmin_drifts_with_width():
+    from polylr.claims.decomposition import fixed_k_verdicts
+
+    # planted drift: the top-1 argmin moves by 0.5 in log2 ν per doubling (1.5 from n = 16 to 128),
+    # the residual is flat (slope 0.2, curvature 2: it moves the optimum by 0.1)
+    u, tops = _planted_tops(drift=0.5, slope=0.2)
+    res = fixed_k_verdicts(u, tops, 1, tol=0.5, n_boot=200, seed=1, name="t")
+    assert _status(res) == {"top1-invariant": "fails", "top1-residual-flat": "holds"}, res["verdicts"]
+    # measured I = 1.52, CI [1.49, 1.56] (planted 1.5); residual move 0.098, CI [0.094, 0.123]
+    # (planted L/μ = 0.2/2); margins to tol = 0.5: ~1.0 and ~0.38 in log2 ν
+    assert abs(res["stats"]["I_lo"] - 1.5) < 0.1 and res["ci"]["I"][0] > 1.0
+    # positive control, same seeds, noise and residual: no drift holds
+    u, tops = _planted_tops(drift=0.0, slope=0.2)
+    res = fixed_k_verdicts(u, tops, 1, tol=0.5, n_boot=200, seed=1, name="t")
+    assert _status(res) == {"top1-invariant": "holds", "top1-residual-flat": "holds"}, res["verdicts"]
+    # measured I = 0.011, CI [0.008, 0.047]
+    # a steep residual (slope 3: moves the optimum by 1.5; measured 1.52, CI [1.50, 1.90]) fails flatness
+    u, tops = _planted_tops(drift=0.0, slope=3.0)
+    res = fixed_k_verdicts(u, tops, 1, tol=0.5, n_boot=200, seed=1, name="t")
+    assert _status(res)["top1-residual-flat"] == "fails", res["verdicts"]
+
+
+def test_fixed_k_verdicts_do_not_hold_on_an_argmin_at_the_grid_end():
+    from polylr.claims.decomposition import fixed_k_verdicts
+
+    # every width's top-1 part is minimised beyond the grid (drift puts the bowl's centre at u ≥ 4):
+    # distances between grid ends are lower bounds only, so "holds" is not allowed
+    u, tops = _planted_tops(drift=0.0, slope=0.2)
+    tops = {n: T + (-8 * u)[None, :, None] for n, T in tops.items()}
+    res = fixed_k_verdicts(u, tops, 1, tol=0.5, n_boot=100, seed=2, name="t")
+    assert all(res["stats"]["at_end"].values())
+    assert _status(res)["top1-invariant"] == "inconclusive" and res["ci"]["I"][1] == np.inf
+    # too few seeds: inconclusive whatever the numbers
+    u, tops = _planted_tops(drift=0.5, slope=0.2, seeds=4)
+    assert _status(fixed_k_verdicts(u, tops, 1, n_boot=50, name="t"))["top1-invariant"] == "inconclusive"
+
+
+def test_degenerate_truncation_rule():
+    from polylr.analysis.decompose import Truncation
+    from polylr.claims.decomposition import degenerate_widths
+
+    t = lambda n, k: Truncation(n, tuple(k), (1e-3, 1e-3), 0.0, 0.0, 1)  # noqa: E731
+    # measured at the quick budget: mlp κ̂(16) = 16,16,16,16,3 (degenerate), κ̂(64) = 17,17,17,18,21 (not)
+    frac, bad = degenerate_widths({16: t(16, [16, 16, 16, 16, 3]), 64: t(64, [17, 17, 17, 18, 21]),
+                                   32: Truncation(32, None, None, float("nan"), float("nan"), 64)})
+    assert bad == [16] and frac[16] == 1.0 and abs(frac[64] - 17 / 64) < 1e-15 and 32 not in frac
+
+
+def test_cli_decompose_mlp_writes_the_fixed_k_figure(tmp_path):
+    import json
+
+    r = _cli("decompose", "--example", "mlp", "--widths", "8,16", "--seeds", 2, "--steps", 4, "--out", tmp_path / "o")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "o" / "decompose.mlp.fixedk.png").stat().st_size > 0
+    assert "fixed k" in r.output and "gwb-decomposition.mlp.top1-invariant: inconclusive" in r.output  # 2 seeds < 8
+    doc = json.loads((tmp_path / "o" / "decompose.json").read_text())
+    assert set(doc["fixed_k"]) == {"1", "4"} and len(doc["grid_used_fixed_k"]) == 12

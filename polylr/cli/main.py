@@ -361,7 +361,7 @@ def decompose_command(
     from ..claims.decomposition import DECOMP_BUDGETS, decompose_example
     from ..core.budget import check_level
     from ..core.setup import Data
-    from ..report import decomposition as figs, render
+    from ..report import render
 
     try:
         check_format(fmt)
@@ -385,21 +385,14 @@ def decompose_command(
                 mci_points=mci, network=network or None, data=train_data, progress=progress,
             )
         doc = json.dumps(render.json_ready(res.to_json()), indent=2, ensure_ascii=False)
-        files = {"decompose.json": doc.encode()}
-        if res.truncation:
-            files.update(figs.decomposition_figures(res.scan, res.truncation, res.ok, f"decompose.{example}", fmt, title=example))
+        files = {"decompose.json": doc.encode(), **res.figures(f"decompose.{example}", fmt)}
     except PolylrError as e:
         render.discard_out(folder, created)
         _fail(e)
     written = render.write_files(folder, files)
-    title, cols, rows = res.table()
-    table = Table(title=title)
-    for col in cols:
-        table.add_column(col, justify="right")
-    for r in rows:
-        table.add_row(*(str(c) for c in r))
     out_console = err if json_out else console()
-    out_console.print(table)
+    for table in render.own_tables(res):
+        out_console.print(table)
     for v in res.verdicts:
         out_console.print(f"{v.claim}: {v.status} — {v.reason}")
     if res.mci is not None:

@@ -108,8 +108,8 @@ def to_json(r) -> str:
 # -- terminal tables -----------------------------------------------------------------------
 
 
-def tables(r) -> list[Table]:
-    """The terminal tables of a check result: its own tables, then its verdicts."""
+def own_tables(r) -> list[Table]:
+    """The terminal tables of anything with ``tables()`` (``(title, columns, rows)`` triples)."""
     out = []
     for title, columns, rows in r.tables():
         t = Table(title=title)
@@ -118,7 +118,12 @@ def tables(r) -> list[Table]:
         for row in rows:
             t.add_row(*(str(c) for c in row))
         out.append(t)
-    return [*out, verdict_table([r])]
+    return out
+
+
+def tables(r) -> list[Table]:
+    """The terminal tables of a check result: its own tables, then its verdicts."""
+    return [*own_tables(r), verdict_table([r])]
 
 
 def verdict_table(results) -> Table:
