@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 
 import typer
-from rich.console import Console
 
 from ..core.errors import PolylrError
 
-_err = Console(stderr=True)
-
 
 def fail(message: str) -> None:
-    _err.print(f"[bold red]error:[/] {message}", soft_wrap=True, markup=True, highlight=False)
+    """Print ``error: message`` as one line on stderr (``error:`` in bold red on a terminal, unless
+    ``NO_COLOR`` is set) and exit with status 2. The message is printed verbatim (no markup)."""
+    colour = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+    label = "\033[1;31merror:\033[0m" if colour else "error:"
+    print(f"{label} {_one_line(message)}", file=sys.stderr)
     raise typer.Exit(2)
 
 

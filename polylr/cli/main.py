@@ -10,9 +10,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
 from typer.core import TyperGroup
 
 from ..core.budget import LEVELS
@@ -21,8 +18,10 @@ from ..core.version import __version__
 from .guard import guarded
 from .options import FORMATS, CheckArgs, check_format, options_from, parse_interval
 
-# Only light modules are imported here: `polylr --help` must not import JAX, sympy or matplotlib
-# (tests/test_cli_conventions.py checks it). Each command imports what it needs when it runs.
+# Only light modules are imported here: `polylr --help` must not import JAX, sympy, matplotlib, scipy
+# or rich (tests/test_cli_conventions.py checks it; benchmarks/cli_help_time.py times it). Help texts
+# are click's plain ones (rich_markup_mode=None); rich draws tables and progress bars, imported when a
+# command prints one. Each command imports what it needs when it runs.
 
 
 class PolylrGroup(TyperGroup):
@@ -41,6 +40,17 @@ class PolylrGroup(TyperGroup):
             cmd._polylr_flags = True
         return cmd
 
+    def format_commands(self, ctx, formatter):
+        """Each command with its whole summary (click would cut it at ~45 characters)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, " ".join((cmd.help or "").split("\n\n")[0].split())))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
@@ -54,7 +64,7 @@ class PolylrGroup(TyperGroup):
         except ClickException as e:
             where = f" (see '{e.ctx.command_path} --help')" if getattr(e, "ctx", None) is not None else ""
             message = " ".join(e.format_message().split())
-            err.print(f"[bold red]error:[/] {message}{where}", soft_wrap=True, markup=True, highlight=False)
+            print(f"error: {message}{where}", file=sys.stderr)
             sys.exit(2 if e.exit_code in (None, 1, 2) else e.exit_code)
         except typer.Abort:
             print("Aborted!", file=sys.stderr)
@@ -62,14 +72,26 @@ class PolylrGroup(TyperGroup):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
+class _FlagValue:
+    """How a flag's value is converted: to a bool, directly. typer would build a pydantic adapter for it,
+    and that import (~0.3 s) would make ``polylr COMMAND --help`` pay for the group's absent --help."""
+
+    @staticmethod
+    def coerce(value, *, param=None, ctx=None) -> bool:
+        return bool(value)
+
+
 def _no_flag_metavar(params):
     for p in params:
-        if getattr(p, "is_flag", False) and p.metavar is None:
-            p.metavar = ""
+        if getattr(p, "is_flag", False):
+            if p.metavar is None:
+                p.metavar = ""
+            if getattr(p, "_runtime_param", False) is None and getattr(p, "count", False) is False:
+                p._runtime_param = _FlagValue()  # typer 0.29's lazy slot (pinned in pyproject.toml)
     return params
 
 
-def console(stderr: bool = False) -> Console:
+def console(stderr: bool = False):
     """A console whose tables do not wrap in logs: in a terminal, its width (or ``COLUMNS``); when
     the output is not a terminal, ``COLUMNS`` if set, else wide enough that no cell wraps."""
     stream = sys.stderr if stderr else sys.stdout
@@ -78,13 +100,43 @@ def console(stderr: bool = False) -> Console:
         width = int(os.environ["COLUMNS"])
     elif not (hasattr(stream, "isatty") and stream.isatty()):
         width = 10_000
+    from rich.console import Console  # noqa: PLC0415 (rich loads when something is printed, not at --help)
+
     return Console(stderr=stderr, width=width)
+
+
+def err():
+    """The stderr console (tables of ``--json`` runs, notes)."""
+    return console(stderr=True)
+
+
+def new_table(title: str, columns, **column_style):
+    """A rich table with these columns (``column_style``: e.g. ``justify="right", no_wrap=True``)."""
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col, **column_style)
+    return table
+
+
+def print_outcome(table, written, json_out: bool, doc: str | None = None, note: str = "") -> None:
+    """The end of a command that wrote files: its table and "wrote ..." (to stderr under ``--json``),
+    then the JSON document on stdout when ``--json`` asked for it."""
+    out_console = err() if json_out else console()
+    if table is not None:
+        out_console.print(table)
+    out_console.print(f"wrote {', '.join(str(p) for p in written)}{note}")
+    if json_out and doc is not None:
+        sys.stdout.write(doc + "\n")
 
 
 @contextlib.contextmanager
 def progress_bar(label: str):
     """A progress bar with elapsed time and ETA, on stderr, removed when done; yields the
     ``progress(done, total)`` callback that the analysis layer calls as seeds finish."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     with Progress(TextColumn(f"[bold]{label}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("ETA"), TimeRemainingColumn(), console=console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=None)
@@ -94,10 +146,11 @@ def progress_bar(label: str):
 app = typer.Typer(
     cls=PolylrGroup,
     add_completion=False,
+    context_settings={"max_content_width": 100},
+    rich_markup_mode=None,  # click's plain help: --help imports no rich (~0.1 s of imports, more on a loaded machine)
     no_args_is_help=True,
     help="polylr: check theorems about learning-rate transfer under μP, symbolically and numerically.",
 )
-err = console(stderr=True)
 
 
 def parse_widths(text: str) -> list[int]:
@@ -115,8 +168,9 @@ def _int(name: str, text: str) -> int:
 
 
 def _fail(e: Exception) -> None:
-    err.print(f"[bold red]error:[/] {e}", soft_wrap=True)
-    raise typer.Exit(2)
+    from .guard import fail
+
+    fail(str(e))
 
 
 def _version(value: bool) -> None:
@@ -147,9 +201,7 @@ def check(args: CheckArgs) -> None:
     from . import campaign_store
 
     if args.list_claims:
-        table = Table(title="registered claims")
-        for col in ("name", "source", "statement", "predicts"):
-            table.add_column(col, overflow="fold")
+        table = new_table("registered claims", ("name", "source", "statement", "predicts"), overflow="fold")
         for c in REGISTRY.values():
             table.add_row(c.name, c.paper, c.statement, c.prediction)
         console().print(table)
@@ -171,7 +223,7 @@ def check(args: CheckArgs) -> None:
     except PolylrError as e:
         _fail(e)
 
-    out_console = err if json_out else console()
+    out_console = err() if json_out else console()
     results, figures = [], {}
     try:
         for claim in claims:
@@ -255,7 +307,7 @@ def derive(
         if out is not None:
             folder, _ = render.prepare_out(out.parent if str(out.parent) else Path("."))
             render.write_files(folder, {out.name: text.encode()})
-            err.print(f"wrote {out}")
+            err().print(f"wrote {out}")
         elif not json_out:
             sys.stdout.write(text)
     except PolylrError as e:
@@ -318,19 +370,15 @@ def phase_map_command(
         render.discard_out(folder, created)
         _fail(e)
     written = render.write_files(folder, files)
-    table = Table(title=f"phase map: exponents at t = 1 (widths {list(ws)}, {seeds} seeds)")
-    for col in ("v", "c", "η_n exponent", "predicted", "rel. spread exponent", "predicted", "on boundary"):
-        table.add_column(col, justify="right", no_wrap=True)
+    table = new_table(f"phase map: exponents at t = 1 (widths {list(ws)}, {seeds} seeds)",
+                      ("v", "c", "η_n exponent", "predicted", "rel. spread exponent", "predicted", "on boundary"),
+                      justify="right", no_wrap=True)
     for cell in pm.to_dict()["cells"]:
         table.add_row(f"{cell['v']:g}", f"{cell['c']:g}",
                       f"{cell['order']:.2f} [{cell['order_ci'][0]:.2f}, {cell['order_ci'][1]:.2f}]", fmt_prediction(cell['predicted_order']),
                       f"{cell['spread']:.2f} [{cell['spread_ci'][0]:.2f}, {cell['spread_ci'][1]:.2f}]", fmt_prediction(cell['predicted_spread']),
                       f"{cell['boundary_fraction']:.0%}")
-    out_console = err if json_out else console()
-    out_console.print(table)
-    out_console.print(f"wrote {', '.join(str(p) for p in written)}  ({pm.seconds:.1f} s)")
-    if json_out:
-        sys.stdout.write(doc + "\n")
+    print_outcome(table, written, json_out, doc, note=f"  ({pm.seconds:.1f} s)")
 
 
 @app.command("decompose")
@@ -393,12 +441,10 @@ def decompose_command(
         _fail(e)
     written = render.write_files(folder, files)
     title, cols, rows = res.table()
-    table = Table(title=title)
-    for col in cols:
-        table.add_column(col, justify="right")
+    table = new_table(title, cols, justify="right")
     for r in rows:
         table.add_row(*(str(c) for c in r))
-    out_console = err if json_out else console()
+    out_console = err() if json_out else console()
     out_console.print(table)
     for v in res.verdicts:
         out_console.print(f"{v.claim}: {v.status} — {v.reason}")
@@ -406,9 +452,7 @@ def decompose_command(
         m = res.mci["mci"]
         out_console.print(f"MCI of {res.mci['points']} points (n = {res.mci['width']}, ν = {res.mci['eta']:g}): "
                           f"mean {float(m.mean()):.3g}, median {float(np.median(m)):.3g}, max {float(m.max()):.3g}")
-    out_console.print(f"wrote {', '.join(str(p) for p in written)}  ({res.scan.seconds:.1f} s)")
-    if json_out:
-        sys.stdout.write(doc + "\n")
+    print_outcome(None, written, json_out, doc, note=f"  ({res.scan.seconds:.1f} s)")
 
 
 def main() -> None:
@@ -472,19 +516,14 @@ def verify(
         render.discard_out(folder, created)
         raise
     written = render.write_files(folder, files)
-    table = Table(title=f"{c.title}: argmin of the seed-mean loss on the grid")
-    for col in ("t", "parametrization", *(f"n = {w}" for w in c.widths), "limit"):
-        table.add_column(col, justify="right", no_wrap=True)
+    table = new_table(f"{c.title}: argmin of the seed-mean loss on the grid",
+                      ("t", "parametrization", *(f"n = {w}" for w in c.widths), "limit"), justify="right", no_wrap=True)
     for t in c.steps:
         for p in c.params:
             cells = [("—" if c.argmin[(t, p.name, w)] is None else f"{c.argmin[(t, p.name, w)]:.4g}") for w in c.widths]
             lim = f"{c.limit[t][1]:.4g}" if p == MUP and t in c.limit else ""
             table.add_row(str(t), p.name, *cells, lim)
-    out_console = err if json_out else console()
-    out_console.print(table)
-    out_console.print(f"wrote {', '.join(str(p) for p in written)}")
-    if json_out:
-        sys.stdout.write(curves_doc + "\n")
+    print_outcome(table, written, json_out, curves_doc)
 
 
 @app.command("transfer-budget")
@@ -553,7 +592,7 @@ def limit_law_command(
             render.write_files(folder, files)
     except PolylrError as e:
         _fail(e)
-    out_console = err if json_out else console()
+    out_console = err() if json_out else console()
     for t in render.tables(result):
         out_console.print(t)
     if json_out:
