@@ -164,7 +164,7 @@ def test_format_svg_and_json_for_check(tmp_path):
     r = run("check", "theorem1", "--widths", "64,128,256", "--seeds", 6, "--depth", 2, "--format", "svg", "--json", "--out", out)
     assert r.exit_code == 0, r.output
     names = sorted(p.name for p in (out / "theorem1").iterdir())
-    assert names == ["error_loglog.svg", "eta_vs_width.svg", "loss_curves.svg", "results.json"]
+    assert names == ["error_loglog.svg", "eta_vs_width.svg", "loss_curves.svg", "results.json", "summary.json"]
     for name in names[:3]:
         text = (out / "theorem1" / name).read_text()
         assert text.startswith("<?xml") and "<svg" in text
@@ -189,8 +189,9 @@ def test_format_and_json_for_verify_claims(tmp_path):
     assert r.exit_code == 0, r.output
     assert (tmp_path / "out" / "theorem1" / "loss_curves.pdf").read_bytes().startswith(b"%PDF")
     (doc,) = json.loads(r.stdout)  # --json of check is always a list of versioned results
-    assert doc.pop("schema_version") == 1
-    assert doc == json.loads((tmp_path / "out" / "theorem1" / "results.json").read_text())
+    assert doc["schema_version"] == 2
+    folder = tmp_path / "out" / "theorem1"  # each: summary.json with the tidy rows of results.json
+    assert doc == {**json.loads((folder / "summary.json").read_text()), "rows": json.loads((folder / "results.json").read_text())}
 
 
 @pytest.mark.slow  # about 30 s: compiles the evaluation-mode programs

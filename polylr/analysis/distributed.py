@@ -110,7 +110,7 @@ def assemble(spec: SweepSpec, rows: dict) -> Sweep:
             curves[w] = (np.asarray(rs[0]["grid_etas"]), np.mean(grid_values[w], axis=0))
         seconds[w] = float(sum(r.get("seconds", 0.0) for r in rs))
     return Sweep(spec.setup, spec.widths, seeds, spec.master_seed, spec.interval, spec.order, tuple(out), loss,
-                 outputs, seconds, curves, grid_values)
+                 outputs, seconds, curves, grid_values, spec.sampler)
 
 
 def chunks(spec: SweepSpec, known: Iterable, chunk_seeds: int) -> list[tuple[int, tuple[int, ...]]]:

@@ -184,7 +184,7 @@ def rebuild_report(folder: Path, *, fmt: str = "png", latex: bool = False, data:
             files = render.render(result, fmt)
             written += render.write_files(folder / name, files) if (folder / name).is_dir() else \
                 render.write_files(render.prepare_out(folder / name)[0], files)
-            figures[name] = [f for f in files if f != "results.json"]
+            figures[name] = render.figure_names(files)
             results.append(result)
     finally:
         store.close()

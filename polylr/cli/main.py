@@ -233,7 +233,7 @@ def check(args: CheckArgs) -> None:
                     result = claim.run(dataclasses.replace(opts, setup=own, progress=progress, runner=runner))
             files = render.render(result, args.fmt)
             render.write_files(folders[claim.name][0], files)
-            figures[claim.name] = [name for name in files if name != "results.json"]
+            figures[claim.name] = render.figure_names(files)
             results.append(result)
             for t in render.tables(result):
                 out_console.print(t)
@@ -265,7 +265,7 @@ def check(args: CheckArgs) -> None:
     out_console.print(f"results store {out / campaign_store.STORE_NAME}: {store.reused} rows reused, {store.computed} computed")
     out_console.print(f"wrote {', '.join(str(p) for p in written)} and {', '.join(str(out / r.name) for r in results)}/")
     if json_out:
-        doc = [{"schema_version": campaign_store.SCHEMA_VERSION, **render.result_dict(r)} for r in results]
+        doc = [render.document(r) for r in results]
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")  # always a list
 
 
@@ -533,7 +533,7 @@ def transfer_budget_command(
     beta: Annotated[Optional[float], typer.Option(help="Hyperparameter-gap exponent β (b_n ~ n^-β).")] = None,
     r: Annotated[float, typer.Option(help="Cost exponent: one training run at width n costs n^r flops.")] = 2.0,
     h: Annotated[int, typer.Option(help="Number of tuned hyperparameters.")] = 1,
-    from_results: Annotated[Optional[Path], typer.Option("--from", help="Take α, β from a fast-transfer results.json.")] = None,
+    from_results: Annotated[Optional[Path], typer.Option("--from", help="Take α, β from a fast-transfer run: its summary.json (or its folder).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Theorem 2 (Ghosh–Wu–Bietti): error and width exponents of direct tuning and of transfer for a budget F."""
@@ -546,7 +546,7 @@ def transfer_budget_command(
             tb = budget_from_results(from_results, r, h)
         else:
             if alpha is None or beta is None:
-                raise PolylrError("give both --alpha and --beta (or --from a fast-transfer results.json)")
+                raise PolylrError("give both --alpha and --beta (or --from a fast-transfer summary.json)")
             tb = transfer_budget(alpha, beta, r, h)
     except PolylrError as e:
         _fail(e)
@@ -569,7 +569,7 @@ def limit_law_command(
     networks: Annotated[int, typer.Option(help="Gram networks per width.")] = 2000,
     interval: Annotated[Optional[str], typer.Option(help="Learning-rate interval 'lo,hi' (default 0,4η_∞ at t = 1, 0,2η_∞^(1) beyond).")] = None,
     master_seed: Annotated[int, typer.Option(help="Master seed of the weight keys.")] = 0,
-    out: Annotated[Optional[Path], typer.Option(help="Output folder for results.json and the plot.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder for results.json, summary.json and the plot.")] = None,
     fmt: Annotated[str, typer.Option("--format", metavar="|".join(FORMATS), help="File format of the plot.")] = "png",
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON to stdout (tables go to stderr).")] = False,
 ) -> None:
@@ -620,7 +620,7 @@ def report_command(
     latex: Annotated[bool, typer.Option("--latex", help="Also write the verdict table as report.tex.")] = False,
     data: Annotated[Optional[Path], typer.Option(help="The campaign's data file, if it is not where it was read from.")] = None,
 ) -> None:
-    """Rebuild a campaign's report, results.json files and plots from its results store alone (no network is trained)."""
+    """Rebuild a campaign's report, results.json/summary.json files and plots from its results store alone (no network is trained)."""
     from . import campaign_store
 
     try:
