@@ -27,6 +27,8 @@ STATUS_STYLE = {"holds": "bold green", "fails": "bold red", "inconclusive": "bol
 
 # -- output folder -------------------------------------------------------------------------
 
+PROBE_BYTES = 64 * 1024  # written (and removed) by prepare_out: room for at least this much is required
+
 
 def prepare_out(out: str | Path) -> tuple[Path, bool]:
     """Create ``out`` if needed and prove it writable; returns ``(path, created)``.
@@ -37,8 +39,9 @@ def prepare_out(out: str | Path) -> tuple[Path, bool]:
     created = not path.exists()
     try:
         path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".polylr-probe-"):
-            pass
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".polylr-probe-") as probe:
+            probe.write(bytes(PROBE_BYTES))  # a full disk (or a file-size limit) fails here, not after the work
+            probe.flush()
     except OSError as e:
         if created and path.is_dir() and not any(path.iterdir()):
             path.rmdir()
