@@ -105,6 +105,23 @@ def console(stderr: bool = False):
     return Console(stderr=stderr, width=width)
 
 
+def show(out_console, table) -> None:
+    """Print a rich table so that no number (no word) is cut or split: each column is at least as wide
+    as its longest word (header included) and the table may run past the console's width (``COLUMNS``)
+    rather than truncate a cell; prose cells wrap between words."""
+    from rich.measure import Measurement  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
+
+    def plain(cell) -> str:
+        return Text.from_markup(cell).plain if isinstance(cell, str) else getattr(cell, "plain", str(cell))
+
+    for col in table.columns:
+        words = [w for cell in (col.header, *col.cells) for w in plain(cell).split()]
+        col.min_width = max(col.min_width or 0, max((len(w) for w in words), default=0))
+    need = Measurement.get(out_console, out_console.options.update(width=10_000), table).minimum
+    out_console.print(table, width=max(out_console.width, need), crop=False)
+
+
 def err():
     """The stderr console (tables of ``--json`` runs, notes)."""
     return console(stderr=True)
@@ -125,7 +142,7 @@ def print_outcome(table, written, json_out: bool, doc: str | None = None, note: 
     then the JSON document on stdout when ``--json`` asked for it."""
     out_console = err() if json_out else console()
     if table is not None:
-        out_console.print(table)
+        show(out_console, table)
     out_console.print(f"wrote {', '.join(str(p) for p in written)}{note}")
     if json_out and doc is not None:
         sys.stdout.write(doc + "\n")
@@ -204,7 +221,7 @@ def check(args: CheckArgs) -> None:
         table = new_table("registered claims", ("name", "source", "statement", "predicts"), overflow="fold")
         for c in REGISTRY.values():
             table.add_row(c.name, c.paper, c.statement, c.prediction)
-        console().print(table)
+        show(console(), table)
         return
     out, json_out = args.out, args.json_out
     try:
@@ -236,7 +253,7 @@ def check(args: CheckArgs) -> None:
             figures[claim.name] = render.figure_names(files)
             results.append(result)
             for t in render.tables(result):
-                out_console.print(t)
+                show(out_console, t)
     except PolylrError as e:
         failure = e
     except BaseException:  # an interrupt: the store keeps the finished rows for --resume
@@ -261,7 +278,7 @@ def check(args: CheckArgs) -> None:
         report["report.tex"] = render.latex_table(results).encode()
     written = render.write_files(root, report)
     if len(results) > 1:
-        out_console.print(render.verdict_table(results))
+        show(out_console, render.verdict_table(results))
     out_console.print(f"results store {out / campaign_store.STORE_NAME}: {store.reused} rows reused, {store.computed} computed")
     out_console.print(f"wrote {', '.join(str(p) for p in written)} and {', '.join(str(out / r.name) for r in results)}/")
     if json_out:
@@ -445,7 +462,7 @@ def decompose_command(
     for r in rows:
         table.add_row(*(str(c) for c in r))
     out_console = err() if json_out else console()
-    out_console.print(table)
+    show(out_console, table)
     for v in res.verdicts:
         out_console.print(f"{v.claim}: {v.status} — {v.reason}")
     if res.mci is not None:
@@ -594,7 +611,7 @@ def limit_law_command(
         _fail(e)
     out_console = err() if json_out else console()
     for t in render.tables(result):
-        out_console.print(t)
+        show(out_console, t)
     if json_out:
         sys.stdout.write(render.to_json(result) + "\n")
 
