@@ -17,12 +17,17 @@ import typer
 from ..core.errors import PolylrError
 
 
-def fail(message: str) -> None:
-    """Print ``error: message`` as one line on stderr (``error:`` in bold red on a terminal, unless
-    ``NO_COLOR`` is set) and exit with status 2. The message is printed verbatim (no markup)."""
+def print_error(message: str) -> None:
+    """``error: message`` as one line on stderr (``error:`` in bold red on a terminal, unless
+    ``NO_COLOR`` is set); the message verbatim (no markup)."""
     colour = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
     label = "\033[1;31merror:\033[0m" if colour else "error:"
     print(f"{label} {_one_line(message)}", file=sys.stderr)
+
+
+def fail(message: str) -> None:
+    """:func:`print_error`, then exit with status 2."""
+    print_error(message)
     raise typer.Exit(2)
 
 

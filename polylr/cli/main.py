@@ -15,7 +15,7 @@ from typer.core import TyperGroup
 from ..core.budget import LEVELS
 from ..core.errors import PolylrError, check_int, check_interval
 from ..core.version import __version__
-from .guard import guarded
+from .guard import guarded, print_error
 from .options import FORMATS, CheckArgs, check_format, options_from, parse_interval
 
 # Only light modules are imported here: `polylr --help` must not import JAX, sympy, matplotlib, scipy
@@ -64,7 +64,7 @@ class PolylrGroup(TyperGroup):
         except ClickException as e:
             where = f" (see '{e.ctx.command_path} --help')" if getattr(e, "ctx", None) is not None else ""
             message = " ".join(e.format_message().split())
-            print(f"error: {message}{where}", file=sys.stderr)
+            print_error(f"{message}{where}")
             sys.exit(2 if e.exit_code in (None, 1, 2) else e.exit_code)
         except typer.Abort:
             print("Aborted!", file=sys.stderr)
