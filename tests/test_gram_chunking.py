@@ -65,7 +65,7 @@ def test_gram_sweep_is_the_same_whatever_the_chunking(steps, method):
         assert_same([run(s, c, method) for c in chunking], whole)
 
 
-@pytest.mark.parametrize("steps", [1, 2])
+@pytest.mark.parametrize("steps", [1, pytest.param(2, marks=pytest.mark.slow)])  # t = 2: ~20 s loaded
 def test_gram_coefficients_do_not_depend_on_the_batch_bucket(steps):
     # Polynomial mode pads each chunk to a power of 2 >= 64 (polylr.engines.coeffs): 70 seeds run in a
     # batch of 128, seeds 0-2 alone in one of 64. The coefficients agree bit for bit (measured, not
