@@ -108,7 +108,7 @@ def test_phase_map_recovers_the_order_exponent():
 
 def test_markdown_and_latex_reports_list_every_verdict():
     results = [polylr.check_degree(), polylr.get_claim("sp").check("tiny", widths=(64, 128, 256), seeds=8)]
-    figures = {r.name: [name for name in render.render(r) if name != "results.json"] for r in results}
+    figures = {r.name: render.figure_names(render.render(r)) for r in results}
     md = render.markdown_report(results, "tiny", figures)
     tex = render.latex_table(results)
     for r in results:

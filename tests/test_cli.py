@@ -23,9 +23,10 @@ def test_check_theorem1_small_campaign(tmp_path):
     r = run("check", "theorem1", "--widths", "64,128,256", "--seeds", 6, "--depth", 2, "--out", out, "--json")
     assert r.exit_code == 0, r.output
     folder = out / "theorem1"
-    assert sorted(p.name for p in folder.iterdir()) == ["error_loglog.png", "eta_vs_width.png", "loss_curves.png", "results.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["error_loglog.png", "eta_vs_width.png", "loss_curves.png", "results.json",
+                                                        "summary.json"]
     assert "theorem1.limit" in (out / "report.md").read_text()
-    res = json.loads((folder / "results.json").read_text())
+    res = {**json.loads((folder / "summary.json").read_text()), "rows": json.loads((folder / "results.json").read_text())}
     assert res["campaign"]["widths"] == [64, 128, 256] and res["campaign"]["seeds"] == 6
     assert {v["claim"] for v in res["verdicts"]} == {"theorem1.limit", "theorem1.rate"}
     assert all(v["status"] in ("holds", "fails", "inconclusive") for v in res["verdicts"])
@@ -33,14 +34,14 @@ def test_check_theorem1_small_campaign(tmp_path):
     # The recorded seed reproduces a row: same key, same polynomial, same argmin.
     row = res["rows"][4]
     setup = polylr.Setup(depth=2)
-    # (theorem1 samples with claims.width_free.SAMPLER; the JSON does not record the sampler yet)
+    assert res["campaign"]["sampler"] == SAMPLER and row["sampler"] in ("dense", "gram")  # the row's own sampler
     polys = polylr.finite_width_polys(setup, row["width"], [row["seed"]], master_seed=res["campaign"]["master_seed"],
-                                      sampler=SAMPLER)
+                                      sampler=row["sampler"])
     eta = polylr.argmin(polys.loss_poly(0), *res["campaign"]["interval"]).eta
     assert eta == pytest.approx(row["eta"], rel=SAME_QUANTITY_REL)
     # --json prints the same document on stdout (tables go to stderr).
-    doc = json.loads(r.stdout)  # always a list, versioned
-    assert doc[0]["schema_version"] == 1 and doc[0]["eta_inf"] == res["eta_inf"]
+    doc = json.loads(r.stdout)  # always a list, versioned: summary.json plus the rows of results.json
+    assert doc[0]["schema_version"] == 2 and doc == [res]
 
 
 def test_version_help_and_list():
@@ -174,7 +175,8 @@ def test_check_theorem3_with_steps(tmp_path):
     res = json.loads(r.stdout)[0]
     assert res["setup"]["steps"] == 2 and {v["claim"] for v in res["verdicts"]} == {"theorem3.unique", "theorem3.limit"}
     assert res["eta_inf"] == pytest.approx(polylr.limit_argmin(polylr.Setup(steps=2), res["campaign"]["interval"])[0].eta, rel=SAME_QUANTITY_REL)
-    assert sorted(p.name for p in (out / "theorem3").iterdir()) == ["error_loglog.png", "eta_vs_width.png", "loss_curves.png", "results.json"]
+    assert sorted(p.name for p in (out / "theorem3").iterdir()) == ["error_loglog.png", "eta_vs_width.png", "loss_curves.png", "results.json",
+                                                                    "summary.json"]
     r = run("check", "theorem1", "--steps", 2, "--out", tmp_path / "no")
     assert r.exit_code == 2 and "--steps applies only to claims that take it (theorem3" in r.output and not (tmp_path / "no").exists()
     r = run("check", "theorem3", "--steps", 0, "--out", tmp_path / "no")

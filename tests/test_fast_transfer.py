@@ -307,11 +307,13 @@ def test_cli_fast_transfer_writes_results_and_refuses_sp(tmp_path):
     r = runner.invoke(app, ["check", "fast-transfer", "--depth", "1", "--steps", "2", "--widths", "64..1024", "--seeds", "16",
                             "--budget", "tiny", "--out", str(out), "--json"])
     assert r.exit_code == 0, r.output
-    doc = json.loads((out / "fast-transfer" / "results.json").read_text())
+    doc = json.loads((out / "fast-transfer" / "summary.json").read_text())
+    doc["rows"] = json.loads((out / "fast-transfer" / "results.json").read_text())
+    assert {r["sampler"] for r in doc["rows"]} == {"shallow"} and doc["rows"][0]["key_scheme"].startswith("numpy")
     assert doc["setup"]["steps"] == 2 and doc["setup"]["depth"] == 1 and doc["campaign"]["sampler"] == "shallow"
     assert len(doc["rows"]) == 5 * 16 and {v["claim"] for v in doc["verdicts"]} == {
         "fast-transfer.fast", "fast-transfer.ratio", "fast-transfer.c_b2"}
-    assert sorted(p.name for p in (out / "fast-transfer").iterdir()) == ["c_vs_b2.png", "gaps_loglog.png", "results.json"]
+    assert sorted(p.name for p in (out / "fast-transfer").iterdir()) == ["c_vs_b2.png", "gaps_loglog.png", "results.json", "summary.json"]
     assert "## fast-transfer" in (out / "report.md").read_text()
     bad = runner.invoke(app, ["check", "fast-transfer", "--param", "sp", "--depth", "1", "--out", str(tmp_path / "no")])
     assert bad.exit_code == 2 and "error:" in bad.output and "mup" in bad.output and not (tmp_path / "no").exists()

@@ -257,7 +257,7 @@ def test_cli_check_writes_an_evaluation_claim(tmp_path):
     out = tmp_path / "o"
     r = CliRunner().invoke(app, ["check", "hayou-fig5", "--budget", "tiny", "--widths", "8,16", "--seeds", "2", "--out", str(out)])
     assert r.exit_code == 0, r.output
-    doc = json.loads((out / "hayou-fig5" / "results.json").read_text())
+    doc = json.loads((out / "hayou-fig5" / "summary.json").read_text())
     assert doc["check"] == "hayou-fig5" and doc["budget"]["widths"] == [8, 16]
     assert (out / "hayou-fig5" / "hayou-fig5.png").stat().st_size > 0
     assert "## hayou-fig5" in (out / "report.md").read_text()

@@ -29,7 +29,7 @@ def test_report_is_rebuilt_from_the_store(tmp_path):
     assert r.exit_code == 0, r.output
     import json
 
-    rows = json.loads((out / "theorem1" / "results.json").read_text())["rows"]  # tidy: context in every row
+    rows = json.loads((out / "theorem1" / "results.json").read_text())  # tidy: context in every row
     assert rows and all({"depth", "parametrization", "steps", "master_seed", "interval_lo", "eta_inf"} <= set(r) for r in rows)
     orig = tmp_path / "orig"
     shutil.copytree(out, orig)

@@ -97,7 +97,7 @@ def test_inf_and_nan_survive_store_and_exports(tmp_path, monkeypatch):
     assert ",inf,nan," in csv_text and ",-inf,1.5," in csv_text
     doc = json.loads((polylr.export_results(tmp_path, "json")).read_text())
     assert [(d["eta"], d["loss_min"]) for d in doc] == [("inf", "nan"), ("-inf", 1.5), (0.25, "inf")]
-    assert all(d["schema_version"] == 1 and d["depth"] == 1 and d["claim"] == "c" for d in doc)
+    assert all(d["schema_version"] == 2 and d["depth"] == 1 and d["claim"] == "c" for d in doc)
     if _has("pyarrow"):
         import pyarrow.parquet
 

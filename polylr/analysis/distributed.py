@@ -110,7 +110,7 @@ def assemble(spec: SweepSpec, rows: dict) -> Sweep:
             curves[w] = (np.asarray(rs[0]["grid_etas"]), np.mean(grid_values[w], axis=0))
         seconds[w] = float(sum(r.get("seconds", 0.0) for r in rs))
     return Sweep(spec.setup, spec.widths, seeds, spec.master_seed, spec.interval, spec.order, tuple(out), loss,
-                 outputs, seconds, curves, grid_values)
+                 outputs, seconds, curves, grid_values, spec.sampler)
 
 
 def chunks(spec: SweepSpec, known: Iterable, chunk_seeds: int) -> list[tuple[int, tuple[int, ...]]]:
@@ -213,12 +213,13 @@ class Runner:
     each chunk to ``sink`` as it finishes; the sweep is then rebuilt from the sink (so what is
     reported is what is stored). It is passed explicitly, never installed process-wide."""
 
-    def __init__(self, sink: Sink | None = None, executor=None, *, chunk_seeds: int = DEFAULT_CHUNK_SEEDS,
+    def __init__(self, sink: Sink | None = None, executor=None, *, chunk_seeds: int | None = None,
                  claim: str = "", offline: bool = False):
         self.sink = sink
         self.offline = offline  # rows only from the sink: a missing row is an error, nothing is computed
         self.executor = executor if executor is not None else SerialExecutor()
-        self.chunk_seeds = check_int("chunk seeds", chunk_seeds, lo=1)
+        # seeds per chunk: given, else DEFAULT_CHUNK_SEEDS (dense) or GRAM_CHUNK_SEEDS (Gram/auto samplers)
+        self.chunk_seeds = None if chunk_seeds is None else check_int("chunk seeds", chunk_seeds, lo=1)
         self.claim = claim
         self.computed = 0  # (width, seed) pairs computed (not found in the sink)
         self.reused = 0  # pairs found in the sink
@@ -230,7 +231,7 @@ class Runner:
         report: Callable = progress if progress is not None else (lambda done, total: None)
         rows = self.sink.load(spec, self.claim) if self.sink is not None else {}
         # a Gram network costs microseconds: bigger chunks keep per-chunk overheads small
-        size = self.chunk_seeds if spec.sampler == "dense" else max(self.chunk_seeds, GRAM_CHUNK_SEEDS)
+        size = self.chunk_seeds or (DEFAULT_CHUNK_SEEDS if spec.sampler == "dense" else GRAM_CHUNK_SEEDS)
         tasks = chunks(spec, rows, size)
         total = len(spec.pairs())
         done = total - sum(len(s) for _, s in tasks)

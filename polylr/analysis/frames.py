@@ -13,12 +13,16 @@ import numpy as np
 
 from ..core.errors import PolylrError
 from ..engines.coeffs import KEY_SCHEME
+from ..engines.samplers import resolve_sampler
 from .rows import ROW_FIELDS
 
 CONTEXT_FIELDS = (
     "data", "data_hash", "m", "d", "depth", "steps", "parametrization", "exponents", "train",
-    "master_seed", "interval_lo", "interval_hi", "order", "width_lo", "width_hi", "key_scheme",
+    "master_seed", "interval_lo", "interval_hi", "order", "width_lo", "width_hi", "key_scheme", "sampler",
 )
+# The key each sampler draws a network from (``sampler`` says how the key becomes weights: dense
+# Gaussian matrices, the width-free Gram realisation of their law, or the shallow net's exact law).
+SHALLOW_KEY_SCHEME = "numpy.random.default_rng([master_seed, width, seed])"
 COLUMNS = ROW_FIELDS + CONTEXT_FIELDS
 INSTALL_HINT = {"pandas": "pip install 'polylr[pandas]'", "arrow": "pip install 'polylr[parquet]'"}
 
@@ -45,14 +49,20 @@ def context(setup, master_seed: int, interval, order: float) -> dict:
     }
 
 
+def sampler_at(sampler: str, setup, width: int) -> dict:
+    """The columns ``sampler`` (``"dense"``, ``"gram"`` or ``"shallow"``: what drew the networks of this
+    width when ``sampler`` was asked for; ``"auto"`` picks by width) and ``key_scheme``."""
+    if sampler == "shallow":
+        return {"sampler": "shallow", "key_scheme": SHALLOW_KEY_SCHEME}
+    return {"sampler": resolve_sampler(sampler, setup, width).name, "key_scheme": KEY_SCHEME}
+
+
 def sweep_records(sw) -> list[dict]:
     """One flat dict per row of ``sw`` with the columns :data:`COLUMNS`."""
     ctx = context(sw.setup, sw.master_seed, sw.interval, sw.order)
-    out = []
-    for r in sw.rows:
-        lo, hi = sw.interval_at(r["width"])
-        out.append({**{k: r[k] for k in ROW_FIELDS}, **ctx, "width_lo": lo, "width_hi": hi})
-    return out
+    per_width = {w: {**dict(zip(("width_lo", "width_hi"), sw.interval_at(w))), **sampler_at(sw.sampler, sw.setup, w)}
+                 for w in sw.widths}
+    return [{**{k: r[k] for k in ROW_FIELDS}, **ctx, **per_width[r["width"]]} for r in sw.rows]
 
 
 def records_frame(records: list[dict], kind: str):

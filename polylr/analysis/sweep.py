@@ -61,6 +61,7 @@ class Sweep:
     seconds: dict = field(default_factory=dict)  # width -> wall time of the width
     curves: dict = field(default_factory=dict, repr=False)  # width -> (η grid, seed-mean loss) (evaluation widths)
     grid_values: dict = field(default_factory=dict, repr=False)  # width -> (seeds, grid) per-seed loss (evaluation widths)
+    sampler: str = "dense"  # the sampler asked for ("dense", "gram", "auto", "shallow"); per width: frames.sampler_at
 
     def __post_init__(self) -> None:
         if not isinstance(self.rows, SweepRows):
@@ -299,4 +300,4 @@ def sweep(
         rows += [_row(w, s, *found[s]) for s in seed_list]
         seconds[w] = time.perf_counter() - t0
     return Sweep(setup, widths, seed_list, master_seed, (lo, hi), order, tuple(rows), loss, outputs, seconds, curves,
-                 grid_values)
+                 grid_values, getattr(sampler, "name", sampler))

@@ -76,7 +76,16 @@ class TransferBudget:
 
 def transfer_budget(alpha: float, beta: float, r: float = 2.0, h: int = 1, *, source: str = "arguments") -> TransferBudget:
     """Theorem 2's exponents for loss-gap exponent ``alpha``, hyperparameter-gap exponent ``beta``,
-    cost exponent ``r`` (one run at width n costs n^r) and ``h`` tuned hyperparameters."""
+    cost exponent ``r`` (one run at width n costs n^r) and ``h`` tuned hyperparameters.
+
+    Examples
+    --------
+    Random-features ridge (α = β = 1, r = 2): transfer pays, since β > α/2.
+
+    >>> tb = transfer_budget(1.0, 1.0, r=2.0, h=1)
+    >>> tb.direct_error, tb.transfer_error, tb.pays
+    (0.4, 0.5, True)
+    """
     alpha = check_finite("alpha", alpha)
     beta = check_finite("beta", beta)
     r = check_finite("r", r)
@@ -98,8 +107,11 @@ def transfer_budget(alpha: float, beta: float, r: float = 2.0, h: int = 1, *, so
 
 
 def budget_from_results(path: str | Path, r: float = 2.0, h: int = 1) -> TransferBudget:
-    """Theorem 2 with α and β from a finished ``fast-transfer`` run's ``results.json``."""
+    """Theorem 2 with α and β from a finished ``fast-transfer`` run: its ``summary.json`` (or its folder,
+    or its ``results.json``, beside which the summary lies)."""
     path = Path(path)
+    if path.is_dir() or path.name == "results.json":
+        path = (path if path.is_dir() else path.parent) / "summary.json"
     if not path.is_file():
         raise PolylrError(f"results file {str(path)!r} does not exist")
     try:
@@ -107,7 +119,7 @@ def budget_from_results(path: str | Path, r: float = 2.0, h: int = 1) -> Transfe
         fits = doc["fits"]
         alpha, beta = float(fits["alpha"]), float(fits["beta"])
     except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-        raise PolylrError(f"{str(path)!r} is not a fast-transfer results.json (needs fits.alpha and fits.beta)") from None
+        raise PolylrError(f"{str(path)!r} is not a fast-transfer summary.json (needs fits.alpha and fits.beta)") from None
     if not (math.isfinite(alpha) and math.isfinite(beta)):
         raise PolylrError(f"{str(path)!r}: alpha = {alpha}, beta = {beta} are not finite")
     tb = transfer_budget(alpha, beta, r, h, source=f"fitted in {path}")

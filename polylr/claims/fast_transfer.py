@@ -29,6 +29,7 @@ from .base import BOUNDARY_LIMIT, INCONCLUSIVE, CheckOptions, Claim, Verdict, re
 from ..engines.limit import eta_inf_t1
 from ..core.jsonsafe import json_ready
 from ..core.setup import Setup
+from ..analysis.frames import sweep_records
 from ..analysis.gaps import GAPS, GapFits, Gaps, fit_gaps, network_gaps, transfer_decisions
 
 NAME = "fast-transfer"
@@ -94,6 +95,10 @@ class FastTransferCheck:
             row["seconds"] = g.sweep.seconds.get(w)
             out.append(row)
         return out
+
+    def records(self) -> list[dict]:
+        """The tidy rows of ``results.json``: one per (width, network) with its gaps and its context."""
+        return [{**ctx, **row} for ctx, row in zip(sweep_records(self.gaps.sweep), self.gaps.rows())]
 
     def to_json(self) -> dict:
         g = self.gaps

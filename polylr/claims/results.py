@@ -4,7 +4,9 @@ renders any claim's result without knowing its type.
 The protocol (:class:`ClaimResult`): ``name``, ``verdicts``, ``seconds``, and
 
 - ``to_json()`` — a JSON-ready dict (the report adds ``check``, ``environment``, ``verdicts``,
-  ``seconds``);
+  ``seconds``; it goes to ``summary.json``, its ``rows``, if any, to ``results.json``);
+- optionally ``records()`` — the tidy rows of ``results.json`` (flat dicts; default: ``to_json()["rows"]``,
+  else the verdicts; :func:`polylr.report.render.records`);
 - ``tables()`` — ``(title, columns, rows)`` triples of plain cells for the terminal (the report
   adds the verdict table);
 - ``figures(fmt)`` — ``{file name: bytes}``, each figure rendered as ``fmt`` (png, pdf, svg);
@@ -99,6 +101,7 @@ class SweepCheck:
                 "seeds": len(sw.seeds),
                 "master_seed": sw.master_seed,
                 "key": KEY_SCHEME,
+                "sampler": sw.sampler,  # as asked; each row of results.json records the one that drew it
                 "interval": list(sw.interval),
                 "interval_order": sw.order,
                 "tol": self.tol,
@@ -109,9 +112,12 @@ class SweepCheck:
             "limit_loss_error": _errors(None if self.limit is None else self.limit.loss),
             "widths": self.width_rows(),
             "fits": {k: f.to_dict() for k, f in self.fits.items()},
-            # tidy rows: each with its context (data, depth, parametrization, steps, master seed, interval, η_∞)
-            "rows": [{**rec, "eta_inf": self.eta_inf} for rec in sweep_records(sw)],
         }
+
+    def records(self) -> list[dict]:
+        """The tidy rows (``results.json``): one per (width, seed), each with its context (data, depth,
+        parametrization, steps, master seed, interval, sampler, key scheme) and η_∞."""
+        return [{**rec, "eta_inf": self.eta_inf} for rec in sweep_records(self.sweep)]
 
     def tables(self) -> list[Table]:
         t = self.setup.steps

@@ -101,14 +101,12 @@ def export_command(
     out: Annotated[Path | None, typer.Option(help="Output file (default: FOLDER/results.FORMAT).")] = None,
 ) -> None:
     """Export the results store's rows as one tidy table: CSV, JSON (list of records) or Parquet."""
-    from rich.console import Console  # noqa: PLC0415
-    from rich.markup import escape  # noqa: PLC0415
+    from .guard import fail  # noqa: PLC0415
 
     try:
         path = export(folder, fmt, out)
     except PolylrError as e:
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(e))}", soft_wrap=True)
-        raise typer.Exit(2) from None
+        fail(str(e))
     print(f"wrote {path}")
 
 
@@ -186,7 +184,7 @@ def rebuild_report(folder: Path, *, fmt: str = "png", latex: bool = False, data:
             files = render.render(result, fmt)
             written += render.write_files(folder / name, files) if (folder / name).is_dir() else \
                 render.write_files(render.prepare_out(folder / name)[0], files)
-            figures[name] = [f for f in files if f != "results.json"]
+            figures[name] = render.figure_names(files)
             results.append(result)
     finally:
         store.close()

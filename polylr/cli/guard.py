@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 
 import typer
-from rich.console import Console
 
 from ..core.errors import PolylrError
 
-_err = Console(stderr=True)
+
+def print_error(message: str) -> None:
+    """``error: message`` as one line on stderr (``error:`` in bold red on a terminal, unless
+    ``NO_COLOR`` is set); the message verbatim (no markup)."""
+    colour = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+    label = "\033[1;31merror:\033[0m" if colour else "error:"
+    print(f"{label} {_one_line(message)}", file=sys.stderr)
 
 
 def fail(message: str) -> None:
-    _err.print(f"[bold red]error:[/] {message}", soft_wrap=True, markup=True, highlight=False)
+    """:func:`print_error`, then exit with status 2."""
+    print_error(message)
     raise typer.Exit(2)
 
 

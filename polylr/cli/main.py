@@ -10,19 +10,18 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
 from typer.core import TyperGroup
 
 from ..core.budget import LEVELS
 from ..core.errors import PolylrError, check_int, check_interval
 from ..core.version import __version__
-from .guard import guarded
+from .guard import guarded, print_error
 from .options import FORMATS, CheckArgs, check_format, options_from, parse_interval
 
-# Only light modules are imported here: `polylr --help` must not import JAX, sympy or matplotlib
-# (tests/test_cli_conventions.py checks it). Each command imports what it needs when it runs.
+# Only light modules are imported here: `polylr --help` must not import JAX, sympy, matplotlib, scipy
+# or rich (tests/test_cli_conventions.py checks it; benchmarks/cli_help_time.py times it). Help texts
+# are click's plain ones (rich_markup_mode=None); rich draws tables and progress bars, imported when a
+# command prints one. Each command imports what it needs when it runs.
 
 
 class PolylrGroup(TyperGroup):
@@ -41,6 +40,17 @@ class PolylrGroup(TyperGroup):
             cmd._polylr_flags = True
         return cmd
 
+    def format_commands(self, ctx, formatter):
+        """Each command with its whole summary (click would cut it at ~45 characters)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, " ".join((cmd.help or "").split("\n\n")[0].split())))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
@@ -54,7 +64,7 @@ class PolylrGroup(TyperGroup):
         except ClickException as e:
             where = f" (see '{e.ctx.command_path} --help')" if getattr(e, "ctx", None) is not None else ""
             message = " ".join(e.format_message().split())
-            err.print(f"[bold red]error:[/] {message}{where}", soft_wrap=True, markup=True, highlight=False)
+            print_error(f"{message}{where}")
             sys.exit(2 if e.exit_code in (None, 1, 2) else e.exit_code)
         except typer.Abort:
             print("Aborted!", file=sys.stderr)
@@ -62,14 +72,26 @@ class PolylrGroup(TyperGroup):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
+class _FlagValue:
+    """How a flag's value is converted: to a bool, directly. typer would build a pydantic adapter for it,
+    and that import (~0.3 s) would make ``polylr COMMAND --help`` pay for the group's absent --help."""
+
+    @staticmethod
+    def coerce(value, *, param=None, ctx=None) -> bool:
+        return bool(value)
+
+
 def _no_flag_metavar(params):
     for p in params:
-        if getattr(p, "is_flag", False) and p.metavar is None:
-            p.metavar = ""
+        if getattr(p, "is_flag", False):
+            if p.metavar is None:
+                p.metavar = ""
+            if getattr(p, "_runtime_param", False) is None and getattr(p, "count", False) is False:
+                p._runtime_param = _FlagValue()  # typer 0.29's lazy slot (pinned in pyproject.toml)
     return params
 
 
-def console(stderr: bool = False) -> Console:
+def console(stderr: bool = False):
     """A console whose tables do not wrap in logs: in a terminal, its width (or ``COLUMNS``); when
     the output is not a terminal, ``COLUMNS`` if set, else wide enough that no cell wraps."""
     stream = sys.stderr if stderr else sys.stdout
@@ -78,13 +100,60 @@ def console(stderr: bool = False) -> Console:
         width = int(os.environ["COLUMNS"])
     elif not (hasattr(stream, "isatty") and stream.isatty()):
         width = 10_000
+    from rich.console import Console  # noqa: PLC0415 (rich loads when something is printed, not at --help)
+
     return Console(stderr=stderr, width=width)
+
+
+def show(out_console, table) -> None:
+    """Print a rich table so that no number (no word) is cut or split: each column is at least as wide
+    as its longest word (header included) and the table may run past the console's width (``COLUMNS``)
+    rather than truncate a cell; prose cells wrap between words."""
+    from rich.measure import Measurement  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
+
+    def plain(cell) -> str:
+        return Text.from_markup(cell).plain if isinstance(cell, str) else getattr(cell, "plain", str(cell))
+
+    for col in table.columns:
+        words = [w for cell in (col.header, *col.cells) for w in plain(cell).split()]
+        col.min_width = max(col.min_width or 0, max((len(w) for w in words), default=0))
+    need = Measurement.get(out_console, out_console.options.update(width=10_000), table).minimum
+    out_console.print(table, width=max(out_console.width, need), crop=False)
+
+
+def err():
+    """The stderr console (tables of ``--json`` runs, notes)."""
+    return console(stderr=True)
+
+
+def new_table(title: str, columns, **column_style):
+    """A rich table with these columns (``column_style``: e.g. ``justify="right", no_wrap=True``)."""
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col, **column_style)
+    return table
+
+
+def print_outcome(table, written, json_out: bool, doc: str | None = None, note: str = "") -> None:
+    """The end of a command that wrote files: its table and "wrote ..." (to stderr under ``--json``),
+    then the JSON document on stdout when ``--json`` asked for it."""
+    out_console = err() if json_out else console()
+    if table is not None:
+        show(out_console, table)
+    out_console.print(f"wrote {', '.join(str(p) for p in written)}{note}")
+    if json_out and doc is not None:
+        sys.stdout.write(doc + "\n")
 
 
 @contextlib.contextmanager
 def progress_bar(label: str):
     """A progress bar with elapsed time and ETA, on stderr, removed when done; yields the
     ``progress(done, total)`` callback that the analysis layer calls as seeds finish."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     with Progress(TextColumn(f"[bold]{label}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("ETA"), TimeRemainingColumn(), console=console(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=None)
@@ -94,10 +163,11 @@ def progress_bar(label: str):
 app = typer.Typer(
     cls=PolylrGroup,
     add_completion=False,
+    context_settings={"max_content_width": 100},
+    rich_markup_mode=None,  # click's plain help: --help imports no rich (~0.1 s of imports, more on a loaded machine)
     no_args_is_help=True,
     help="polylr: check theorems about learning-rate transfer under μP, symbolically and numerically.",
 )
-err = console(stderr=True)
 
 
 def parse_widths(text: str) -> list[int]:
@@ -115,8 +185,9 @@ def _int(name: str, text: str) -> int:
 
 
 def _fail(e: Exception) -> None:
-    err.print(f"[bold red]error:[/] {e}", soft_wrap=True)
-    raise typer.Exit(2)
+    from .guard import fail
+
+    fail(str(e))
 
 
 def _version(value: bool) -> None:
@@ -147,12 +218,10 @@ def check(args: CheckArgs) -> None:
     from . import campaign_store
 
     if args.list_claims:
-        table = Table(title="registered claims")
-        for col in ("name", "source", "statement", "predicts"):
-            table.add_column(col, overflow="fold")
+        table = new_table("registered claims", ("name", "source", "statement", "predicts"), overflow="fold")
         for c in REGISTRY.values():
             table.add_row(c.name, c.paper, c.statement, c.prediction)
-        console().print(table)
+        show(console(), table)
         return
     out, json_out = args.out, args.json_out
     try:
@@ -171,7 +240,7 @@ def check(args: CheckArgs) -> None:
     except PolylrError as e:
         _fail(e)
 
-    out_console = err if json_out else console()
+    out_console = err() if json_out else console()
     results, figures = [], {}
     try:
         for claim in claims:
@@ -181,10 +250,10 @@ def check(args: CheckArgs) -> None:
                     result = claim.run(dataclasses.replace(opts, setup=own, progress=progress, runner=runner))
             files = render.render(result, args.fmt)
             render.write_files(folders[claim.name][0], files)
-            figures[claim.name] = [name for name in files if name != "results.json"]
+            figures[claim.name] = render.figure_names(files)
             results.append(result)
             for t in render.tables(result):
-                out_console.print(t)
+                show(out_console, t)
     except PolylrError as e:
         failure = e
     except BaseException:  # an interrupt: the store keeps the finished rows for --resume
@@ -209,11 +278,11 @@ def check(args: CheckArgs) -> None:
         report["report.tex"] = render.latex_table(results).encode()
     written = render.write_files(root, report)
     if len(results) > 1:
-        out_console.print(render.verdict_table(results))
+        show(out_console, render.verdict_table(results))
     out_console.print(f"results store {out / campaign_store.STORE_NAME}: {store.reused} rows reused, {store.computed} computed")
     out_console.print(f"wrote {', '.join(str(p) for p in written)} and {', '.join(str(out / r.name) for r in results)}/")
     if json_out:
-        doc = [{"schema_version": campaign_store.SCHEMA_VERSION, **render.result_dict(r)} for r in results]
+        doc = [render.document(r) for r in results]
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")  # always a list
 
 
@@ -255,7 +324,7 @@ def derive(
         if out is not None:
             folder, _ = render.prepare_out(out.parent if str(out.parent) else Path("."))
             render.write_files(folder, {out.name: text.encode()})
-            err.print(f"wrote {out}")
+            err().print(f"wrote {out}")
         elif not json_out:
             sys.stdout.write(text)
     except PolylrError as e:
@@ -318,19 +387,15 @@ def phase_map_command(
         render.discard_out(folder, created)
         _fail(e)
     written = render.write_files(folder, files)
-    table = Table(title=f"phase map: exponents at t = 1 (widths {list(ws)}, {seeds} seeds)")
-    for col in ("v", "c", "η_n exponent", "predicted", "rel. spread exponent", "predicted", "on boundary"):
-        table.add_column(col, justify="right", no_wrap=True)
+    table = new_table(f"phase map: exponents at t = 1 (widths {list(ws)}, {seeds} seeds)",
+                      ("v", "c", "η_n exponent", "predicted", "rel. spread exponent", "predicted", "on boundary"),
+                      justify="right", no_wrap=True)
     for cell in pm.to_dict()["cells"]:
         table.add_row(f"{cell['v']:g}", f"{cell['c']:g}",
                       f"{cell['order']:.2f} [{cell['order_ci'][0]:.2f}, {cell['order_ci'][1]:.2f}]", fmt_prediction(cell['predicted_order']),
                       f"{cell['spread']:.2f} [{cell['spread_ci'][0]:.2f}, {cell['spread_ci'][1]:.2f}]", fmt_prediction(cell['predicted_spread']),
                       f"{cell['boundary_fraction']:.0%}")
-    out_console = err if json_out else console()
-    out_console.print(table)
-    out_console.print(f"wrote {', '.join(str(p) for p in written)}  ({pm.seconds:.1f} s)")
-    if json_out:
-        sys.stdout.write(doc + "\n")
+    print_outcome(table, written, json_out, doc, note=f"  ({pm.seconds:.1f} s)")
 
 
 @app.command("decompose")
@@ -390,18 +455,16 @@ def decompose_command(
         render.discard_out(folder, created)
         _fail(e)
     written = render.write_files(folder, files)
-    out_console = err if json_out else console()
+    out_console = err() if json_out else console()
     for table in render.own_tables(res):
-        out_console.print(table)
+        show(out_console, table)
     for v in res.verdicts:
         out_console.print(f"{v.claim}: {v.status} — {v.reason}")
     if res.mci is not None:
         m = res.mci["mci"]
         out_console.print(f"MCI of {res.mci['points']} points (n = {res.mci['width']}, ν = {res.mci['eta']:g}): "
                           f"mean {float(m.mean()):.3g}, median {float(np.median(m)):.3g}, max {float(m.max()):.3g}")
-    out_console.print(f"wrote {', '.join(str(p) for p in written)}  ({res.scan.seconds:.1f} s)")
-    if json_out:
-        sys.stdout.write(doc + "\n")
+    print_outcome(None, written, json_out, doc, note=f"  ({res.scan.seconds:.1f} s)")
 
 
 def main() -> None:
@@ -465,19 +528,14 @@ def verify(
         render.discard_out(folder, created)
         raise
     written = render.write_files(folder, files)
-    table = Table(title=f"{c.title}: argmin of the seed-mean loss on the grid")
-    for col in ("t", "parametrization", *(f"n = {w}" for w in c.widths), "limit"):
-        table.add_column(col, justify="right", no_wrap=True)
+    table = new_table(f"{c.title}: argmin of the seed-mean loss on the grid",
+                      ("t", "parametrization", *(f"n = {w}" for w in c.widths), "limit"), justify="right", no_wrap=True)
     for t in c.steps:
         for p in c.params:
             cells = [("—" if c.argmin[(t, p.name, w)] is None else f"{c.argmin[(t, p.name, w)]:.4g}") for w in c.widths]
             lim = f"{c.limit[t][1]:.4g}" if p == MUP and t in c.limit else ""
             table.add_row(str(t), p.name, *cells, lim)
-    out_console = err if json_out else console()
-    out_console.print(table)
-    out_console.print(f"wrote {', '.join(str(p) for p in written)}")
-    if json_out:
-        sys.stdout.write(curves_doc + "\n")
+    print_outcome(table, written, json_out, curves_doc)
 
 
 @app.command("transfer-budget")
@@ -487,7 +545,7 @@ def transfer_budget_command(
     beta: Annotated[Optional[float], typer.Option(help="Hyperparameter-gap exponent β (b_n ~ n^-β).")] = None,
     r: Annotated[float, typer.Option(help="Cost exponent: one training run at width n costs n^r flops.")] = 2.0,
     h: Annotated[int, typer.Option(help="Number of tuned hyperparameters.")] = 1,
-    from_results: Annotated[Optional[Path], typer.Option("--from", help="Take α, β from a fast-transfer results.json.")] = None,
+    from_results: Annotated[Optional[Path], typer.Option("--from", help="Take α, β from a fast-transfer run: its summary.json (or its folder).")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Theorem 2 (Ghosh–Wu–Bietti): error and width exponents of direct tuning and of transfer for a budget F."""
@@ -500,7 +558,7 @@ def transfer_budget_command(
             tb = budget_from_results(from_results, r, h)
         else:
             if alpha is None or beta is None:
-                raise PolylrError("give both --alpha and --beta (or --from a fast-transfer results.json)")
+                raise PolylrError("give both --alpha and --beta (or --from a fast-transfer summary.json)")
             tb = transfer_budget(alpha, beta, r, h)
     except PolylrError as e:
         _fail(e)
@@ -523,7 +581,7 @@ def limit_law_command(
     networks: Annotated[int, typer.Option(help="Gram networks per width.")] = 2000,
     interval: Annotated[Optional[str], typer.Option(help="Learning-rate interval 'lo,hi' (default 0,4η_∞ at t = 1, 0,2η_∞^(1) beyond).")] = None,
     master_seed: Annotated[int, typer.Option(help="Master seed of the weight keys.")] = 0,
-    out: Annotated[Optional[Path], typer.Option(help="Output folder for results.json and the plot.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder for results.json, summary.json and the plot.")] = None,
     fmt: Annotated[str, typer.Option("--format", metavar="|".join(FORMATS), help="File format of the plot.")] = "png",
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON to stdout (tables go to stderr).")] = False,
 ) -> None:
@@ -546,9 +604,9 @@ def limit_law_command(
             render.write_files(folder, files)
     except PolylrError as e:
         _fail(e)
-    out_console = err if json_out else console()
+    out_console = err() if json_out else console()
     for t in render.tables(result):
-        out_console.print(t)
+        show(out_console, t)
     if json_out:
         sys.stdout.write(render.to_json(result) + "\n")
 
@@ -574,7 +632,7 @@ def report_command(
     latex: Annotated[bool, typer.Option("--latex", help="Also write the verdict table as report.tex.")] = False,
     data: Annotated[Optional[Path], typer.Option(help="The campaign's data file, if it is not where it was read from.")] = None,
 ) -> None:
-    """Rebuild a campaign's report, results.json files and plots from its results store alone (no network is trained)."""
+    """Rebuild a campaign's report, results.json/summary.json files and plots from its results store alone (no network is trained)."""
     from . import campaign_store
 
     try:

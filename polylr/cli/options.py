@@ -78,7 +78,7 @@ class CheckArgs:
     interval: Annotated[Optional[str], typer.Option(help="Learning-rate interval 'lo,hi' (default: 0,4η_∞; theorem3: 0,2η_∞; sp scales the interval, given or default, by 1/n).")] = None
     master_seed: Annotated[int, typer.Option(help="Master seed of the weight keys.")] = 0
     tol: Annotated[float, typer.Option(help="Exponent tolerance of the verdicts.")] = 0.1
-    out: Annotated[Path, typer.Option(help="Output folder: report.md, and results.json and plots per claim.")] = Path("results")
+    out: Annotated[Path, typer.Option(help="Output folder: report.md, and results.json (tidy rows), summary.json and plots per claim.")] = Path("results")
     json_out: Annotated[bool, typer.Option("--json", help="Print the results as JSON to stdout (tables go to stderr).")] = False
     latex: Annotated[bool, typer.Option("--latex", help="Also write the verdict table as report.tex.")] = False
     fmt: Annotated[str, typer.Option("--format", metavar="|".join(FORMATS), help="File format of the plots.")] = "png"

@@ -155,7 +155,15 @@ def toml_interval(where: str, value) -> str:
 
 
 def parse_widths_text(text: str) -> list[int]:
-    """``"64,128,256"`` or ``"64..2048"`` (powers of two between the ends): the CLI's grammar."""
+    """``"64,128,256"`` or ``"64..2048"`` (powers of two between the ends): the CLI's grammar.
+
+    Examples
+    --------
+    >>> parse_widths_text("64..512")
+    [64, 128, 256, 512]
+    >>> parse_widths_text("64, 128")
+    [64, 128]
+    """
     text = text.strip()
 
     def one(part: str) -> int:

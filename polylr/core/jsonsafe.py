@@ -24,7 +24,13 @@ NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
 
 def json_float(x: float) -> float | str:
-    """``x`` itself when finite, else ``"inf"``, ``"-inf"`` or ``"nan"``."""
+    """``x`` itself when finite, else ``"inf"``, ``"-inf"`` or ``"nan"``.
+
+    Examples
+    --------
+    >>> json_float(0.25), json_float(float("-inf")), json_float(float("nan"))
+    (0.25, '-inf', 'nan')
+    """
     x = float(x)
     if math.isfinite(x):
         return x
@@ -33,7 +39,14 @@ def json_float(x: float) -> float | str:
 
 def json_ready(obj):
     """``obj`` (dicts, lists, tuples, numpy arrays and scalars, floats) in polylr's JSON convention
-    (module docstring); other values are returned unchanged."""
+    (module docstring); other values are returned unchanged.
+
+    Examples
+    --------
+    >>> import math, numpy as np
+    >>> json_ready({"eta": np.float64(math.inf), "ci": (1.5, math.nan), 2: np.arange(2)})
+    {'eta': 'inf', 'ci': [1.5, 'nan'], '2': [0, 1]}
+    """
     if isinstance(obj, dict):
         return {str(k): json_ready(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

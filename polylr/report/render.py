@@ -27,6 +27,8 @@ STATUS_STYLE = {"holds": "bold green", "fails": "bold red", "inconclusive": "bol
 
 # -- output folder -------------------------------------------------------------------------
 
+PROBE_BYTES = 64 * 1024  # written (and removed) by prepare_out: room for at least this much is required
+
 
 def prepare_out(out: str | Path) -> tuple[Path, bool]:
     """Create ``out`` if needed and prove it writable; returns ``(path, created)``.
@@ -37,8 +39,9 @@ def prepare_out(out: str | Path) -> tuple[Path, bool]:
     created = not path.exists()
     try:
         path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".polylr-probe-"):
-            pass
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".polylr-probe-") as probe:
+            probe.write(bytes(PROBE_BYTES))  # a full disk (or a file-size limit) fails here, not after the work
+            probe.flush()
     except OSError as e:
         if created and path.is_dir() and not any(path.iterdir()):
             path.rmdir()
@@ -93,16 +96,45 @@ def environment() -> dict:
     }
 
 
+RESULTS_SCHEMA_VERSION = 2  # of results.json, summary.json and --json (docs/results.md); 1: one mixed results.json
+DATA_FILES = ("results.json", "summary.json")  # the files of a claim that are not figures
+
+
+def records(r) -> list[dict]:
+    """The claim's tidy table, one flat record per row, each starting with ``schema_version`` and
+    ``check``: the result's ``records()`` when it has that method (a sweep claim: one row per (width,
+    seed) with its context), else the ``rows`` of its ``to_json()``, else one row per verdict (claims
+    that keep no per-network table). Nested values are JSON text; ±inf and NaN follow
+    :mod:`polylr.core.jsonsafe` (what ``pandas.read_json`` reads back as floats)."""
+    if callable(getattr(r, "records", None)):
+        rows = r.records()
+    else:
+        rows = r.to_json().get("rows")
+        if not isinstance(rows, list) or not all(isinstance(x, dict) for x in rows):
+            rows = [v.to_dict() for v in r.verdicts]
+    head = {"schema_version": RESULTS_SCHEMA_VERSION, "check": r.name}
+    flat = lambda v: json.dumps(json_ready(v), ensure_ascii=False, allow_nan=False) if isinstance(v, (dict, list, tuple)) else v  # noqa: E731
+    return json_ready([{**head, **{k: flat(v) for k, v in row.items()}} for row in rows])
+
+
 def result_dict(r) -> dict:
-    """A JSON-ready record of a check result: its own body, the environment and the verdicts."""
+    """The claim-level record of a check result (``summary.json``): schema version, check, environment,
+    the result's own body without its rows, the verdicts and the running time."""
+    body = {k: v for k, v in r.to_json().items() if k != "rows"}
     return json_ready(
-        {"check": r.name, "environment": environment(), **r.to_json(), "verdicts": [v.to_dict() for v in r.verdicts],
-         "seconds": r.seconds}
+        {"schema_version": RESULTS_SCHEMA_VERSION, "check": r.name, "environment": environment(), **body,
+         "verdicts": [v.to_dict() for v in r.verdicts], "seconds": r.seconds, "rows_file": "results.json"}
     )
 
 
+def document(r) -> dict:
+    """The ``--json`` document of one check: :func:`result_dict` plus ``rows`` (:func:`records`).
+    Always this shape; ``polylr check --json`` prints a list of them (one per claim)."""
+    return {**result_dict(r), "rows": records(r)}
+
+
 def to_json(r) -> str:
-    return json.dumps(result_dict(r), indent=2, ensure_ascii=False, allow_nan=False)
+    return json.dumps(document(r), indent=2, ensure_ascii=False, allow_nan=False)
 
 
 # -- terminal tables -----------------------------------------------------------------------
@@ -139,8 +171,16 @@ def verdict_table(results) -> Table:
 
 
 def render(r, fmt: str = "png") -> dict[str, bytes]:
-    """All output files of one check, rendered in memory: ``results.json`` and the figures."""
-    return {"results.json": to_json(r).encode(), **r.figures(fmt)}
+    """All output files of one check, rendered in memory: ``results.json`` (the tidy rows, a JSON list
+    of flat records: ``pandas.read_json`` reads it as a table), ``summary.json`` (the claim-level
+    record: environment, fits, limits, verdicts) and the figures."""
+    dump = lambda doc: json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False).encode()  # noqa: E731
+    return {"results.json": dump(records(r)), "summary.json": dump(result_dict(r)), **r.figures(fmt)}
+
+
+def figure_names(files: dict) -> list[str]:
+    """The figures among :func:`render`'s files."""
+    return [name for name in files if name not in DATA_FILES]
 
 
 # -- reports over several checks -----------------------------------------------------------

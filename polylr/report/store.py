@@ -27,17 +27,17 @@ from pathlib import Path
 import numpy as np
 
 from ..analysis.distributed import SweepSpec
-from ..analysis.frames import COLUMNS, INSTALL_HINT
+from ..analysis.frames import COLUMNS, INSTALL_HINT, SHALLOW_KEY_SCHEME, sampler_at
 from ..core.errors import InvalidInput, PolylrError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: column ``sampler`` (version-1 stores are upgraded on opening)
 STORE_NAME = "results.sqlite"
 EXPORT_FORMATS = ("csv", "json", "parquet")
 
 _REAL = ("eta", "loss_min", "interval_lo", "interval_hi", "order", "width_lo", "width_hi", "seconds")
 _INT = ("width", "seed", "local_minima", "m", "d", "depth", "steps", "master_seed", "grid")
 _BOOL = ("on_boundary", "unique")
-_TEXT = ("method", "data", "data_hash", "parametrization", "exponents", "train", "key_scheme", "requested_method")
+_TEXT = ("method", "data", "data_hash", "parametrization", "exponents", "train", "key_scheme", "sampler", "requested_method")
 _BLOB = ("loss", "outputs", "grid_etas", "grid_values")
 # Exported (tidy) columns, in order; the blobs stay in the store.
 EXPORT_COLUMNS = ("claim", "sweep", "campaign", *COLUMNS, "requested_method", "grid", "seconds")
@@ -88,6 +88,18 @@ def _real(x):
     return math.nan if x is None else float(x)
 
 
+def _upgrade_from_1(db) -> None:
+    """Version 1 -> 2: add the column ``sampler``; filled where the stored description decides it
+    (sweeps without a sampler were dense; rows of method ``shallow``), else left NULL (unknown)."""
+    db.execute('ALTER TABLE rows ADD COLUMN "sampler" TEXT')
+    for sid, desc in db.execute("SELECT sweep, description FROM sweeps").fetchall():
+        asked = json.loads(desc).get("sampler", "dense")
+        if asked in ("dense", "gram"):
+            db.execute('UPDATE rows SET "sampler" = ? WHERE sweep = ?', (asked, sid))
+    db.execute("""UPDATE rows SET "sampler" = 'shallow', key_scheme = ? WHERE method = 'shallow'""", (SHALLOW_KEY_SCHEME,))
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+
+
 class ResultStore:
     """The SQLite store of one output folder (created on first use).
 
@@ -114,6 +126,9 @@ class ResultStore:
                     if stmt.strip():
                         self.db.execute(stmt)
                 row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                if row is not None and int(row[0]) == 1:
+                    _upgrade_from_1(self.db)
+                    row = (str(SCHEMA_VERSION),)
                 if row is None:
                     self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 elif int(row[0]) != SCHEMA_VERSION:
@@ -171,7 +186,7 @@ class ResultStore:
         records = []
         for r in rows:
             f = 1.0 if spec.order == 0 else float(r["width"]) ** spec.order
-            rec = {**desc, "claim": claim, "sweep": sid, "campaign": self.campaign, "requested_method": spec.method,
+            rec = {**desc, **sampler_at(spec.sampler, spec.setup, r["width"]), "claim": claim, "sweep": sid, "campaign": self.campaign, "requested_method": spec.method,
                    "grid": spec.grid, "width_lo": spec.interval[0] * f, "width_hi": spec.interval[1] * f,
                    **{k: r[k] for k in ("width", "seed", "eta", "loss_min", "local_minima", "method", "seconds")},
                    "on_boundary": int(bool(r["on_boundary"])), "unique": int(bool(r["unique"])),
