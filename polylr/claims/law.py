@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..analysis.law import LawStats, law_sample, law_stats, limit_argmin_value
+from ..analysis.law import LawStats, bootstrap, law_sample, law_stats, limit_argmin_value
 from ..analysis.sweep import parse_widths
 from ..core.errors import InvalidInput, check_int, check_interval
 from ..core.setup import Setup
@@ -58,6 +58,16 @@ class LimitLawResult:
     seconds: float
     master_seed: int
     law_test: dict | None = None  # KS test of the largest width's sample against the predicted law
+    # The transfer suboptimality c_n = L_∞(η_n) − L_∞(η_∞) (Prop. 1 of Ghosh–Wu–Bietti): n c_n → κ D1(u)²,
+    # κ = L_∞''(η_∞)/2 (at t = 1 a scaled χ²_1, κσ² χ²_1); per width the bootstrap interval of n·E c_n.
+    kappa: float = float("nan")
+    cn: tuple = ()  # (width, Estimate of n·mean c_n)
+    cn_test: dict | None = None  # KS test of n c_n at the largest width against κ D1² (or κσ² χ²_1)
+
+    @property
+    def cn_mean(self) -> float:
+        """Predicted lim n·E c_n = κ σ²."""
+        return self.kappa * self.sigma**2
 
     sigma = property(lambda self: float(self.derivs.sigma()[0]), doc="σ of √n (η_n − η_∞)")
     b = property(lambda self: float(self.derivs.bias()[0]), doc="b = lim n (E η_n − η_∞)")
@@ -80,6 +90,11 @@ class LimitLawResult:
                 "ray_law": None if self.derivs.ray is None else self.derivs.ray.to_json(),
             },
             "law_test": self.law_test,
+            "transfer_suboptimality_c_n": {
+                "kappa": self.kappa, "predicted_n_mean": self.cn_mean,
+                "law": "n c_n -> kappa D1(u)^2 (t = 1: kappa sigma^2 chi^2_1)",
+                "monte_carlo_n_mean": [{"width": w, **e.to_json()} for w, e in self.cn], "ks": self.cn_test,
+            },
             "monte_carlo": [s.to_json() for s in self.stats],
         }
 
@@ -100,6 +115,9 @@ class LimitLawResult:
                 f"{s.width}", f"{s.networks}", _ci(s.sd_eta), f"{self.sigma:.3f}", _ci(s.bias_eta), _ci(s.bias_eta_cv),
                 f"{self.derivs.bias_at(s.width)[0]:.3f}", _ci(s.sd_loss), _ci(s.bias_loss_cv), f"{s.seconds:.1f}",
             ])
+        if self.cn:
+            out.append((f"{self.name}: transfer suboptimality c_n = L_∞(η_n) − L_∞(η_∞), predicted n·E c_n → κσ² = {self.cn_mean:.4f}",
+                        ["n", "n·mean c_n"], [[f"{w}", _ci(e)] for w, e in self.cn]))
         if rows:
             cols = ["n", "networks", "√n·sd(η_n)", "σ", "n·bias (plain)", "n·bias (cv)", "b", "√n·sd(a_n)", "n·bias a_n (cv)", "s"]
             out.append((f"{self.name}: Monte Carlo (95% bootstrap CIs; prediction σ_a = {self.sigma_loss:.3f}, b_a = {self.b_loss:.3f})", cols, rows))
@@ -178,16 +196,34 @@ def limit_law(
         derivs = derivs.with_ray(ray_law(setup, derivs.eta_inf, samples=ray_samples, seed=master_seed))
     if widths and min(widths) <= derivs.sampler.K:
         raise InvalidInput(f"widths must exceed the Gram capacity K = {derivs.sampler.K}, got {min(widths)}")
-    stats, samples = [], {}
+    stats, samples, cn, cn_scaled = [], {}, [], None
     for i, w in enumerate(widths):
         sample = law_sample(setup, derivs, w, networks, interval, master_seed=master_seed)
         stats.append(law_stats(sample, derivs.eta_inf, derivs.loss_inf, n_boot=n_boot, boot_seed=master_seed * 64 + 8 * i))
+        cn_scaled = w * (lim.loss(sample.etas) - lim.loss(derivs.eta_inf))
+        cn.append((w, bootstrap(lambda x: np.mean(x, axis=-1), cn_scaled, n_boot=n_boot, seed=master_seed * 64 + 8 * i + 6)))
         if i >= len(widths) - hist_widths:
             samples[w] = math.sqrt(w) * (sample.etas - derivs.eta_inf)
+    kappa = 0.5 * float(lim.loss.deriv(2)(derivs.eta_inf))
     test = law_ks(derivs, samples[widths[-1]]) if stats else None
-    verdicts = _verdicts(name, derivs, stats, test) if stats else ()
+    cn_test = cn_ks(derivs, kappa, cn_scaled) if stats else None
+    cn_pred = kappa * float(derivs.sigma()[0]) ** 2
+    verdicts = _verdicts(name, derivs, stats, test, cn[-1][1], cn_pred) if stats else ()
     return LimitLawResult(name, setup, interval, derivs, tuple(stats), samples, verdicts, time.perf_counter() - t0,
-                          master_seed, test)
+                          master_seed, test, kappa, tuple(cn), cn_test)
+
+
+def cn_ks(derivs: LawDerivatives, kappa: float, scaled: np.ndarray) -> dict:
+    """KS test of ``n c_n`` (one width) against κ D1(u)² (two-sample, ray law) or κσ² χ²_1."""
+    from scipy import stats
+
+    if derivs.ray is not None:
+        r = stats.ks_2samp(scaled, kappa * derivs.ray.d1[:, 0] ** 2)
+        against = "two-sample, κ D1(u)² on the limit"
+    else:
+        r = stats.kstest(scaled, "chi2", args=(1, 0.0, kappa * float(derivs.sigma()[0]) ** 2))
+        against = "one-sample, κσ² χ²_1"
+    return {"statistic": float(r.statistic), "p_value": float(r.pvalue), "networks": int(scaled.size), "against": against}
 
 
 def law_ks(derivs: LawDerivatives, scaled: np.ndarray) -> dict:
@@ -206,20 +242,19 @@ def law_ks(derivs: LawDerivatives, scaled: np.ndarray) -> dict:
     return {"statistic": float(r.statistic), "p_value": float(r.pvalue), "networks": int(scaled.size), "against": against}
 
 
-def _verdicts(name, derivs, stats, test):
+def _verdicts(name, derivs, stats, test, cn_est, cn_pred):
     last = stats[-1]
     sig, b = float(derivs.sigma()[0]), float(derivs.bias_at(last.width)[0])
     out = []
     for tag, what, est, pred in (
         ("sigma", "√n·sd(η_n) → σ (delta method through the Gram network)", last.sd_eta, sig),
         ("bias", "n·(E η_n − η_∞) → b (second-order terms and the χ-length mean shifts)", last.bias_eta_cv, b),
+        ("c_n", "n·E c_n → κσ² (c_n = L_∞(η_n) − L_∞(η_∞); Prop. 1 of Ghosh–Wu–Bietti)", cn_est, cn_pred),
     ):
         ev = {"width": last.width, "networks": last.networks, "measured": est.value, "ci95": [est.lo, est.hi], "predicted": pred}
         where = f"at n = {last.width} ({last.networks} networks): {est.value:.4f} [{est.lo:.4f}, {est.hi:.4f}], predicted {pred:.4f}"
         if not derivs.backed:
-            why = (f"E D1 = {derivs.ray.mean_d1[0]:.3g} ± {derivs.ray.mean_d1_se[0]:.2g} is not 0 (an n^-1/2 bias the method "
-                   "does not model)" if derivs.ray is not None else
-                   f"slopes of η_n along generic rays differ from the gradient at the limit by {derivs.ray_error:.2g} of ‖g‖")
+            why = f"slopes of η_n along generic rays differ from the gradient at the limit by {derivs.ray_error:.2g} of ‖g‖"
             out.append(Verdict(f"{name}.{tag}", what, INCONCLUSIVE, f"the prediction is not backed: {why}; {where}", ev))
         elif last.networks < 100:
             out.append(Verdict(f"{name}.{tag}", what, INCONCLUSIVE, f"too few networks for an interval; {where}", ev))

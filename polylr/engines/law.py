@@ -241,8 +241,8 @@ class LawDerivatives:
 
     @property
     def backed(self) -> bool:
-        """σ and b are backed: F is smooth at θ = 0, or the ray law is computed and E D1 = 0."""
-        return self.smooth or (self.ray is not None and self.ray.centred)
+        """σ and b are backed: F is smooth at θ = 0, or the ray law is computed."""
+        return self.smooth or self.ray is not None
 
     def with_ray(self, ray: "RayLaw") -> "LawDerivatives":
         """These derivatives with the ray law attached (gradients replaced by its linear part)."""
@@ -267,9 +267,9 @@ class LawDerivatives:
 
     def bias_at(self, width: int) -> np.ndarray:
         """The same second-order prediction with the exact moments of θ at this width (times n); with a
-        ray law, its ``E D2`` (the limit)."""
+        ray law, ``E D2 + √n E D1`` (the exact moments are inside its path to O(n^-1/2))."""
         if self.ray is not None:
-            return self.ray.b
+            return self.ray.b + math.sqrt(width) * self.ray.mean_d1
         K = self.sampler.K
         return width * (
             self.grad_r @ mean_theta_r(K, width)
@@ -436,7 +436,7 @@ class RayLaw:
     beta: np.ndarray  # (2, P): least-squares linear part of D1 in u (fitted on the first half of the draws)
     sigma: np.ndarray  # (2,) sqrt(E D1²), control-variate estimate on the second half
     sigma_se: np.ndarray  # (2,) its standard error
-    mean_d1: np.ndarray  # (2,) E D1 (must be 0)
+    mean_d1: np.ndarray  # (2,) E D1 (an n^-1/2 bias E D1/√n where not 0), control variate β·u
     mean_d1_se: np.ndarray
     b: np.ndarray  # (2,) E D2
     b_se: np.ndarray
@@ -444,6 +444,7 @@ class RayLaw:
 
     @property
     def centred(self) -> bool:
+        """E D1 = 0 within :data:`RAY_MEAN_SE` standard errors (no n^-1/2 bias resolved)."""
         return bool(np.all(np.abs(self.mean_d1) <= RAY_MEAN_SE * self.mean_d1_se))
 
     def to_json(self) -> dict:
@@ -500,10 +501,11 @@ def ray_law(setup: Setup, eta_inf: float, *, samples: int = RAY_SAMPLES, seed: i
     var = np.sum(beta**2, axis=1) + rest.mean(axis=0)
     var_se = rest.std(axis=0, ddof=1) / math.sqrt(samples - half)
     sigma = np.sqrt(var)
-    mse = np.mean((d1[half:] - lin) ** 2, axis=0)
+    resid = d1[half:] - lin  # E[β·u] = 0 exactly: the mean of the residual estimates E D1
+    mse = np.mean(resid**2, axis=0)
     return RayLaw(
         seed, eps, d1, d2, beta, sigma, var_se / (2 * sigma),
-        d1.mean(axis=0), d1.std(axis=0, ddof=1) / math.sqrt(samples),
+        resid.mean(axis=0), resid.std(axis=0, ddof=1) / math.sqrt(samples - half),
         d2.mean(axis=0), d2.std(axis=0, ddof=1) / math.sqrt(samples), mse / var,
     )
 
@@ -604,8 +606,8 @@ $\theta = \pm s u$ ($u$ standard normal, $s = 10^{-7}$) the slope of $H$ must eq
   $D_2 = (G'(\varepsilon_0) - \Delta/\varepsilon_0)/\varepsilon_0$ (error $O(\varepsilon_0)$). The expectations are Monte
   Carlo over $u$ **on the limit** (no network of finite width), with their standard errors;
   $E\,D_1^2$ with the least-squares linear part $\beta\cdot u$ (fitted on an independent half) as control
-  variate. polylr checks $E\,D_1 = 0$ (within 4 standard errors; else it refuses to back $b$: an
-  $n^{-1/2}$ bias) and, at $t = 1$, that this route gives the gradient's $\sigma$ to $10^{-6}$ and its
+  variate; $E\,D_1$ likewise, as the mean of $D_1 - \beta\cdot u$ (where it is not 0 the bias has an
+  $n^{-1/2}$ term: $n\,(E\,\eta_n - \eta_\infty) = \sqrt n\,E\,D_1 + b + o(1)$, which the comparison uses). At $t = 1$ polylr checks that this route gives the gradient's $\sigma$ to $10^{-6}$ and its
   $b$ within the Monte Carlo error. The law of $D_1(u)$ is compared with the finite-width networks by a
   two-sample Kolmogorov–Smirnov test (at $t = 1$: one-sample against $N(0, \sigma^2)$).
   Which draw feeds which query along a ray depends on the Gram sampler's threshold (a query whose
