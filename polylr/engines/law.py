@@ -267,9 +267,10 @@ class LawDerivatives:
 
     def bias_at(self, width: int) -> np.ndarray:
         """The same second-order prediction with the exact moments of θ at this width (times n); with a
-        ray law, ``E D2 + √n E D1`` (the exact moments are inside its path to O(n^-1/2))."""
+        ray law, ``E D2``, plus ``√n E D1`` where E D1 is resolved from 0 (not :attr:`RayLaw.centred`;
+        an unresolved E D1 would only add its Monte Carlo noise times √n)."""
         if self.ray is not None:
-            return self.ray.b + math.sqrt(width) * self.ray.mean_d1
+            return self.ray.b + (0.0 if self.ray.centred else math.sqrt(width) * self.ray.mean_d1)
         K = self.sampler.K
         return width * (
             self.grad_r @ mean_theta_r(K, width)
@@ -607,7 +608,8 @@ $\theta = \pm s u$ ($u$ standard normal, $s = 10^{-7}$) the slope of $H$ must eq
   Carlo over $u$ **on the limit** (no network of finite width), with their standard errors;
   $E\,D_1^2$ with the least-squares linear part $\beta\cdot u$ (fitted on an independent half) as control
   variate; $E\,D_1$ likewise, as the mean of $D_1 - \beta\cdot u$ (where it is not 0 the bias has an
-  $n^{-1/2}$ term: $n\,(E\,\eta_n - \eta_\infty) = \sqrt n\,E\,D_1 + b + o(1)$, which the comparison uses). At $t = 1$ polylr checks that this route gives the gradient's $\sigma$ to $10^{-6}$ and its
+  $n^{-1/2}$ term: $n\,(E\,\eta_n - \eta_\infty) = \sqrt n\,E\,D_1 + b + o(1)$, which the comparison uses
+  when $E\,D_1$ is resolved from 0 by more than 4 standard errors). At $t = 1$ polylr checks that this route gives the gradient's $\sigma$ to $10^{-6}$ and its
   $b$ within the Monte Carlo error. The law of $D_1(u)$ is compared with the finite-width networks by a
   two-sample Kolmogorov–Smirnov test (at $t = 1$: one-sample against $N(0, \sigma^2)$).
   Which draw feeds which query along a ray depends on the Gram sampler's threshold (a query whose
