@@ -129,7 +129,7 @@ def test_ray_law_is_the_gradient_law_where_smooth():
     res = polylr.limit_law(setup, widths=None)
     D = res.derivs
     R = polylr.ray_law(setup, D.eta_inf, samples=2048)
-    assert D.smooth and R.centred
+    assert D.smooth and R.centred and R.certified, (R.mean_d1, R.mean_d1_se, R.eps_check)
     assert np.all(np.abs(R.sigma / D.sigma() - 1) <= 1e-6), (R.sigma, D.sigma())
     assert np.all(R.nonlinear_share <= 1e-8)
     assert np.all(np.abs(R.b - D.bias()) <= 4 * R.b_se), (R.b, R.b_se, D.bias())

@@ -105,7 +105,7 @@ class LimitLawResult:
         ]
         ray = self.derivs.ray
         note = "" if self.derivs.smooth else (
-            f"; NOT BACKED: generic-ray error {self.derivs.ray_error:.2g} of ‖g‖" if not self.derivs.backed else
+            f"; NOT BACKED: generic-ray error {self.derivs.ray_error:.2g} of ‖g‖, ray law not certified" if not self.derivs.backed else
             f"; not differentiable at the limit: law of the ray derivative D1 from {ray.d1.shape[0]} draws on the limit, "
             f"σ ± {ray.sigma_se[0]:.1g}, b ± {ray.b_se[0]:.2g}, E D1 = {ray.mean_d1[0]:.3g} ± {ray.mean_d1_se[0]:.2g}")
         out = [(f"{self.name}: predicted law (t = {self.setup.steps}, L = {self.setup.depth}){note}", ["quantity", "limit", "σ", "b"], pred)]
@@ -202,10 +202,11 @@ def limit_law(
         stats.append(law_stats(sample, derivs.eta_inf, derivs.loss_inf, n_boot=n_boot, boot_seed=master_seed * 64 + 8 * i))
         cn_scaled = w * (lim.loss(sample.etas) - lim.loss(derivs.eta_inf))
         cn.append((w, bootstrap(lambda x: np.mean(x, axis=-1), cn_scaled, n_boot=n_boot, seed=master_seed * 64 + 8 * i + 6)))
+        scaled = math.sqrt(w) * (sample.etas - derivs.eta_inf)
         if i >= len(widths) - hist_widths:
-            samples[w] = math.sqrt(w) * (sample.etas - derivs.eta_inf)
+            samples[w] = scaled
     kappa = 0.5 * float(lim.loss.deriv(2)(derivs.eta_inf))
-    test = law_ks(derivs, samples[widths[-1]]) if stats else None
+    test = law_ks(derivs, scaled) if stats else None
     cn_test = cn_ks(derivs, kappa, cn_scaled) if stats else None
     cn_pred = kappa * float(derivs.sigma()[0]) ** 2
     verdicts = _verdicts(name, derivs, stats, test, cn[-1][1], cn_pred) if stats else ()
@@ -254,7 +255,9 @@ def _verdicts(name, derivs, stats, test, cn_est, cn_pred):
         ev = {"width": last.width, "networks": last.networks, "measured": est.value, "ci95": [est.lo, est.hi], "predicted": pred}
         where = f"at n = {last.width} ({last.networks} networks): {est.value:.4f} [{est.lo:.4f}, {est.hi:.4f}], predicted {pred:.4f}"
         if not derivs.backed:
-            why = f"slopes of η_n along generic rays differ from the gradient at the limit by {derivs.ray_error:.2g} of ‖g‖"
+            why = (f"the ray law's E D1² moved by {derivs.ray.eps_check:.2g} (relative) between ε₀ and 3ε₀"
+                   if derivs.ray is not None else
+                   f"slopes of η_n along generic rays differ from the gradient at the limit by {derivs.ray_error:.2g} of ‖g‖")
             out.append(Verdict(f"{name}.{tag}", what, INCONCLUSIVE, f"the prediction is not backed: {why}; {where}", ev))
         elif last.networks < 100:
             out.append(Verdict(f"{name}.{tag}", what, INCONCLUSIVE, f"too few networks for an interval; {where}", ev))

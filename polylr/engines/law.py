@@ -241,8 +241,8 @@ class LawDerivatives:
 
     @property
     def backed(self) -> bool:
-        """σ and b are backed: F is smooth at θ = 0, or the ray law is computed."""
-        return self.smooth or self.ray is not None
+        """σ and b are backed: F is smooth at θ = 0, or the ray law is computed and certified."""
+        return self.smooth or (self.ray is not None and self.ray.certified)
 
     def with_ray(self, ray: "RayLaw") -> "LawDerivatives":
         """These derivatives with the ray law attached (gradients replaced by its linear part)."""
@@ -396,8 +396,14 @@ def law_derivatives(setup: Setup, eta_inf: float, *, h: float = FD_STEP) -> LawD
 RAY_EPS = 1e-4
 RAY_SAMPLES = 20000
 RAY_CHUNK = 1024
-# E[D1(u)] must be within this many standard errors of 0 (else the law has an n^-1/2 bias: refused).
+# E[D1(u)] within this many standard errors of 0 counts as 0 (else the n^-1/2 bias √n E D1 is added).
 RAY_MEAN_SE = 4.0
+# Certification of the jets: on the first RAY_CHUNK draws, E D1² from ε₀ and from 3ε₀ must agree to this
+# (relative). Measured on 16 384 draws at t = 2 (L = 3): 3e-5 (built-in data) and 1e-3 (m = 32, d = 8;
+# D1 is a function of u only up to which draw feeds which near-degenerate query, so this is partly noise
+# of a paired difference). 1 % of σ² is 0.5 % of σ, a quarter of the issue's 2 % tolerance; a wrong
+# expansion (a term like ε log ε) would show an O(1) relative change. Above it the law is NOT BACKED.
+RAY_EPS_TOL = 1e-2
 
 
 def ray_path(sampler: GramSampler, u, eps):
@@ -442,6 +448,11 @@ class RayLaw:
     b: np.ndarray  # (2,) E D2
     b_se: np.ndarray
     nonlinear_share: np.ndarray  # (2,) E (D1 − β·u)² / E D1²: how far D1 is from linear
+    eps_check: float = 0.0  # relative change of E D1² (η) on the first chunk when ε₀ -> 3ε₀
+
+    @property
+    def certified(self) -> bool:
+        return self.eps_check <= RAY_EPS_TOL
 
     @property
     def centred(self) -> bool:
@@ -454,7 +465,8 @@ class RayLaw:
             "sigma_eta_loss": self.sigma.tolist(), "sigma_se": self.sigma_se.tolist(),
             "b_eta_loss": self.b.tolist(), "b_se": self.b_se.tolist(),
             "mean_d1_eta_loss": self.mean_d1.tolist(), "mean_d1_se": self.mean_d1_se.tolist(),
-            "nonlinear_share_of_sigma2": self.nonlinear_share.tolist(),
+            "nonlinear_share_of_sigma2": self.nonlinear_share.tolist(), "eps_check": self.eps_check,
+            "certified": self.certified,
         }
 
 
@@ -493,6 +505,10 @@ def ray_law(setup: Setup, eta_inf: float, *, samples: int = RAY_SAMPLES, seed: i
     delta = val - g0
     d1 = 2 * delta / eps - der
     d2 = (der - delta / eps) / eps
+    first = min(samples, RAY_CHUNK)
+    v3, dv3 = jets(jnp.asarray(np.concatenate([u[:first], np.zeros((RAY_CHUNK - first, P))])), jnp.float64(3 * eps))
+    d1_3 = 2 * (np.asarray(v3)[:first] - g0) / (3 * eps) - np.asarray(dv3)[:first]
+    eps_check = float(abs(np.mean(d1_3[:, 0] ** 2) / np.mean(d1[:first, 0] ** 2) - 1))
     if not (np.all(np.isfinite(d1)) and np.all(np.isfinite(d2))):
         raise NotResolved("a ray's value or derivative is not finite (the local argmin left its basin at ε₀)")
     half = samples // 2
@@ -507,7 +523,7 @@ def ray_law(setup: Setup, eta_inf: float, *, samples: int = RAY_SAMPLES, seed: i
     return RayLaw(
         seed, eps, d1, d2, beta, sigma, var_se / (2 * sigma),
         resid.mean(axis=0), resid.std(axis=0, ddof=1) / math.sqrt(samples - half),
-        d2.mean(axis=0), d2.std(axis=0, ddof=1) / math.sqrt(samples), mse / var,
+        d2.mean(axis=0), d2.std(axis=0, ddof=1) / math.sqrt(samples), mse / var, eps_check,
     )
 
 
@@ -609,7 +625,9 @@ $\theta = \pm s u$ ($u$ standard normal, $s = 10^{-7}$) the slope of $H$ must eq
   $E\,D_1^2$ with the least-squares linear part $\beta\cdot u$ (fitted on an independent half) as control
   variate; $E\,D_1$ likewise, as the mean of $D_1 - \beta\cdot u$ (where it is not 0 the bias has an
   $n^{-1/2}$ term: $n\,(E\,\eta_n - \eta_\infty) = \sqrt n\,E\,D_1 + b + o(1)$, which the comparison uses
-  when $E\,D_1$ is resolved from 0 by more than 4 standard errors). At $t = 1$ polylr checks that this route gives the gradient's $\sigma$ to $10^{-6}$ and its
+  when $E\,D_1$ is resolved from 0 by more than 4 standard errors). Certification: on the first 1024 draws
+  $E\,D_1^2$ from $\varepsilon_0$ and from $3\varepsilon_0$ must agree to $10^{-2}$ relative (measured on 16 384
+  draws at $t = 2$: $3\cdot10^{-5}$ and $10^{-3}$ on the two data sets); otherwise the prediction is reported as not backed and the claims say *inconclusive*. At $t = 1$ polylr checks that this route gives the gradient's $\sigma$ to $10^{-6}$ and its
   $b$ within the Monte Carlo error. The law of $D_1(u)$ is compared with the finite-width networks by a
   two-sample Kolmogorov–Smirnov test (at $t = 1$: one-sample against $N(0, \sigma^2)$).
   Which draw feeds which query along a ray depends on the Gram sampler's threshold (a query whose
