@@ -190,6 +190,8 @@ if TYPE_CHECKING:
     from .engines.law import law_derivatives as law_derivatives
     from .engines.law import normalised_outputs as normalised_outputs
     from .engines.law import network_inputs as network_inputs
+    from .engines.law import RayLaw as RayLaw
+    from .engines.law import ray_law as ray_law
     from .analysis.law import local_argmins as local_argmins
 
 @functools.cache

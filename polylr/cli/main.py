@@ -580,13 +580,15 @@ def limit_law_command(
     widths: Annotated[str, typer.Option(help="Monte Carlo widths ('1024,16384' or '1024..1048576'); 'none' for the prediction only.")] = "1024,16384,1048576",
     networks: Annotated[int, typer.Option(help="Gram networks per width.")] = 2000,
     interval: Annotated[Optional[str], typer.Option(help="Learning-rate interval 'lo,hi' (default 0,4η_∞ at t = 1, 0,2η_∞^(1) beyond).")] = None,
-    master_seed: Annotated[int, typer.Option(help="Master seed of the weight keys.")] = 0,
+    master_seed: Annotated[int, typer.Option(help="Master seed of the weight keys (and of the ray law's draws).")] = 0,
+    ray_samples: Annotated[int, typer.Option(help="Draws of u for the ray law, used where F is not differentiable at the limit (t >= 2).")] = 20000,
     out: Annotated[Optional[Path], typer.Option(help="Output folder for results.json, summary.json and the plot.")] = None,
     fmt: Annotated[str, typer.Option("--format", metavar="|".join(FORMATS), help="File format of the plot.")] = "png",
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON to stdout (tables go to stderr).")] = False,
 ) -> None:
     """The finite-width law of η_n: σ and b in η_n ≈ η_∞ + b/n + (σ/√n)·Z (and for the optimal loss),
-    predicted by the delta method through the Gram network, with a Monte Carlo check."""
+    predicted by the delta method through the Gram network (where it is not differentiable at the
+    limit: the law of its one-sided derivative along rays), with a Monte Carlo check."""
     from ..claims.law import limit_law
     from ..core.setup import Data, Setup
     from ..report import render
@@ -597,7 +599,8 @@ def limit_law_command(
         setup = Setup(data=dataset, depth=depth, steps=steps)
         ws = None if widths.strip().lower() == "none" else parse_widths(widths)
         iv = check_interval(*parse_interval(interval)) if interval is not None else None
-        result = limit_law(setup, widths=ws, networks=networks, interval=iv, master_seed=check_int("master seed", master_seed, lo=0))
+        result = limit_law(setup, widths=ws, networks=networks, interval=iv, master_seed=check_int("master seed", master_seed, lo=0),
+                           ray_samples=ray_samples)
         files = render.render(result, fmt)
         if out is not None:
             folder, _ = render.prepare_out(out)

@@ -239,20 +239,25 @@ class GramSampler:
         draws = jnp.where(lower, normals, 0.0) + jnp.diag(chis)  # row j = fresh draw j (unit scale)
         W0 = in_std * draws[:d]
         V = out_std * draws[d]
+        return self.start(normals, chis, W0, V, d=d, sigma=hidden_std, overflow=~jnp.all(ok),
+                          project=self.defect != "no-projection")
+
+    def start(self, normals, chis, W0, V, *, d: int, sigma, overflow=False, project=True) -> GramNet:
+        """A network with its fresh-draw table and no hidden-layer queries yet (span = W_0's columns and V)."""
         f64 = jnp.float64
         return GramNet(
             normals=normals,
             chis=chis,
             k=jnp.int32(d + 1),
-            overflow=~jnp.all(ok),
-            sigma=jnp.asarray(hidden_std, f64),
-            project=jnp.bool_(self.defect != "no-projection"),
+            overflow=jnp.asarray(overflow, bool),
+            sigma=jnp.asarray(sigma, f64),
+            project=jnp.asarray(project, bool),
             W0=W0,
             V=V,
-            Q=tuple(jnp.zeros((a, K), f64) for a in self.A),
-            Y=tuple(jnp.zeros((a, K), f64) for a in self.A),
-            R=tuple(jnp.zeros((b, K), f64) for b in self.B),
-            Z=tuple(jnp.zeros((b, K), f64) for b in self.B),
+            Q=tuple(jnp.zeros((a, self.K), f64) for a in self.A),
+            Y=tuple(jnp.zeros((a, self.K), f64) for a in self.A),
+            R=tuple(jnp.zeros((b, self.K), f64) for b in self.B),
+            Z=tuple(jnp.zeros((b, self.K), f64) for b in self.B),
             na=tuple(jnp.int32(0) for _ in self.A),
             nb=tuple(jnp.int32(0) for _ in self.B),
         )
