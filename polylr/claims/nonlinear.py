@@ -504,6 +504,15 @@ def _preflight(trainings, widths) -> None:
             tr.check_memory(w)
 
 
+def _gwb_setup(opts: CheckOptions, budgets: dict, make_data) -> tuple[dict, Data, Data, np.ndarray]:
+    """A GWB claim's budget entry, its online training data (``steps × batch`` points drawn from
+    ``master_seed``), held-out data (``eval_m`` points from ``master_seed + 1_000_003``) and η grid."""
+    b = budget_entry(opts, budgets)
+    data = make_data(b["steps"] * b["batch"], seed=opts.master_seed)
+    held = make_data(b["eval_m"], seed=opts.master_seed + 1_000_003)
+    return b, data, held, _grid(b)
+
+
 def _gwb_training(data: Data, eval_data: Data, b: dict, loss: str, param) -> Training:
     return Training(
         net=MLP(depth=0, activation="relu", bias=True, param=param), optimizer=Optimizer("adam"),
@@ -519,10 +528,7 @@ def check_gwb_kindex(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     of the seed-mean curve moves by a factor >= 2 between consecutive widths), ``.converges`` and
     ``.concentrates``. Fresh training data each step (online, as steps × batch points)."""
     opts = opts if opts is not None else CheckOptions(**kw)
-    b = budget_entry(opts, KINDEX_BUDGETS)
-    data = kindex_data(b["steps"] * b["batch"], seed=opts.master_seed)
-    held = kindex_data(b["eval_m"], seed=opts.master_seed + 1_000_003)
-    grid = _grid(b)
+    b, data, held, grid = _gwb_setup(opts, KINDEX_BUDGETS, kindex_data)
     t0 = time.perf_counter()
     panels, fits, verdicts = {}, {}, []
     runs = (("μP", MUP_ADAM), ("μP, 2nd-layer lr ÷ 50", MUP_ADAM.with_lr_factor(output=1 / 50)))
@@ -579,10 +585,7 @@ def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     shift b_n ~ n^-β from successive widths. Verdicts: weak transfer (η*_n converges) and fast
     transfer (β > α/2, joint bootstrap over seeds); the paper finds b_n ~ √a_n: not fast."""
     opts = opts if opts is not None else CheckOptions(**kw)
-    b = budget_entry(opts, BALL_BUDGETS)
-    data = ball_data(b["steps"] * b["batch"], seed=opts.master_seed)
-    held = ball_data(b["eval_m"], seed=opts.master_seed + 1_000_003)
-    grid = _grid(b)
+    b, data, held, grid = _gwb_setup(opts, BALL_BUDGETS, ball_data)
     t0 = time.perf_counter()
     tr = _gwb_training(data, held, b, "logistic", MUP_ADAM)
     _preflight([tr], b["widths"])
