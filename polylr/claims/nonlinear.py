@@ -234,6 +234,16 @@ def _fig4_training(L: int, steps: int, data: Data) -> Training:
                     data=data, steps=steps, dtype="float64")
 
 
+RIVAL = 0.1  # another local minimum of the limit loss within 10 % of its minimum: a near tie of two basins
+
+
+def rival_minima(lim, rel: float = RIVAL) -> list:
+    """The limit loss's other local minima (away from its argmin by more than a factor 1.2 in η)
+    whose value is within ``rel`` of the minimum (relative to ``|min|``): near-tied basins, where a
+    finite width's optimum can sit in either and |log η*_n − log η*_∞| says nothing about a rate."""
+    return [m for m in lim.local_minima if abs(math.log(m.eta / lim.eta)) > math.log(1.2) and m.value - lim.value <= rel * abs(lim.value)]
+
+
 def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     """Hayou's Figure 4: a deep linear MLP under μP trained by 20 full-batch GD steps at depths
     3, 9, 27 (only the hidden layers trained, as in polylr's deep linear setup), by the evaluation
@@ -254,7 +264,8 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         grid = np.geomspace(e1 / 32, 1.5 * e1, 17)
         f = lambda e, setup=setup: limit_loss_values(setup, e)  # noqa: E731
         lim = argmin_on_grid(grid, f(grid), f, xtol=1e-6)
-        extra[lab] = {"eta_inf": lim.eta, "limit_loss": lim.value, "eta_inf_t1": e1, "limit_on_boundary": lim.on_boundary}
+        extra[lab] = {"eta_inf": lim.eta, "limit_loss": lim.value, "eta_inf_t1": e1, "limit_on_boundary": lim.on_boundary,
+                      "limit_local_minima": [[m.eta, m.value] for m in lim.local_minima]}
         tr = _fig4_training(L, b["steps"], data)
         scans = {}
         for w in b["widths"]:
@@ -280,6 +291,11 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         )
         if lim.on_boundary and v.status != INCONCLUSIVE:
             v = dataclasses.replace(v, status=INCONCLUSIVE, reason=f"{v.reason}; but the limit's argmin sits on the grid's end")
+        rivals = rival_minima(lim)
+        if rivals and v.status != INCONCLUSIVE:
+            v = dataclasses.replace(v, status=INCONCLUSIVE, reason=f"{v.reason}; but the limit loss has other minima within "
+                                    f"{RIVAL:.0%} of its minimum {lim.value:.4g} (" + ", ".join(f"η ≈ {m.eta:.4g}: {m.value:.4g}" for m in rivals)
+                                    + "): which basin a finite width's optimum sits in is not settled at these widths")
         verdicts.append(_guard(v, scans))
     budget = {
         **b, "data": data.source, "dtype": "float64", "optimizer": "sgd (full batch)", "trained": "hidden layers",
