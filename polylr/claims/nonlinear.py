@@ -250,7 +250,7 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     engine in float64. Per depth: the optimum η*_n per seed (grid + bracketing refinement), and the
     limit's argmin η*_∞ from the exact Tensor-Programs limit (:func:`polylr.limit_loss_values`,
     refined to 1e-6). Verdict per depth: the mean of |log η*_n − log η*_∞| decays at least like
-    n^-tol."""
+    n^-tol (``inconclusive`` when the limit loss has a rival minimum, :func:`rival_minima`)."""
     opts = opts if opts is not None else CheckOptions(**kw)
     b = budget_entry(opts, FIG4_BUDGETS)
     data = _fig_data()
