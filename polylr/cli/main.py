@@ -85,8 +85,9 @@ def console(stderr: bool = False) -> Console:
 def progress_bar(label: str):
     """A progress bar with elapsed time and ETA, on stderr, removed when done; yields the
     ``progress(done, total)`` callback that the analysis layer calls as seeds finish."""
+    con = console(stderr=True)  # not a terminal: no bar (a transient bar would leave an empty line before an error)
     with Progress(TextColumn(f"[bold]{label}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("ETA"), TimeRemainingColumn(), console=console(stderr=True), transient=True) as bar:
+                  TextColumn("ETA"), TimeRemainingColumn(), console=con, transient=True, disable=not con.is_terminal) as bar:
         task = bar.add_task(label, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
