@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
 import polylr
 
@@ -83,6 +83,9 @@ OPTS = [polylr.Optimizer("sgd"), polylr.Optimizer("adam"), polylr.Optimizer("mom
     m=st.integers(1, 4096), batch=st.one_of(st.none(), st.integers(1, 256)), steps=st.integers(0, 2**14),
     chunk_bytes=st.integers(1, 2**40), limit_gib=st.sampled_from([1, 8]),
 )
+# Both branches, whatever hypothesis draws: a depth-3 net at n = 2^17 is refused; at n = 256 it chunks.
+@example(width=2**17, seeds=8, etas=16, net=NETS[1], opt=OPTS[1], dtype="float32", m=16, batch=None, steps=20, chunk_bytes=2**29, limit_gib=8)
+@example(width=256, seeds=8, etas=16, net=NETS[1], opt=OPTS[1], dtype="float32", m=16, batch=None, steps=20, chunk_bytes=2**29, limit_gib=8)
 def test_chunks_stay_under_the_memory_limit_or_refuse(width, seeds, etas, net, opt, dtype, m, batch, steps, chunk_bytes, limit_gib):
     from polylr.analysis.train import chunk_shape
 
