@@ -40,12 +40,13 @@ def main() -> None:
     for w in (int(x) for x in a.widths.split(",")):
         seeds = a.seeds if w < 1024 else max(1, a.seeds // 4)  # a rate, not a campaign: fewer runs at n >= 1024
         polylr.train_curves(tr, w, range(seeds), grid[:8])  # compile outside the timing (the same chunk shape)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         cv = polylr.train_curves(tr, w, range(seeds), grid)
-        dt = time.perf_counter() - t
+        dt, cpu = time.perf_counter() - t, time.process_time() - c
         runs = cv.objective.size
         chunk_mib = (cv.chunk[0] * (tr.seed_bytes(w) + cv.chunk[1] * tr.pair_bytes(w)) + tr.data_bytes()) / 2**20
-        print(f"n = {w:5d}: {runs} runs in {dt:6.2f} s = {runs / dt:7.2f} runs/s = {runs * a.steps / dt:8.1f} run-steps/s; "
+        print(f"n = {w:5d}: {runs} runs in {dt:6.2f} s = {runs / dt:7.2f} runs/s = {runs * a.steps / dt:8.1f} run-steps/s "
+              f"(CPU time {cpu:.2f} s: {runs / cpu:.2f} runs per CPU-second); "
               f"chunk {cv.chunk} (est. {chunk_mib:.0f} MiB); diverged {int(cv.diverged.sum())}")
     print(f"peak resident memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
     try:

@@ -195,7 +195,7 @@ def test_minibatch_order_is_seeded_and_epochwise():
     (lambda: polylr.Optimizer("rmsprop"), "unknown optimizer 'rmsprop'"),
     (lambda: polylr.Optimizer("adam", weight_decay=0.1), "use 'adamw'"),
     (lambda: polylr.Training(steps=-1), "steps must be >= 0"),
-    (lambda: polylr.Training(batch=17), r"batch must be in \[1, 16\]"),
+    (lambda: polylr.Training(batch=17), r"batch must be an integer in \[1, 16\]"),
     (lambda: polylr.Training(loss="hinge"), "unknown loss 'hinge'"),
     (lambda: polylr.Training(loss="logistic"), "logistic loss needs training targets"),
     (lambda: polylr.train_curves(polylr.Training(), 8, [0], []), "non-empty"),

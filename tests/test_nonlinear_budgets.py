@@ -111,3 +111,21 @@ def test_each_claim_runs_at_the_tiny_budget(name):
     assert all(s == "inconclusive" for c, s in st.items() if c.endswith((".stable", ".converges", ".concentrates", ".fast")))
     json.dumps(r.to_json(), allow_nan=False)
     assert r.budget["budget"] == "tiny"
+
+
+def test_rival_minima_flags_near_tied_basins_of_the_limit():
+    from polylr.claims.nonlinear import rival_minima
+
+    LocalMin = polylr.LocalMin
+
+    # The L = 9, t = 20 limit of hayou-fig4 (measured): minima at η ≈ 0.128 (0.00409) and 0.236
+    # (0.00391, the argmin), 4.6 % apart: a near tie, so the rate verdict must not decide.
+    mins = (LocalMin(0.128, 0.00409, False), LocalMin(0.236, 0.00391, False))
+    lim = polylr.Argmin(0.236, 0.00391, (0.02, 1.0), False, mins)
+    assert [m.eta for m in rival_minima(lim)] == [0.128]
+    # Negative controls: the same basins with the other 20 % higher, or a second dip within a
+    # factor 1.2 in η of the argmin (the same basin), are no rivals.
+    far = polylr.Argmin(0.236, 0.00391, (0.02, 1.0), False, (LocalMin(0.128, 0.0047, False), mins[1]))
+    assert rival_minima(far) == []
+    same = polylr.Argmin(0.236, 0.00391, (0.02, 1.0), False, (LocalMin(0.25, 0.00392, False), mins[1]))
+    assert rival_minima(same) == []

@@ -47,6 +47,24 @@ _ACT = {
 ETA_CHUNK = 8  # learning rates per compiled call (scan_lr's refinement asks for 8 per bracket)
 
 
+class OptConfig(NamedTuple):
+    """The optimizer's part of a compiled program's static configuration (hashable); every model
+    family's config carries one as its field ``opt`` (:func:`opt_config` builds it)."""
+
+    name: str
+    momentum: float
+    b1: float
+    b2: float
+    eps: float
+    weight_decay: float
+    decay: str
+
+
+def opt_config(opt) -> OptConfig:
+    """The :class:`OptConfig` of a :class:`~polylr.engines.mlp.Optimizer`."""
+    return OptConfig(opt.name, opt.momentum, opt.b1, opt.b2, opt.eps, opt.weight_decay, opt.decay)
+
+
 class _Config(NamedTuple):
     """Everything static about a compiled training program (hashable)."""
 
@@ -59,13 +77,7 @@ class _Config(NamedTuple):
     stds: tuple
     mult: tuple
     lrs: tuple  # (input, hidden, output, bias of layer 0, bias of hidden layers), 0 when frozen
-    optimizer: str
-    momentum: float
-    b1: float
-    b2: float
-    eps: float
-    weight_decay: float
-    decay: str
+    opt: OptConfig
     loss: str
     dtype: str
     minibatch: bool
@@ -77,8 +89,8 @@ class _Config(NamedTuple):
 
 class ModelSpec(NamedTuple):
     """A network family for the engine: ``config(training, width)`` returns a hashable NamedTuple
-    carrying the optimizer fields of ``_Config`` (``optimizer, momentum, b1, b2, eps, weight_decay,
-    decay, dtype, minibatch, has_eval``) plus the family's own; ``init(key, cfg)`` the float64
+    carrying the fields ``opt`` (an :class:`OptConfig`), ``dtype, minibatch, has_eval`` plus the
+    family's own; ``init(key, cfg)`` the float64
     parameter dict; ``loss(p, X, y, cfg)`` a scalar; ``lr_tree(p, cfg)`` each parameter's learning-rate
     factor (0 = frozen). The training type must offer ``data, eval_data, dtype, batch, order(),
     check_memory(width), describe()`` like :class:`~polylr.engines.mlp.Training`."""
@@ -117,7 +129,7 @@ def _config(tr, width: int):
            s.bias_lr * on["input"], s.bias_lr * on["hidden"])
     return _Config(
         width, tr.data.d, net.depth, net.activation, net.bias, float(net.bias_std), s.std, s.mult, lrs,
-        opt.name, opt.momentum, opt.b1, opt.b2, opt.eps, opt.weight_decay, opt.decay, tr.loss, tr.dtype,
+        opt_config(opt), tr.loss, tr.dtype,
         tr.batch is not None, tr.eval_data is not None,
     )
 
@@ -177,14 +189,14 @@ def _loss(p, X, y, cfg: _Config):
     return jnp.mean(jax.nn.softplus(f) - y * f)  # binary cross-entropy on the logit f, y ∈ {0, 1}
 
 
-def _base(cfg: _Config) -> optax.GradientTransformation:
-    if cfg.optimizer == "sgd":
+def _base(o: OptConfig) -> optax.GradientTransformation:
+    if o.name == "sgd":
         return optax.identity()
-    if cfg.optimizer == "momentum":
-        return optax.trace(decay=cfg.momentum)
-    if cfg.optimizer in ("adam", "adamw"):
-        return optax.scale_by_adam(b1=cfg.b1, b2=cfg.b2, eps=cfg.eps)
-    return optax.scale_by_lion(b1=cfg.b1, b2=cfg.b2)
+    if o.name == "momentum":
+        return optax.trace(decay=o.momentum)
+    if o.name in ("adam", "adamw"):
+        return optax.scale_by_adam(b1=o.b1, b2=o.b2, eps=o.eps)
+    return optax.scale_by_lion(b1=o.b1, b2=o.b2)
 
 
 def _lr_tree(p, cfg: _Config) -> dict:
@@ -201,10 +213,10 @@ def _train_one(p0, eta, X, y, order, Xe, ye, cfg: _Config, keep: bool = False):
     training loss after the last step (full batch: on all the data; minibatch: on the last batch),
     and the held-out loss (or the training loss again). With ``keep`` the first output is instead
     ``(curve, iterates)``: the parameters before every update, each leaf ``(steps, ...)``."""
-    base = _base(cfg)
+    base = _base(cfg.opt)
     lr = _lr_tree(p0, cfg)
     trained = {k: (np.asarray(v) != 0).astype(cfg.dtype) if isinstance(v, np.ndarray) else float(v != 0) for k, v in lr.items()}
-    wd = cfg.weight_decay
+    wd, decay = cfg.opt.weight_decay, cfg.opt.decay
 
     def step(carry, idx):
         p, st = carry
@@ -213,9 +225,9 @@ def _train_one(p0, eta, X, y, order, Xe, ye, cfg: _Config, keep: bool = False):
         u, st = base.update(g, st, p)
         new = {}
         for k in p:
-            upd = u[k] + wd * p[k] if (wd and cfg.decay == "coupled") else u[k]
+            upd = u[k] + wd * p[k] if (wd and decay == "coupled") else u[k]
             q = p[k] - eta * lr[k] * upd
-            if wd and cfg.decay == "independent":
+            if wd and decay == "independent":
                 q = q - wd * trained[k] * p[k]
             new[k] = q
         return (new, st), ((value, p) if keep else value)
@@ -249,6 +261,15 @@ def _check_seeds(seeds) -> tuple[int, ...]:
     if not s:
         raise PolylrError("seeds must be a non-empty list of non-negative integers")
     return s
+
+
+def _device_data(tr) -> tuple:
+    """The training data, its minibatch order and the held-out data (the training data again
+    without any) as JAX arrays in the run's float type (call inside ``jax.enable_x64(True)``)."""
+    dt = np.dtype(tr.dtype)
+    ev = tr.eval_data if tr.eval_data is not None else tr.data
+    return (jnp.asarray(tr.data.X, dt), jnp.asarray(tr.data.y, dt), jnp.asarray(tr.order(), jnp.int32),
+            jnp.asarray(ev.X, dt), jnp.asarray(ev.y, dt))
 
 
 @dataclass(frozen=True, eq=False)
@@ -287,6 +308,29 @@ def json_safe(a) -> list:
     return json_ready(np.asarray(a, dtype=np.float64))
 
 
+def chunk_shape(tr: Training, width: int, seeds: int, etas: int, chunk_bytes: int = CHUNK_BYTES) -> tuple[int, int]:
+    """The chunk ``(seeds, η)`` in which :func:`train_curves` trains ``seeds × etas`` pairs at
+    ``width``: its estimate ``seeds · (seed_bytes + η · pair_bytes)`` stays within ``chunk_bytes``
+    (at least one pair) and, with the data, within the training's ``memory_limit``; a single pair
+    over the limit is refused here (:meth:`Training.check_memory`), before anything is allocated."""
+    S = check_int("number of seeds", seeds, lo=1)
+    E = check_int("number of learning rates", etas, lo=1)
+    chunk_bytes = check_int("chunk_bytes", chunk_bytes, lo=1)
+    per_pair = tr.check_memory(width)  # data + one seed + one pair fit in memory_limit, or refuse here
+    per_seed = tr.seed_bytes(width)
+    budget = max(per_pair + per_seed, min(chunk_bytes, tr.memory_limit - tr.data_bytes()))
+    pairs = max(1, (budget - per_seed) // per_pair)
+    # Chunk shapes: at most ETA_CHUNK η per call (the refinement rounds ask for multiples of 8, so
+    # a scan compiles one program per width instead of one per round's shape), in multiples of 4,
+    # then as many seeds (each with its own float64 draw) as fit in the budget.
+    ec = max(1, min(pairs, ETA_CHUNK, -(-E // 4) * 4))
+    if ec < E and ec > 4:
+        ec -= ec % 4
+    sc = max(1, min(S, budget // (per_seed + ec * per_pair)))
+    sc = -(-S // -(-S // sc))  # balanced: 16 seeds at most 13 per chunk run as 2 x 8, not 2 x 13 (10 padded)
+    return sc, ec
+
+
 def train_curves(tr: Training, width: int, seeds, etas, *, master_seed: int = 0, chunk_bytes: int = CHUNK_BYTES) -> Curves:
     """Train every (seed, η) pair at ``width``: ``etas`` is one grid for all seeds (``(E,)``) or one
     per seed (``(S, E)``). Work is split into chunks of ``(seeds, η)`` pairs whose estimated working
@@ -302,28 +346,13 @@ def train_curves(tr: Training, width: int, seeds, etas, *, master_seed: int = 0,
         e = np.broadcast_to(e, (len(seeds), e.size))
     elif e.shape[0] != len(seeds):
         raise PolylrError(f"a per-seed eta grid must have one row per seed ({len(seeds)}), got shape {e.shape}")
-    chunk_bytes = check_int("chunk_bytes", chunk_bytes, lo=1)
-    per_pair = tr.check_memory(width)  # data + one seed + one pair fit in memory_limit, or refuse here
-    per_seed = tr.seed_bytes(width)
-    budget = max(per_pair + per_seed, min(chunk_bytes, tr.memory_limit - tr.data_bytes()))
-    pairs = max(1, (budget - per_seed) // per_pair)
     S, E = e.shape
-    # Chunk shapes: at most ETA_CHUNK η per call (the refinement rounds ask for multiples of 8, so
-    # a scan compiles one program per width instead of one per round's shape), in multiples of 4,
-    # then as many seeds (each with its own float64 draw) as fit in the budget.
-    ec = max(1, min(pairs, ETA_CHUNK, -(-E // 4) * 4))
-    if ec < E and ec > 4:
-        ec -= ec % 4
-    sc = max(1, min(S, budget // (per_seed + ec * per_pair)))
-    sc = -(-S // -(-S // sc))  # balanced: 16 seeds at most 13 per chunk run as 2 x 8, not 2 x 13 (10 padded)
+    sc, ec = chunk_shape(tr, width, S, E, chunk_bytes)
     cfg = _config(tr, width)
     t0 = time.perf_counter()
     with jax.enable_x64(True):
         dt = np.dtype(tr.dtype)
-        X, y = jnp.asarray(tr.data.X, dt), jnp.asarray(tr.data.y, dt)
-        ev = tr.eval_data if tr.eval_data is not None else tr.data
-        Xe, ye = jnp.asarray(ev.X, dt), jnp.asarray(ev.y, dt)
-        order = jnp.asarray(tr.order(), jnp.int32)
+        X, y, order, Xe, ye = _device_data(tr)
         Sp, Ep = -(-S // sc) * sc, -(-E // ec) * ec
         seed_idx = np.concatenate([np.arange(S), np.full(Sp - S, S - 1)])
         eta_p = np.concatenate([e, np.repeat(e[:, -1:], Ep - E, axis=1)], axis=1)[seed_idx].astype(dt)
@@ -372,10 +401,7 @@ def train_paths(tr: Training, width: int, seed: int, etas, *, master_seed: int =
     cfg = _config(tr, width)
     with jax.enable_x64(True):
         dt = np.dtype(tr.dtype)
-        X, y = jnp.asarray(tr.data.X, dt), jnp.asarray(tr.data.y, dt)
-        ev = tr.eval_data if tr.eval_data is not None else tr.data
-        Xe, ye = jnp.asarray(ev.X, dt), jnp.asarray(ev.y, dt)
-        order = jnp.asarray(tr.order(), jnp.int32)
+        X, y, order, Xe, ye = _device_data(tr)
         curve, path = _run_paths(weight_key(master_seed, width, seed), jnp.asarray(e, dt), X, y, order, Xe, ye, cfg=cfg)
         return np.asarray(curve, np.float64), {k: np.asarray(v, np.float64) for k, v in path.items()}
 

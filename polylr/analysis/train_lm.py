@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..engines.charlm import LMTraining
-from .train import ModelSpec, register_model
+from .train import ModelSpec, OptConfig, opt_config, register_model
 
 RMS_EPS = 1e-6
 
@@ -39,13 +39,7 @@ class LMConfig(NamedTuple):
     stds: tuple  # embedding, block matrices (fan-in n), unembedding
     mult: tuple
     lrs: tuple  # embedding, block matrices, unembedding, gains
-    optimizer: str
-    momentum: float
-    b1: float
-    b2: float
-    eps: float
-    weight_decay: float
-    decay: str
+    opt: OptConfig
     dtype: str
     minibatch: bool
     has_eval: bool
@@ -59,7 +53,7 @@ def lm_config(tr: LMTraining, width: int) -> LMConfig:
     lrs = (s.lr[0], s.lr[1], s.lr[2], s.bias_lr if net.gains else 0.0)
     return LMConfig(
         width, f, tr.context, net.vocab, net.blocks, net.activation, net.gains, stds, s.mult, lrs,
-        opt.name, opt.momentum, opt.b1, opt.b2, opt.eps, opt.weight_decay, opt.decay, tr.dtype,
+        opt_config(opt), tr.dtype,
         tr.batch is not None, tr.eval_data is not None,
     )
 

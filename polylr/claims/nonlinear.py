@@ -234,13 +234,23 @@ def _fig4_training(L: int, steps: int, data: Data) -> Training:
                     data=data, steps=steps, dtype="float64")
 
 
+RIVAL = 0.1  # another local minimum of the limit loss within 10 % of its minimum: a near tie of two basins
+
+
+def rival_minima(lim, rel: float = RIVAL) -> list:
+    """The limit loss's other local minima (away from its argmin by more than a factor 1.2 in η)
+    whose value is within ``rel`` of the minimum (relative to ``|min|``): near-tied basins, where a
+    finite width's optimum can sit in either and |log η*_n − log η*_∞| says nothing about a rate."""
+    return [m for m in lim.local_minima if abs(math.log(m.eta / lim.eta)) > math.log(1.2) and m.value - lim.value <= rel * abs(lim.value)]
+
+
 def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     """Hayou's Figure 4: a deep linear MLP under μP trained by 20 full-batch GD steps at depths
     3, 9, 27 (only the hidden layers trained, as in polylr's deep linear setup), by the evaluation
     engine in float64. Per depth: the optimum η*_n per seed (grid + bracketing refinement), and the
     limit's argmin η*_∞ from the exact Tensor-Programs limit (:func:`polylr.limit_loss_values`,
     refined to 1e-6). Verdict per depth: the mean of |log η*_n − log η*_∞| decays at least like
-    n^-tol."""
+    n^-tol (``inconclusive`` when the limit loss has a rival minimum, :func:`rival_minima`)."""
     opts = opts if opts is not None else CheckOptions(**kw)
     b = budget_entry(opts, FIG4_BUDGETS)
     data = _fig_data()
@@ -254,7 +264,8 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         grid = np.geomspace(e1 / 32, 1.5 * e1, 17)
         f = lambda e, setup=setup: limit_loss_values(setup, e)  # noqa: E731
         lim = argmin_on_grid(grid, f(grid), f, xtol=1e-6)
-        extra[lab] = {"eta_inf": lim.eta, "limit_loss": lim.value, "eta_inf_t1": e1, "limit_on_boundary": lim.on_boundary}
+        extra[lab] = {"eta_inf": lim.eta, "limit_loss": lim.value, "eta_inf_t1": e1, "limit_on_boundary": lim.on_boundary,
+                      "limit_local_minima": [[m.eta, m.value] for m in lim.local_minima]}
         tr = _fig4_training(L, b["steps"], data)
         scans = {}
         for w in b["widths"]:
@@ -280,6 +291,11 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         )
         if lim.on_boundary and v.status != INCONCLUSIVE:
             v = dataclasses.replace(v, status=INCONCLUSIVE, reason=f"{v.reason}; but the limit's argmin sits on the grid's end")
+        rivals = rival_minima(lim)
+        if rivals and v.status != INCONCLUSIVE:
+            v = dataclasses.replace(v, status=INCONCLUSIVE, reason=f"{v.reason}; but the limit loss has other minima within "
+                                    f"{RIVAL:.0%} of its minimum {lim.value:.4g} (" + ", ".join(f"η ≈ {m.eta:.4g}: {m.value:.4g}" for m in rivals)
+                                    + "): which basin a finite width's optimum sits in is not settled at these widths")
         verdicts.append(_guard(v, scans))
     budget = {
         **b, "data": data.source, "dtype": "float64", "optimizer": "sgd (full batch)", "trained": "hidden layers",
@@ -504,6 +520,15 @@ def _preflight(trainings, widths) -> None:
             tr.check_memory(w)
 
 
+def _gwb_setup(opts: CheckOptions, budgets: dict, make_data) -> tuple[dict, Data, Data, np.ndarray]:
+    """A GWB claim's budget entry, its online training data (``steps × batch`` points drawn from
+    ``master_seed``), held-out data (``eval_m`` points from ``master_seed + 1_000_003``) and η grid."""
+    b = budget_entry(opts, budgets)
+    data = make_data(b["steps"] * b["batch"], seed=opts.master_seed)
+    held = make_data(b["eval_m"], seed=opts.master_seed + 1_000_003)
+    return b, data, held, _grid(b)
+
+
 def _gwb_training(data: Data, eval_data: Data, b: dict, loss: str, param) -> Training:
     return Training(
         net=MLP(depth=0, activation="relu", bias=True, param=param), optimizer=Optimizer("adam"),
@@ -519,10 +544,7 @@ def check_gwb_kindex(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     of the seed-mean curve moves by a factor >= 2 between consecutive widths), ``.converges`` and
     ``.concentrates``. Fresh training data each step (online, as steps × batch points)."""
     opts = opts if opts is not None else CheckOptions(**kw)
-    b = budget_entry(opts, KINDEX_BUDGETS)
-    data = kindex_data(b["steps"] * b["batch"], seed=opts.master_seed)
-    held = kindex_data(b["eval_m"], seed=opts.master_seed + 1_000_003)
-    grid = _grid(b)
+    b, data, held, grid = _gwb_setup(opts, KINDEX_BUDGETS, kindex_data)
     t0 = time.perf_counter()
     panels, fits, verdicts = {}, {}, []
     runs = (("μP", MUP_ADAM), ("μP, 2nd-layer lr ÷ 50", MUP_ADAM.with_lr_factor(output=1 / 50)))
@@ -579,10 +601,7 @@ def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     shift b_n ~ n^-β from successive widths. Verdicts: weak transfer (η*_n converges) and fast
     transfer (β > α/2, joint bootstrap over seeds); the paper finds b_n ~ √a_n: not fast."""
     opts = opts if opts is not None else CheckOptions(**kw)
-    b = budget_entry(opts, BALL_BUDGETS)
-    data = ball_data(b["steps"] * b["batch"], seed=opts.master_seed)
-    held = ball_data(b["eval_m"], seed=opts.master_seed + 1_000_003)
-    grid = _grid(b)
+    b, data, held, grid = _gwb_setup(opts, BALL_BUDGETS, ball_data)
     t0 = time.perf_counter()
     tr = _gwb_training(data, held, b, "logistic", MUP_ADAM)
     _preflight([tr], b["widths"])

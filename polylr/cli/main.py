@@ -154,8 +154,9 @@ def progress_bar(label: str):
     ``progress(done, total)`` callback that the analysis layer calls as seeds finish."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+    con = console(stderr=True)  # not a terminal: no bar (a transient bar would leave an empty line before an error)
     with Progress(TextColumn(f"[bold]{label}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("ETA"), TimeRemainingColumn(), console=console(stderr=True), transient=True) as bar:
+                  TextColumn("ETA"), TimeRemainingColumn(), console=con, transient=True, disable=not con.is_terminal) as bar:
         task = bar.add_task(label, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
 

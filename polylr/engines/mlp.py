@@ -235,9 +235,10 @@ class Training:
             raise PolylrError(f"data must be a polylr.Data, got {type(self.data).__name__}")
         object.__setattr__(self, "steps", check_int("steps", self.steps, lo=0))
         if self.batch is not None:
-            b = check_int("batch", self.batch, lo=1)
-            if b > self.data.m:
-                raise PolylrError(f"batch must be in [1, {self.data.m}] (the number of data points), got {b}")
+            try:
+                b = check_int("batch", self.batch, lo=1, hi=self.data.m)
+            except PolylrError:
+                raise PolylrError(f"batch must be an integer in [1, {self.data.m}] (the number of data points), got {self.batch!r}") from None
             object.__setattr__(self, "batch", b)
         if self.loss not in LOSSES:
             raise PolylrError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
