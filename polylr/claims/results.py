@@ -221,7 +221,9 @@ class SweepCheck:
             n = np.array(f.widths, dtype=float)
             v = np.array(f.values)
             ci = np.array(f.value_ci).T
-            bars = ax.errorbar(n, v, yerr=[v - ci[0], ci[1] - v], fmt="o", capsize=4, label=f"{f.quantity} (bootstrap CI)")
+            # a percentile CI of |mean| need not contain the point value (bias near 0): bars clipped at it
+            yerr = [np.maximum(v - ci[0], 0.0), np.maximum(ci[1] - v, 0.0)]
+            bars = ax.errorbar(n, v, yerr=yerr, fmt="o", capsize=4, label=f"{f.quantity} (bootstrap CI)")
             ax.plot(n, f.prefactor * n**f.exponent, "-", color=bars[0].get_color(),
                     label=rf"fit $n^{{{f.exponent:.2f}}}$, CI [{f.ci[0]:.2f}, {f.ci[1]:.2f}]")
         ref = self.fits["error"] if "error" in self.fits else self.fits["random_limit"]

@@ -73,10 +73,11 @@ def check_theorem3(opts: CheckOptions | None = None, **kw) -> SweepCheck:
         floats = lim.loss.to_float()
         method = "auto" if float_resolves(floats.coeffs, *interval, a_inf.value) else "gd"
     wf = width_free_budget(opts, t)  # t = 2, 3: widths 2^6..2^20 on the Gram path by default
-    widths, seeds, sampler = (*wf, SAMPLER) if wf is not None else (opts.n_widths, opts.n_seeds, "dense")
+    # t >= 4 (evaluation mode): the shared budget's widths, on the Gram path too (--widths to 2^30)
+    widths, seeds = wf if wf is not None else (opts.n_widths, opts.n_seeds)
     sw = sweep(setup, widths, seeds, interval, master_seed=opts.master_seed, progress=opts.progress, method=method,
-               sampler=sampler, runner=opts.runner)
-    precision = precision_report(sw, "theorem3") if sampler != "dense" else None
+               sampler=SAMPLER, runner=opts.runner)
+    precision = precision_report(sw, "theorem3")
     errors = [sw.etas(w) - eta_inf for w in sw.widths]
     fits = {"error": fit_exponent(sw, errors, "mean_abs", "|η_n − η_∞|", opts, 4)}
     if seeds > 1 and all(np.ptp(e) > 0 and e.mean() != 0 for e in errors):  # reported, no verdict
