@@ -277,8 +277,8 @@ def _floats(name: str, text: str) -> list[float]:
 def phase_map_command(
     v: Annotated[str, typer.Option(help="Output-variance exponents v (V ~ N(0, n^-v)), comma-separated, each >= 1.")] = "1,1.5,2,2.5",
     c: Annotated[str, typer.Option(help="Hidden learning-rate exponents c (rate η·n^-c), comma-separated.")] = "-0.5,0,0.5,1",
-    widths: Annotated[Optional[str], typer.Option(help="Widths: '64,128,256' or '64..512' [default: the budget's; default budget 2^6, 2^8, …, 2^20].")] = None,
-    seeds: Annotated[Optional[int], typer.Option(help="Seeds per width and cell [default: the budget's; default budget 256].")] = None,
+    widths: Annotated[Optional[str], typer.Option(help="Widths: '64,128,256' or '64..512' (default: the budget's; the default budget's are 2^6, 2^8, …, 2^20).")] = None,
+    seeds: Annotated[Optional[int], typer.Option(help="Seeds per width and cell (default: the budget's; 256 in the default budget).")] = None,
     budget: Annotated[Optional[str], typer.Option(metavar="tiny|quick|default|thorough", help="Widths and seeds of a budget level (explicit --widths/--seeds win).")] = None,
     depth: Annotated[int, typer.Option(help="Number of hidden n×n layers L.")] = 3,
     data: Annotated[Optional[Path], typer.Option(help="Data file (.npz or .csv). Default: built-in synthetic data.")] = None,
