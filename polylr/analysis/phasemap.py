@@ -156,7 +156,7 @@ def phase_map(
             # the interval scales like n^(v + c − 2) at every v (outside the heuristic's range too)
             sw = sweep(setup.replace(param=param), widths, seeds, interval, order=v + c - 2, master_seed=master_seed,
                        progress=cell_progress, sampler=sampler)
-            report = check_precision(sw)
+            report = check_precision(sw, sampler=sampler)
             require_precision(report, f"phase map cell v = {v:g}, c = {c:g}")
             precision[i, j] = max((p.relative for p in report.values()), default=float("nan"))
             etas = [sw.etas(w) for w in widths]
