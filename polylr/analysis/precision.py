@@ -13,8 +13,8 @@ that. This check recomputes the loss slope of the *same* networks independently:
   complex-step derivative ``L'(η_n) = Im L(η_n + ih)/h`` has no cancellation, so it is accurate
   to the working precision;
 - one Newton step ``Δη = L'(η_n)/L''(η_n)`` (``L''`` by a central difference of two such slopes
-  at ``η_n ± 1e-4·|interval|``: relative error ~1e-8, and a relative error of 1e-3 there would
-  change Δη by 1e-3 of itself) is the distance from the float64 η_n to the extended-precision
+  at ``η_n ± 1e-3·d``, d the distance from η_n to the nearer end of the interval: relative error
+  ~1e-6, and a relative error of 1e-3 there would change Δη by 1e-3 of itself) is the distance from the float64 η_n to the extended-precision
   minimiser near it. It works alike for η_n from the polynomial and from gradient descent
   (evaluation mode: it then also measures the grid refinement's resolution).
 
@@ -108,7 +108,9 @@ def eta_errors(sw, width: int, seeds) -> np.ndarray:
     etas = sw.etas(width)[idx].astype(np.longdouble)
     lo, hi = sw.interval_at(width)
     h = np.longdouble(2.0**-120 * max(abs(lo), abs(hi)))
-    step = np.longdouble(1e-4 * (hi - lo))  # L'' by a central difference of slopes: relative error ~1e-8
+    # L'' by a central difference of slopes, on the minimiser's own scale (its distance to the
+    # interval's ends: under SP η_n ~ 1/n is far smaller than a fixed interval), relative error ~1e-6
+    step = np.longdouble(1e-3) * np.minimum(etas - np.longdouble(lo), np.longdouble(hi) - etas)
 
     def slope(at):
         vals = gd_loss_extended(setup.data.X, setup.data.y, W0, Ws, V, at + 1j * h, setup.steps, lrs, setup.train == "all")
