@@ -46,7 +46,9 @@ def test_a_false_claim_fails():
     assert r.verdicts[0].claim == "theorem1.limit" and r.verdicts[0].status == "fails"
     # "Under NTP η_n = Θ(n^-1)" (SP's order claimed for NTP): false. The interval is compact in
     # n·η and must hold NTP's η_n ≈ 1 at every width: [0, 8192]/n.
-    r = polylr.check_parametrization(polylr.NTP, -1.0, "ntp-as-sp", budget=polylr.BUDGETS["tiny"], interval=(0.0, 8192.0))
+    # (widths to 1024: the width-free tiny budget reaches 2^14, where [0, 8192]/n no longer holds η_n ≈ 1)
+    r = polylr.check_parametrization(polylr.NTP, -1.0, "ntp-as-sp", budget=polylr.BUDGETS["tiny"], interval=(0.0, 8192.0),
+                                     widths=(64, 128, 256, 512, 1024))
     assert {v.claim: v.status for v in r.verdicts}["ntp-as-sp.order"] == "fails"
 
 

@@ -7,18 +7,18 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from polylr.claims.base import get_budget
+from polylr.claims.width_free import PHASE_MAP_BUDGETS
 from polylr.cli.main import app
 
 
-@pytest.mark.slow  # the tiny budget is widths 64..1024 x 32 seeds: 66 s on 2 loaded cores
+@pytest.mark.slow  # the tiny budget is widths 64..1024 x 16 seeds (Gram path): compile-bound
 def test_phase_map_takes_the_budget(tmp_path):
-    tiny = get_budget("tiny")
+    widths, seeds = PHASE_MAP_BUDGETS["tiny"]  # the phase map's own budgets (widths to 2^20 by default)
     r = CliRunner().invoke(app, ["phase-map", "--budget", "tiny", "--v", "1", "--c", "0", "--depth", "1",
                                  "--out", str(tmp_path), "--json"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
-    assert doc["widths"] == list(tiny.widths) and doc["seeds"] == tiny.seeds
+    assert doc["widths"] == list(widths) and doc["seeds"] == seeds
 
 
 def test_budget_errors_are_one_line(tmp_path):

@@ -347,8 +347,8 @@ def _floats(name: str, text: str) -> list[float]:
 def phase_map_command(
     v: Annotated[str, typer.Option(help="Output-variance exponents v (V ~ N(0, n^-v)), comma-separated, each >= 1.")] = "1,1.5,2,2.5",
     c: Annotated[str, typer.Option(help="Hidden learning-rate exponents c (rate η·n^-c), comma-separated.")] = "-0.5,0,0.5,1",
-    widths: Annotated[Optional[str], typer.Option(help="Widths: '64,128,256' or '64..512' [default: 64..512, or the budget's].")] = None,
-    seeds: Annotated[Optional[int], typer.Option(help="Seeds per width and cell [default: 16, or the budget's].")] = None,
+    widths: Annotated[Optional[str], typer.Option(help="Widths: '64,128,256' or '64..512' (default: the budget's; the default budget's are 2^6, 2^8, …, 2^20).")] = None,
+    seeds: Annotated[Optional[int], typer.Option(help="Seeds per width and cell (default: the budget's; 256 in the default budget).")] = None,
     budget: Annotated[Optional[str], typer.Option(metavar="tiny|quick|default|thorough", help="Widths and seeds of a budget level (explicit --widths/--seeds win).")] = None,
     depth: Annotated[int, typer.Option(help="Number of hidden n×n layers L.")] = 3,
     data: Annotated[Optional[Path], typer.Option(help="Data file (.npz or .csv). Default: built-in synthetic data.")] = None,
@@ -357,7 +357,7 @@ def phase_map_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print phase_map.json to stdout (the table goes to stderr).")] = False,
     fmt: Annotated[str, typer.Option("--format", metavar="|".join(FORMATS), help="File format of the plot.")] = "png",
 ) -> None:
-    """Which (v, c) transfer at t = 1: measured exponents of η_n and of its relative spread."""
+    """Which (v, c) transfer at t = 1: measured exponents of η_n, of its relative spread, and of the error, bias and fluctuation of ν_n."""
     from ..analysis import phasemap as phasemaps
     from ..analysis.phasemap import fmt_prediction
     from ..core.setup import Data, Setup
@@ -367,14 +367,9 @@ def phase_map_command(
         check_format(fmt)
         setup = Setup(data=Data.from_file(data) if data is not None else Data.synthetic(), depth=depth)
         vs, cs = _floats("v", v), _floats("c", c)
-        if budget is not None:
-            from ..claims.base import get_budget
+        from ..claims.width_free import phase_map_budget  # widths to 2^20 on the Gram path
 
-            level = get_budget(budget)
-            widths = widths if widths is not None else ",".join(str(w) for w in level.widths)
-            seeds = seeds if seeds is not None else level.seeds
-        ws = parse_widths(widths if widths is not None else "64..512")
-        seeds = seeds if seeds is not None else 16
+        ws, seeds = phase_map_budget(budget, parse_widths(widths) if widths is not None else None, seeds)
         check_int("seeds", seeds, lo=2)
         folder, created = render.prepare_out(out)
     except PolylrError as e:
@@ -389,13 +384,15 @@ def phase_map_command(
         _fail(e)
     written = render.write_files(folder, files)
     table = new_table(f"phase map: exponents at t = 1 (widths {list(ws)}, {seeds} seeds)",
-                      ("v", "c", "η_n exponent", "predicted", "rel. spread exponent", "predicted", "on boundary"),
+                      ("v", "c", "η_n exponent", "predicted", "rel. spread exponent", "predicted",
+                       "error |ν_n − η_∞|", "bias", "fluctuation sd(ν_n)", "on boundary"),
                       justify="right", no_wrap=True)
     for cell in pm.to_dict()["cells"]:
+        split = [f"{cell[k]:.2f} [{cell[k + '_ci'][0]:.2f}, {cell[k + '_ci'][1]:.2f}]" for k in ("error", "bias", "fluctuation")]
         table.add_row(f"{cell['v']:g}", f"{cell['c']:g}",
                       f"{cell['order']:.2f} [{cell['order_ci'][0]:.2f}, {cell['order_ci'][1]:.2f}]", fmt_prediction(cell['predicted_order']),
                       f"{cell['spread']:.2f} [{cell['spread_ci'][0]:.2f}, {cell['spread_ci'][1]:.2f}]", fmt_prediction(cell['predicted_spread']),
-                      f"{cell['boundary_fraction']:.0%}")
+                      *split, f"{cell['boundary_fraction']:.0%}")
     print_outcome(table, written, json_out, doc, note=f"  ({pm.seconds:.1f} s)")
 
 

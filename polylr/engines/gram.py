@@ -61,7 +61,7 @@ import numpy as np
 
 from ..core.errors import InvalidInput, PolylrError, TooLarge
 from .program import Stacks, outputs
-from .samplers import DENSE
+from .samplers import DENSE, DENSE_MAX_BYTES
 
 TAU = 1e-9
 SLACK = 2
@@ -278,12 +278,30 @@ class GramSampler:
     @classmethod
     def for_setup(cls, setup, width: int) -> "GramSampler":
         """Capacities for this setup: the probe's counts plus :data:`SLACK`, capped by the upper bound."""
+        _check_program(setup)
         return _capacities(*_setup_key(setup))[0]
 
     @classmethod
     def upper(cls, setup) -> "GramSampler":
         """Capacities that cannot overflow: the number of rows the program ever queries."""
+        _check_program(setup)
         return _capacities(*_setup_key(setup))[1]
+
+
+def _check_program(setup) -> None:
+    """A Gram network is the one its t-step *polynomial* program queries (evaluation mode included:
+    gradient descent at any η stays in that program's span), so the sampler needs that program:
+    :class:`~polylr.TooLarge` beyond the exact engine's output degree (e.g. t >= 4 at L = 3), before
+    any work (counting that program's rows costs degree², and its probe network K² numbers)."""
+    from .coeffs import MAX_OUTPUT_DEGREE, check_degree_allowed  # noqa: PLC0415 (coeffs imports this module)
+
+    try:
+        check_degree_allowed(setup, MAX_OUTPUT_DEGREE)
+    except TooLarge:
+        raise TooLarge(
+            f"the Gram sampler realises the network of the t-step polynomial program, allowed up to output degree "
+            f"{MAX_OUTPUT_DEGREE} (t = {setup.steps}, depth {setup.depth} is beyond it); use sampler='dense'"
+        ) from None
 
 
 def _setup_key(setup):
@@ -357,7 +375,18 @@ def _probe(sampler, X, y, L, t, train_all):
 def gram_auto(setup, width: int):
     """``sampler="auto"``: the Gram sampler from :data:`AUTO_MIN_WIDTH` on (where it fits), else dense."""
     if width >= AUTO_MIN_WIDTH:
-        gram = GramSampler.for_setup(setup, width)
+        try:
+            gram = GramSampler.for_setup(setup, width)
+        except TooLarge as e:  # the polynomial program is beyond the engine (t >= 4 at L = 3): dense networks
+            try:
+                DENSE.check(setup, width)
+            except TooLarge:
+                raise TooLarge(
+                    f"width n = {width} fits neither sampler at t = {setup.steps}: dense weights need {setup.depth}·n²·8 "
+                    f"bytes per network (at most {DENSE_MAX_BYTES / 2**30:g} GiB), and {str(e).split('; use')[0]}; "
+                    f"use widths <= {int((DENSE_MAX_BYTES / (8 * setup.depth)) ** 0.5)}"
+                ) from None
+            return DENSE
         if width > gram.K:
             return gram
     return DENSE

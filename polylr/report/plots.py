@@ -40,13 +40,25 @@ def to_bytes(fig: Figure, fmt: str = "png") -> bytes:
 
 
 def plot_phase_map(pm: PhaseMap, fmt: str = "png") -> bytes:
-    """Two heat maps (exponent of η_n; of its relative spread) with the predicted values in brackets
-    and the transfer line v + c = 2."""
-    fig, axes = figure(1, 2, (11, 4.6))
+    """Heat maps (exponent of η_n; of its relative spread; where measured, of the error, bias and
+    fluctuation of ν_n against μP's η_∞) with the predicted values and the transfer line v + c = 2."""
+    split = pm.error is not None
+    fig, axes = figure(2, 3, (16, 9.2)) if split else figure(1, 2, (11, 4.6))
+    axes = np.ravel(axes)
+    none = lambda v, c: float("nan")  # noqa: E731  (no prediction drawn)
     panels = [
         (axes[0], pm.order, pm.order_ci, lambda v, c: PhaseMap.predicted_order(v, c), "exponent of η_n", "coolwarm"),
         (axes[1], pm.spread, pm.spread_ci, lambda v, c: PhaseMap.predicted_spread(v), "exponent of sd(η_n)/mean(η_n)", "viridis"),
     ]
+    if split:
+        panels += [
+            (axes[3], pm.error, pm.error_ci, none, "exponent of mean |ν_n − η_∞^μP| (error)", "viridis"),
+            (axes[4], pm.bias, pm.bias_ci, none, "exponent of |mean ν_n − η_∞^μP| (bias)", "viridis"),
+            (axes[5], pm.fluctuation, pm.fluctuation_ci, none, "exponent of sd(ν_n) (fluctuation)", "viridis"),
+        ]
+        axes[2].axis("off")
+        axes[2].text(0.0, 0.5, f"ν_n = n^-(v+c-2)·η_n; η_∞^μP = {pm.eta_inf:.5g}\n(the limit of ν_n for 1 < v < 3)\n"
+                     f"sampler: {pm.sampler}", fontsize=9, va="center")
     for ax, val, ci, pred, title, cmap in panels:
         lim = max(0.5, float(np.max(np.abs(val))))
         im = ax.imshow(val, origin="lower", cmap=cmap, vmin=-lim if cmap == "coolwarm" else None,
@@ -54,7 +66,8 @@ def plot_phase_map(pm: PhaseMap, fmt: str = "png") -> bytes:
         for i, v in enumerate(pm.vs):
             for j, c in enumerate(pm.cs):
                 flag = "*" if pm.boundary[i, j] > 0.1 else ""
-                ax.text(j, i, f"{val[i, j]:.2f}{flag}\n[{ci[i, j, 0]:.2f}, {ci[i, j, 1]:.2f}]\npred {fmt_prediction(pred(v, c))}",
+                tail = f"\npred {fmt_prediction(pred(v, c))}" if pred is not none else ""
+                ax.text(j, i, f"{val[i, j]:.2f}{flag}\n[{ci[i, j, 0]:.2f}, {ci[i, j, 1]:.2f}]{tail}",
                         ha="center", va="center", fontsize=7)
         ax.set_xticks(range(len(pm.cs)), [f"{c:g}" for c in pm.cs])
         ax.set_yticks(range(len(pm.vs)), [f"{v:g}" for v in pm.vs])
