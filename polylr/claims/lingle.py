@@ -29,7 +29,7 @@ import time
 import numpy as np
 from scipy.stats import t as student_t
 
-from .base import FAILS, HOLDS, INCONCLUSIVE, BOUNDARY_LIMIT, Claim, CheckOptions, Verdict, budget_entry, register, verdict_within
+from .base import FAILS, HOLDS, INCONCLUSIVE, BOUNDARY_LIMIT, Claim, CheckOptions, Verdict, budget_entry, progress_note, register, verdict_within
 from .nonlinear import NonlinearCheck
 from ..analysis.rates import fit_rate
 from ..core.errors import PolylrError
@@ -176,14 +176,6 @@ def drift_verdict(claim: str, label: str, scans: dict[int, LRScan], opts: CheckO
     return fit, v
 
 
-def _progress(opts: CheckOptions, text: str) -> None:
-    if callable(opts.progress):
-        try:
-            opts.progress(text)
-        except TypeError:
-            pass
-
-
 def check_ablation(name: str, opts: CheckOptions | None = None, *, override: dict | None = None, **kw) -> NonlinearCheck:
     """Run one of :data:`ABLATIONS` at the options' budget: per panel and width an LR scan, then the
     paper's and polylr's verdicts (``{name}.{panel}.paper`` / ``.drift``; no panel part when the
@@ -205,7 +197,7 @@ def check_ablation(name: str, opts: CheckOptions | None = None, *, override: dic
         shown = f"{label} [{what}]" if what else label
         scans = {}
         for w in b["widths"]:
-            _progress(opts, f"{name} {shown} n = {w}")
+            progress_note(opts, f"{name} {shown} n = {w}")
             scans[w] = scan_lr(tr, w, range(b["seeds"]), grid, master_seed=opts.master_seed, refine=False)
         out[shown] = scans
         key = name if len(panels) == 1 else f"{name}.{_slug(label)}"
