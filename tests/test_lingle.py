@@ -8,6 +8,7 @@ claim at the ``quick`` budget against the outcome measured (docs/lingle.md), eac
 control of the opposite outcome.
 """
 
+import dataclasses
 import math
 
 import jax
@@ -17,7 +18,7 @@ import optax
 import pytest
 
 import polylr
-from polylr.analysis.train_lm import lm_config, lm_init_params, lm_loss
+from polylr.analysis.train_lm import lm_config, lm_init_params, lm_loss, lm_lr_tree, transformer_logits
 from polylr.claims import lingle
 from polylr.claims.base import CheckOptions, get_budget, get_claim
 from polylr.engines.charlm import BASE_WIDTH, LM_MUP, LM_SP, CharLM, LMTraining, alphabet, char_data, toy_text
@@ -55,6 +56,12 @@ def test_validation_is_one_line():
         small_training(batch=10_000)
     with pytest.raises(polylr.PolylrError, match="memory limit"):
         polylr.train_curves(small_training(memory_limit=2**20), 4096, [0], [0.1])
+    with pytest.raises(polylr.PolylrError, match="arch"):
+        CharLM(arch="rnn")
+    with pytest.raises(polylr.PolylrError, match="zero_query needs"):
+        CharLM(zero_query=True)
+    with pytest.raises(polylr.PolylrError, match="multiple of heads"):
+        polylr.train_curves(small_training(net=CharLM(arch="transformer", heads=3)), 16, [0], [0.1])
     with pytest.raises(polylr.PolylrError, match="unknown ablation"):
         lingle.check_ablation("lingle-nope")
 
@@ -117,16 +124,97 @@ def test_loss_matches_independent_forward(activation):
     assert abs(want - math.log(27)) < 0.1  # μP's zero-ish initial logits: loss ≈ log(vocab)
 
 
-def test_one_adam_step_by_hand():
+def _numpy_transformer_logits(p, X, activation, heads):
+    """An independent forward pass (NumPy, float64, explicit loops over heads and positions) of the
+    pre-norm causal transformer: logits (batch, context, vocab)."""
+    ids = X.astype(int)
+    h = p["T"][ids] + p["P"][None]
+    rms = lambda h, g: h / np.sqrt(np.mean(h * h, axis=-1, keepdims=True) + 1e-6) * g  # noqa: E731
+    n = h.shape[-1]
+    dh = n // heads
+    for b in range(p["WQ"].shape[0]):
+        x = rms(h, p["g"][2 * b])
+        q, k, v = x @ p["WQ"][b], x @ p["WK"][b], x @ p["WV"][b]
+        o = np.zeros_like(h)
+        for hd in range(heads):
+            c = slice(hd * dh, (hd + 1) * dh)
+            for i in range(h.shape[1]):
+                s = np.einsum("bd,bjd->bj", q[:, i, c], k[:, : i + 1, c]) / dh  # positions 0..i only
+                a = np.exp(s - s.max(axis=1, keepdims=True))
+                a /= a.sum(axis=1, keepdims=True)
+                o[:, i, c] = np.einsum("bj,bjd->bd", a, v[:, : i + 1, c])
+        h = h + o @ p["WO"][b]
+        x = rms(h, p["g"][2 * b + 1])
+        a = x @ p["W1"][b]
+        u = np.maximum(a, 0) if activation == "relu" else a / (1 + np.exp(-a)) * (x @ p["W3"][b])
+        h = h + u @ p["W2"][b]
+    return rms(h, p["g"][-1]) @ p["U"]
+
+
+@pytest.mark.parametrize("activation, zero_query", [("relu", False), ("swiglu", False), ("relu", True)])
+def test_transformer_matches_independent_forward(activation, zero_query):
+    """The transformer's loss (every position predicts the next character) against the NumPy pass;
+    its initial scales (token and position embeddings std 1/√2, attention matrices 1/√n, W_Q = 0
+    under zero query init with the other matrices those of the default init for the same seed)."""
+    net = CharLM(blocks=2, arch="transformer", heads=2, activation=activation, zero_query=zero_query)
+    tr = small_training(net=net)
+    n = 24
+    p = lm_init_params(polylr.weight_key(0, n, 1), tr, n)
+    default = lm_init_params(polylr.weight_key(0, n, 1), small_training(net=dataclasses.replace(net, zero_query=False)), n)
+    assert p["g"].shape == (5, n) and set(p) >= {"T", "P", "WQ", "WK", "WV", "WO", "W1", "W2", "U"}
+    assert (not np.any(p["WQ"])) if zero_query else np.array_equal(p["WQ"], default["WQ"])
+    for k in set(p) - {"WQ"}:
+        assert np.array_equal(p[k], default[k]), k  # the same draw, only W_Q zeroed
+    p["g"] = 1 + 0.1 * np.random.default_rng(0).standard_normal(p["g"].shape)
+    cfg = lm_config(tr.replace(dtype="float64"), n)
+    with jax.enable_x64(True):
+        got = float(lm_loss({k: jnp.asarray(v) for k, v in p.items()}, jnp.asarray(tr.data.X), jnp.asarray(tr.data.y), cfg))
+    z = _numpy_transformer_logits(p, tr.data.X, activation, 2)
+    target = np.concatenate([tr.data.X[:, 1:], tr.data.y[:, None]], axis=1).astype(int)
+    z = z - z.max(axis=-1, keepdims=True)
+    want = float(np.mean(np.log(np.exp(z).sum(-1)) - np.take_along_axis(z, target[..., None], -1)[..., 0]))
+    # Two float64 routes (einsum/scan vs loops): measured agreement ~1e-16 relative; 1e-12 leaves 10^4.
+    assert abs(got - want) <= 1e-12 * abs(want)
+    assert abs(want - math.log(27)) < 0.1  # μP's small initial logits: loss ≈ log(vocab)
+
+
+def test_transformer_is_causal_and_zero_query_is_uniform():
+    """Changing the characters after position j leaves the logits at positions <= j unchanged; with
+    W_Q = 0 each position's attention output is the plain mean of the values it may see."""
+    tr = small_training(net=CharLM(blocks=1, arch="transformer", heads=2, zero_query=True))
+    n = 16
+    cfg = lm_config(tr.replace(dtype="float64"), n)
+    p = lm_init_params(polylr.weight_key(0, n, 2), tr, n)
+    X = tr.data.X[:32].copy()
+    X2 = X.copy()
+    X2[:, 5:] = (X2[:, 5:] + 7) % 27
+    with jax.enable_x64(True):
+        q = {k: jnp.asarray(v) for k, v in p.items()}
+        z1 = np.asarray(transformer_logits(q, jnp.asarray(X), cfg))
+        z2 = np.asarray(transformer_logits(q, jnp.asarray(X2), cfg))
+    assert np.array_equal(z1[:, :5], z2[:, :5]) and not np.allclose(z1[:, 5:], z2[:, 5:])
+    # Uniform attention by hand: o_i = mean_{j <= i} v_j, then the MLP block and the unembedding.
+    rms = lambda h: h / np.sqrt(np.mean(h * h, axis=-1, keepdims=True) + 1e-6)  # noqa: E731
+    h = p["T"][X.astype(int)] + p["P"][None]
+    v = rms(h) @ p["WV"][0]
+    h = h + (np.cumsum(v, axis=1) / np.arange(1, 9)[None, :, None]) @ p["WO"][0]
+    h = h + np.maximum(rms(h) @ p["W1"][0], 0) @ p["W2"][0]
+    np.testing.assert_allclose(z1, rms(h) @ p["U"], rtol=1e-11, atol=1e-14)  # float64 both ways
+
+
+@pytest.mark.parametrize("arch", ["mlp", "transformer"])
+def test_one_adam_step_by_hand(arch):
     """One full-batch Adam step through the engine equals θ − η·lr_l·adam(∇) computed with
     optax and jax.grad of the independent path, layer by layer (μP learning-rate factors)."""
-    tr = small_training(steps=1, batch=None, dtype="float64", net=CharLM(blocks=1, gains=True))
+    tr = small_training(steps=1, batch=None, dtype="float64", net=CharLM(blocks=1, gains=True, arch=arch))
     n, eta = 16, 0.01
     cv = polylr.train_curves(tr, n, [0], [eta])
     p0 = lm_init_params(polylr.weight_key(0, n, 0), tr, n)
     cfg = lm_config(tr, n)
-    lr = {"E": cfg.lrs[0], "W1": cfg.lrs[1], "W2": cfg.lrs[1], "U": cfg.lrs[2], "g": cfg.lrs[3]}
-    assert lr["W1"] == BASE_WIDTH / n
+    lr = lm_lr_tree(p0, cfg)
+    hidden = ("W1", "W2", "U") + (("WQ", "WK", "WV", "WO") if arch == "transformer" else ())
+    assert set(lr) == set(p0) and all(lr[k] == BASE_WIDTH / n for k in hidden)
+    assert all(lr[k] == 1.0 for k in set(lr) - set(hidden))  # embeddings and gains: η
     with jax.enable_x64(True):
         X, y = jnp.asarray(tr.data.X), jnp.asarray(tr.data.y)
         q = {k: jnp.asarray(v) for k, v in p0.items()}
