@@ -311,6 +311,8 @@ MEASURED = {
     "lingle-lion": {"lingle-lion.paper": "holds", "lingle-lion.drift": "holds"},
     "lingle-swiglu": {"lingle-swiglu.paper": "fails", "lingle-swiglu.drift": "inconclusive"},  # 2^-6, -7, -7; γ = -0.21 [-0.33, -0.09]
     "lingle-relu2": {"lingle-relu2.paper": "fails", "lingle-relu2.drift": "inconclusive"},  # 2^-6, -6, -7; γ = -0.23 [-0.42, -0.01]
+    "lingle-zero-query": {"lingle-zero-query.default-query-init.paper": "holds", "lingle-zero-query.default-query-init.drift": "holds",
+                          "lingle-zero-query.zero-query-init.paper": "holds", "lingle-zero-query.zero-query-init.drift": "holds"},
 }
 
 
@@ -318,21 +320,49 @@ def _statuses(r):
     return {v.claim: v.status for v in r.verdicts}
 
 
+def _timed(tag, run):
+    """Run ``run()``, measuring wall and CPU (user + sys of this process, all threads) seconds;
+    with ``POLYLR_LINGLE_OUT=DIR`` set, write the table rows, the verdicts and the times to
+    ``DIR/{tag}.json`` (``benchmarks/lingle_ablations.py --load DIR`` prints them as one table)."""
+    import json
+    import os
+    import pathlib
+    import resource
+    import time
+
+    def cpu():
+        u = resource.getrusage(resource.RUSAGE_SELF)
+        return u.ru_utime + u.ru_stime
+
+    t0, c0 = time.perf_counter(), cpu()
+    r = run()
+    wall, secs = time.perf_counter() - t0, cpu() - c0
+    out = os.environ.get("POLYLR_LINGLE_OUT")
+    if out:
+        cols, rows = lingle.ablation_table([r])
+        rec = {"tag": tag, "wall_s": wall, "cpu_s": secs, "budget": r.budget, "cols": cols, "rows": rows,
+               "verdicts": [[v.claim, v.status, v.reason] for v in r.verdicts]}
+        pathlib.Path(out).mkdir(parents=True, exist_ok=True)
+        (pathlib.Path(out) / f"{tag}.json").write_text(json.dumps(rec, indent=1, ensure_ascii=False))
+    return r
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(lingle.ABLATIONS))
 def test_ablation_at_quick_budget(name):
-    r = get_claim(name).check("quick")
+    r = _timed(name, lambda: get_claim(name).check("quick"))
     got = _statuses(r)
     assert got == MEASURED[name], (got, [v.reason for v in r.verdicts])
 
 
+# lingle-mup under SP is exactly lingle-sp (same networks, seeds and grid): its control is that test.
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(set(lingle.ABLATIONS) - {"lingle-sp"}))
+@pytest.mark.parametrize("name", sorted(set(lingle.ABLATIONS) - {"lingle-sp", "lingle-mup"}))
 def test_negative_control_sp_breaks(name):
     """The same ablation under SP: the grid argmin must move (Lingle's criterion fails) and the drift
     exponent's interval must lie outside ±DRIFT_TOL, for every panel. Measured for lingle-swiglu
     (γ = -1.18 [-1.35, -0.99]), lingle-relu2 (-1.27 [-1.47, -1.02]) and lingle-decay; lingle-mup
     under SP is lingle-sp (γ = -0.86 [-0.96, -0.76])."""
-    r = lingle.check_ablation(name, CheckOptions(budget=get_budget("quick")), override={"param": LM_SP})
+    r = _timed(f"{name}.sp-control", lambda: lingle.check_ablation(name, CheckOptions(budget=get_budget("quick")), override={"param": LM_SP}))
     got = _statuses(r)
     assert set(got.values()) == {"fails"}, (got, [v.reason for v in r.verdicts])

@@ -54,6 +54,9 @@ BUDGETS = {
     "thorough-gpu": dict(widths=(128, 256, 512, 1024, 2048), seeds=8, steps=10_000, batch=256, blocks=4, m=2_560_000, eval_m=8192, span=(-13, -1)),
 }
 TRANSFORMER = {"arch": "transformer", "heads": 2}  # head size n/2: grows with the width, so μP's 1/d_head scale matters
+# The transformer computes every position (context 8): ~8x the MLP model's work per window, so its
+# CPU budgets halve the batch (still 8x the MLP's predictions per step). Measured: docs/lingle.md.
+BUDGET_CHANGES = {"lingle-zero-query": {"tiny": dict(batch=16, eval_m=256), "quick": dict(batch=16, eval_m=512)}}
 LION_SHIFT = -3  # Lion's grid sits 2^3 lower (sign updates are larger than Adam's; Chen et al. advise 3–10× smaller η)
 
 # claim -> (title, panels: label -> (CharLM changes, Optimizer, grid shift), paper outcome per panel, where in the paper)
@@ -82,10 +85,12 @@ ABLATIONS: dict[str, tuple[str, dict, dict, str]] = {
 PAPER_OUTCOMES = {name: a[2] for name, a in ABLATIONS.items()}
 
 
-def budget_for(opts: CheckOptions) -> dict:
-    """The budget entry for the options (``thorough`` on a GPU: ``thorough-gpu``), with the user's
-    widths and seeds."""
-    return budget_entry(opts, BUDGETS)
+def budget_for(opts: CheckOptions, name: str | None = None) -> dict:
+    """The budget entry for the options (``thorough`` on a GPU: ``thorough-gpu``), with the claim's
+    own changes (:data:`BUDGET_CHANGES`) and the user's widths and seeds."""
+    b = budget_entry(opts, BUDGETS)
+    own = BUDGET_CHANGES.get(name, {}).get(b["budget"], {})
+    return {**b, **{k: v for k, v in own.items() if not (k == "widths" and opts.widths is not None)}}
 
 
 def grid_for(b: dict, shift: int = 0) -> np.ndarray:
@@ -187,7 +192,7 @@ def check_ablation(name: str, opts: CheckOptions | None = None, *, override: dic
     if name not in ABLATIONS:
         raise PolylrError(f"unknown ablation {name!r}; choose one of {', '.join(ABLATIONS)}")
     opts = opts if opts is not None else CheckOptions(**kw)
-    b = budget_for(opts)
+    b = budget_for(opts, name)
     title, panels, outcomes, section = ABLATIONS[name]
     if override:
         title = f"{title} [override: {', '.join(override)}]"
