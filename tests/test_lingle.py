@@ -347,12 +347,34 @@ def _timed(tag, run):
     return r
 
 
+# Near ties: a grid argmin that moves one step between two nearly equal grid points, or a drift
+# interval that overlaps the ±0.25 band's edge by a few hundredths, may flip on another CPU (float32
+# sums in another order). For these only the robust part is asserted, per panel: the grid argmin
+# moves at most one step over the widths (SP: 2 steps over 32..128, its controls 2-3), the fitted
+# γ > -0.5 (SP: -0.86 [-0.96, -0.76]; the SP controls <= -0.79), and the drift verdict is not "fails"
+# (that needs the whole interval below -0.25). Measured (quick budget) in the comments.
+NEAR_TIES = {
+    "lingle-gains": "2^-6 at every width; γ = -0.17 [-0.30, -0.04]: the lower end 0.05 past the band's edge",
+    "lingle-swiglu": "2^-6, -7, -7 (a one-step move); γ = -0.21 [-0.33, -0.09]",
+    "lingle-relu2": "2^-6, -6, -7 (a one-step move); γ = -0.23 [-0.42, -0.01]",
+}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(lingle.ABLATIONS))
 def test_ablation_at_quick_budget(name):
     r = _timed(name, lambda: get_claim(name).check("quick"))
     got = _statuses(r)
-    assert got == MEASURED[name], (got, [v.reason for v in r.verdicts])
+    why = (got, [v.reason for v in r.verdicts])
+    if name not in NEAR_TIES:
+        assert got == MEASURED[name], why
+        return
+    vs = {v.claim: v for v in r.verdicts}
+    for label, extra in r.extra.items():
+        logs = list(vs[f"{extra['key']}.paper"].evidence["grid_argmin_log2"].values())
+        assert max(logs) - min(logs) <= 1, why
+        assert r.fits[label].exponent > -0.5, why
+        assert vs[f"{extra['key']}.drift"].status != "fails", why
 
 
 # lingle-mup under SP is exactly lingle-sp (same networks, seeds and grid): its control is that test.
