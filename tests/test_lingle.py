@@ -278,6 +278,23 @@ def test_verdict_rules(gamma, paper, drift):
     assert abs(fit.exponent - gamma) < 0.05  # noise 0.05 in log η over 8 seeds: SE of γ ~ 0.02
 
 
+def test_ablation_report_table_from_synthetic_scans(monkeypatch):
+    """The result's first table is the ablation-table row: the paper's outcome next to both
+    criteria (γ = 0 on synthetic curves: both hold). The per-width tables after it need real scans
+    (the nonlinear claims' tests cover them): replaced by [] here."""
+    from polylr.claims.nonlinear import NonlinearCheck
+
+    monkeypatch.setattr(NonlinearCheck, "tables", lambda self: [])
+    scans = fake_scans(0.0)
+    opts = CheckOptions(budget=get_budget("tiny"))
+    fit, dv = lingle.drift_verdict("lingle-mup.drift", "μP", scans, opts, 0)
+    r = lingle.AblationCheck("lingle-mup", (lingle.paper_verdict("lingle-mup.paper", "μP", scans), dv), 0.0, {}, {"μP": scans},
+                             {"μP": fit}, {"μP": {"paper_outcome": "holds", "key": "lingle-mup"}})
+    (title, cols, rows), = r.tables()
+    assert "Lingle" in title and cols[2] == "paper (Lingle)"
+    assert rows == [["lingle-mup", "μP", "holds", "32 64 128", "-6 -6 -6", "holds", rows[0][6], "holds"]]
+
+
 # -- transfer: a small contrast (slow: four compilations) -------------------------------------------
 
 

@@ -184,7 +184,16 @@ def drift_verdict(claim: str, label: str, scans: dict[int, LRScan], opts: CheckO
     return fit, v
 
 
-def check_ablation(name: str, opts: CheckOptions | None = None, *, override: dict | None = None, **kw) -> NonlinearCheck:
+class AblationCheck(NonlinearCheck):
+    """A :class:`~polylr.claims.nonlinear.NonlinearCheck` whose report also has the row(s) of
+    :func:`ablation_table`: the paper's outcome next to both criteria."""
+
+    def tables(self) -> list[tuple[str, list[str], list[list]]]:
+        cols, rows = ablation_table([self])
+        return [(f"{self.name}: next to Lingle's reported outcome", cols, rows)] + super().tables()
+
+
+def check_ablation(name: str, opts: CheckOptions | None = None, *, override: dict | None = None, **kw) -> AblationCheck:
     """Run one of :data:`ABLATIONS` at the options' budget: per panel and width an LR scan, then the
     paper's and polylr's verdicts (``{name}.{panel}.paper`` / ``.drift``; no panel part when the
     claim has one panel). ``override`` changes every panel's network (e.g. ``{"param": LM_SP}``:
@@ -223,7 +232,7 @@ def check_ablation(name: str, opts: CheckOptions | None = None, *, override: dic
         f"η grid 2^{b['span'][0]}..2^{b['span'][1]} (factors of 2; Lion shifted by 2^{LION_SHIFT}), float32; "
         "Lingle trains transformers at widths 128..2048 for ~10^4..10^5 steps",
     }
-    return NonlinearCheck(name, tuple(verdicts), time.perf_counter() - t0, budget, out, fits, extra)
+    return AblationCheck(name, tuple(verdicts), time.perf_counter() - t0, budget, out, fits, extra)
 
 
 def _transformer(panels: dict) -> bool:
@@ -258,7 +267,7 @@ def _word(status: str) -> str:
 
 
 def _make(name: str):
-    def run(opts: CheckOptions) -> NonlinearCheck:
+    def run(opts: CheckOptions) -> AblationCheck:
         return check_ablation(name, opts)
 
     run.__name__ = f"check_{name.replace('-', '_')}"
