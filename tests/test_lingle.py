@@ -329,7 +329,7 @@ MEASURED = {
     "lingle-swiglu": {"lingle-swiglu.paper": "fails", "lingle-swiglu.drift": "inconclusive"},  # 2^-6, -7, -7; γ = -0.21 [-0.33, -0.09]
     "lingle-relu2": {"lingle-relu2.paper": "fails", "lingle-relu2.drift": "inconclusive"},  # 2^-6, -6, -7; γ = -0.23 [-0.42, -0.01]
     "lingle-zero-query": {"lingle-zero-query.default-query-init.paper": "holds", "lingle-zero-query.default-query-init.drift": "holds",
-                          "lingle-zero-query.zero-query-init.paper": "holds", "lingle-zero-query.zero-query-init.drift": "holds"},
+                          "lingle-zero-query.zero-query-init.paper": "fails", "lingle-zero-query.zero-query-init.drift": "holds"},
 }
 
 
@@ -374,6 +374,9 @@ NEAR_TIES = {
     "lingle-gains": "2^-6 at every width; γ = -0.17 [-0.30, -0.04]: the lower end 0.05 past the band's edge",
     "lingle-swiglu": "2^-6, -7, -7 (a one-step move); γ = -0.21 [-0.33, -0.09]",
     "lingle-relu2": "2^-6, -6, -7 (a one-step move); γ = -0.23 [-0.42, -0.01]",
+    # default init: 2^-7 at every width, γ = -0.02 [-0.08, +0.04]; zero query: 2^-6, -7, -7 with the seeds'
+    # geometric-mean optimum at n = 32 2^-6.47 (0.0113), half-way between the two grid points; γ = -0.08 [-0.13, -0.02]
+    "lingle-zero-query": "zero query: a one-step move at n = 32 (η* = 2^-6.47); γ = -0.08 [-0.13, -0.02]",
 }
 
 
