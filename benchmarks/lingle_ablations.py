@@ -4,7 +4,11 @@
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/lingle_ablations.py --budget quick --out /tmp/lingle
     PYTHONPATH=. python benchmarks/lingle_ablations.py --budget thorough   # on a GPU: the thorough-gpu scale
 
-``--only lingle-mup,lingle-sp`` runs a subset; ``--load DIR`` rebuilds the table from saved JSON.
+``--only lingle-mup,lingle-sp`` runs a subset. ``--load DIR`` prints the table of the records that
+the slow tests write with ``POLYLR_LINGLE_OUT=DIR`` (rows, verdicts, wall and CPU seconds)::
+
+    POLYLR_LINGLE_OUT=/tmp/l15_out pytest tests/test_lingle.py --runslow -k quick_budget
+    PYTHONPATH=. python benchmarks/lingle_ablations.py --load /tmp/l15_out
 """
 
 from __future__ import annotations
@@ -23,12 +27,33 @@ def _row_md(cols, rows) -> str:
     return "\n".join(out + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
 
 
+def load(folder: pathlib.Path) -> None:
+    """One table from the records (``*.json``) the slow tests wrote, with each run's wall and CPU
+    (user + sys) seconds; SP controls (``*.sp-control.json``) in a second table."""
+    recs = [json.loads(f.read_text()) for f in sorted(folder.glob("*.json"))]
+    if not recs:
+        raise SystemExit(f"no records (*.json) in {folder}")
+    for control in (False, True):
+        chosen = [r for r in recs if r["tag"].endswith(".sp-control") == control]
+        if not chosen:
+            continue
+        cols = chosen[0]["cols"] + ["wall s", "CPU s (user+sys)"]
+        rows = [row + [f"{r['wall_s']:.0f}", f"{r['cpu_s']:.0f}"] for r in chosen for row in r["rows"]]
+        print("SP negative controls" if control else "quick budget")
+        print(_row_md(cols, rows))
+        print()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--budget", default="quick", choices=("tiny", "quick", "default", "thorough"))
     ap.add_argument("--only", default=",".join(lingle.ABLATIONS))
     ap.add_argument("--out", default="/tmp/lingle")
+    ap.add_argument("--load", default=None, help="print the table of saved slow-test records in this folder")
     args = ap.parse_args()
+    if args.load:
+        load(pathlib.Path(args.load))
+        return
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results = []

@@ -25,7 +25,8 @@ EXPECTED = {
 # Claims checked by training networks (tests/test_nonlinear.py): minutes even at the tiny budget.
 EVALUATION_CLAIMS = {"hayou-fig4", "hayou-fig5", "gwb-relu-kindex", "gwb-relu-ball", "gwb-decomposition"}  # decomposition: tests/test_decompose.py
 # Lingle's ablations (tests/test_lingle.py): minutes each at the quick budget.
-EVALUATION_CLAIMS |= {"lingle-mup", "lingle-gains", "lingle-decay", "lingle-sp", "lingle-lion", "lingle-swiglu", "lingle-relu2"}
+EVALUATION_CLAIMS |= {"lingle-mup", "lingle-gains", "lingle-decay", "lingle-sp", "lingle-lion", "lingle-swiglu", "lingle-relu2",
+                      "lingle-zero-query"}
 # The finite-width law claims (tests/test_law.py): derivatives of the Gram program, minutes at t = 2.
 LAW_CLAIMS = {"theorem1.law", "theorem3.law"}
 

@@ -8,6 +8,7 @@ claim at the ``quick`` budget against the outcome measured (docs/lingle.md), eac
 control of the opposite outcome.
 """
 
+import dataclasses
 import math
 
 import jax
@@ -17,7 +18,7 @@ import optax
 import pytest
 
 import polylr
-from polylr.analysis.train_lm import lm_config, lm_init_params, lm_loss
+from polylr.analysis.train_lm import lm_config, lm_init_params, lm_loss, lm_lr_tree, transformer_logits
 from polylr.claims import lingle
 from polylr.claims.base import CheckOptions, get_budget, get_claim
 from polylr.engines.charlm import BASE_WIDTH, LM_MUP, LM_SP, CharLM, LMTraining, alphabet, char_data, toy_text
@@ -55,6 +56,12 @@ def test_validation_is_one_line():
         small_training(batch=10_000)
     with pytest.raises(polylr.PolylrError, match="memory limit"):
         polylr.train_curves(small_training(memory_limit=2**20), 4096, [0], [0.1])
+    with pytest.raises(polylr.PolylrError, match="arch"):
+        CharLM(arch="rnn")
+    with pytest.raises(polylr.PolylrError, match="zero_query needs"):
+        CharLM(zero_query=True)
+    with pytest.raises(polylr.PolylrError, match="multiple of heads"):
+        polylr.train_curves(small_training(net=CharLM(arch="transformer", heads=3)), 16, [0], [0.1])
     with pytest.raises(polylr.PolylrError, match="unknown ablation"):
         lingle.check_ablation("lingle-nope")
 
@@ -117,16 +124,97 @@ def test_loss_matches_independent_forward(activation):
     assert abs(want - math.log(27)) < 0.1  # μP's zero-ish initial logits: loss ≈ log(vocab)
 
 
-def test_one_adam_step_by_hand():
+def _numpy_transformer_logits(p, X, activation, heads):
+    """An independent forward pass (NumPy, float64, explicit loops over heads and positions) of the
+    pre-norm causal transformer: logits (batch, context, vocab)."""
+    ids = X.astype(int)
+    h = p["T"][ids] + p["P"][None]
+    rms = lambda h, g: h / np.sqrt(np.mean(h * h, axis=-1, keepdims=True) + 1e-6) * g  # noqa: E731
+    n = h.shape[-1]
+    dh = n // heads
+    for b in range(p["WQ"].shape[0]):
+        x = rms(h, p["g"][2 * b])
+        q, k, v = x @ p["WQ"][b], x @ p["WK"][b], x @ p["WV"][b]
+        o = np.zeros_like(h)
+        for hd in range(heads):
+            c = slice(hd * dh, (hd + 1) * dh)
+            for i in range(h.shape[1]):
+                s = np.einsum("bd,bjd->bj", q[:, i, c], k[:, : i + 1, c]) / dh  # positions 0..i only
+                a = np.exp(s - s.max(axis=1, keepdims=True))
+                a /= a.sum(axis=1, keepdims=True)
+                o[:, i, c] = np.einsum("bj,bjd->bd", a, v[:, : i + 1, c])
+        h = h + o @ p["WO"][b]
+        x = rms(h, p["g"][2 * b + 1])
+        a = x @ p["W1"][b]
+        u = np.maximum(a, 0) if activation == "relu" else a / (1 + np.exp(-a)) * (x @ p["W3"][b])
+        h = h + u @ p["W2"][b]
+    return rms(h, p["g"][-1]) @ p["U"]
+
+
+@pytest.mark.parametrize("activation, zero_query", [("relu", False), ("swiglu", False), ("relu", True)])
+def test_transformer_matches_independent_forward(activation, zero_query):
+    """The transformer's loss (every position predicts the next character) against the NumPy pass;
+    its initial scales (token and position embeddings std 1/√2, attention matrices 1/√n, W_Q = 0
+    under zero query init with the other matrices those of the default init for the same seed)."""
+    net = CharLM(blocks=2, arch="transformer", heads=2, activation=activation, zero_query=zero_query)
+    tr = small_training(net=net)
+    n = 24
+    p = lm_init_params(polylr.weight_key(0, n, 1), tr, n)
+    default = lm_init_params(polylr.weight_key(0, n, 1), small_training(net=dataclasses.replace(net, zero_query=False)), n)
+    assert p["g"].shape == (5, n) and set(p) >= {"T", "P", "WQ", "WK", "WV", "WO", "W1", "W2", "U"}
+    assert (not np.any(p["WQ"])) if zero_query else np.array_equal(p["WQ"], default["WQ"])
+    for k in set(p) - {"WQ"}:
+        assert np.array_equal(p[k], default[k]), k  # the same draw, only W_Q zeroed
+    p["g"] = 1 + 0.1 * np.random.default_rng(0).standard_normal(p["g"].shape)
+    cfg = lm_config(tr.replace(dtype="float64"), n)
+    with jax.enable_x64(True):
+        got = float(lm_loss({k: jnp.asarray(v) for k, v in p.items()}, jnp.asarray(tr.data.X), jnp.asarray(tr.data.y), cfg))
+    z = _numpy_transformer_logits(p, tr.data.X, activation, 2)
+    target = np.concatenate([tr.data.X[:, 1:], tr.data.y[:, None]], axis=1).astype(int)
+    z = z - z.max(axis=-1, keepdims=True)
+    want = float(np.mean(np.log(np.exp(z).sum(-1)) - np.take_along_axis(z, target[..., None], -1)[..., 0]))
+    # Two float64 routes (einsum/scan vs loops): measured agreement ~1e-16 relative; 1e-12 leaves 10^4.
+    assert abs(got - want) <= 1e-12 * abs(want)
+    assert abs(want - math.log(27)) < 0.1  # μP's small initial logits: loss ≈ log(vocab)
+
+
+def test_transformer_is_causal_and_zero_query_is_uniform():
+    """Changing the characters after position j leaves the logits at positions <= j unchanged; with
+    W_Q = 0 each position's attention output is the plain mean of the values it may see."""
+    tr = small_training(net=CharLM(blocks=1, arch="transformer", heads=2, zero_query=True))
+    n = 16
+    cfg = lm_config(tr.replace(dtype="float64"), n)
+    p = lm_init_params(polylr.weight_key(0, n, 2), tr, n)
+    X = tr.data.X[:32].copy()
+    X2 = X.copy()
+    X2[:, 5:] = (X2[:, 5:] + 7) % 27
+    with jax.enable_x64(True):
+        q = {k: jnp.asarray(v) for k, v in p.items()}
+        z1 = np.asarray(transformer_logits(q, jnp.asarray(X), cfg))
+        z2 = np.asarray(transformer_logits(q, jnp.asarray(X2), cfg))
+    assert np.array_equal(z1[:, :5], z2[:, :5]) and not np.allclose(z1[:, 5:], z2[:, 5:])
+    # Uniform attention by hand: o_i = mean_{j <= i} v_j, then the MLP block and the unembedding.
+    rms = lambda h: h / np.sqrt(np.mean(h * h, axis=-1, keepdims=True) + 1e-6)  # noqa: E731
+    h = p["T"][X.astype(int)] + p["P"][None]
+    v = rms(h) @ p["WV"][0]
+    h = h + (np.cumsum(v, axis=1) / np.arange(1, 9)[None, :, None]) @ p["WO"][0]
+    h = h + np.maximum(rms(h) @ p["W1"][0], 0) @ p["W2"][0]
+    np.testing.assert_allclose(z1, rms(h) @ p["U"], rtol=1e-11, atol=1e-14)  # float64 both ways
+
+
+@pytest.mark.parametrize("arch", ["mlp", "transformer"])
+def test_one_adam_step_by_hand(arch):
     """One full-batch Adam step through the engine equals θ − η·lr_l·adam(∇) computed with
     optax and jax.grad of the independent path, layer by layer (μP learning-rate factors)."""
-    tr = small_training(steps=1, batch=None, dtype="float64", net=CharLM(blocks=1, gains=True))
+    tr = small_training(steps=1, batch=None, dtype="float64", net=CharLM(blocks=1, gains=True, arch=arch))
     n, eta = 16, 0.01
     cv = polylr.train_curves(tr, n, [0], [eta])
     p0 = lm_init_params(polylr.weight_key(0, n, 0), tr, n)
     cfg = lm_config(tr, n)
-    lr = {"E": cfg.lrs[0], "W1": cfg.lrs[1], "W2": cfg.lrs[1], "U": cfg.lrs[2], "g": cfg.lrs[3]}
-    assert lr["W1"] == BASE_WIDTH / n
+    lr = lm_lr_tree(p0, cfg)
+    hidden = ("W1", "W2", "U") + (("WQ", "WK", "WV", "WO") if arch == "transformer" else ())
+    assert set(lr) == set(p0) and all(lr[k] == BASE_WIDTH / n for k in hidden)
+    assert all(lr[k] == 1.0 for k in set(lr) - set(hidden))  # embeddings and gains: η
     with jax.enable_x64(True):
         X, y = jnp.asarray(tr.data.X), jnp.asarray(tr.data.y)
         q = {k: jnp.asarray(v) for k, v in p0.items()}
@@ -190,6 +278,23 @@ def test_verdict_rules(gamma, paper, drift):
     assert abs(fit.exponent - gamma) < 0.05  # noise 0.05 in log η over 8 seeds: SE of γ ~ 0.02
 
 
+def test_ablation_report_table_from_synthetic_scans(monkeypatch):
+    """The result's first table is the ablation-table row: the paper's outcome next to both
+    criteria (γ = 0 on synthetic curves: both hold). The per-width tables after it need real scans
+    (the nonlinear claims' tests cover them): replaced by [] here."""
+    from polylr.claims.nonlinear import NonlinearCheck
+
+    monkeypatch.setattr(NonlinearCheck, "tables", lambda self: [])
+    scans = fake_scans(0.0)
+    opts = CheckOptions(budget=get_budget("tiny"))
+    fit, dv = lingle.drift_verdict("lingle-mup.drift", "μP", scans, opts, 0)
+    r = lingle.AblationCheck("lingle-mup", (lingle.paper_verdict("lingle-mup.paper", "μP", scans), dv), 0.0, {}, {"μP": scans},
+                             {"μP": fit}, {"μP": {"paper_outcome": "holds", "key": "lingle-mup"}})
+    (title, cols, rows), = r.tables()
+    assert "Lingle" in title and cols[2] == "paper (Lingle)"
+    assert rows == [["lingle-mup", "μP", "holds", "32 64 128", "-6 -6 -6", "holds", rows[0][6], "holds"]]
+
+
 # -- transfer: a small contrast (slow: four compilations) -------------------------------------------
 
 
@@ -223,6 +328,8 @@ MEASURED = {
     "lingle-lion": {"lingle-lion.paper": "holds", "lingle-lion.drift": "holds"},
     "lingle-swiglu": {"lingle-swiglu.paper": "fails", "lingle-swiglu.drift": "inconclusive"},  # 2^-6, -7, -7; γ = -0.21 [-0.33, -0.09]
     "lingle-relu2": {"lingle-relu2.paper": "fails", "lingle-relu2.drift": "inconclusive"},  # 2^-6, -6, -7; γ = -0.23 [-0.42, -0.01]
+    "lingle-zero-query": {"lingle-zero-query.default-query-init.paper": "holds", "lingle-zero-query.default-query-init.drift": "holds",
+                          "lingle-zero-query.zero-query-init.paper": "fails", "lingle-zero-query.zero-query-init.drift": "holds"},
 }
 
 
@@ -230,21 +337,74 @@ def _statuses(r):
     return {v.claim: v.status for v in r.verdicts}
 
 
+def _timed(tag, run):
+    """Run ``run()``, measuring wall and CPU (user + sys of this process, all threads) seconds;
+    with ``POLYLR_LINGLE_OUT=DIR`` set, write the table rows, the verdicts and the times to
+    ``DIR/{tag}.json`` (``benchmarks/lingle_ablations.py --load DIR`` prints them as one table)."""
+    import json
+    import os
+    import pathlib
+    import resource
+    import time
+
+    def cpu():
+        u = resource.getrusage(resource.RUSAGE_SELF)
+        return u.ru_utime + u.ru_stime
+
+    t0, c0 = time.perf_counter(), cpu()
+    r = run()
+    wall, secs = time.perf_counter() - t0, cpu() - c0
+    out = os.environ.get("POLYLR_LINGLE_OUT")
+    if out:
+        cols, rows = lingle.ablation_table([r])
+        rec = {"tag": tag, "wall_s": wall, "cpu_s": secs, "budget": r.budget, "cols": cols, "rows": rows,
+               "verdicts": [[v.claim, v.status, v.reason] for v in r.verdicts]}
+        pathlib.Path(out).mkdir(parents=True, exist_ok=True)
+        (pathlib.Path(out) / f"{tag}.json").write_text(json.dumps(rec, indent=1, ensure_ascii=False))
+    return r
+
+
+# Near ties: a grid argmin that moves one step between two nearly equal grid points, or a drift
+# interval that overlaps the ±0.25 band's edge by a few hundredths, may flip on another CPU (float32
+# sums in another order). For these only the robust part is asserted, per panel: the grid argmin
+# moves at most one step over the widths (SP: 2 steps over 32..128, its controls 2-3), the fitted
+# γ > -0.5 (SP: -0.86 [-0.96, -0.76]; the SP controls <= -0.79), and the drift verdict is not "fails"
+# (that needs the whole interval below -0.25). Measured (quick budget) in the comments.
+NEAR_TIES = {
+    "lingle-gains": "2^-6 at every width; γ = -0.17 [-0.30, -0.04]: the lower end 0.05 past the band's edge",
+    "lingle-swiglu": "2^-6, -7, -7 (a one-step move); γ = -0.21 [-0.33, -0.09]",
+    "lingle-relu2": "2^-6, -6, -7 (a one-step move); γ = -0.23 [-0.42, -0.01]",
+    # default init: 2^-7 at every width, γ = -0.02 [-0.08, +0.04]; zero query: 2^-6, -7, -7 with the seeds'
+    # geometric-mean optimum at n = 32 2^-6.47 (0.0113), half-way between the two grid points; γ = -0.08 [-0.13, -0.02]
+    "lingle-zero-query": "zero query: a one-step move at n = 32 (η* = 2^-6.47); γ = -0.08 [-0.13, -0.02]",
+}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(lingle.ABLATIONS))
 def test_ablation_at_quick_budget(name):
-    r = get_claim(name).check("quick")
+    r = _timed(name, lambda: get_claim(name).check("quick"))
     got = _statuses(r)
-    assert got == MEASURED[name], (got, [v.reason for v in r.verdicts])
+    why = (got, [v.reason for v in r.verdicts])
+    if name not in NEAR_TIES:
+        assert got == MEASURED[name], why
+        return
+    vs = {v.claim: v for v in r.verdicts}
+    for label, extra in r.extra.items():
+        logs = list(vs[f"{extra['key']}.paper"].evidence["grid_argmin_log2"].values())
+        assert max(logs) - min(logs) <= 1, why
+        assert r.fits[label].exponent > -0.5, why
+        assert vs[f"{extra['key']}.drift"].status != "fails", why
 
 
+# lingle-mup under SP is exactly lingle-sp (same networks, seeds and grid): its control is that test.
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(set(lingle.ABLATIONS) - {"lingle-sp"}))
+@pytest.mark.parametrize("name", sorted(set(lingle.ABLATIONS) - {"lingle-sp", "lingle-mup"}))
 def test_negative_control_sp_breaks(name):
     """The same ablation under SP: the grid argmin must move (Lingle's criterion fails) and the drift
     exponent's interval must lie outside ±DRIFT_TOL, for every panel. Measured for lingle-swiglu
     (γ = -1.18 [-1.35, -0.99]), lingle-relu2 (-1.27 [-1.47, -1.02]) and lingle-decay; lingle-mup
     under SP is lingle-sp (γ = -0.86 [-0.96, -0.76])."""
-    r = lingle.check_ablation(name, CheckOptions(budget=get_budget("quick")), override={"param": LM_SP})
+    r = _timed(f"{name}.sp-control", lambda: lingle.check_ablation(name, CheckOptions(budget=get_budget("quick")), override={"param": LM_SP}))
     got = _statuses(r)
     assert set(got.values()) == {"fails"}, (got, [v.reason for v in r.verdicts])

@@ -67,6 +67,16 @@ def get_budget(budget: str | Budget) -> Budget:
     return budget if isinstance(budget, Budget) else BUDGETS[check_level(budget)]
 
 
+def progress_note(opts: "CheckOptions", text: str) -> None:
+    """Pass a one-line progress text (e.g. ``"hayou-fig4 μP n = 64"``) to ``opts.progress`` when it
+    takes one argument; a ``progress(done, total)`` callback (the sweeps' form) is left alone."""
+    if callable(opts.progress):
+        try:
+            opts.progress(text)
+        except TypeError:
+            pass
+
+
 def budget_entry(opts: "CheckOptions", table: dict) -> dict:
     """A claim's own budget entry (a dict of its sizes) for ``opts``: ``table["thorough-gpu"]`` for
     ``--budget thorough`` on a GPU (when the table has it), else the named level's entry (``default``

@@ -1,5 +1,6 @@
 """Lingle's μP ablations ("An Empirical Study of μP Learning Rate Transfer", arXiv 2404.05728) at
-toy scale: a pre-norm MLP character model (:mod:`polylr.engines.charlm`) on generated text.
+toy scale: a pre-norm MLP character model (:mod:`polylr.engines.charlm`) on generated text, and
+for zero query initialisation (which needs attention) a 2-layer pre-norm causal transformer.
 
 Each ablation is a claim whose panels (one network/optimizer each) are trained at every width on
 one learning-rate grid in factors of 2 (:func:`polylr.scan_lr` without refinement: every
@@ -16,8 +17,10 @@ refinement round compiles a new program, which cost more than the grid itself on
   8 seeds or 3 widths, or when over 10% of the per-seed optima sit on the grid's end.
 
 The paper's reported outcome is stored with each claim (:data:`PAPER_OUTCOMES`);
-:func:`ablation_table` puts the verdicts next to it. Zero query initialisation is not an
-ablation here: the toy model has no attention (docs/lingle.md says why no MLP analogue exists).
+:func:`ablation_table` puts the verdicts next to it. The baseline μP/SP claims and the other
+ablations keep the MLP model (docs/lingle.md says why); ``lingle-zero-query`` trains the transformer
+with the default and the zero query initialisation, so its first panel is also the transformer's
+μP baseline.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import time
 import numpy as np
 from scipy.stats import t as student_t
 
-from .base import FAILS, HOLDS, INCONCLUSIVE, BOUNDARY_LIMIT, Claim, CheckOptions, Verdict, budget_entry, register, verdict_within
+from .base import FAILS, HOLDS, INCONCLUSIVE, BOUNDARY_LIMIT, Claim, CheckOptions, Verdict, budget_entry, progress_note, register, verdict_within
 from .nonlinear import NonlinearCheck
 from ..analysis.rates import fit_rate
 from ..core.errors import PolylrError
@@ -50,6 +53,10 @@ BUDGETS = {
     "thorough": dict(widths=(32, 64, 128, 256, 512), seeds=16, steps=1000, batch=64, blocks=2, m=65536, eval_m=4096, span=(-12, 0)),
     "thorough-gpu": dict(widths=(128, 256, 512, 1024, 2048), seeds=8, steps=10_000, batch=256, blocks=4, m=2_560_000, eval_m=8192, span=(-13, -1)),
 }
+TRANSFORMER = {"arch": "transformer", "heads": 2}  # head size n/2: grows with the width, so μP's 1/d_head scale matters
+# The transformer computes every position (context 8): ~8x the MLP model's work per window, so its
+# CPU budgets halve the batch (still 8x the MLP's predictions per step). Measured: docs/lingle.md.
+BUDGET_CHANGES = {"lingle-zero-query": {"tiny": dict(batch=16, eval_m=256), "quick": dict(batch=16, eval_m=512)}}
 LION_SHIFT = -3  # Lion's grid sits 2^3 lower (sign updates are larger than Adam's; Chen et al. advise 3–10× smaller η)
 
 # claim -> (title, panels: label -> (CharLM changes, Optimizer, grid shift), paper outcome per panel, where in the paper)
@@ -70,19 +77,20 @@ ABLATIONS: dict[str, tuple[str, dict, dict, str]] = {
                       {"μP + SwiGLU": ({"activation": "swiglu"}, Optimizer("adam"), 0)}, {"μP + SwiGLU": "holds"}, "multiplicative nonlinearities"),
     "lingle-relu2": ("squared ReLU instead of ReLU",
                      {"μP + ReLU²": ({"activation": "relu2"}, Optimizer("adam"), 0)}, {"μP + ReLU²": "holds"}, "multiplicative nonlinearities"),
+    "lingle-zero-query": ("zero query initialisation vs the default, in a 2-layer pre-norm causal transformer (1/d_head attention logits)",
+                          {"default query init": (TRANSFORMER, Optimizer("adam"), 0),
+                           "zero query init": ({**TRANSFORMER, "zero_query": True}, Optimizer("adam"), 0)},
+                          {"default query init": "holds", "zero query init": "holds"}, "zero query initialization"),
 }
 PAPER_OUTCOMES = {name: a[2] for name, a in ABLATIONS.items()}
-NOT_APPLICABLE = {
-    "zero query init": "the toy model has no attention: zeroing W_Q makes the initial attention uniform, and an MLP has "
-                       "no matrix whose zero initialisation does the same (zeroing a block matrix removes the block's signal, "
-                       "a different ablation)",
-}
 
 
-def budget_for(opts: CheckOptions) -> dict:
-    """The budget entry for the options (``thorough`` on a GPU: ``thorough-gpu``), with the user's
-    widths and seeds."""
-    return budget_entry(opts, BUDGETS)
+def budget_for(opts: CheckOptions, name: str | None = None) -> dict:
+    """The budget entry for the options (``thorough`` on a GPU: ``thorough-gpu``), with the claim's
+    own changes (:data:`BUDGET_CHANGES`) and the user's widths and seeds."""
+    b = budget_entry(opts, BUDGETS)
+    own = BUDGET_CHANGES.get(name, {}).get(b["budget"], {})
+    return {**b, **{k: v for k, v in own.items() if not (k == "widths" and opts.widths is not None)}}
 
 
 def grid_for(b: dict, shift: int = 0) -> np.ndarray:
@@ -176,15 +184,16 @@ def drift_verdict(claim: str, label: str, scans: dict[int, LRScan], opts: CheckO
     return fit, v
 
 
-def _progress(opts: CheckOptions, text: str) -> None:
-    if callable(opts.progress):
-        try:
-            opts.progress(text)
-        except TypeError:
-            pass
+class AblationCheck(NonlinearCheck):
+    """A :class:`~polylr.claims.nonlinear.NonlinearCheck` whose report also has the row(s) of
+    :func:`ablation_table`: the paper's outcome next to both criteria."""
+
+    def tables(self) -> list[tuple[str, list[str], list[list]]]:
+        cols, rows = ablation_table([self])
+        return [(f"{self.name}: next to Lingle's reported outcome", cols, rows)] + super().tables()
 
 
-def check_ablation(name: str, opts: CheckOptions | None = None, *, override: dict | None = None, **kw) -> NonlinearCheck:
+def check_ablation(name: str, opts: CheckOptions | None = None, *, override: dict | None = None, **kw) -> AblationCheck:
     """Run one of :data:`ABLATIONS` at the options' budget: per panel and width an LR scan, then the
     paper's and polylr's verdicts (``{name}.{panel}.paper`` / ``.drift``; no panel part when the
     claim has one panel). ``override`` changes every panel's network (e.g. ``{"param": LM_SP}``:
@@ -192,7 +201,7 @@ def check_ablation(name: str, opts: CheckOptions | None = None, *, override: dic
     if name not in ABLATIONS:
         raise PolylrError(f"unknown ablation {name!r}; choose one of {', '.join(ABLATIONS)}")
     opts = opts if opts is not None else CheckOptions(**kw)
-    b = budget_for(opts)
+    b = budget_for(opts, name)
     title, panels, outcomes, section = ABLATIONS[name]
     if override:
         title = f"{title} [override: {', '.join(override)}]"
@@ -205,7 +214,7 @@ def check_ablation(name: str, opts: CheckOptions | None = None, *, override: dic
         shown = f"{label} [{what}]" if what else label
         scans = {}
         for w in b["widths"]:
-            _progress(opts, f"{name} {shown} n = {w}")
+            progress_note(opts, f"{name} {shown} n = {w}")
             scans[w] = scan_lr(tr, w, range(b["seeds"]), grid, master_seed=opts.master_seed, refine=False)
         out[shown] = scans
         key = name if len(panels) == 1 else f"{name}.{_slug(label)}"
@@ -219,11 +228,15 @@ def check_ablation(name: str, opts: CheckOptions | None = None, *, override: dic
         **{k: (list(v) if isinstance(v, tuple) else v) for k, v in b.items()}, "dtype": "float32", "context": CONTEXT,
         "base_width": BASE_WIDTH, "drift_tol": DRIFT_TOL,
         "description": f"{title}; widths {b['widths']}, {b['seeds']} seeds, {b['steps']} steps of batch {b['batch']}, "
-        f"{b['blocks']} pre-norm MLP blocks, context {CONTEXT}, generated text ({b['m']} training windows, {b['eval_m']} held-out), "
+        f"{b['blocks']} {'pre-norm transformer layers' if _transformer(panels) else 'pre-norm MLP blocks'}, context {CONTEXT}, generated text ({b['m']} training windows, {b['eval_m']} held-out), "
         f"η grid 2^{b['span'][0]}..2^{b['span'][1]} (factors of 2; Lion shifted by 2^{LION_SHIFT}), float32; "
         "Lingle trains transformers at widths 128..2048 for ~10^4..10^5 steps",
     }
-    return NonlinearCheck(name, tuple(verdicts), time.perf_counter() - t0, budget, out, fits, extra)
+    return AblationCheck(name, tuple(verdicts), time.perf_counter() - t0, budget, out, fits, extra)
+
+
+def _transformer(panels: dict) -> bool:
+    return any(changes.get("arch") == "transformer" for changes, _, _ in panels.values())
 
 
 def _slug(label: str) -> str:
@@ -254,7 +267,7 @@ def _word(status: str) -> str:
 
 
 def _make(name: str):
-    def run(opts: CheckOptions) -> NonlinearCheck:
+    def run(opts: CheckOptions) -> AblationCheck:
         return check_ablation(name, opts)
 
     run.__name__ = f"check_{name.replace('-', '_')}"
@@ -267,7 +280,7 @@ for _name, (_title, _panels, _outcomes, _section) in ABLATIONS.items():
     register(Claim(
         _name, f"Lingle 2024 (arXiv 2404.05728), ablation: {_section}",
         f"Under μP the optimal learning rate transfers across widths — ablation: {_title}.",
-        "pre-norm MLP character model on generated text (engines/charlm.py), Adam unless stated, η grid in factors of 2, "
+        ("2-layer pre-norm causal transformer" if _transformer(_panels) else "pre-norm MLP character model") + " on generated text (engines/charlm.py), Adam unless stated, η grid in factors of 2, "
         "held-out cross-entropy after the last step",
         f"as reported: {_pred} (….paper: grid argmin equal at every width; ….drift: |γ| ≤ {DRIFT_TOL:g} for η*_n ∝ n^γ)",
         _make(_name),

@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 
 from ..report.plots import to_bytes
 from .base import (
-    BOUNDARY_LIMIT, FAILS, HOLDS, INCONCLUSIVE, MIN_SEEDS, Claim, CheckOptions, Verdict, budget_entry, register, verdict_at_most,
+    BOUNDARY_LIMIT, FAILS, HOLDS, INCONCLUSIVE, MIN_SEEDS, Claim, CheckOptions, Verdict, budget_entry, progress_note, register, verdict_at_most,
 )
 from ..analysis.grid import argmin_on_grid
 from ..engines.evaluate import limit_loss_values
@@ -210,12 +210,7 @@ def _scan(tr: Training, w: int, b: dict, grid: np.ndarray, opts: CheckOptions) -
                    max_rounds=b.get("rounds", 8), refine_mean=b.get("refine_mean", True))
 
 
-def _progress(opts: CheckOptions, text: str) -> None:
-    if callable(opts.progress):
-        try:
-            opts.progress(text)
-        except TypeError:
-            pass
+_progress = progress_note  # claims.base (shared with claims/lingle.py)
 
 
 # -- hayou-fig4 ---------------------------------------------------------------------------------

@@ -15,7 +15,23 @@ a pre-norm MLP language model::
 with ``rms(h) = h / sqrt(mean(h²) + 1e-6)``, gains ``g`` fixed at 1 (nonparametric RMSNorm, Lingle's
 baseline) or trained (``gains=True``), and ``φ`` one of ``relu``, ``gelu``, ``relu2`` (squared ReLU)
 or ``swiglu`` (``silu(x W1) ⊙ (x W3)``, an extra ``n × f`` matrix). Softmax cross-entropy on the
-next character. The parametrization is an :class:`~polylr.engines.mlp.ABC` over the three layer
+next character.
+
+With ``arch="transformer"`` the network is instead a pre-norm causal transformer over the
+``context`` positions (``blocks`` layers, ``heads`` attention heads of size ``d_head = n / heads``,
+so the head size grows with the width)::
+
+    h_0[j] = T[x_j] + P[j]                               T ∈ R^{V × n}, P ∈ R^{context × n}   ("input", fan-in 2)
+    h ← h + W_O attn(Q = x W_Q, K = x W_K, V = x W_V),   x = rms(h) · g   (causal; logits q·k / d_head)
+    h ← h + W2 φ(W1 rms(h) · g)                          (the MLP block above)
+    logits[j] = U (rms(h[j]) · g_final)                  the next character at every position j
+
+with μP's ``1/d_head`` attention-logit scale (Lingle's and Tensor Programs V's; ``1/√d_head`` is the
+SP scale), the four attention matrices hidden-type (std ``1/√n``, learning rate ``η·BASE_WIDTH/n``
+under μP) and the loss the mean over the ``context`` positions (position ``j`` predicts character
+``j+1`` of the window, the last one the target). ``zero_query=True`` initialises ``W_Q`` to zero
+(Tensor Programs V's recommendation, one of Lingle's ablations): every initial attention pattern is
+uniform over the visible positions. The parametrization is an :class:`~polylr.engines.mlp.ABC` over the three layer
 types (embeddings = input with fan-in ``context``, block matrices = hidden, unembedding = output);
 the gains train at ``η · n^-bias_lr`` like the MLP's biases. :data:`LM_MUP` / :data:`LM_SP` are
 μP and SP for Adam with learning rates referred to a base width of :data:`BASE_WIDTH`
@@ -39,6 +55,7 @@ from ..core.setup import Data
 from .mlp import ABC, DTYPES, MEMORY_LIMIT, Optimizer, Training
 
 LM_ACTIVATIONS = ("relu", "gelu", "relu2", "swiglu")
+LM_ARCHS = ("mlp", "transformer")
 BASE_WIDTH = 32  # μP learning rates are η · BASE_WIDTH / n: at n = BASE_WIDTH every layer trains at η
 
 LM_MUP = ABC("lm-mup-adam", init=(0.0, 0.5, 1.0), lr=(0.0, 1.0, 1.0), bias_lr=0.0,
@@ -117,8 +134,11 @@ def char_data(m: int, *, context: int = 8, eval_m: int = 1024, seed: int = 0) ->
 @dataclass(frozen=True)
 class CharLM:
     """The character-level network without its width: ``blocks`` pre-norm residual MLP blocks of
-    hidden size ``ffn · n``, the activation, trainable RMSNorm gains or not, the parametrization
-    (:data:`LM_MUP`, :data:`LM_SP` or any :class:`~polylr.engines.mlp.ABC`) and the vocabulary size."""
+    hidden size ``ffn · n`` (``arch="mlp"``) or ``blocks`` pre-norm transformer layers
+    (``arch="transformer"``: causal self-attention with ``heads`` heads, then the MLP block), the
+    activation, trainable RMSNorm gains or not, the parametrization (:data:`LM_MUP`, :data:`LM_SP`
+    or any :class:`~polylr.engines.mlp.ABC`), the vocabulary size and, for the transformer, whether
+    the query projection starts at zero."""
 
     blocks: int = 2
     ffn: int = 1
@@ -126,6 +146,9 @@ class CharLM:
     gains: bool = False
     param: ABC = LM_MUP
     vocab: int = len(alphabet())
+    arch: str = "mlp"
+    heads: int = 2
+    zero_query: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "blocks", check_int("blocks", self.blocks, lo=0, hi=64))
@@ -137,11 +160,34 @@ class CharLM:
             raise PolylrError(f"gains must be True or False, got {self.gains!r}")
         if not isinstance(self.param, ABC):
             raise PolylrError(f"param must be a polylr ABC, got {self.param!r}")
+        if self.arch not in LM_ARCHS:
+            raise PolylrError(f"unknown arch {self.arch!r}; choose one of {', '.join(LM_ARCHS)}")
+        object.__setattr__(self, "heads", check_int("heads (attention heads)", self.heads, lo=1, hi=1024))
+        if not isinstance(self.zero_query, bool):
+            raise PolylrError(f"zero_query must be True or False, got {self.zero_query!r}")
+        if self.zero_query and self.arch != "transformer":
+            raise PolylrError("zero_query needs arch='transformer' (the MLP model has no query projection), got arch='mlp'")
+
+    def check_width(self, width: int) -> int:
+        """``width`` as an int; the transformer's must be a multiple of ``heads``."""
+        width = check_int("width n", width, lo=1)
+        if self.arch == "transformer" and width % self.heads:
+            raise PolylrError(f"width n = {width} must be a multiple of heads = {self.heads} (head size n / heads)")
+        return width
+
+    @property
+    def gain_rows(self) -> int:
+        """RMSNorm gain vectors: one per block (two per transformer layer) and the final one."""
+        return (2 if self.arch == "transformer" else 1) * self.blocks + 1
 
     def n_params(self, width: int, context: int) -> int:
         n, f, B = width, self.ffn * width, self.blocks
         mats = 3 if self.activation == "swiglu" else 2
-        return context * self.vocab * n + B * mats * n * f + n * self.vocab + (B + 1) * n
+        if self.arch == "transformer":
+            emb = (self.vocab + context) * n + B * 4 * n * n
+        else:
+            emb = context * self.vocab * n
+        return emb + B * mats * n * f + n * self.vocab + self.gain_rows * n
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,11 +252,14 @@ class LMTraining:
     def pair_bytes(self, width: int) -> int:
         """Estimated working memory of one (seed, η) pair: parameters ×(4 + optimizer slots) and the
         activations of one batch (residual stream, hidden layers, logits)."""
-        width = check_int("width n", width, lo=1)
+        width = self.net.check_width(width)
         item = 4 if self.dtype == "float32" else 8
         P = self.net.n_params(width, self.context)
         rows = max(self.batch_size, self.eval_data.m if self.eval_data is not None else 0)
         acts = rows * (4 * width * (self.net.blocks + 1) + 3 * self.net.ffn * width * self.net.blocks + 2 * self.net.vocab)
+        if self.net.arch == "transformer":  # every position: the MLP's activations, Q K V O, attention weights
+            B, T = self.net.blocks, self.context
+            acts = T * acts + rows * B * T * (8 * width + 2 * self.net.heads * T)
         return item * (P * (4 + self.optimizer.slots) + acts)
 
     # The same fields mean the same memory as in the MLP Training (n_params takes the context as d).
@@ -221,7 +270,8 @@ class LMTraining:
     def describe(self) -> dict:
         net = self.net
         return {
-            "model": "charlm", "blocks": net.blocks, "ffn": net.ffn, "activation": net.activation, "gains": net.gains,
+            "model": "charlm", **({"arch": "transformer", "heads": net.heads, "zero_query": net.zero_query} if net.arch == "transformer" else {}),
+            "blocks": net.blocks, "ffn": net.ffn, "activation": net.activation, "gains": net.gains,
             "vocab": net.vocab, "param": net.param.describe(), "optimizer": dataclasses.asdict(self.optimizer),
             "data": self.data.source, "m": self.data.m, "context": self.context,
             "eval_data": None if self.eval_data is None else self.eval_data.source,
