@@ -61,7 +61,7 @@ import numpy as np
 
 from ..core.errors import InvalidInput, PolylrError, TooLarge
 from .program import Stacks, outputs
-from .samplers import DENSE, DENSE_MAX_BYTES
+from .samplers import DENSE, DENSE_MAX_BYTES, OuterLayers
 
 TAU = 1e-9
 SLACK = 2
@@ -110,8 +110,8 @@ def _uniform(key, shape):
 
 @jax.tree_util.register_dataclass
 @dataclass(frozen=True)
-class GramNet:
-    """A lazily sampled network in Gram coordinates (capacity ``K = W0.shape[1]``)."""
+class GramNet(OuterLayers):
+    """A lazily sampled network in Gram coordinates (capacity ``K = W0.shape[0]``)."""
 
     normals: jax.Array  # (K, K): row j = the N(0, 1) components of fresh draw j (entries < j used)
     chis: jax.Array  # (K,): sqrt(χ²_{n−j}) for fresh draw j
@@ -119,7 +119,7 @@ class GramNet:
     overflow: jax.Array  # a capacity was exceeded: the result is invalid
     sigma: jax.Array  # hidden std
     project: jax.Array  # False only in the negative control "no-projection"
-    W0: jax.Array  # (d, K): the columns of W_0
+    W0: jax.Array  # (K, d): W_0 in coordinates (row-major like a dense W_0 (n, d))
     V: jax.Array  # (K,)
     Q: tuple  # per layer (A_l, K): forward query directions
     Y: tuple  # per layer (A_l, K): W q
@@ -127,19 +127,6 @@ class GramNet:
     Z: tuple  # per layer (B_l, K): Wᵀ r
     na: tuple  # per layer: forward queries so far
     nb: tuple  # per layer: backward queries so far
-
-    @property
-    def dim(self) -> int:
-        return self.W0.shape[1]
-
-    def out(self):
-        return self.V
-
-    def in_fwd(self, C):
-        return self, C @ self.W0
-
-    def in_bwd(self, G):
-        return self, G @ self.W0.T
 
     def hidden_fwd(self, l, U):
         return self._apply(l - 1, U, True)
@@ -203,7 +190,7 @@ class GramNet:
         answer the lazy matrix gave, so any computation confined to the span sees this network."""
         K = self.dim
         Ws = [R.T @ Z + (jnp.eye(K) - R.T @ R) @ Y.T @ Q for Q, Y, R, Z in zip(self.Q, self.Y, self.R, self.Z)]
-        return self.W0.T, jnp.stack(Ws), self.V
+        return self.W0, jnp.stack(Ws), self.V
 
 
 @dataclass(frozen=True)
@@ -252,7 +239,7 @@ class GramSampler:
             overflow=jnp.asarray(overflow, bool),
             sigma=jnp.asarray(sigma, f64),
             project=jnp.asarray(project, bool),
-            W0=W0,
+            W0=W0.T,  # given as (d, K): W_0's columns
             V=V,
             Q=tuple(jnp.zeros((a, self.K), f64) for a in self.A),
             Y=tuple(jnp.zeros((a, self.K), f64) for a in self.A),

@@ -79,14 +79,9 @@ def scales_of(setup, width: int):
 # -- dense --------------------------------------------------------------------------------------------
 
 
-@jax.tree_util.register_dataclass
-@dataclass(frozen=True)
-class DenseNet:
-    """A network with explicit weights: ``W0 (n, d)``, ``Ws (L, n, n)``, ``V (n,)``; vectors in R^n."""
-
-    W0: jax.Array
-    Ws: jax.Array
-    V: jax.Array
+class OuterLayers:
+    """The input and output layers of a network whose vectors have ``dim`` coordinates: ``W0``
+    ``(dim, d)`` and ``V`` ``(dim,)`` (explicit weights in R^n, or coordinates in a Gram basis)."""
 
     @property
     def dim(self) -> int:
@@ -100,6 +95,16 @@ class DenseNet:
 
     def in_bwd(self, G):
         return self, G @ self.W0
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class DenseNet(OuterLayers):
+    """A network with explicit weights: ``W0 (n, d)``, ``Ws (L, n, n)``, ``V (n,)``; vectors in R^n."""
+
+    W0: jax.Array
+    Ws: jax.Array
+    V: jax.Array
 
     def hidden_fwd(self, l, U):
         return self, U @ self.Ws[l - 1].T
