@@ -82,3 +82,22 @@ def test_sp_claim_reports_precision_and_the_split():
     assert set(doc["precision"]) == {"64", "4096", "1048576"}
     assert all(p["ok"] for p in doc["precision"].values())
     assert {"mean", "random_limit", "bias", "fluctuation"} <= set(doc["fits"])
+
+
+def test_ball_arithmetic_fallback_measures_what_long_double_measures(sp_sweep, monkeypatch):
+    """Where long double is double (macOS arm64, Windows) the check runs the same recursion in
+    python-flint's 128-bit balls. Forced here: its Δη equals the clongdouble path's to 1e-6 relative
+    plus 1e-19 absolute (both resolve Δη far below float64's eps·η; the two differ only by long
+    double's 64-bit mantissa, ~1e-19 of η), on the unmoved sweep and on η_n moved by 5 % (where
+    Δη ≈ 0.05·η: an O(1) disagreement would show a wrong fallback). Measured: unmoved 1.0858e-19 vs
+    1.0876e-19 (difference 2e-22, 500× inside the absolute term), moved 8.8224e-05 both (9 digits)."""
+    import polylr.analysis.precision as precision
+
+    moved = dataclasses.replace(sp_sweep, rows=dataclasses.replace(sp_sweep.rows, eta=sp_sweep.rows.eta * 1.05))
+    for sw in (sp_sweep, moved):
+        ld = eta_errors(sw, 2**10, [0, 1])
+        monkeypatch.setattr(precision, "EXTENDED_EPS", 1.0)
+        arb = eta_errors(sw, 2**10, [0, 1])
+        monkeypatch.undo()
+        assert np.all(np.abs(arb - ld) <= 1e-6 * np.abs(ld) + 1e-19), (arb, ld)
+    assert np.all(arb > 0.01 * moved.etas(2**10)[:2])  # the moved sweep's Δη is of the move's size
