@@ -128,4 +128,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with jax.enable_x64(True):  # the floor's draw and the grid search in float64, as polylr computes
+        main()
