@@ -19,6 +19,7 @@ from hypothesis.errors import InvalidArgument
 
 import polylr
 import polylr.testing as pt
+from false_positives import failure_rate  # noqa: E402
 
 WIDTHS = (16, 32, 64, 128, 256)
 LIMIT, C_FLUCT, B_BIAS = 2.0, 2.5, 5.0
@@ -99,16 +100,6 @@ FP_CASES = {
     "assert_rate(fluctuation)": (lambda k: pt.assert_rate(synthetic(2000 + k), -0.5, n_boot=400, boot_seed=k), 0.05),
     "assert_law": (lambda k: pt.assert_law(np.random.default_rng(3000 + k).normal(size=500), scipy.stats.norm()), 0.01),
 }
-
-
-def failure_rate(call, runs):
-    fails = 0
-    for k in range(runs):
-        try:
-            call(k)
-        except AssertionError:
-            fails += 1
-    return fails / runs
 
 
 @pytest.mark.parametrize("name", sorted(FP_CASES))

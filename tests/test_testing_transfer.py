@@ -14,6 +14,7 @@ import pytest
 
 import polylr
 import polylr.testing as pt
+from false_positives import failure_rate  # noqa: E402
 
 WIDTHS = (64, 256, 1024, 4096, 16384)
 
@@ -89,16 +90,6 @@ FP_CASES = {
     "not fast (t = 2: 2β − α = -1)": lambda k: pt.assert_fast_transfer(synthetic(2000 + k, alpha=2.0), fast=False, n_boot=400,
                                                                        boot_seed=k),
 }
-
-
-def failure_rate(call, runs):
-    fails = 0
-    for k in range(runs):
-        try:
-            call(k)
-        except AssertionError:
-            fails += 1
-    return fails / runs
 
 
 @pytest.mark.parametrize("name", sorted(FP_CASES))
