@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import polylr
+from exact_gd import exact_loss_coeffs
 from polylr.engines.bounds import shallow_loss_error
 from polylr.engines.shallow import shallow_loss_coeffs, shallow_parts
 
@@ -51,8 +52,9 @@ def test_float_closed_form_runs_and_carries_its_bound():
     n = 16
     W0, W1, V = rng.standard_normal((n, 3)) / np.sqrt(3), rng.standard_normal((n, n)) / np.sqrt(n), rng.standard_normal(n) / n
     fl = polylr.shallow_loss_closed_form(data, W0, W1, V, 4, exact=False)
-    ex = polylr.shallow_loss_closed_form(data, W0, W1, V, 4, exact=True)
-    x = np.array([float(c) for c in ex.coeffs])
+    # the reference: gradient descent itself, in exact rationals on the same weights (μP's hidden rate is 1);
+    # measured: worst |error| / bound = 0.078 (margin 13)
+    x = np.array([float(c) for c in exact_loss_coeffs(polylr.Setup(data=data, depth=1, steps=4), W0, [W1], V, n)])
     assert fl.error is not None and fl.nonnegative
     assert np.all(np.abs(fl.coeffs[: x.size] - x) <= fl.error[: x.size])
 

@@ -48,7 +48,8 @@ from ..core.errors import PolylrError, check_finite, check_int, check_interval
 from ..engines.evaluate import limit_loss_values
 from ..engines.limit import check_supported
 from ..engines.tp import limit_polys
-from ..engines.bounds import closed_form_loss_error
+from ..engines.bounds import shallow_loss_error
+from ..engines.shallow import shallow_loss_coeffs, shallow_loss_exact
 from .grid import argmin_on_grid
 from ..core.poly import EtaPoly
 from .rates import fit_rate
@@ -463,7 +464,9 @@ def shallow_loss_closed_form(data: Data, W0, W1, V, steps: int, *, exact: bool =
 
     ``exact=True`` computes it in rationals from the float weights (every float is an exact binary
     rational), so it is the exact loss polynomial of these weights; cost O(m²·n + t·m²) rational
-    operations — keep n·m small."""
+    operations — keep n·m small. ``exact=False``: float64 coefficients with their error bound. Both
+    evaluate the closed form of :mod:`polylr.engines.shallow` (``shallow_loss_exact``,
+    ``shallow_loss_coeffs``) on these weights' ``(A, χ₀)``."""
     steps = check_int("steps t", steps, lo=1)
     W0, W1, V = (np.asarray(a, dtype=np.float64) for a in (W0, W1, V))
     if W1.ndim == 3:
@@ -473,16 +476,9 @@ def shallow_loss_closed_form(data: Data, W0, W1, V, steps: int, *, exact: bool =
     X, y, m = data.X, data.y, data.m
     if not exact:
         F = X @ W0.T
-        A = float(V @ V) * (F @ F.T)
-        chi = F @ (W1.T @ V) - y
-        coeffs = np.zeros(2 * steps + 1)
-        # (I − ηA/m)^{2t} = Σ_k C(2t, k) (−η/m)^k A^k
-        Ak = np.eye(m)
-        for k in range(2 * steps + 1):
-            coeffs[k] = math.comb(2 * steps, k) * (-1.0 / m) ** k * float(chi @ Ak @ chi) / (2 * m)
-            Ak = Ak @ A
-        return EtaPoly(coeffs, "float64", label="L^{(t)} (closed form)", error=closed_form_loss_error(A, chi, steps),
-                       nonnegative=True)
+        A, chi = float(V @ V) * (F @ F.T), F @ (W1.T @ V) - y
+        return EtaPoly(shallow_loss_coeffs(A, chi, steps), "float64", label="L^{(t)} (closed form)",
+                       error=shallow_loss_error(A, chi, steps), nonnegative=True)
     q = lambda a: [[_fq(float(v)) for v in row] for row in np.atleast_2d(a)]  # noqa: E731
     Xq, W0q, W1q = flint.fmpq_mat(q(X)), flint.fmpq_mat(q(W0)), flint.fmpq_mat(q(W1))
     Vq = flint.fmpq_mat(q(V[:, None]))
@@ -490,19 +486,7 @@ def shallow_loss_closed_form(data: Data, W0, W1, V, steps: int, *, exact: bool =
     F = Xq * W0q.transpose()
     A = (Vq.transpose() * Vq)[0, 0] * (F * F.transpose())
     chi = F * (W1q.transpose() * Vq) - yq
-    return EtaPoly(_exact_kernel_loss(A, [chi[i, 0] for i in range(m)], steps), "QQ", label="L^{(t)} (closed form)")
-
-
-def _exact_kernel_loss(A: flint.fmpq_mat, chi: list, steps: int) -> flint.fmpq_poly:
-    """``(2m)^-1 χᵀ (I − η A/m)^{2t} χ`` in rationals, for a symmetric m×m ``A`` and ``χ`` (m rationals):
-    ``u = (I − ηA/m)^t χ`` as a vector of polynomials in η, then ``‖u‖² / (2m)``."""
-    m = len(chi)
-    u = [flint.fmpq_poly([c]) for c in chi]
-    step = flint.fmpq_poly([0, flint.fmpq(-1, m)])
-    for _ in range(steps):
-        Au = [sum((flint.fmpq_poly([A[i, j]]) * u[j] for j in range(m)), flint.fmpq_poly([0])) for i in range(m)]
-        u = [u[i] + step * Au[i] for i in range(m)]
-    return sum((ui * ui for ui in u), flint.fmpq_poly([0])) * flint.fmpq(1, 2 * m)
+    return EtaPoly(shallow_loss_exact(A, [chi[i, 0] for i in range(m)], steps), "QQ", label="L^{(t)} (closed form)")
 
 
 def shallow_limit_closed_form(data: Data, steps: int) -> EtaPoly:
@@ -511,7 +495,7 @@ def shallow_limit_closed_form(data: Data, steps: int) -> EtaPoly:
     Xq = flint.fmpq_mat([[_fq(float(v)) for v in row] for row in data.X])
     K = (Xq * Xq.transpose()) * flint.fmpq(1, data.d)
     # χ₀ → −y; the loss is even in χ, so y serves as χ
-    loss = _exact_kernel_loss(K, [_fq(float(v)) for v in data.y], steps)
+    loss = shallow_loss_exact(K, [_fq(float(v)) for v in data.y], steps)
     return EtaPoly(loss, "QQ", label="L_\\infty^{(t)} (closed form, L = 1)")
 
 

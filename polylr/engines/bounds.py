@@ -108,18 +108,3 @@ def shallow_loss_error(A: np.ndarray, chi: np.ndarray, steps: int) -> np.ndarray
     chi2 = float(chi @ chi) / (2 * m)
     rounding = SAFETY * (k + m) * EPS * (float(np.sum(w)) + chi2) * (top + delta) ** k
     return binom * float(m) ** (-k.astype(np.float64)) * (spread + rounding)
-
-
-def closed_form_loss_error(A: np.ndarray, chi: np.ndarray, steps: int) -> np.ndarray:
-    """Per-coefficient error bound (conservative model) of ``C(2t, k)(−1/m)^k χᵀA^kχ/2m`` computed
-    with repeated matrix products: ``SAFETY·(k + 1)·m·ε·C(2t, k) m^-k |χ|ᵀ|A|^k|χ|/2m``."""
-    m = chi.shape[0]
-    from math import comb
-
-    out = np.zeros(2 * steps + 1)
-    Ak = np.eye(m)
-    absA, absx = np.abs(A), np.abs(chi)
-    for k in range(2 * steps + 1):
-        out[k] = SAFETY * (k + 1) * m * EPS * comb(2 * steps, k) * float(m) ** -k * float(absx @ Ak @ absx) / (2 * m)
-        Ak = Ak @ absA
-    return out

@@ -13,11 +13,17 @@ O(d³ + m·d²) per network at every width n >= d. polylr's dense engine
 (:func:`polylr.finite_width_polys`) computes the same polynomial from the full weights (tests
 compare the formulas on the same weights, and the laws by two-sample tests).
 
+The closed form is computed here, in two arithmetics of the same formula: :func:`shallow_loss_coeffs`
+(float64, through A's eigenbasis, with the error bound :func:`polylr.engines.bounds.shallow_loss_error`)
+and :func:`shallow_loss_exact` (rationals). :func:`polylr.shallow_loss_closed_form` (the loss of given
+weights) and :func:`polylr.shallow_limit_closed_form` (the limit) call them.
+
 Draws: ``numpy.random.default_rng([master_seed, width, seed])`` per network (recorded).
 """
 
 from __future__ import annotations
 
+import flint
 import numpy as np
 
 from ..core.errors import PolylrError, check_int
@@ -88,6 +94,19 @@ def shallow_loss_coeffs(A: np.ndarray, chi: np.ndarray, steps: int) -> np.ndarra
     # Σ_i w_i (1 − η λ_i/m)^{2t} = Σ_k C(2t, k) (−1/m)^k (Σ_i w_i λ_i^k) η^k
     moments = np.array([float(np.sum(w * lam**j)) for j in k])
     return binom * (-1.0 / m) ** k * moments
+
+
+def shallow_loss_exact(A: flint.fmpq_mat, chi, steps: int) -> flint.fmpq_poly:
+    """``(2m)^-1 χᵀ (I − ηA/m)^{2t} χ`` in rationals, for a symmetric m×m ``A`` (``flint.fmpq_mat``) and
+    ``χ`` (m rationals): ``u = (I − ηA/m)^t χ`` as a vector of polynomials in η, then ``‖u‖² / (2m)``.
+    Cost O(t·m²) polynomial products."""
+    m = len(chi)
+    u = [flint.fmpq_poly([c]) for c in chi]
+    step = flint.fmpq_poly([0, flint.fmpq(-1, m)])
+    for _ in range(check_int("steps t", steps, lo=1)):
+        Au = [sum((flint.fmpq_poly([A[i, j]]) * u[j] for j in range(m)), flint.fmpq_poly([0])) for i in range(m)]
+        u = [u[i] + step * Au[i] for i in range(m)]
+    return sum((ui * ui for ui in u), flint.fmpq_poly([0])) * flint.fmpq(1, 2 * m)
 
 
 def shallow_width_polys(setup: Setup, width: int, seeds, *, master_seed: int = 0, draw: str = "gram",
