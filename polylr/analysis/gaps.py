@@ -43,7 +43,7 @@ import numpy as np
 
 from .argmin import MAX_DEGREE as MAX_ARGMIN_DEGREE
 from .argmin import Argmin, argmin
-from ..core.choices import check_choice
+from ..core.choices import SWEEP_SAMPLERS, SweepSampler, check_choice
 from ..core.errors import PolylrError, check_finite, check_int, check_interval
 from ..engines.evaluate import limit_loss_values
 from ..engines.limit import check_supported
@@ -211,9 +211,6 @@ class Gaps:
         return out
 
 
-SAMPLERS = ("auto", "dense", "shallow", "gram")
-
-
 def network_gaps(
     setup: Setup,
     widths,
@@ -222,7 +219,7 @@ def network_gaps(
     *,
     master_seed: int = 0,
     progress=None,
-    sampler: str = "auto",
+    sampler: SweepSampler = "auto",
     runner=None,
 ) -> Gaps:
     """a_n, b_n, c_n for networks ``0..seeds-1`` at each width.
@@ -241,7 +238,7 @@ def network_gaps(
     check_supported(setup)
     lo, hi = check_interval(*interval)
     check_int("seeds (networks per width)", seeds, lo=1)
-    check_choice("sampler", sampler, SAMPLERS)
+    check_choice("sampler", sampler, SWEEP_SAMPLERS)
     if sampler == "auto":
         sampler = "shallow" if setup.depth == 1 and setup.train == "hidden" else "dense"
     t0 = time.perf_counter()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -181,7 +182,7 @@ def _row(width: int, seed: int, a, method: str) -> dict:
 def sweep(
     setup: Setup,
     widths,
-    seeds: int,
+    seeds: int | Sequence[int],
     interval: tuple[float, float],
     *,
     order: float = 0.0,

@@ -25,7 +25,8 @@ from .options import FORMATS, CheckArgs, check_format, options_from, parse_inter
 
 
 class PolylrGroup(TyperGroup):
-    """The ``polylr`` group: flags show no ``<bool>`` placeholder in --help, and every usage error
+    """The ``polylr`` group: flags show no ``<bool>`` placeholder in --help, an argument with a metavar
+    is listed by it (``CLAIM...``, not ``names... <list[str]>``), and every usage error
     (unknown option, missing or malformed value) is one ``error:`` line on stderr with exit code 2,
     like polylr's own errors, for every command, including commands added later."""
 
@@ -88,7 +89,22 @@ def _no_flag_metavar(params):
                 p.metavar = ""
             if getattr(p, "_runtime_param", False) is None and getattr(p, "count", False) is False:
                 p._runtime_param = _FlagValue()  # typer 0.29's lazy slot (pinned in pyproject.toml)
+        elif getattr(p, "param_type_name", None) == "argument" and p.metavar and not hasattr(p, "_polylr_shown"):
+            _show_metavar(p)
     return params
+
+
+def _show_metavar(arg) -> None:
+    """An argument with a metavar is listed by it, ``CLAIM...`` where it repeats, as in its usage line
+    ``[CLAIM]...`` (typer's plain help lists the parameter's name and type: ``names... <list[str]>``)."""
+    arg._polylr_shown = arg.metavar + ("..." if arg.nargs != 1 else "")
+    record = arg.get_help_record
+
+    def get_help_record(ctx):
+        rv = record(ctx)
+        return None if rv is None else (arg._polylr_shown, rv[1])
+
+    arg.get_help_record = get_help_record
 
 
 def console(stderr: bool = False):
@@ -159,6 +175,23 @@ def progress_bar(label: str):
                   TextColumn("ETA"), TimeRemainingColumn(), console=con, transient=True, disable=not con.is_terminal) as bar:
         task = bar.add_task(label, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def compute_into(out: Path, label: str, compute):
+    """The run of a command that writes one output folder: prepare ``out`` (an error before any work
+    when it cannot be written), call ``compute(progress)`` under a progress bar named ``label``, which
+    returns ``(result, files)``, and write the files atomically. If ``compute`` fails or is interrupted,
+    nothing is left behind (the folder goes if this run created it). Returns ``(result, written)``."""
+    from ..report import render
+
+    folder, created = render.prepare_out(out)
+    try:
+        with progress_bar(label) as progress:
+            result, files = compute(progress)
+    except BaseException:
+        render.discard_out(folder, created)
+        raise
+    return result, render.write_files(folder, files)
 
 
 app = typer.Typer(
@@ -371,18 +404,15 @@ def phase_map_command(
 
         ws, seeds = phase_map_budget(budget, parse_widths(widths) if widths is not None else None, seeds)
         check_int("seeds", seeds, lo=2)
-        folder, created = render.prepare_out(out)
     except PolylrError as e:
         _fail(e)
-    try:
-        with progress_bar("phase map") as progress:
-            pm = phasemaps.phase_map(setup, vs, cs, ws, seeds, master_seed=master_seed, progress=progress)
+
+    def compute(progress):
+        pm = phasemaps.phase_map(setup, vs, cs, ws, seeds, master_seed=master_seed, progress=progress)
         doc = json.dumps(render.json_ready(pm.to_dict()), indent=2)
-        files = {"phase_map.json": doc.encode(), f"phase_map.{fmt}": plots.plot_phase_map(pm, fmt)}
-    except PolylrError as e:
-        render.discard_out(folder, created)
-        _fail(e)
-    written = render.write_files(folder, files)
+        return (pm, doc), {"phase_map.json": doc.encode(), f"phase_map.{fmt}": plots.plot_phase_map(pm, fmt)}
+
+    (pm, doc), written = compute_into(out, "phase map", compute)
     table = new_table(f"phase map: exponents at t = 1 (widths {list(ws)}, {seeds} seeds)",
                       ("v", "c", "η_n exponent", "predicted", "rel. spread exponent", "predicted",
                        "error |ν_n − η_∞|", "bias", "fluctuation sd(ν_n)", "on boundary"),
@@ -437,22 +467,19 @@ def decompose_command(
         train_data = Data.from_file(data) if data is not None else None
         check_int("every", every, lo=1)
         check_int("mci", mci, lo=0)
-        folder, created = render.prepare_out(out)
     except PolylrError as e:
         _fail(e)
-    try:
-        with progress_bar("decompose") as progress:
-            res = decompose_example(
-                example, widths=ws, seeds=seeds if seeds is not None else b["seeds"], steps=steps if steps is not None else b["steps"],
-                ema=ema if ema is not None else b["ema"], every=every, eval_m=b["eval_m"], grid=grid, master_seed=master_seed,
-                mci_points=mci, network=network or None, data=train_data, progress=progress,
-            )
+
+    def compute(progress):
+        res = decompose_example(
+            example, widths=ws, seeds=seeds if seeds is not None else b["seeds"], steps=steps if steps is not None else b["steps"],
+            ema=ema if ema is not None else b["ema"], every=every, eval_m=b["eval_m"], grid=grid, master_seed=master_seed,
+            mci_points=mci, network=network or None, data=train_data, progress=progress,
+        )
         doc = json.dumps(render.json_ready(res.to_json()), indent=2, ensure_ascii=False)
-        files = {"decompose.json": doc.encode(), **res.figures(f"decompose.{example}", fmt)}
-    except PolylrError as e:
-        render.discard_out(folder, created)
-        _fail(e)
-    written = render.write_files(folder, files)
+        return (res, doc), {"decompose.json": doc.encode(), **res.figures(f"decompose.{example}", fmt)}
+
+    (res, doc), written = compute_into(out, "decompose", compute)
     out_console = err() if json_out else console()
     for table in render.own_tables(res):
         show(out_console, table)
@@ -511,21 +538,18 @@ def verify(
                 raise PolylrError(f"--budget applies to claims campaigns; {campaign.name} is a curves campaign (its widths and seeds are in the file)")
             args = campaigns.curves_from(doc, campaign.name)
             campaigns.eta_grid(args["setup"], args["eta"])  # checks the grid before any work
-            folder, created = render.prepare_out(out)
     except PolylrError as e:
         _fail(e)
     if doc["kind"] == "claims":
         check(names=names, out=out, json_out=json_out, fmt=fmt, **options)
         return
-    try:
-        with progress_bar("curves") as progress:
-            c = campaigns.run_curves(**args, progress=progress)
+
+    def compute(progress):
+        c = campaigns.run_curves(**args, progress=progress)
         curves_doc = json.dumps(render.json_ready(c.to_dict()), indent=2)
-        files = {"curves.json": curves_doc.encode(), f"curves.{fmt}": plots.plot_curves(c, fmt)}
-    except BaseException:
-        render.discard_out(folder, created)
-        raise
-    written = render.write_files(folder, files)
+        return (c, curves_doc), {"curves.json": curves_doc.encode(), f"curves.{fmt}": plots.plot_curves(c, fmt)}
+
+    (c, curves_doc), written = compute_into(out, "curves", compute)
     table = new_table(f"{c.title}: argmin of the seed-mean loss on the grid",
                       ("t", "parametrization", *(f"n = {w}" for w in c.widths), "limit"), justify="right", no_wrap=True)
     for t in c.steps:

@@ -62,7 +62,7 @@ def options_from(cls):
 class CheckArgs:
     """What ``polylr check`` was given, as typed (values are validated by the methods that use them)."""
 
-    names: Annotated[Optional[list[str]], typer.Argument(help="Claims to check (see --list).")] = None
+    names: Annotated[Optional[list[str]], typer.Argument(metavar="CLAIM", help="Claims to check (see --list).")] = None
     all_claims: Annotated[bool, typer.Option("--all", help="Check every registered claim.")] = False
     list_claims: Annotated[bool, typer.Option("--list", help="List the registered claims and exit.")] = False
     budget: Annotated[Optional[str], typer.Option(metavar="|".join(LEVELS), help="Monte Carlo budget (default: 'default'; 'quick' with --all).")] = None
