@@ -79,9 +79,9 @@ def data_from(table: dict | None, where: str) -> Data:
 # -- curves (paper figure 3) ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class Curves:
-    """Seed-mean loss after t steps on an η grid, per (t, parametrization, width), and the μP limit."""
+@dataclass(frozen=True)
+class CurvesSpec:
+    """What a ``kind = "curves"`` campaign asks for (checked by :func:`curves_from`)."""
 
     title: str
     setup: Setup
@@ -89,21 +89,30 @@ class Curves:
     params: tuple[Parametrization, ...]
     widths: tuple[int, ...]
     seeds: int
+    eta: dict  # the [eta] table: see eta_grid
     master_seed: int
+
+
+@dataclass(frozen=True, eq=False)
+class LossCurves:
+    """Seed-mean loss after t steps on an η grid, per (t, parametrization, width), and the μP limit."""
+
+    spec: CurvesSpec
     etas: np.ndarray
     mean: dict  # (t, param name, width) -> seed-mean loss on etas (+inf where some seed diverged)
     argmin: dict  # (t, param name, width) -> argmin of the seed-mean curve on the grid (grid resolution)
     limit: dict  # t -> (limit loss on etas, limit argmin)
 
     def to_dict(self) -> dict:
+        sp = self.spec
         return {
-            "title": self.title,
-            "setup": self.setup.describe(),
-            "steps": list(self.steps),
-            "params": [p.name for p in self.params],
-            "widths": list(self.widths),
-            "seeds": self.seeds,
-            "master_seed": self.master_seed,
+            "title": sp.title,
+            "setup": sp.setup.describe(),
+            "steps": list(sp.steps),
+            "params": [p.name for p in sp.params],
+            "widths": list(sp.widths),
+            "seeds": sp.seeds,
+            "master_seed": sp.master_seed,
             "key": KEY_SCHEME,
             "etas": self.etas.tolist(),
             "curves": [
@@ -114,8 +123,8 @@ class Curves:
         }
 
 
-def curves_from(doc: dict, where: str = "campaign") -> dict:
-    """The checked arguments of :func:`run_curves` from a ``kind = "curves"`` table."""
+def curves_from(doc: dict, where: str = "campaign") -> CurvesSpec:
+    """The checked specification of a ``kind = "curves"`` table (run it with :func:`run_curves`)."""
     steps = doc.get("steps", [5, 10])
     if not isinstance(steps, list) or not steps:
         raise PolylrError(f"{where}: steps must be a non-empty list of integers >= 1, got {steps!r}")
@@ -125,7 +134,7 @@ def curves_from(doc: dict, where: str = "campaign") -> dict:
     eta = doc.get("eta", {})
     check_keys(f"{where} [eta]", eta, ETA_KEYS)
     setup = Setup(data=data_from(doc.get("data"), where), depth=doc.get("depth", 3))
-    return dict(
+    return CurvesSpec(
         title=str(doc.get("title", "loss against learning rate")),
         setup=setup,
         steps=tuple(check_int("steps t", t, lo=1) for t in steps),
@@ -155,17 +164,18 @@ def eta_grid(setup: Setup, eta: dict) -> np.ndarray:
     return grid * u
 
 
-def run_curves(title, setup, steps, params, widths, seeds, eta, master_seed, progress=None) -> Curves:
+def run_curves(spec: CurvesSpec, progress=None) -> LossCurves:
     """The curves; the finite-width minimisers are those of the seed-mean curve on the grid (grid
     resolution), the limit's is :func:`polylr.limit_argmin` on the grid's range (exact or refined)."""
-    etas = eta_grid(setup, eta)
+    setup, steps, params, widths = spec.setup, spec.steps, spec.params, spec.widths
+    etas = eta_grid(setup, spec.eta)
     mean, best, limit = {}, {}, {}
     total, done = len(steps) * len(params) * len(widths), 0
     for t in steps:
         for p in params:
             s = setup.replace(steps=t, param=p)
             for w in widths:
-                v = finite_loss_values(s, w, range(seeds), etas, master_seed=master_seed).mean(axis=0)
+                v = finite_loss_values(s, w, range(spec.seeds), etas, master_seed=spec.master_seed).mean(axis=0)
                 mean[(t, p.name, w)] = v
                 best[(t, p.name, w)] = argmin_on_grid(etas, v).eta if np.any(np.isfinite(v)) else None
                 done += 1
@@ -174,4 +184,4 @@ def run_curves(title, setup, steps, params, widths, seeds, eta, master_seed, pro
         if any(p == MUP for p in params):
             s = setup.replace(steps=t, param=MUP)
             limit[t] = (limit_loss_values(s, etas), limit_argmin(s, (float(etas[0]), float(etas[-1])))[0].eta)
-    return Curves(title, setup, steps, params, widths, seeds, master_seed, etas, mean, best, limit)
+    return LossCurves(spec, etas, mean, best, limit)

@@ -34,9 +34,8 @@ def test_toml_widths_string_is_parsed_like_the_cli(tmp_path):
     # main: widths = "64,128" ran widths [1, 2, 4, 6, 8] (the string iterated character by character).
     from polylr.campaigns import curves_from
 
-    args = curves_from({"kind": "curves", "widths": "64,128"})
-    assert args["widths"] == (64, 128)
-    assert curves_from({"kind": "curves", "widths": "64..256"})["widths"] == (64, 128, 256)
+    assert curves_from({"kind": "curves", "widths": "64,128"}).widths == (64, 128)
+    assert curves_from({"kind": "curves", "widths": "64..256"}).widths == (64, 128, 256)
     with pytest.raises(polylr.InvalidInput, match="widths"):
         curves_from({"kind": "curves", "widths": True})
 

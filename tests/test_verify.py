@@ -28,8 +28,8 @@ def test_committed_campaigns_are_valid(path):
     if doc["kind"] == "claims":
         assert all(name in polylr.REGISTRY for name in doc["claims"])
     else:
-        args = campaigns.curves_from(doc, path.name)
-        assert campaigns.eta_grid(args["setup"], args["eta"]).size == doc["eta"]["points"]
+        spec = campaigns.curves_from(doc, path.name)
+        assert campaigns.eta_grid(spec.setup, spec.eta).size == doc["eta"]["points"]
 
 
 def test_curves_campaign_agrees_with_the_polynomial_engines(tmp_path):

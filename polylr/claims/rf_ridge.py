@@ -75,7 +75,7 @@ class RFRidgeCheck:
             "exponents": self.exponents,
             "local_exponents": {q: g.local_exponents(q) for q in "abc"},
             "first_order": self.first_order,
-            "monte_carlo": {"psi2": MC_PSI2, "d": self.mc.d, "N": self.mc.N, "n": self.mc.n, "reps": self.mc.reps,
+            "monte_carlo": {"psi2": self.mc.psi2, "d": self.mc.d, "N": self.mc.N, "n": self.mc.n, "reps": self.mc.reps, "test": self.mc.test,
                             "seed": self.mc.seed, "key": "numpy.random.default_rng([seed, rep])",
                             "lambdas": list(self.mc.lams), "mean": list(self.mc.mean), "se": list(self.mc.se),
                             "deterministic_equivalent": list(self.mc_de),
@@ -98,7 +98,7 @@ class RFRidgeCheck:
              f"λ*(∞) = {g.lam_inf:.6g}, R_∞(λ*(∞)) = {g.risk_inf:.6g})",
              ["ψ₂", "λ*(ψ₂)", "R_ψ₂(λ*)", "a", "b", "c"], rows),
             ("exponents in ψ₂ (least squares over the three largest ψ₂) and local slopes", ["gap", "exponent", "theorem", "local slopes"], exp_rows),
-            (f"Monte Carlo at ψ₂ = {MC_PSI2:g} (d = {self.mc.d}, N = {self.mc.N}, n = {self.mc.n}, {self.mc.reps} fits)",
+            (f"Monte Carlo at ψ₂ = {self.mc.psi2:g} (d = {self.mc.d}, N = {self.mc.N}, n = {self.mc.n}, {self.mc.reps} fits)",
              ["λ", "MC risk ± se", "deterministic eq.", "(MC − DE)/se", "literal penalty (control)"], mc_rows),
         ]
 
@@ -117,7 +117,7 @@ class RFRidgeCheck:
         ax.plot(lams, [risk_inf(x, P) for x in lams], "k--", label=r"$\psi_2 = \infty$")
         ax.plot(g.lam_inf, g.risk_inf, "ko", ms=4)
         ax.errorbar(self.mc.lams, self.mc.mean, yerr=np.array(self.mc.se) * 2, fmt="s", color="C3", ms=4, capsize=3,
-                    label=f"Monte Carlo ψ₂ = {MC_PSI2:g} (d = {self.mc.d}), ±2 se")
+                    label=f"Monte Carlo ψ₂ = {self.mc.psi2:g} (d = {self.mc.d}), ±2 se")
         ax.set_xscale("log")
         ax.set_xlabel(r"ridge $\lambda$")
         ax.set_ylabel(r"prediction risk $\mathcal{R}_{\psi_2}(\lambda)$")

@@ -536,8 +536,8 @@ def verify(
         else:
             if budget is not None:
                 raise PolylrError(f"--budget applies to claims campaigns; {campaign.name} is a curves campaign (its widths and seeds are in the file)")
-            args = campaigns.curves_from(doc, campaign.name)
-            campaigns.eta_grid(args["setup"], args["eta"])  # checks the grid before any work
+            spec = campaigns.curves_from(doc, campaign.name)
+            campaigns.eta_grid(spec.setup, spec.eta)  # checks the grid before any work
     except PolylrError as e:
         _fail(e)
     if doc["kind"] == "claims":
@@ -545,16 +545,16 @@ def verify(
         return
 
     def compute(progress):
-        c = campaigns.run_curves(**args, progress=progress)
+        c = campaigns.run_curves(spec, progress=progress)
         curves_doc = json.dumps(render.json_ready(c.to_dict()), indent=2)
         return (c, curves_doc), {"curves.json": curves_doc.encode(), f"curves.{fmt}": plots.plot_curves(c, fmt)}
 
     (c, curves_doc), written = compute_into(out, "curves", compute)
-    table = new_table(f"{c.title}: argmin of the seed-mean loss on the grid",
-                      ("t", "parametrization", *(f"n = {w}" for w in c.widths), "limit"), justify="right", no_wrap=True)
-    for t in c.steps:
-        for p in c.params:
-            cells = [("—" if c.argmin[(t, p.name, w)] is None else f"{c.argmin[(t, p.name, w)]:.4g}") for w in c.widths]
+    table = new_table(f"{spec.title}: argmin of the seed-mean loss on the grid",
+                      ("t", "parametrization", *(f"n = {w}" for w in spec.widths), "limit"), justify="right", no_wrap=True)
+    for t in spec.steps:
+        for p in spec.params:
+            cells = [("—" if c.argmin[(t, p.name, w)] is None else f"{c.argmin[(t, p.name, w)]:.4g}") for w in spec.widths]
             lim = f"{c.limit[t][1]:.4g}" if p == MUP and t in c.limit else ""
             table.add_row(str(t), p.name, *cells, lim)
     print_outcome(table, written, json_out, curves_doc)

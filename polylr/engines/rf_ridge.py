@@ -278,16 +278,20 @@ def rf_gaps(psi2s, P: RFParams = RFParams()) -> RFGaps:
 @dataclass(frozen=True)
 class MCRisk:
     """Monte Carlo test risk of random-features ridge fits: mean over ``reps`` fits with its
-    standard error, per λ."""
+    standard error, per λ; with everything the fits were run with (ψ₂ and the parameters, the
+    dimensions they give, the test-set size and the seed), so the record reproduces itself."""
 
+    params: RFParams
+    psi2: float
     d: int
-    N: int
-    n: int
+    N: int  # samples, round(ψ₁ d)
+    n: int  # features, round(ψ₂ d)
+    test: int  # fresh test points per fit
+    reps: int
+    seed: int  # fit r draws from numpy.random.default_rng([seed, r])
     lams: tuple[float, ...]
     mean: tuple[float, ...]
     se: tuple[float, ...]
-    reps: int
-    seed: int
 
 
 MAX_MC_ENTRIES = 50_000_000  # feature-matrix entries per fit (N + test points) × n
@@ -332,4 +336,4 @@ def rf_monte_carlo(lams, psi2: float, d: int, P: RFParams = RFParams(), *, reps:
             f = kU @ (Uy / (ev + lam))
             out[r, j] = float(np.mean((yt - f) ** 2))
     mean, se = out.mean(axis=0), out.std(axis=0, ddof=1) / math.sqrt(reps)
-    return MCRisk(d, N, n, lams, tuple(float(x) for x in mean), tuple(float(x) for x in se), reps, seed)
+    return MCRisk(P, float(psi2), d, N, n, test, reps, seed, lams, tuple(float(x) for x in mean), tuple(float(x) for x in se))

@@ -14,7 +14,7 @@ from ..analysis.phasemap import PhaseMap, fmt_prediction
 from ..core.setup import MUP
 
 if TYPE_CHECKING:
-    from ..campaigns import Curves
+    from ..campaigns import LossCurves
 
 
 def nu_label(order: float) -> str:
@@ -84,23 +84,24 @@ def plot_phase_map(pm: PhaseMap, fmt: str = "png") -> bytes:
     return to_bytes(fig, fmt)
 
 
-def plot_curves(c: Curves, fmt: str = "png") -> bytes:
-    rows, cols = len(c.steps), len(c.params)
+def plot_curves(c: LossCurves, fmt: str = "png") -> bytes:
+    sp = c.spec
+    rows, cols = len(sp.steps), len(sp.params)
     fig, axes = figure(rows, cols, (4.6 * cols, 3.6 * rows), squeeze=False)
     cmap = colormaps["viridis"]
-    for i, t in enumerate(c.steps):
-        for j, p in enumerate(c.params):
+    for i, t in enumerate(sp.steps):
+        for j, p in enumerate(sp.params):
             ax = axes[i][j]
-            for k, w in enumerate(c.widths):
-                ax.plot(c.etas, c.mean[(t, p.name, w)], color=cmap(k / max(1, len(c.widths) - 1)), lw=1.3, label=f"n = {w}")
+            for k, w in enumerate(sp.widths):
+                ax.plot(c.etas, c.mean[(t, p.name, w)], color=cmap(k / max(1, len(sp.widths) - 1)), lw=1.3, label=f"n = {w}")
             if p == MUP and t in c.limit:
                 ax.plot(c.etas, c.limit[t][0], "k--", lw=1.5, label=r"limit $L_\infty$")
-            ax.set_ylim(0.0, 1.5 * max(float(c.mean[(t, p.name, w)][0]) for w in c.widths))
+            ax.set_ylim(0.0, 1.5 * max(float(c.mean[(t, p.name, w)][0]) for w in sp.widths))
             ax.set_xscale("log" if c.etas[0] > 0 else "linear")
             ax.set_title(f"{p.name}, t = {t}")
             ax.set_xlabel(r"learning rate $\eta$")
             ax.set_ylabel(f"seed-mean loss after {t} steps")
             ax.legend(fontsize=7)
-    fig.suptitle(f"{c.title} ({c.seeds} seeds, L = {c.setup.depth}, m = {c.setup.data.m})")
+    fig.suptitle(f"{sp.title} ({sp.seeds} seeds, L = {sp.setup.depth}, m = {sp.setup.data.m})")
     fig.tight_layout()
     return to_bytes(fig, fmt)
