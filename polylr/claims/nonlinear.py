@@ -605,6 +605,20 @@ def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         _progress(opts, f"gwb-relu-ball n = {w}")
         scans[w] = _scan(tr, w, b, grid, opts)
     lab = "μP, Adam, logistic"
+    verdicts, fits, extra = ball_verdicts(scans, opts, lab)
+    budget = {
+        **b, "grid": [float(g) for g in grid], "data": data.source, "eval_data": held.source, "dtype": "float32",
+        "description": f"widths {b['widths']}, {b['seeds']} seeds, T = {b['steps']} Adam steps of batch {b['batch']} (online), "
+        f"validation on {b['eval_m']} points, η grid {b['grid'][0]:g}..{b['grid'][1]:g} ({b['grid'][2]} log-spaced points, refined), "
+        "float32; the paper uses T = 2^14 and widths to 2^14",
+    }
+    return NonlinearCheck("gwb-relu-ball", verdicts, time.perf_counter() - t0, budget, {lab: scans}, fits, extra)
+
+
+def ball_verdicts(scans: dict[int, LRScan], opts: CheckOptions, lab: str = "μP, Adam, logistic") -> tuple[tuple[Verdict, ...], dict, dict]:
+    """gwb-relu-ball's verdicts (``converges``, ``concentrates``, ``unimodal``, ``fast``), its fits and
+    its α, β from the per-width scans (so that scans computed in parts, e.g. seed batches, give the
+    claim's verdicts)."""
     fit, spread, conv, conc, uni = _transfer_verdicts("gwb-relu-ball", lab, scans, opts, 18)
     ws = sorted(scans)
     phis = [np.array([np.inf if a is None else a.value for a in scans[w].argmins]) for w in ws]
@@ -634,13 +648,7 @@ def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
             fast = Verdict("gwb-relu-ball.fast", stmt, INCONCLUSIVE, f"{txt} straddles tol = {opts.tol:g}: more seeds or widths are needed", extra[lab])
     else:
         fast = Verdict("gwb-relu-ball.fast", stmt, INCONCLUSIVE, "some seed diverged at every grid η", {})
-    budget = {
-        **b, "grid": [float(g) for g in grid], "data": data.source, "eval_data": held.source, "dtype": "float32",
-        "description": f"widths {b['widths']}, {b['seeds']} seeds, T = {b['steps']} Adam steps of batch {b['batch']} (online), "
-        f"validation on {b['eval_m']} points, η grid {b['grid'][0]:g}..{b['grid'][1]:g} ({b['grid'][2]} log-spaced points, refined), "
-        "float32; the paper uses T = 2^14 and widths to 2^14",
-    }
-    return NonlinearCheck("gwb-relu-ball", (conv, conc, uni, fast), time.perf_counter() - t0, budget, {lab: scans}, fits, extra)
+    return (conv, conc, uni, fast), fits, extra
 
 
 register(Claim(
