@@ -565,7 +565,7 @@ def check_gwb_kindex(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     return NonlinearCheck("gwb-relu-kindex", tuple(verdicts), time.perf_counter() - t0, budget, panels, fits, {})
 
 
-def _joint_gap(widths, phis, logs, n_boot: int, seed: int) -> tuple[float, tuple[float, float], float, float]:
+def joint_gap(widths, phis, logs, n_boot: int, seed: int) -> tuple[float, tuple[float, float], float, float]:
     """β − α/2 with a joint bootstrap over seeds: α, β from the successive-width gaps of the seed
     means of φ*_n (per-seed best validation loss) and log η*_n."""
     def slopes(ph, lg):
@@ -641,7 +641,7 @@ def ball_verdicts(scans: dict[int, LRScan], opts: CheckOptions, lab: str = "μP,
         if all(abs(np.mean(s)) > 0 for s in samples):
             fits["a_n"] = fit_rate(ws[:-1], samples, statistic="abs_mean", quantity="shift of φ*_n (a_n)",
                                    n_boot=opts.budget.n_boot, boot_seed=opts.master_seed * 16 + 15)
-        gap, ci, alpha, beta = _joint_gap(ws, phis, logs, opts.budget.n_boot, opts.master_seed * 16 + 16)
+        gap, ci, alpha, beta = joint_gap(ws, phis, logs, opts.budget.n_boot, opts.master_seed * 16 + 16)
         extra[lab] = {"alpha": alpha, "beta": beta, "beta_minus_half_alpha": gap, "ci": list(ci),
                       "phi_star": [float(np.mean(p)) for p in phis]}
         txt = f"α = {alpha:.3f}, β = {beta:.3f}, β − α/2 = {gap:.3f}, 95% CI [{ci[0]:.3f}, {ci[1]:.3f}] (joint bootstrap over seeds)"
