@@ -205,8 +205,8 @@ def _fmt(x) -> str:
 
 def _scan(tr: Training, w: int, b: dict, grid: np.ndarray, opts: CheckOptions) -> LRScan:
     """One width's scan with the budget's refinement: ``xtol``, at most ``rounds`` rounds, and the
-    seed-mean curve's optimum refined or not (``refine_mean``)."""
-    return scan_lr(tr, w, range(b["seeds"]), grid, master_seed=opts.master_seed, xtol=b["xtol"],
+    seed-mean curve's optimum refined or not (``refine_mean``); ``refine=False``: the grid's optima only."""
+    return scan_lr(tr, w, range(b["seeds"]), grid, master_seed=opts.master_seed, refine=b.get("refine", True), xtol=b["xtol"],
                    max_rounds=b.get("rounds", 8), refine_mean=b.get("refine_mean", True))
 
 
@@ -565,7 +565,7 @@ def check_gwb_kindex(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     return NonlinearCheck("gwb-relu-kindex", tuple(verdicts), time.perf_counter() - t0, budget, panels, fits, {})
 
 
-def _joint_gap(widths, phis, logs, n_boot: int, seed: int) -> tuple[float, tuple[float, float], float, float]:
+def joint_gap(widths, phis, logs, n_boot: int, seed: int) -> tuple[float, tuple[float, float], float, float]:
     """β − α/2 with a joint bootstrap over seeds: α, β from the successive-width gaps of the seed
     means of φ*_n (per-seed best validation loss) and log η*_n."""
     def slopes(ph, lg):
@@ -596,15 +596,37 @@ def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     shift b_n ~ n^-β from successive widths. Verdicts: weak transfer (η*_n converges) and fast
     transfer (β > α/2, joint bootstrap over seeds); the paper finds b_n ~ √a_n: not fast."""
     opts = opts if opts is not None else CheckOptions(**kw)
-    b, data, held, grid = _gwb_setup(opts, BALL_BUDGETS, ball_data)
+    b, tr, grid = ball_training(opts)
+    data, held = tr.data, tr.eval_data
     t0 = time.perf_counter()
-    tr = _gwb_training(data, held, b, "logistic", MUP_ADAM)
     _preflight([tr], b["widths"])
     scans = {}
     for w in b["widths"]:
         _progress(opts, f"gwb-relu-ball n = {w}")
         scans[w] = _scan(tr, w, b, grid, opts)
     lab = "μP, Adam, logistic"
+    verdicts, fits, extra = ball_verdicts(scans, opts, lab)
+    budget = {
+        **b, "grid": [float(g) for g in grid], "data": data.source, "eval_data": held.source, "dtype": "float32",
+        "description": f"widths {b['widths']}, {b['seeds']} seeds, T = {b['steps']} Adam steps of batch {b['batch']} (online), "
+        f"validation on {b['eval_m']} points, η grid {b['grid'][0]:g}..{b['grid'][1]:g} ({b['grid'][2]} log-spaced points, refined), "
+        "float32; the paper uses T = 2^14 and widths to 2^14",
+    }
+    return NonlinearCheck("gwb-relu-ball", verdicts, time.perf_counter() - t0, budget, {lab: scans}, fits, extra)
+
+
+def ball_training(opts: CheckOptions) -> tuple[dict, Training, np.ndarray]:
+    """gwb-relu-ball's budget entry for ``opts``, its :class:`~polylr.Training` (μP Adam, logistic
+    loss, online ball data) and its η grid: what :func:`check_gwb_ball` scans at each width (so that
+    seeds can be scanned in batches: a seed's curves do not depend on the other seeds of its batch)."""
+    b, data, held, grid = _gwb_setup(opts, BALL_BUDGETS, ball_data)
+    return b, _gwb_training(data, held, b, "logistic", MUP_ADAM), grid
+
+
+def ball_verdicts(scans: dict[int, LRScan], opts: CheckOptions, lab: str = "μP, Adam, logistic") -> tuple[tuple[Verdict, ...], dict, dict]:
+    """gwb-relu-ball's verdicts (``converges``, ``concentrates``, ``unimodal``, ``fast``), its fits and
+    its α, β from the per-width scans (so that scans computed in parts, e.g. seed batches, give the
+    claim's verdicts)."""
     fit, spread, conv, conc, uni = _transfer_verdicts("gwb-relu-ball", lab, scans, opts, 18)
     ws = sorted(scans)
     phis = [np.array([np.inf if a is None else a.value for a in scans[w].argmins]) for w in ws]
@@ -619,7 +641,7 @@ def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         if all(abs(np.mean(s)) > 0 for s in samples):
             fits["a_n"] = fit_rate(ws[:-1], samples, statistic="abs_mean", quantity="shift of φ*_n (a_n)",
                                    n_boot=opts.budget.n_boot, boot_seed=opts.master_seed * 16 + 15)
-        gap, ci, alpha, beta = _joint_gap(ws, phis, logs, opts.budget.n_boot, opts.master_seed * 16 + 16)
+        gap, ci, alpha, beta = joint_gap(ws, phis, logs, opts.budget.n_boot, opts.master_seed * 16 + 16)
         extra[lab] = {"alpha": alpha, "beta": beta, "beta_minus_half_alpha": gap, "ci": list(ci),
                       "phi_star": [float(np.mean(p)) for p in phis]}
         txt = f"α = {alpha:.3f}, β = {beta:.3f}, β − α/2 = {gap:.3f}, 95% CI [{ci[0]:.3f}, {ci[1]:.3f}] (joint bootstrap over seeds)"
@@ -628,19 +650,15 @@ def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         elif ci[0] > opts.tol:
             fast = Verdict("gwb-relu-ball.fast", stmt, HOLDS, f"{txt} lies above tol = {opts.tol:g}", extra[lab])
         elif ci[1] < opts.tol:
+            weak = ("weak, not fast: as the paper reports" if conv.status == HOLDS else
+                    f"not fast, as the paper reports; that η*_n converges (weak transfer) is {conv.status} at these widths: see gwb-relu-ball.converges")
             fast = Verdict("gwb-relu-ball.fast", stmt, FAILS, f"{txt} lies below tol = {opts.tol:g}: β <= α/2 + tol, "
-                           "b_n no faster than √a_n (weak, not fast: as the paper reports)", extra[lab])
+                           f"b_n no faster than √a_n ({weak})", extra[lab])
         else:
             fast = Verdict("gwb-relu-ball.fast", stmt, INCONCLUSIVE, f"{txt} straddles tol = {opts.tol:g}: more seeds or widths are needed", extra[lab])
     else:
         fast = Verdict("gwb-relu-ball.fast", stmt, INCONCLUSIVE, "some seed diverged at every grid η", {})
-    budget = {
-        **b, "grid": [float(g) for g in grid], "data": data.source, "eval_data": held.source, "dtype": "float32",
-        "description": f"widths {b['widths']}, {b['seeds']} seeds, T = {b['steps']} Adam steps of batch {b['batch']} (online), "
-        f"validation on {b['eval_m']} points, η grid {b['grid'][0]:g}..{b['grid'][1]:g} ({b['grid'][2]} log-spaced points, refined), "
-        "float32; the paper uses T = 2^14 and widths to 2^14",
-    }
-    return NonlinearCheck("gwb-relu-ball", (conv, conc, uni, fast), time.perf_counter() - t0, budget, {lab: scans}, fits, extra)
+    return (conv, conc, uni, fast), fits, extra
 
 
 register(Claim(
