@@ -37,8 +37,8 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=32, help="seeds per Gram row")
     ap.add_argument("--dense-seeds", type=int, default=8, help="seeds per dense row")
     ap.add_argument("--steps", type=int, nargs="+", default=[3, 5, 10])
-    ap.add_argument("--dense", type=int, nargs="+", default=[64, 128, 256, 512, 1024])
-    ap.add_argument("--gram", type=int, nargs="+", default=[128, 2**20])
+    ap.add_argument("--dense", type=int, nargs="*", default=[64, 128, 256, 512, 1024])
+    ap.add_argument("--gram", type=int, nargs="*", default=[128, 2**20])
     args = ap.parse_args()
     print(f"load average at start: {os.getloadavg()}", flush=True)
     for t in args.steps:
