@@ -218,15 +218,16 @@ def test_gram_polynomial_equals_gradient_descent_property(depth, steps, d, param
     _check_same_network(setup, 2**log_width, [seed % 7], np.linspace(0.0, 1.0, 5).tolist())
 
 
-def test_beyond_the_polynomial_program_gram_refuses_at_once_and_auto_is_dense():
-    """t = 5 at L = 3 (output degree 2343 > 250): the Gram network is defined by the t-step
-    polynomial program, so "gram" is refused before any work (it used to hang in the capacity
-    probe), "auto" takes dense networks where they fit and names both limits where none does."""
+def test_beyond_the_polynomial_program_gram_is_the_discovered_span():
+    """t = 5 at L = 3 (output degree 2343 > 250): the polynomial program is beyond the engine, so
+    "gram" (and "auto" from its crossover width on) is the span discovered by gradient descent
+    (engines/gram_gd.py, tests/test_gram_gd.py); the exact-coefficient path still refuses at once."""
+    from polylr.engines.gram_gd import SPAN_AUTO_MIN_WIDTH, SpanSampler
     from polylr.engines.samplers import resolve_sampler
 
     setup = polylr.Setup(DATA, depth=3, steps=5)
+    assert isinstance(resolve_sampler("gram", setup, 2**20), SpanSampler)
+    assert resolve_sampler("auto", setup, SPAN_AUTO_MIN_WIDTH // 2).name == "dense"
+    assert isinstance(resolve_sampler("auto", setup, 2**20), SpanSampler)
     with pytest.raises(polylr.TooLarge, match="polynomial program"):
-        resolve_sampler("gram", setup, 2**20)
-    assert resolve_sampler("auto", setup, 256).name == "dense"
-    with pytest.raises(polylr.TooLarge, match="neither sampler"):
-        resolve_sampler("auto", setup, 2**20)
+        polylr.GramSampler.for_setup(setup, 2**20)

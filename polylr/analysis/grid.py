@@ -38,7 +38,7 @@ def finite_argmins(
     grid = check_etas(etas)
     y = setup.data.y
     found, values = [], []
-    for part, gd in gd_networks(setup, width, seeds, master_seed, key, sampler):
+    for part, gd in gd_networks(setup, width, seeds, master_seed, key, sampler, eta_max=float(np.max(np.abs(grid)))):
         def loss(x, gd=gd):
             return loss_from_outputs(gd(x), y)
 

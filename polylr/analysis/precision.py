@@ -154,10 +154,11 @@ def eta_errors(sw, width: int, seeds) -> np.ndarray:
     idx = np.asarray(seeds, dtype=int)
     ids = [sw.seeds[i] for i in idx]
     sampler = resolve_sampler("gram", setup, width)
-    W0, Ws, V = gram_weights(setup, width, ids, master_seed=sw.master_seed, sampler=sampler)
+    lo, hi = sw.interval_at(width)
+    # the span of a network beyond the polynomial program is discovered on the sweep's grid, |η| <= max(|lo|, |hi|)
+    W0, Ws, V = gram_weights(setup, width, ids, master_seed=sw.master_seed, sampler=sampler, eta_max=max(abs(lo), abs(hi)))
     _, lrs = scales_of(setup, width)
     etas = sw.etas(width)[idx].astype(np.longdouble)
-    lo, hi = sw.interval_at(width)
     h = np.longdouble(2.0**-120 * max(abs(lo), abs(hi)))
     # L'' by a central difference of slopes, on the minimiser's own scale (its distance to the
     # interval's ends: under SP η_n ~ 1/n is far smaller than a fixed interval), relative error ~1e-6

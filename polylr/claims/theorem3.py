@@ -50,9 +50,10 @@ def check_theorem3(opts: CheckOptions | None = None, **kw) -> SweepCheck:
     (the theorem's assumption: no other local minimum of L_∞^(t) within 1 % of the minimum) and
     ``theorem3.limit`` (mean |η_n − η_∞| decays at least like n^-tol; inconclusive when the
     minimiser is not unique). The rate is measured and reported (no rate is proved for t > 1).
-    At t = 1, 2, 3 the default widths are 2^6 … 2^20 on the width-free Gram sampler
+    The default widths are 2^6 … 2^20 on the width-free Gram sampler
     (:data:`polylr.claims.width_free.WIDTH_FREE_BUDGETS`; t = 3 every seed by gradient descent, fewer
-    seeds), each Gram width checked in extended precision
+    seeds; t >= 4 :data:`~polylr.claims.width_free.EVALUATION_BUDGETS`, on Gram networks whose span is
+    discovered by gradient descent, dense below n = 256), each Gram width checked in extended precision
     (:func:`polylr.claims.width_free.precision_report`: the claim refuses where float64 does not
     resolve η_n); bias and fluctuation exponents are reported beside the error's.
     """
@@ -72,8 +73,7 @@ def check_theorem3(opts: CheckOptions | None = None, **kw) -> SweepCheck:
     if lim is not None:
         floats = lim.loss.to_float()
         method = "auto" if float_resolves(floats.coeffs, *interval, a_inf.value) else "gd"
-    wf = width_free_budget(opts, t)  # t = 2, 3: widths 2^6..2^20 on the Gram path by default
-    # t >= 4 (evaluation mode): the shared budget's widths, on the Gram path too (--widths to 2^30)
+    wf = width_free_budget(opts, t)  # widths 2^6..2^20 on the Gram path by default (t >= 4: discovered spans)
     widths, seeds = wf if wf is not None else (opts.n_widths, opts.n_seeds)
     sw = sweep(setup, widths, seeds, interval, master_seed=opts.master_seed, progress=opts.progress, method=method,
                sampler=SAMPLER, runner=opts.runner)

@@ -35,6 +35,14 @@ WIDTH_FREE_BUDGETS = {
         "thorough": (tuple(2**k for k in range(6, 21)), 256),
     },
 }
+# t >= 4 where the polynomial program is beyond the engine (L = 3): every seed by gradient descent on
+# Gram networks whose span is discovered by gradient descent (engines/gram_gd.py; dense below n = 256).
+EVALUATION_BUDGETS = {
+    "tiny": (tuple(2**k for k in range(6, 13, 2)), 8),
+    "quick": (tuple(2**k for k in range(6, 21, 2)), 16),
+    "default": (tuple(2**k for k in range(6, 21, 2)), 32),
+    "thorough": (tuple(2**k for k in range(6, 21)), 128),
+}
 # The phase map's (widths, seeds per width and cell): 16 cells by default, so fewer seeds than theorem1.
 PHASE_MAP_BUDGETS = {
     "tiny": (tuple(2**k for k in range(6, 11)), 16),
@@ -48,7 +56,7 @@ SAMPLER = "auto"  # Gram coordinates above the dense/Gram crossover, dense below
 def width_free_budget(opts: CheckOptions, steps: int) -> tuple[tuple[int, ...], int] | None:
     """``(widths, seeds)`` for a width-free claim at ``steps``: the user's, else this module's
     budget of that name; None where no width-free budget exists (use the shared one)."""
-    table = WIDTH_FREE_BUDGETS.get(steps)
+    table = WIDTH_FREE_BUDGETS.get(steps, EVALUATION_BUDGETS if steps >= 4 else None)
     if table is None or opts.budget.name not in table:
         return None
     widths, seeds = table[opts.budget.name]

@@ -28,7 +28,7 @@ import numpy as np
 
 from .bounds import check_dense_memory, loss_error
 from ..core.choices import SamplerName
-from ..core.errors import NotResolved, PolylrError, TooLarge, check_int
+from ..core.errors import InvalidInput, NotResolved, PolylrError, TooLarge, check_int
 from ..core.poly import EtaPoly
 from ..core.precision import float64
 from ..core.setup import Setup, check_width
@@ -294,21 +294,37 @@ def _gram_batch(wkey, seeds, width, X, y, stds, lrs, *, sampler, d, L, t, train_
 
 
 @float64
-def gram_weights(setup: Setup, width: int, seeds, *, master_seed: int = 0, key: jax.Array | None = None, sampler=None):
+def gram_weights(setup: Setup, width: int, seeds, *, master_seed: int = 0, key: jax.Array | None = None, sampler=None,
+                 eta_max: float | None = None):
     """The Gram networks of ``finite_width_polys(..., sampler="gram")``, as explicit matrices in
     coordinates of their span: ``(W0 (S, K, d), Ws (S, L, K, K), V (S, K))`` (numpy float64).
 
     These matrices answer every query of the t-step training program exactly as the lazily sampled
     network did, so gradient descent on them (at any η) is gradient descent on that network: e.g.
     ``polys_from_weights(setup, W0[s], Ws[s], V[s], width=width)`` equals the Gram polynomials of
-    seed s. Inner products in these coordinates are inner products in R^n, n = ``width``."""
+    seed s. Inner products in these coordinates are inner products in R^n, n = ``width``.
+
+    Where the t-step polynomial program is beyond the engine (e.g. t >= 4 at L = 3) the span is
+    discovered by gradient descent at learning rates up to ``eta_max`` (required there: the top of
+    the evaluation interval; :mod:`polylr.engines.gram_gd`): the networks of evaluation mode
+    (:func:`polylr.finite_loss_values` / :func:`polylr.finite_argmins` with ``sampler="gram"`` and
+    that η range)."""
     from .gram import GramSampler
+    from .gram_gd import SpanSampler, beyond_polynomial_program, span_weights
 
     width = check_width(width)
     master = master_key(master_seed, key)
     seeds = tuple(check_int("seed", s, lo=0, hi=2**32 - 1) for s in np.atleast_1d(np.asarray(seeds)).tolist())
     if not seeds:
         raise PolylrError("seeds must be a non-empty list of non-negative integers")
+    if isinstance(sampler, SpanSampler) or (sampler is None and beyond_polynomial_program(setup)):
+        if eta_max is None or not np.isfinite(eta_max):
+            raise InvalidInput(
+                f"gram_weights at t = {setup.steps}, depth {setup.depth} discovers each network's span by gradient "
+                f"descent and needs eta_max (a finite float: the largest |eta| to be evaluated), got {eta_max!r}"
+            )
+        with jax.enable_x64(True):
+            return span_weights(setup, width, list(seeds), master, abs(float(eta_max)), sampler)[:3]
     check_degree_allowed(setup, MAX_OUTPUT_DEGREE)
     chosen = GramSampler.for_setup(setup, width) if sampler is None else sampler
     chosen.check(setup, width)

@@ -23,11 +23,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from .bounds import check_dense_memory
-from .coeffs import CHUNK_BYTES, MAX_OUTPUT_DEGREE, check_degree_allowed, draw_dense, gram_weights
+from .coeffs import CHUNK_BYTES, draw_dense, gram_weights
 from . import program
 from .program import Values
 from .samplers import DenseNet, master_key, resolve_sampler, scales_of, width_key
-from ..core.errors import NotResolved, PolylrError, TooLarge, check_int
+from ..core.errors import NotResolved, PolylrError, check_int
 from .limit import check_supported
 from ..core.precision import float64
 from ..core.setup import Setup, check_width
@@ -200,31 +200,27 @@ GD_SEED_BATCH = 8
 GRAM_GD_SEED_BATCH = 32
 
 
-def gd_networks(setup: Setup, width: int, seeds, master_seed: int, key=None, sampler="dense"):
+def gd_networks(setup: Setup, width: int, seeds, master_seed: int, key=None, sampler="dense", eta_max=None):
     """Check the arguments, then yield ``(chunk of seeds, gd)`` where ``gd(etas (S, E))`` gives the
     outputs ``(S, E, m)`` of those seeds' networks, drawn once per chunk (chunks bound the memory).
 
     On the Gram path each network is the Gram network of the t-step polynomial program written out
     in coordinates of its span (:func:`polylr.gram_weights`): every η sees the same network, and
     gradient descent at any η stays in that span, so it is the network of
-    :func:`polylr.finite_width_polys` with the same ``sampler``."""
+    :func:`polylr.finite_width_polys` with the same ``sampler``. Where that program is beyond the
+    engine (t >= 4 at L = 3) the span is discovered by gradient descent at learning rates up to
+    ``eta_max`` (required there: the largest |η| ``gd`` will be asked; :mod:`polylr.engines.gram_gd`),
+    and every ``gd`` call certifies that its queries stayed in that span (else
+    :class:`~polylr.NotResolved`, naming η)."""
+    from .gram_gd import SpanSampler, certify, span_gd_batch, span_weights
+
     width = check_width(width)
     master = master_key(master_seed, key)
     seeds = _check_seeds(seeds)
     chosen = resolve_sampler(sampler, setup, width)
-    if chosen.name != "dense":
-        # The Gram network of a seed is the one its t-step polynomial program queries: evaluation
-        # mode on the Gram path needs that program (degree <= MAX_OUTPUT_DEGREE). "auto" then
-        # falls back to dense networks (for every seed alike); "gram" refuses.
-        try:
-            check_degree_allowed(setup, MAX_OUTPUT_DEGREE)
-        except TooLarge:
-            if sampler != "auto":
-                raise TooLarge(
-                    f"evaluation mode with sampler='gram' needs the polynomial program (output degree <= "
-                    f"{MAX_OUTPUT_DEGREE}) at t = {setup.steps}, depth {setup.depth}: use sampler='dense'"
-                ) from None
-            chosen = resolve_sampler("dense", setup, width)
+    span = isinstance(chosen, SpanSampler)
+    if span and (eta_max is None or not np.isfinite(eta_max)):
+        raise PolylrError(f"evaluation mode on discovered Gram networks needs eta_max (a finite float), got {eta_max!r}")
     stds, lrs = scales_of(setup, width)
     X, y = setup.data.X, setup.data.y
     L, d = setup.depth, setup.data.d
@@ -237,6 +233,7 @@ def gd_networks(setup: Setup, width: int, seeds, master_seed: int, key=None, sam
         chunk = max(1, min(GD_SEED_BATCH, CHUNK_BYTES // chosen.bytes_per_network(d, width, L)))
     else:  # the same on the Gram path (8.9e-16 measured between batches of 1 and 70 Gram networks)
         chunk = GRAM_GD_SEED_BATCH
+    kw = dict(L=L, t=setup.steps, train_all=setup.train == "all")
     for start in range(0, len(seeds), chunk):
         part = seeds[start : start + chunk]
         size = len(part)
@@ -246,18 +243,23 @@ def gd_networks(setup: Setup, width: int, seeds, master_seed: int, key=None, sam
                 wkey = width_key(master, width)
                 keys = jnp.stack([jax.random.fold_in(wkey, sd) for sd in padded])
                 weights = _draw_batch(keys, stds, d=d, n=width, L=L)
+            elif span:
+                weights = span_weights(setup, width, list(padded), master, abs(float(eta_max)), chosen)
             else:
                 weights = gram_weights(setup, width, padded, key=master, sampler=chosen)
         rows = len(weights[2])
 
         @float64
-        def gd(etas, weights=weights, rows=rows, size=size):
+        def gd(etas, weights=weights, rows=rows, size=size, part=part):
             etas = np.asarray(etas)
             if etas.shape[0] < rows:
                 etas = np.concatenate([etas, np.broadcast_to(etas[-1:], (rows - etas.shape[0],) + etas.shape[1:])])
-            f = _gd_batch(weights, jnp.asarray(etas), jnp.asarray(X), jnp.asarray(y), lrs, L=L, t=setup.steps,
-                          train_all=setup.train == "all")
-            return np.asarray(f)[:size]
+            args = (weights, jnp.asarray(etas), jnp.asarray(X), jnp.asarray(y), lrs)
+            if not span:
+                return np.asarray(_gd_batch(*args, **kw))[:size]
+            f, residual = (np.asarray(a)[:size] for a in span_gd_batch(*args, **kw))
+            certify(residual, etas, part, setup, width)
+            return f
 
         yield part, gd
 
@@ -279,7 +281,7 @@ def finite_output_values(
     elif e.shape[0] != len(seeds):
         raise PolylrError(f"a per-seed eta grid must have one row per seed ({len(seeds)}), got shape {e.shape}")
     out, done = [], 0
-    for part, gd in gd_networks(setup, width, seeds, master_seed, key, sampler):
+    for part, gd in gd_networks(setup, width, seeds, master_seed, key, sampler, eta_max=float(np.max(np.abs(e)))):
         out.append(gd(e[done : done + len(part)]))
         done += len(part)
     f = np.concatenate(out)

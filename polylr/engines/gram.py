@@ -61,7 +61,7 @@ import numpy as np
 
 from ..core.errors import InvalidInput, PolylrError, TooLarge
 from .program import Stacks, outputs
-from .samplers import DENSE, DENSE_MAX_BYTES, OuterLayers
+from .samplers import DENSE, OuterLayers
 
 TAU = 1e-9
 SLACK = 2
@@ -266,20 +266,22 @@ class GramSampler:
     def for_setup(cls, setup, width: int) -> "GramSampler":
         """Capacities for this setup: the probe's counts plus :data:`SLACK`, capped by the upper bound."""
         _check_program(setup)
-        return _capacities(*_setup_key(setup))[0]
+        return _capacities(*setup_key(setup))[0]
 
     @classmethod
     def upper(cls, setup) -> "GramSampler":
         """Capacities that cannot overflow: the number of rows the program ever queries."""
         _check_program(setup)
-        return _capacities(*_setup_key(setup))[1]
+        return _capacities(*setup_key(setup))[1]
 
 
 def _check_program(setup) -> None:
     """A Gram network is the one its t-step *polynomial* program queries (evaluation mode included:
     gradient descent at any η stays in that program's span), so the sampler needs that program:
     :class:`~polylr.TooLarge` beyond the exact engine's output degree (e.g. t >= 4 at L = 3), before
-    any work (counting that program's rows costs degree², and its probe network K² numbers)."""
+    any work (counting that program's rows costs degree², and its probe network K² numbers). There
+    :func:`polylr.engines.samplers.resolve_sampler` takes the span discovered by gradient descent
+    instead (:mod:`polylr.engines.gram_gd`, evaluation mode only)."""
     from .coeffs import MAX_OUTPUT_DEGREE, check_degree_allowed  # noqa: PLC0415 (coeffs imports this module)
 
     try:
@@ -287,17 +289,18 @@ def _check_program(setup) -> None:
     except TooLarge:
         raise TooLarge(
             f"the Gram sampler realises the network of the t-step polynomial program, allowed up to output degree "
-            f"{MAX_OUTPUT_DEGREE} (t = {setup.steps}, depth {setup.depth} is beyond it); use sampler='dense'"
+            f"{MAX_OUTPUT_DEGREE} (t = {setup.steps}, depth {setup.depth} is beyond it); evaluation mode discovers the span "
+            "by gradient descent instead (engines/gram_gd.py)"
         ) from None
 
 
-def _setup_key(setup):
+def setup_key(setup):
     X = np.ascontiguousarray(setup.data.X, dtype=np.float64)
     y = np.ascontiguousarray(setup.data.y, dtype=np.float64)
     return X.tobytes(), y.tobytes(), X.shape, setup.depth, setup.steps, setup.train == "all"
 
 
-class _Counter:
+class RowCounter:
     """A network that only counts the rows the program asks it to multiply (for the upper bound)."""
 
     def __init__(self, L, d):
@@ -326,7 +329,7 @@ def _capacities(Xb, yb, shape, L, t, train_all):
     m, d = shape
     X = np.frombuffer(Xb).reshape(shape)
     y = np.frombuffer(yb)
-    counter = _Counter(L, d)
+    counter = RowCounter(L, d)
     with jax.enable_x64(True):
         jax.eval_shape(lambda X, y: outputs(Stacks, counter, X, y, (1.0, 1.0, 1.0), L, t, train_all)[1], X, y)
     A = tuple(min(f, 10**6) for f in counter.fwd)
@@ -360,20 +363,16 @@ def _probe(sampler, X, y, L, t, train_all):
 
 
 def gram_auto(setup, width: int):
-    """``sampler="auto"``: the Gram sampler from :data:`AUTO_MIN_WIDTH` on (where it fits), else dense."""
+    """``sampler="auto"``: the Gram sampler from :data:`AUTO_MIN_WIDTH` on (where it fits), else dense;
+    where the polynomial program is beyond the engine, the span discovered by gradient descent
+    (:class:`polylr.engines.gram_gd.SpanSampler`) from its crossover width on, dense below."""
     if width >= AUTO_MIN_WIDTH:
         try:
             gram = GramSampler.for_setup(setup, width)
-        except TooLarge as e:  # the polynomial program is beyond the engine (t >= 4 at L = 3): dense networks
-            try:
-                DENSE.check(setup, width)
-            except TooLarge:
-                raise TooLarge(
-                    f"width n = {width} fits neither sampler at t = {setup.steps}: dense weights need {setup.depth}·n²·8 "
-                    f"bytes per network (at most {DENSE_MAX_BYTES / 2**30:g} GiB), and {str(e).split('; use')[0]}; "
-                    f"use widths <= {int((DENSE_MAX_BYTES / (8 * setup.depth)) ** 0.5)}"
-                ) from None
-            return DENSE
+        except TooLarge:  # the polynomial program is beyond the engine (t >= 4 at L = 3): the span by GD
+            from .gram_gd import SPAN_AUTO_MIN_WIDTH, SpanSampler  # noqa: PLC0415 (gram_gd imports this module)
+
+            return SpanSampler() if width >= SPAN_AUTO_MIN_WIDTH else DENSE
         if width > gram.K:
             return gram
     return DENSE

@@ -18,7 +18,9 @@ chunked, and two widths never share draws.
   flat draw of the network key (the draws polylr has always made: same key, same weights, bit for
   bit). Memory ``8·(L·n² + n·(d + 1))`` bytes per network.
 - ``GramSampler`` (:mod:`polylr.engines.gram`) realises the same law lazily in coordinates of the
-  span of the vectors the program forms, at a cost independent of n.
+  span of the vectors the program forms, at a cost independent of n; where the t-step polynomial
+  program is beyond the engine, ``SpanSampler`` (:mod:`polylr.engines.gram_gd`) finds that span by
+  gradient descent (evaluation mode).
 
 :func:`resolve_sampler` maps ``sampler="auto" | "dense" | "gram"`` to one of them.
 """
@@ -152,13 +154,14 @@ DENSE = DenseSampler()
 def resolve_sampler(sampler, setup, width: int):
     """The sampler object for ``sampler`` (a name in :data:`SAMPLERS` or a sampler object) at this width."""
     from .gram import GramSampler, gram_auto
+    from .gram_gd import SpanSampler, beyond_polynomial_program
 
-    if isinstance(sampler, (DenseSampler, GramSampler)):
+    if isinstance(sampler, (DenseSampler, GramSampler, SpanSampler)):
         chosen = sampler
     elif sampler == "dense":
         chosen = DENSE
-    elif sampler == "gram":
-        chosen = GramSampler.for_setup(setup, width)
+    elif sampler == "gram":  # beyond the polynomial program: the span discovered by gradient descent
+        chosen = SpanSampler() if beyond_polynomial_program(setup) else GramSampler.for_setup(setup, width)
     elif sampler == "auto":
         chosen = gram_auto(setup, width)
     else:
