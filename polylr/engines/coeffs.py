@@ -28,7 +28,7 @@ import numpy as np
 
 from .bounds import check_dense_memory, loss_error
 from ..core.choices import SamplerName
-from ..core.errors import InvalidInput, NotResolved, PolylrError, TooLarge, check_int
+from ..core.errors import NotResolved, PolylrError, TooLarge, check_int
 from ..core.poly import EtaPoly
 from ..core.precision import float64
 from ..core.setup import Setup, check_width
@@ -309,7 +309,7 @@ def gram_weights(setup: Setup, width: int, seeds, *, master_seed: int = 0, key: 
     the evaluation interval; :mod:`polylr.engines.gram_gd`): the networks of evaluation mode
     (:func:`polylr.finite_loss_values` / :func:`polylr.finite_argmins` with ``sampler="gram"`` and
     that η range)."""
-    from .gram import GramSampler
+    from .gram import GramSampler, pad_coordinates
     from .gram_gd import SpanSampler, beyond_polynomial_program, span_weights
 
     width = check_width(width)
@@ -318,13 +318,8 @@ def gram_weights(setup: Setup, width: int, seeds, *, master_seed: int = 0, key: 
     if not seeds:
         raise PolylrError("seeds must be a non-empty list of non-negative integers")
     if isinstance(sampler, SpanSampler) or (sampler is None and beyond_polynomial_program(setup)):
-        if eta_max is None or not np.isfinite(eta_max):
-            raise InvalidInput(
-                f"gram_weights at t = {setup.steps}, depth {setup.depth} discovers each network's span by gradient "
-                f"descent and needs eta_max (a finite float: the largest |eta| to be evaluated), got {eta_max!r}"
-            )
         with jax.enable_x64(True):
-            return span_weights(setup, width, list(seeds), master, abs(float(eta_max)), sampler)[:3]
+            return span_weights(setup, width, list(seeds), master, eta_max, sampler)[:3]
     check_degree_allowed(setup, MAX_OUTPUT_DEGREE)
     chosen = GramSampler.for_setup(setup, width) if sampler is None else sampler
     chosen.check(setup, width)
@@ -342,9 +337,6 @@ def gram_weights(setup: Setup, width: int, seeds, *, master_seed: int = 0, key: 
             upper = GramSampler.upper(setup)
             redo = np.nonzero(over)[0]
             (W0r, Wsr, Vr), _ = _gram_batch(wkey, part[redo], wf, X, y, stds, lrs, sampler=upper, **kw)
-            K, k = upper.K, chosen.K
-            W0 = np.pad(W0, ((0, 0), (0, K - k), (0, 0)))
-            Ws = np.pad(Ws, ((0, 0), (0, 0), (0, K - k), (0, K - k)))
-            V = np.pad(V, ((0, 0), (0, K - k)))
+            W0, Ws, V = (pad_coordinates(a, upper.K) for a in (W0, Ws, V))
             W0[redo], Ws[redo], V[redo] = np.asarray(W0r), np.asarray(Wsr), np.asarray(Vr)
     return W0, Ws, V

@@ -219,8 +219,6 @@ def gd_networks(setup: Setup, width: int, seeds, master_seed: int, key=None, sam
     seeds = _check_seeds(seeds)
     chosen = resolve_sampler(sampler, setup, width)
     span = isinstance(chosen, SpanSampler)
-    if span and (eta_max is None or not np.isfinite(eta_max)):
-        raise PolylrError(f"evaluation mode on discovered Gram networks needs eta_max (a finite float), got {eta_max!r}")
     stds, lrs = scales_of(setup, width)
     X, y = setup.data.X, setup.data.y
     L, d = setup.depth, setup.data.d
@@ -244,7 +242,7 @@ def gd_networks(setup: Setup, width: int, seeds, master_seed: int, key=None, sam
                 keys = jnp.stack([jax.random.fold_in(wkey, sd) for sd in padded])
                 weights = _draw_batch(keys, stds, d=d, n=width, L=L)
             elif span:
-                weights = span_weights(setup, width, list(padded), master, abs(float(eta_max)), chosen)
+                weights = span_weights(setup, width, list(padded), master, eta_max, chosen)
             else:
                 weights = gram_weights(setup, width, padded, key=master, sampler=chosen)
         rows = len(weights[2])

@@ -362,6 +362,16 @@ def _probe(sampler, X, y, L, t, train_all):
         return int(k), np.asarray(na), np.asarray(nb), bool(net.overflow)
 
 
+def pad_coordinates(a, K: int):
+    """Pad the coordinate axes of batched network arrays to K with zeros (coordinates no query
+    reached): ``V (S, k)``, ``W0 (S, k, d)`` or per-layer matrices ``(S, L, k, k)``."""
+    if a.ndim == 2:
+        return np.pad(a, ((0, 0), (0, K - a.shape[1])))
+    if a.ndim == 3:
+        return np.pad(a, ((0, 0), (0, K - a.shape[1]), (0, 0)))
+    return np.pad(a, ((0, 0), (0, 0), (0, K - a.shape[2]), (0, K - a.shape[3])))
+
+
 def gram_auto(setup, width: int):
     """``sampler="auto"``: the Gram sampler from :data:`AUTO_MIN_WIDTH` on (where it fits), else dense;
     where the polynomial program is beyond the engine, the span discovered by gradient descent

@@ -66,7 +66,7 @@ import numpy as np
 
 from ..core.errors import InvalidInput, NotResolved, TooLarge
 from . import program
-from .gram import MAX_WIDTH, TAU, GramSampler, setup_key
+from .gram import MAX_WIDTH, TAU, GramSampler, pad_coordinates, setup_key
 from .program import Values
 from .samplers import OuterLayers, scales_of, width_key
 
@@ -149,7 +149,8 @@ def _span_capacities(Xb, yb, shape, L, t, train_all, param, width, eta_max, samp
     count = d + 1 + sum(fwd) + sum(bwd)
     cap_k = min(count, width - 1)
     upper = GramSampler(K=cap_k, A=tuple(min(a, cap_k) for a in fwd), B=tuple(min(b, cap_k) for b in bwd))
-    stds, lrs = param.scales(width, d).stds, param.scales(width, d).lrs
+    scales = param.scales(width, d)
+    stds, lrs = scales.stds, scales.lrs
     K = min(128, count)
     key = jax.random.key(2**31 - 1)
     while True:  # the probe network, with capacities doubled until it fits
@@ -207,13 +208,19 @@ def _discover_batch(wkey, seeds, width, X, y, stds, lrs, probes, checks, *, samp
     return jax.vmap(one)(seeds)
 
 
-def span_weights(setup, width: int, seeds, master, eta_max: float, sampler: SpanSampler | None = None):
+def span_weights(setup, width: int, seeds, master, eta_max: float | None, sampler: SpanSampler | None = None):
     """The discovered Gram networks of ``seeds`` (a list of ints; network keys
     ``fold_in(width_key(master, width), seed)``) for evaluations at |η| <= ``eta_max``: numpy
     arrays ``(W0 (S, K, d), Ws (S, L, K, K), V (S, K), Pf (S, L, K, K), Pb (S, L, K, K))``, the
     explicit matrices and the projectors on each hidden layer's forward / backward query space
     (the certificate's). Run inside float64. Refuses (one line) where n <= K, where a seed's span
     still grew in its last verification batch, or where it overflows the upper-bound capacities."""
+    if eta_max is None or not np.isfinite(eta_max):
+        raise InvalidInput(
+            f"the Gram network at t = {setup.steps}, depth {setup.depth} discovers its span by gradient descent and "
+            f"needs eta_max (a finite float: the largest |eta| to be evaluated), got {eta_max!r}"
+        )
+    eta_max = abs(float(eta_max))
     sampler = SpanSampler() if sampler is None else sampler
     sampler.check(setup, width)
     tight, upper = sampler.capacities(setup, width, eta_max)
@@ -251,7 +258,7 @@ def span_weights(setup, width: int, seeds, master, eta_max: float, sampler: Span
                                       B=tuple(min(b, width - 1) for b in cap.B))
         redo = np.flatnonzero(over)
         o = _host(_discover_batch(wkey, jnp.asarray(part[redo]), wf, *args, sampler=cap, **kw))
-        mats = [_pad(a, cap.K) for a in mats]
+        mats = [pad_coordinates(a, cap.K) for a in mats]
         for a, b in zip(mats, o[0]):
             a[redo] = b
         over[redo], done[redo] = o[1], o[2]
@@ -266,15 +273,6 @@ def span_weights(setup, width: int, seeds, master, eta_max: float, sampler: Span
 
 def _host(out):
     return jax.tree_util.tree_map(np.array, out)
-
-
-def _pad(a, K):
-    """Pad the coordinate axes of ``a`` (batched V, W0 or L matrices) to K with zeros (unreached)."""
-    if a.ndim == 2:  # V (S, k)
-        return np.pad(a, ((0, 0), (0, K - a.shape[1])))
-    if a.ndim == 3:  # W0 (S, k, d)
-        return np.pad(a, ((0, 0), (0, K - a.shape[1]), (0, 0)))
-    return np.pad(a, ((0, 0), (0, 0), (0, K - a.shape[2]), (0, K - a.shape[3])))  # (S, L, k, k)
 
 
 @jax.tree_util.register_dataclass
