@@ -358,3 +358,24 @@ def test_cli_decompose_mlp_writes_the_fixed_k_figure(tmp_path):
     assert "fixed k" in r.output and "gwb-decomposition.mlp.top1-invariant: inconclusive" in r.output  # 2 seeds < 8
     doc = json.loads((tmp_path / "o" / "decompose.json").read_text())
     assert set(doc["fixed_k"]) == {"1", "4"} and len(doc["grid_used_fixed_k"]) == 12
+
+
+def test_kappa_table_says_not_run_where_algorithm_1_was_not_attempted():
+    # Two grid learning rates: Algorithm 1 needs 3, so it is never attempted; the κ̂ column must not
+    # read "Fail" (a failure that did not happen) but "not run", with the reason in the title and JSON.
+    import dataclasses
+
+    from polylr.analysis.decompose import Truncation
+    from polylr.claims.decomposition import decompose_example
+
+    e = decompose_example("mlp", widths=(8, 16), seeds=2, steps=4, ema=0.95, eval_m=64, grid=[0.1, 0.2], n_boot=50)
+    title, cols, rows = e.table()
+    kappa = [r[cols.index("κ̂(n) per ν")] for r in rows]
+    assert kappa == ["not run", "-"]  # n = 16 is the proxy of infinite width
+    assert "κ̂ not run" in title and "(3 needed)" in title and e.truncation == {}
+    assert e.to_json()["truncation_not_run"] == e.not_run and "(3 needed)" in e.not_run
+    # control: where Algorithm 1 ran and found no truncation, the table still says Fail
+    failed = dataclasses.replace(e, truncation={8: Truncation(8, None, None, float("nan"), float("nan"), 64)}, not_run="")
+    title, cols, rows = failed.table()
+    assert [r[cols.index("κ̂(n) per ν")] for r in rows] == ["Fail", "-"] and "not run" not in title
+    assert failed.to_json()["truncation_not_run"] is None

@@ -319,6 +319,7 @@ class ExampleDecomposition:
     mci: dict | None = None  # {"width", "eta", "points", "mci": per point}
     fixed: dict = field(default_factory=dict)  # {k: fixed_k_verdicts(...)}
     ok_fixed: np.ndarray | None = None  # the grid points of the fixed-k verdicts (finite and faithful)
+    not_run: str = ""  # why Algorithm 1 was not attempted (then κ̂ reads "not run", never "Fail")
 
     def table(self) -> tuple[str, list[str], list[list]]:
         sc, ok = self.scan, self.ok
@@ -338,13 +339,15 @@ class ExampleDecomposition:
             flat = self.stats.get("flat", {}).get(w)
             rows.append([
                 self.example, w, f"{refined_argmin(u, P[:, -1])[0]:.2f}" if u.size else "-",
-                "-" if (w == nmax or self.example == "linear") else ("Fail" if k is None else ",".join(map(str, k))),
+                "-" if (w == nmax or self.example == "linear") else
+                ("not run" if self.not_run else "Fail" if k is None else ",".join(map(str, k))),
                 top_a, top_m, share, "-" if flat is None else f"{flat:.3g}", sc.rank[w],
                 f"{np.nanmax(np.abs(np.nanmean(sc.phi[w] - sc.loss_change[w], axis=0)[ok])):.2g}",
             ])
         cols = ["example", "n", "argmin φ_n (log2 ν)", "κ̂(n) per ν", "argmin φ_n^κ̂", "argmin φ_max^κ̂(n)",
                 "mean share φ^κ̂/φ", "flatness L/μ", "max rank", "max |φ − ΔL|"]
-        return (f"gwb-decomposition: {self.example}", cols, rows)
+        why = f" (κ̂ not run: Algorithm 1 was not attempted, {self.not_run})" if self.not_run else ""
+        return (f"gwb-decomposition: {self.example}{why}", cols, rows)
 
     def fixed_table(self) -> tuple[str, list[str], list[list]]:
         """Per fixed k and width: the argmin of ``φ_n^k`` with its bootstrap interval (``*``: on an end
@@ -385,6 +388,7 @@ class ExampleDecomposition:
             "example": self.example, "scan": self.scan.to_json(), "grid_used": [bool(x) for x in self.ok], "fixed_k": fixed,
             "grid_used_fixed_k": None if self.ok_fixed is None else [bool(x) for x in self.ok_fixed],
             "truncation": {str(w): t.to_dict() for w, t in self.truncation.items()},
+            "truncation_not_run": self.not_run or None,
             "stats": {k: ({str(a): b for a, b in v.items()} if isinstance(v, dict) else v) for k, v in self.stats.items()},
             "ci": {k: list(v) for k, v in self.ci.items()}, "verdicts": [v.to_dict() for v in self.verdicts],
             "mci": None if self.mci is None else {**self.mci, "mci": json_safe(self.mci["mci"])},
@@ -444,7 +448,8 @@ def decompose_example(example: str, *, widths, seeds: int, steps: int, ema: floa
                               ("residual-flat", "leaves a flat residual near its optimum")))
         vs = (Verdict(f"{name}.topk-invariant", st_inv, INCONCLUSIVE, why, {}),
               Verdict(f"{name}.residual-flat", st_flat, INCONCLUSIVE, why, {}))
-        return ExampleDecomposition(example, scan, ok, {}, {}, {}, fixed_vs + vs, mci=mci, fixed=fixed, ok_fixed=okf)
+        return ExampleDecomposition(example, scan, ok, {}, {}, {}, fixed_vs + vs, mci=mci, fixed=fixed, ok_fixed=okf,
+                                    not_run=why)
     Ph = {w: np.mean(T, axis=0)[ok] for w, T in tops.items()}
     trunc = select_truncation(u, Ph, **(truncation or {}))
     failed = [w for w, t in trunc.items() if t.kappa is None]
