@@ -26,7 +26,7 @@ import flint
 import numpy as np
 
 from ..core.errors import NotResolved, PolylrError, check_interval
-from ..core.poly import EtaPoly
+from ..core.poly import EtaPoly, to_fmpq
 
 MAX_DEGREE = 500
 NEAR_TOL = 0.01
@@ -79,13 +79,8 @@ class Argmin:
         }
 
 
-def _fq(x) -> flint.fmpq:
-    f = Fraction(x)
-    return flint.fmpq(f.numerator, f.denominator)
-
-
 def _sign(p: flint.fmpq_poly, x: Fraction) -> int:
-    v = p(_fq(x))
+    v = p(to_fmpq(x))
     return (v > 0) - (v < 0)
 
 
@@ -103,7 +98,7 @@ def argmin(poly: EtaPoly, lo: float, hi: float, *, max_degree: int = MAX_DEGREE)
     dp = exact.derivative()
     flo, fhi = Fraction(lo), Fraction(hi)
     if dp.is_zero():
-        v = float(Fraction(int(exact(_fq(flo)).p), int(exact(_fq(flo)).q)))
+        v = float(Fraction(int(exact(to_fmpq(flo)).p), int(exact(to_fmpq(flo)).q)))
         only = LocalMin(lo, v, True)
         return Argmin(lo, v, (lo, hi), True, (only,), (), flat=True)
 
@@ -134,11 +129,11 @@ def argmin(poly: EtaPoly, lo: float, hi: float, *, max_degree: int = MAX_DEGREE)
     if _sign(dp, fhi) < 0:
         candidates.append((fhi, True))  # L decreases towards hi
 
-    values = [exact(_fq(x)) for x, _ in candidates]
+    values = [exact(to_fmpq(x)) for x, _ in candidates]
     best = min(range(len(candidates)), key=lambda i: values[i])
     vmin = values[best]
     bounds = _check_resolved(poly, exact, candidates[best][0], vmin, flo, fhi)
-    tol = abs(vmin) * _fq(NEAR_TOL)
+    tol = abs(vmin) * to_fmpq(NEAR_TOL)
     mins = tuple(LocalMin(float(x), float(Fraction(int(v.p), int(v.q))), b) for (x, b), v in zip(candidates, values))
     near = tuple(m for i, m in enumerate(mins) if i != best and values[i] - vmin <= tol)
     return Argmin(
@@ -167,7 +162,7 @@ def _check_resolved(
     if poly.error is None or not np.any(poly.error):
         return None
     e = EtaPoly(poly.error, "float64").as_fmpq_poly()  # exact rationals; η >= 0, so e(η) bounds the error
-    ex = e(_fq(x))
+    ex = e(to_fmpq(x))
     p = exact - e - (vmin + ex)  # <= 0 exactly on the candidate set S
     tol = Fraction(ETA_RTOL) * (x if x > 0 else hi - lo)
     a, b = max(lo, x - tol), min(hi, x + tol)

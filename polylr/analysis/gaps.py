@@ -51,7 +51,7 @@ from ..engines.tp import limit_polys
 from ..engines.bounds import shallow_loss_error
 from ..engines.shallow import shallow_loss_coeffs, shallow_loss_exact
 from .grid import argmin_on_grid
-from ..core.poly import EtaPoly
+from ..core.poly import EtaPoly, to_fmpq
 from .rates import fit_rate
 from ..core.setup import Data, Setup
 from .sweep import Sweep, float_resolves, sweep
@@ -106,18 +106,13 @@ class LimitOptimum:
         etas = np.asarray(etas, dtype=np.float64)
         if self.loss is not None:
             p = self.loss.as_fmpq_poly()
-            base = p(_fq(self.eta))
-            return np.array([_to_float(p(_fq(float(e))) - base) for e in etas.ravel()]).reshape(etas.shape)
+            base = p(to_fmpq(self.eta))
+            return np.array([_to_float(p(to_fmpq(float(e))) - base) for e in etas.ravel()]).reshape(etas.shape)
         # evaluation mode: η_∞ comes from a refined grid; the value is recomputed at it, so the excess
         # at η_∞ itself is exactly 0
         return limit_loss_values(self.setup_, etas.ravel()).reshape(etas.shape) - self.value
 
     setup_: Setup | None = field(default=None, repr=False)
-
-
-def _fq(x) -> flint.fmpq:
-    f = Fraction(x)
-    return flint.fmpq(f.numerator, f.denominator)
 
 
 def _to_float(q: flint.fmpq) -> float:
@@ -142,7 +137,7 @@ def limit_optimum(setup: Setup, interval: tuple[float, float], *, grid: int = 80
     if mode == "exact" or (mode == "auto" and exact_ok and setup.steps <= MAX_EXACT_STEPS):
         loss = limit_polys(setup, exact=True).loss
         a = argmin(loss, lo, hi)
-        curv = _to_float(loss.as_fmpq_poly().derivative().derivative()(_fq(a.eta)))
+        curv = _to_float(loss.as_fmpq_poly().derivative().derivative()(to_fmpq(a.eta)))
         return LimitOptimum(a, loss, "exact", curv)
     etas = np.linspace(lo, hi, check_int("grid", grid, lo=3))
 
@@ -476,7 +471,7 @@ def shallow_loss_closed_form(data: Data, W0, W1, V, steps: int, *, exact: bool =
         A, chi = float(V @ V) * (F @ F.T), F @ (W1.T @ V) - y
         return EtaPoly(shallow_loss_coeffs(A, chi, steps), "float64", label="L^{(t)} (closed form)",
                        error=shallow_loss_error(A, chi, steps), nonnegative=True)
-    q = lambda a: [[_fq(float(v)) for v in row] for row in np.atleast_2d(a)]  # noqa: E731
+    q = lambda a: [[to_fmpq(float(v)) for v in row] for row in np.atleast_2d(a)]  # noqa: E731
     Xq, W0q, W1q = flint.fmpq_mat(q(X)), flint.fmpq_mat(q(W0)), flint.fmpq_mat(q(W1))
     Vq = flint.fmpq_mat(q(V[:, None]))
     yq = flint.fmpq_mat(q(y[:, None]))
@@ -489,10 +484,10 @@ def shallow_loss_closed_form(data: Data, W0, W1, V, steps: int, *, exact: bool =
 def shallow_limit_closed_form(data: Data, steps: int) -> EtaPoly:
     """The L = 1 infinite-width limit ``(2m)^-1 yᵀ (I − η K/m)^{2t} y`` (A_n → K, χ₀ → −y), exact."""
     steps = check_int("steps t", steps, lo=1)
-    Xq = flint.fmpq_mat([[_fq(float(v)) for v in row] for row in data.X])
+    Xq = flint.fmpq_mat([[to_fmpq(float(v)) for v in row] for row in data.X])
     K = (Xq * Xq.transpose()) * flint.fmpq(1, data.d)
     # χ₀ → −y; the loss is even in χ, so y serves as χ
-    loss = shallow_loss_exact(K, [_fq(float(v)) for v in data.y], steps)
+    loss = shallow_loss_exact(K, [to_fmpq(float(v)) for v in data.y], steps)
     return EtaPoly(loss, "QQ", label="L_\\infty^{(t)} (closed form, L = 1)")
 
 

@@ -42,7 +42,9 @@ DOMAINS = ("float64", "QQ")
 EPS = float(np.finfo(np.float64).eps)  # 2^-52; unit roundoff u = EPS / 2
 
 
-def _to_fmpq(x) -> flint.fmpq:
+def to_fmpq(x) -> flint.fmpq:
+    """``x`` as an exact python-flint rational: ints, Fractions, sympy rationals and ``fmpq`` as they
+    are, finite floats as the binary rationals they are (nan and ±inf refused)."""
     if isinstance(x, flint.fmpq):
         return x
     if isinstance(x, sympy.Rational):
@@ -108,7 +110,7 @@ class EtaPoly:
             if isinstance(coeffs, flint.fmpq_poly):
                 self._c = coeffs
             else:
-                self._c = flint.fmpq_poly([_to_fmpq(c) for c in _as_list(coeffs)])
+                self._c = flint.fmpq_poly([to_fmpq(c) for c in _as_list(coeffs)])
         else:
             if isinstance(coeffs, flint.fmpq_poly):
                 arr = np.array([float(_fmpq_to_fraction(c)) for c in coeffs.coeffs()], dtype=np.float64)
@@ -158,7 +160,7 @@ class EtaPoly:
         become exact, not the quantity they approximate."""
         if self.domain == "QQ":
             return self
-        return EtaPoly([_to_fmpq(c) for c in self._c], "QQ", self.label, nonnegative=self.nonnegative)
+        return EtaPoly([to_fmpq(c) for c in self._c], "QQ", self.label, nonnegative=self.nonnegative)
 
     def error_bound(self, eta):
         """Bound on ``|p_true(η) - p_stored(η)|`` from the coefficient errors, ``Σ_k error_k |η|^k``
@@ -187,11 +189,11 @@ class EtaPoly:
         for its error)."""
         if self.domain == "QQ":
             if isinstance(eta, (numbers.Rational, flint.fmpq)) and not isinstance(eta, bool):
-                return _fmpq_to_fraction(self._c(_to_fmpq(eta)))
+                return _fmpq_to_fraction(self._c(to_fmpq(eta)))
             x = np.asarray(eta, dtype=np.float64)
             if not np.all(np.isfinite(x)):
                 raise InvalidInput(f"cannot evaluate {self.label or 'the polynomial'} at a non-finite η")
-            out = np.array([_round(self._c(_to_fmpq(float(v)))) for v in x.ravel()], dtype=np.float64)
+            out = np.array([_round(self._c(to_fmpq(float(v)))) for v in x.ravel()], dtype=np.float64)
             return out.reshape(x.shape) if x.ndim else float(out[0])
         with np.errstate(over="ignore", invalid="ignore"):  # overflow gives ±inf (or NaN), without a warning
             return np.polynomial.polynomial.polyval(np.asarray(eta, dtype=np.float64), self._c)
