@@ -73,6 +73,8 @@ def test_undecided_is_reported_and_can_be_allowed():
         (lambda: synthetic(0), {"fast": "yes"}, "fast must be True or False"),
         (polylr.Setup(depth=1), {}, "pass widths= and networks="),
         ([1, 2], {}, "target must be a polylr.Setup"),
+        (polylr.Setup(depth=1), {"widths": (64, 128), "networks": 4, "sampler": "Dense"},
+         "sampler must be one of auto, dense, gram, shallow, got 'Dense'$"),
     ],
 )
 def test_bad_input_is_refused_in_one_line(target, kwargs, match):
@@ -80,6 +82,24 @@ def test_bad_input_is_refused_in_one_line(target, kwargs, match):
     with pytest.raises(polylr.PolylrError, match=match) as info:
         pt.assert_fast_transfer(target, **kwargs)
     assert "\n" not in str(info.value)
+
+
+def test_transfer_gaps_checks_the_sampler_word_before_any_work(monkeypatch):
+    import inspect
+
+    import polylr.testing.transfer as tt
+
+    def no_work(*a, **k):
+        raise AssertionError("work started before the sampler was checked")
+
+    monkeypatch.setattr(tt, "eta_inf_t1", no_work)
+    monkeypatch.setattr(tt, "network_gaps", no_work)
+    for bad in ("Dense", "", 1, None):
+        with pytest.raises(polylr.InvalidInput, match=r"^sampler must be one of auto, dense, gram, shallow, got "):
+            pt.transfer_gaps(polylr.Setup(depth=1), (64, 128), 4, sampler=bad)
+    # typed with the project's vocabulary, here and in the assertion's synthesised signature
+    assert inspect.signature(pt.transfer_gaps).parameters["sampler"].annotation == "SweepSampler"
+    assert inspect.signature(pt.assert_fast_transfer).parameters["sampler"].annotation == "SweepSampler"
 
 
 # -- false-positive rates ------------------------------------------------------------------------

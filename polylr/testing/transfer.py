@@ -24,6 +24,7 @@ import numpy as np
 
 from ..analysis.gaps import GAPS, Gaps, fit_gaps, network_gaps, transfer_decisions
 from ..claims.base import FAILS, HOLDS, INCONCLUSIVE, Verdict
+from ..core.choices import SWEEP_SAMPLERS, SweepSampler, check_choice
 from ..core.errors import PolylrError, check_finite, check_int
 from ..core.setup import Setup
 from ..engines.limit import eta_inf_t1
@@ -74,12 +75,14 @@ def transfer_gaps(
     interval: tuple[float, float] | None = None,
     *,
     master_seed: int = 0,
-    sampler: str = "auto",
+    sampler: SweepSampler = "auto",
 ) -> Gaps:
     """a_n, b_n, c_n for networks ``0..networks-1`` at each width (:func:`polylr.network_gaps`);
-    ``interval`` defaults to ``[0, 2 η_∞^(1)]``, as in the ``fast-transfer`` claim."""
+    ``interval`` defaults to ``[0, 2 η_∞^(1)]``, as in the ``fast-transfer`` claim; ``sampler`` is
+    one of :data:`polylr.core.choices.SWEEP_SAMPLERS` (the sweep's)."""
     if not isinstance(setup, Setup):
         raise PolylrError(f"setup must be a polylr.Setup, got {type(setup).__name__}")
+    sampler = check_choice("sampler", sampler, SWEEP_SAMPLERS)
     networks = check_int("networks (per width)", networks, lo=2)
     if interval is None:
         interval = (0.0, 2.0 * eta_inf_t1(setup))
@@ -103,7 +106,7 @@ def _table(g, fits) -> list[str]:
     return rows
 
 
-@shared_keywords(SAMPLED, sampler=("str", "auto"))
+@shared_keywords(SAMPLED, sampler=("SweepSampler", "auto"))
 def assert_fast_transfer(target: Setup | Gaps | Mapping[str, Mapping[int, Any]], *, fast: bool = True, o: Options) -> Verdict:
     """Assert that learning-rate transfer is fast (``fast=True``) or not fast (``fast=False``).
 
