@@ -14,10 +14,10 @@ import typer
 from ..analysis.frames import data_hash
 from ..analysis.distributed import DaskExecutor, DeviceExecutor, Runner, SerialExecutor, check_cluster
 from ..core.errors import InvalidInput, PolylrError
-from ..report.store import SCHEMA_VERSION, STORE_NAME
+from ..report.store import STORE_SCHEMA_VERSION, STORE_NAME
 from ..report.store import EXPORT_FORMATS, ResultStore, campaign_identity, export
 
-__all__ = ["SCHEMA_VERSION", "STORE_NAME", "data_hash", "cache_dir", "enable_compilation_cache", "check_campaign", "rebuild_report",
+__all__ = ["STORE_SCHEMA_VERSION", "STORE_NAME", "data_hash", "cache_dir", "enable_compilation_cache", "check_campaign", "rebuild_report",
            "open_store", "make_executor", "runner", "export_command"]
 
 

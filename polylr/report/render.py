@@ -96,7 +96,9 @@ def environment() -> dict:
     }
 
 
-RESULTS_SCHEMA_VERSION = 2  # of results.json, summary.json and --json (docs/results.md); 1: one mixed results.json
+# Version of the files of a claim: results.json, summary.json and --json (docs/results.md); the SQLite
+# store has its own, report.store.STORE_SCHEMA_VERSION.
+RESULTS_SCHEMA_VERSION = 2  # 1: one mixed results.json
 DATA_FILES = ("results.json", "summary.json")  # the files of a claim that are not figures
 
 

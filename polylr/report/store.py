@@ -30,7 +30,9 @@ from ..analysis.distributed import SweepSpec
 from ..analysis.frames import COLUMNS, INSTALL_HINT, SHALLOW_KEY_SCHEME, sampler_at
 from ..core.errors import InvalidInput, PolylrError
 
-SCHEMA_VERSION = 2  # 2: column ``sampler`` (version-1 stores are upgraded on opening)
+# Version of the SQLite store's tables (meta.schema_version, and each row of `polylr export --format json`);
+# the files of a claim have their own, report.render.RESULTS_SCHEMA_VERSION.
+STORE_SCHEMA_VERSION = 2  # 2: column ``sampler`` (version-1 stores are upgraded on opening)
 STORE_NAME = "results.sqlite"
 EXPORT_FORMATS = ("csv", "json", "parquet")
 
@@ -97,7 +99,7 @@ def _upgrade_from_1(db) -> None:
         if asked in ("dense", "gram"):
             db.execute('UPDATE rows SET "sampler" = ? WHERE sweep = ?', (asked, sid))
     db.execute("""UPDATE rows SET "sampler" = 'shallow', key_scheme = ? WHERE method = 'shallow'""", (SHALLOW_KEY_SCHEME,))
-    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(STORE_SCHEMA_VERSION),))
 
 
 class ResultStore:
@@ -128,11 +130,11 @@ class ResultStore:
                 row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
                 if row is not None and int(row[0]) == 1:
                     _upgrade_from_1(self.db)
-                    row = (str(SCHEMA_VERSION),)
+                    row = (str(STORE_SCHEMA_VERSION),)
                 if row is None:
-                    self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-                elif int(row[0]) != SCHEMA_VERSION:
-                    raise PolylrError(f"results store {str(self.path)!r} has schema version {row[0]}; this polylr reads version {SCHEMA_VERSION}")
+                    self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(STORE_SCHEMA_VERSION),))
+                elif int(row[0]) != STORE_SCHEMA_VERSION:
+                    raise PolylrError(f"results store {str(self.path)!r} has schema version {row[0]}; this polylr reads version {STORE_SCHEMA_VERSION}")
         except (sqlite3.DatabaseError, OSError) as e:
             raise PolylrError(f"results store {str(self.path)!r} cannot be used: {e}") from None
 
@@ -274,7 +276,7 @@ def export(folder: str | os.PathLike, fmt: str, out: str | os.PathLike | None = 
             w.writerows({k: repr(v) if isinstance(v, float) else v for k, v in r.items()} for r in records)
             tmp.write_text(buf.getvalue())
         elif fmt == "json":
-            doc = [{"schema_version": SCHEMA_VERSION, **{k: _json_value(v) for k, v in r.items()}} for r in records]
+            doc = [{"schema_version": STORE_SCHEMA_VERSION, **{k: _json_value(v) for k, v in r.items()}} for r in records]
             tmp.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
         else:
             cols = {c: [r[c] for r in records] for c in EXPORT_COLUMNS}
