@@ -134,10 +134,11 @@ class FastTransferCheck:
                  f"φ_∞(η_∞) = {g.limit.value:.6g}, sampler {g.sampler})")
         cols = ["n", "networks", "mean a_n", "mean b_n", "mean c_n", "median c_n/a_n", "median c_n/(κb_n²)", "on boundary"]  # κ = φ_∞''(η_∞)/2
         rows = []
+        flat = self._kappa() == 0  # c_n/(κb_n²) undefined: say why instead of printing nan
         for r in self.width_rows():
             rows.append([str(r["width"]), str(r["networks"]), f"{r['a']['mean']:.3g}", f"{r['b']['mean']:.3g}",
-                         f"{r['c']['mean']:.3g}", f"{r['median_c_over_a']:.3g}", f"{r['median_c_over_kb2']:.3g}",
-                         f"{r['boundary_fraction']:.0%}"])
+                         f"{r['c']['mean']:.3g}", f"{r['median_c_over_a']:.3g}",
+                         "n/a: κ = 0" if flat else f"{r['median_c_over_kb2']:.3g}", f"{r['boundary_fraction']:.0%}"])
         f = self.fits
         lvl = f"{f.level:.0%}"
         fit_rows = [[f.fits[q].quantity + " (seed mean)", f"{f.fits[q].exponent:.3f}", f"[{f.fits[q].ci[0]:.3f}, {f.fits[q].ci[1]:.3f}]"] for q in GAPS]
