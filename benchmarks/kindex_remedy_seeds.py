@@ -14,7 +14,6 @@ grid only (the claim's ``modes`` test reads the grid curves only), and saves the
 import glob
 import math
 import resource
-import sys
 import time
 
 import numpy as np
