@@ -4,9 +4,9 @@ vs fast: how many seeds").
     # train: seeds FROM..TO-1 in batches of BATCH, every width, the claim's default budget's settings;
     # one JSON per (batch, width) under DIR (grid curves, optima, CPU time); existing seeds are skipped
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. nice -n 10 python benchmarks/ball_seeds.py run DIR FROM TO [BATCH] [--refine]
-    # verdicts: seeds 0..S-1 (the largest S present at every width), optima on the grid (no
-    # refinement; with --refine: the refined optima, where every seed was run with --refine)
-    PYTHONPATH=. python benchmarks/ball_seeds.py verdicts DIR [--refine]
+    # verdicts: seeds 0..S-1 (the largest S present at every width, or at most MAX), optima on the
+    # grid (no refinement; with --refine: the refined optima, where every seed was run with --refine)
+    PYTHONPATH=. python benchmarks/ball_seeds.py verdicts DIR [MAX] [--refine]
 
 A seed's curves do not depend on the other seeds of its batch (checked: seeds 4..11 at n = 32
 reproduce the 8-seed batches 0..7 and 8..15 bit for bit), so the verdicts are those of
@@ -53,7 +53,7 @@ def run(out: str, lo: int, hi: int, batch: int, refine: bool) -> None:
             print(f"n = {w}, seeds {todo[0]}..{todo[-1]}: {rec['evaluations']} trainings, CPU {rec['cpu']:.1f} s, wall {rec['wall']:.1f} s", flush=True)
 
 
-def verdicts(out: str, refine: bool) -> None:
+def verdicts(out: str, refine: bool, most: int | None = None) -> None:
     b, _, grid = ball_training(CheckOptions())
     ws = list(b["widths"])
     seeds = {w: {} for w in ws}
@@ -72,7 +72,7 @@ def verdicts(out: str, refine: bool) -> None:
                     raise SystemExit(f"seed {s} at n = {w} differs between two files")
                 seeds[w][s] = (r["curves"][i], r["etas_star"][i], r["phi"][i], r["on_boundary"][i])
     S = 0
-    while all(S in seeds[w] for w in ws):
+    while (most is None or S < most) and all(S in seeds[w] for w in ws):
         S += 1
     if S < 2:
         raise SystemExit("fewer than 2 seeds at every width")
@@ -104,7 +104,7 @@ if __name__ == "__main__":
     ref = "--refine" in sys.argv
     if args[:1] == ["run"] and len(args) in (4, 5):
         run(args[1], int(args[2]), int(args[3]), int(args[4]) if len(args) == 5 else 8, ref)
-    elif args[:1] == ["verdicts"] and len(args) == 2:
-        verdicts(args[1], ref)
+    elif args[:1] == ["verdicts"] and len(args) in (2, 3):
+        verdicts(args[1], ref, int(args[2]) if len(args) == 3 else None)
     else:
         raise SystemExit(__doc__)
