@@ -138,3 +138,17 @@ def test_fast_decision_is_the_fast_transfer_claims_rule():
     full = polylr.transfer_decisions(g, fits)[0]
     alone = polylr.fast_decision(fits)
     assert (alone.key, alone.status, alone.reason, alone.evidence) == (full.key, full.status, full.reason, full.evidence)
+
+
+def test_the_verdict_and_its_fits_render():
+    import json
+
+    from polylr.claims.nonlinear import NonlinearCheck
+
+    scans = _scans(*_optima(0.5, 0.25, 8, 0.3, np.random.default_rng(4)))
+    verdicts, fits, extra = ball_verdicts(scans, CheckOptions(budget=polylr.BUDGETS["tiny"]))
+    assert {"a_n vs n_max", "b_n vs n_max"} <= set(fits)
+    r = NonlinearCheck("gwb-relu-ball", verdicts, 0.0, {}, {"μP, Adam, logistic": scans}, fits, extra)
+    json.dumps(r.to_json(), allow_nan=False)
+    assert all(len(cols) == len(row) for _, cols, rows in r.tables() for row in rows)
+    assert "gwb-relu-ball.fast" in r.markdown()
