@@ -284,11 +284,11 @@ class GapFits:
 
     @property
     def alpha(self) -> float:
-        return -self.fits["a"].exponent
+        return -self.fits["a"].exponent + 0.0  # + 0.0: a calibrated exponent of 0 reads 0, not -0
 
     @property
     def beta(self) -> float:
-        return -self.fits["b"].exponent
+        return -self.fits["b"].exponent + 0.0
 
     def to_dict(self) -> dict:
         return {
@@ -483,8 +483,8 @@ def _check_tol(tol: float) -> float:
 def _rates(fits: GapFits) -> str:
     f = fits.fits
     c = f", exponent of c_n {f['c'].exponent:.3f} {_ci(f['c'].ci)}" if "c" in f else ""
-    return (f"α = {fits.alpha:.3f} {_ci((-f['a'].ci[1], -f['a'].ci[0]))}, β = {fits.beta:.3f} "
-            f"{_ci((-f['b'].ci[1], -f['b'].ci[0]))}{c} ({fits.level:.0%} intervals, paired bootstrap over networks)")
+    return (f"α = {fits.alpha:.3f} {_ci((-f['a'].ci[1] + 0.0, -f['a'].ci[0] + 0.0))}, β = {fits.beta:.3f} "
+            f"{_ci((-f['b'].ci[1] + 0.0, -f['b'].ci[0] + 0.0))}{c} ({fits.level:.0%} intervals, paired bootstrap over networks)")
 
 
 def _base(fits: GapFits) -> dict:
