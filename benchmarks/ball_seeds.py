@@ -4,9 +4,13 @@ vs fast: how many seeds").
     # train: seeds FROM..TO-1 in batches of BATCH, every width, the claim's default budget's settings;
     # one JSON per (batch, width) under DIR (grid curves, optima, CPU time); existing seeds are skipped
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. nice -n 10 python benchmarks/ball_seeds.py run DIR FROM TO [BATCH] [--refine]
-    # verdicts: seeds 0..S-1 (the largest S present at every width), optima on the grid (no
-    # refinement; with --refine: the refined optima, where every seed was run with --refine)
-    PYTHONPATH=. python benchmarks/ball_seeds.py verdicts DIR [--refine]
+    # verdicts: seeds 0..S-1 (the largest S present at every width, or at most MAX), optima on the
+    # grid (no refinement; with --refine: the refined optima, where every seed was run with --refine)
+    PYTHONPATH=. python benchmarks/ball_seeds.py verdicts DIR [MAX] [--refine]
+
+    # the weak-vs-fast verdict of a saved claim run (its results.json: per-seed refined optima),
+    # recomputed with the claim's current estimator, bootstrap seed and the budget's n_boot
+    PYTHONPATH=. python benchmarks/ball_seeds.py rejudge RESULTS_JSON
 
 A seed's curves do not depend on the other seeds of its batch (checked: seeds 4..11 at n = 32
 reproduce the 8-seed batches 0..7 and 8..15 bit for bit), so the verdicts are those of
@@ -26,7 +30,7 @@ import numpy as np
 import polylr
 from polylr.analysis.grid import argmins_on_grid
 from polylr.claims.base import CheckOptions
-from polylr.claims.nonlinear import ball_training, ball_verdicts
+from polylr.claims.nonlinear import ball_gap_fits, ball_training, ball_verdicts
 
 
 def run(out: str, lo: int, hi: int, batch: int, refine: bool) -> None:
@@ -53,7 +57,7 @@ def run(out: str, lo: int, hi: int, batch: int, refine: bool) -> None:
             print(f"n = {w}, seeds {todo[0]}..{todo[-1]}: {rec['evaluations']} trainings, CPU {rec['cpu']:.1f} s, wall {rec['wall']:.1f} s", flush=True)
 
 
-def verdicts(out: str, refine: bool) -> None:
+def verdicts(out: str, refine: bool, most: int | None = None) -> None:
     b, _, grid = ball_training(CheckOptions())
     ws = list(b["widths"])
     seeds = {w: {} for w in ws}
@@ -72,7 +76,7 @@ def verdicts(out: str, refine: bool) -> None:
                     raise SystemExit(f"seed {s} at n = {w} differs between two files")
                 seeds[w][s] = (r["curves"][i], r["etas_star"][i], r["phi"][i], r["on_boundary"][i])
     S = 0
-    while all(S in seeds[w] for w in ws):
+    while (most is None or S < most) and all(S in seeds[w] for w in ws):
         S += 1
     if S < 2:
         raise SystemExit("fewer than 2 seeds at every width")
@@ -99,12 +103,34 @@ def verdicts(out: str, refine: bool) -> None:
         print(f"{v.claim}: {v.status} | {v.reason}")
 
 
+def rejudge(path: str) -> None:
+    r = json.load(open(path))
+    if r.get("name") != "gwb-relu-ball":
+        raise SystemExit(f"{path}: not a gwb-relu-ball result")
+    ((lab, panel),) = r["panels"].items()
+    ws = sorted(int(w) for w in panel)
+    phis = [np.array([np.inf if a is None else a["value"] for a in panel[str(w)]["argmins"]]) for w in ws]
+    logs = [np.log(np.array(panel[str(w)]["etas_star"], dtype=float)) for w in ws]
+    opts = CheckOptions(budget=polylr.BUDGETS[r["budget"]["budget"]])
+    gf = ball_gap_fits(ws, phis, logs, n_boot=opts.budget.n_boot, boot_seed=opts.master_seed * 16 + 16)
+    d = polylr.fast_decision(gf, tol=opts.tol)
+    print(f"{path}: budget {r['budget']['budget']}, widths {ws}, {min(p.size for p in phis)} seeds")
+    for q in "ab":
+        f = gf.fits[q]
+        print(f"fit {f.quantity}: exponent {f.exponent:.3f}, 95% CI [{f.ci[0]:.3f}, {f.ci[1]:.3f}], values {[round(v, 4) for v in f.values]}")
+    p, ci = gf.combos["2β − α"]
+    print(f"β − α/2 = {p / 2:.3f}, 95% CI [{ci[0] / 2:.3f}, {ci[1] / 2:.3f}]")
+    print(f"gwb-relu-ball.fast: {d.status} | {d.reason}")
+
+
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if a != "--refine"]
     ref = "--refine" in sys.argv
     if args[:1] == ["run"] and len(args) in (4, 5):
         run(args[1], int(args[2]), int(args[3]), int(args[4]) if len(args) == 5 else 8, ref)
-    elif args[:1] == ["verdicts"] and len(args) == 2:
-        verdicts(args[1], ref)
+    elif args[:1] == ["rejudge"] and len(args) == 2:
+        rejudge(args[1])
+    elif args[:1] == ["verdicts"] and len(args) in (2, 3):
+        verdicts(args[1], ref, int(args[2]) if len(args) == 3 else None)
     else:
         raise SystemExit(__doc__)

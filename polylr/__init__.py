@@ -118,6 +118,9 @@ if TYPE_CHECKING:
     from .analysis.gaps import Gaps as Gaps
     from .analysis.gaps import GapFits as GapFits
     from .analysis.gaps import fit_gaps as fit_gaps
+    from .analysis.gaps import calibrate_proxy as calibrate_proxy
+    from .analysis.gaps import fast_decision as fast_decision
+    from .analysis.gaps import fit_gap_samples as fit_gap_samples
     from .analysis.gaps import identity_gram_data as identity_gram_data
     from .analysis.gaps import limit_optimum as limit_optimum
     from .analysis.gaps import long_horizon_eta as long_horizon_eta

@@ -32,6 +32,7 @@ Fewer than 8 networks per width or 3 widths: inconclusive whatever the interval.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ import numpy as np
 from .argmin import MAX_DEGREE as MAX_ARGMIN_DEGREE
 from .argmin import Argmin, argmin
 from ..core.choices import SWEEP_SAMPLERS, SweepSampler, check_choice
-from ..core.errors import PolylrError, check_finite, check_int, check_interval
+from ..core.errors import InvalidInput, PolylrError, check_finite, check_int, check_interval
 from ..engines.evaluate import limit_loss_values
 from ..engines.limit import check_supported
 from ..engines.tp import limit_polys
@@ -52,7 +53,7 @@ from ..engines.bounds import shallow_loss_error
 from ..engines.shallow import shallow_loss_coeffs, shallow_loss_exact
 from .grid import argmin_on_grid
 from ..core.poly import EtaPoly, to_fmpq
-from .rates import fit_rate
+from .rates import STATISTICS, fit_rate
 from ..core.setup import Data, Setup
 from .sweep import Sweep, float_resolves, sweep
 from ..engines.tp import limit_degree
@@ -278,11 +279,11 @@ class GapFits:
 
     @property
     def alpha(self) -> float:
-        return -self.fits["a"].exponent
+        return -self.fits["a"].exponent + 0.0  # + 0.0: a calibrated exponent of 0 reads 0, not -0
 
     @property
     def beta(self) -> float:
-        return -self.fits["b"].exponent
+        return -self.fits["b"].exponent + 0.0
 
     def to_dict(self) -> dict:
         return {
@@ -293,13 +294,19 @@ class GapFits:
         }
 
 
-def paired_slopes(widths, samples: dict, *, n_boot: int, boot_seed: int) -> dict:
-    """Bootstrap slopes of log(seed mean) against log n for several quantities measured on the same
+def paired_slopes(widths, samples: dict, *, n_boot: int, boot_seed: int, statistic: str = "mean_abs") -> dict:
+    """Bootstrap slopes of log(statistic) against log n for several quantities measured on the same
     networks, resampling the networks once for all of them (the resample protocol of
     :func:`polylr.fit_rate`: ``default_rng(boot_seed)``, then per width ``integers(0, k, (n_boot, k))``,
-    so each quantity's marginal interval is fit_rate's). ``samples[name]`` is a list of per-width
-    arrays of equal sizes across names. A resample whose mean is 0 at some width gives a slope of
-    ±inf or nan for that quantity (kept, as fit_rate keeps them)."""
+    so each quantity's marginal interval is fit_rate's with the same ``statistic``). ``samples[name]``
+    is a list of per-width arrays of equal sizes across names. ``statistic`` is one of fit_rate's:
+    ``"mean_abs"`` (the seed mean of per-network gaps, as against an exact limit) or ``"abs_mean"``
+    (|seed mean|: for signed differences from a noisy reference, whose absolute values would add the
+    noise). A resample whose statistic is 0 at some width gives a slope of ±inf or nan for that
+    quantity (kept, as fit_rate keeps them)."""
+    if statistic not in STATISTICS:
+        raise PolylrError(f"statistic must be one of {sorted(STATISTICS)}, got {statistic!r}")
+    stat = STATISTICS[statistic]
     names = list(samples)
     sizes = [np.asarray(s).size for s in samples[names[0]]]
     for nm in names:
@@ -310,7 +317,7 @@ def paired_slopes(widths, samples: dict, *, n_boot: int, boot_seed: int) -> dict
     for k, size in enumerate(sizes):
         idx = rng.integers(0, size, size=(n_boot, size))
         for nm in names:
-            boot[nm][:, k] = np.mean(np.abs(np.asarray(samples[nm][k], dtype=np.float64)[idx]), axis=-1)
+            boot[nm][:, k] = stat(np.asarray(samples[nm][k], dtype=np.float64)[idx])
     logn = np.log(np.asarray(widths, dtype=np.float64))
     A = np.stack([np.ones_like(logn), logn - logn.mean()], axis=1)
     out = {}
@@ -328,24 +335,84 @@ def paired_slopes(widths, samples: dict, *, n_boot: int, boot_seed: int) -> dict
 def fit_gaps(gaps: Gaps, *, n_boot: int = 2000, boot_seed: int = 0, level: float = 0.95) -> GapFits:
     """Exponents of the seed means of a_n, b_n, c_n (each by :func:`polylr.fit_rate` with one shared
     ``boot_seed``) and paired intervals of 2β − α, e_c − 2e_b and e_c − e_a."""
+    return fit_gap_samples(gaps.widths, {q: gaps.gap(q) for q in GAPS}, n_boot=n_boot, boot_seed=boot_seed, level=level)
+
+
+def fit_gap_samples(widths, samples: dict, *, reference: int | None = None, quantities: dict | None = None,
+                    n_boot: int = 2000, boot_seed: int = 0, level: float = 0.95) -> GapFits:
+    """:func:`fit_gaps` on per-width samples of some of the gaps: ``samples`` maps ``"a"``, ``"b"``
+    and optionally ``"c"`` to per-width arrays (one value per network, the same networks for every
+    gap); each gap's exponent by :func:`polylr.fit_rate` with one shared ``boot_seed``, and paired
+    intervals (:func:`paired_slopes`) of the combinations whose gaps are given (2β − α needs a and b;
+    e_c − 2e_b and e_c − e_a need c). ``quantities`` names the gaps in the fits (default a_n, b_n, c_n).
+
+    ``reference=None``: the samples are per-network gaps to an exact limit (statistic: the seed mean,
+    ``"mean_abs"``), as in :func:`fit_gaps`. ``reference=R`` (a width above every one of ``widths``,
+    when no limit is known): the samples are signed differences from the metric at width R (e.g. a
+    seed's φ*_n − φ*_R), the statistic is |seed mean| (``"abs_mean"``), and every fitted exponent
+    (point, bootstrap replicate, interval) is mapped through :func:`calibrate_proxy`: gaps to a
+    finite reference vanish at R, which steepens their log-log slope (at widths 32..256 against 512,
+    exact power laws with α = 0.57 and β = α/2 would read 2β − α = +0.64 uncalibrated)."""
     n_boot = check_int("n_boot", n_boot, lo=10)
-    samples = {q: gaps.gap(q) for q in GAPS}
+    if not {"a", "b"} <= set(samples) <= set(GAPS):
+        raise PolylrError(f"samples must hold the gaps 'a' and 'b' (and optionally 'c'), got {sorted(samples)}")
+    statistic = "mean_abs" if reference is None else "abs_mean"
+    names = {q: NAMES[q].split(" = ")[0] for q in GAPS} | dict(quantities or {})
+    qs = [q for q in GAPS if q in samples]
     fits = {
-        q: fit_rate(gaps.widths, samples[q], statistic="mean_abs", quantity=NAMES[q].split(" = ")[0], n_boot=n_boot,
-                    boot_seed=boot_seed, level=level)
-        for q in GAPS
+        q: fit_rate(widths, samples[q], statistic=statistic, quantity=names[q], n_boot=n_boot, boot_seed=boot_seed, level=level)
+        for q in qs
     }
-    slopes = paired_slopes(gaps.widths, samples, n_boot=n_boot, boot_seed=boot_seed)
-    e = {q: fits[q].exponent for q in GAPS}
+    slopes = paired_slopes(widths, {q: samples[q] for q in qs}, n_boot=n_boot, boot_seed=boot_seed, statistic=statistic)
+    if reference is not None:
+        def cal(e):  # a fitted exponent (negative: decay) -> the calibrated exponent
+            return -calibrate_proxy(widths, reference, -np.asarray(e, dtype=np.float64)) + 0.0  # + 0.0: no -0.0
+
+        fits = {q: dataclasses.replace(f, exponent=float(cal(f.exponent)), ci=(float(cal(f.ci[0])), float(cal(f.ci[1]))),
+                                       prefactor=math.nan, quantity=f"{f.quantity} (exponent calibrated for the reference n = {reference})")
+                for q, f in fits.items()}
+        slopes = {q: cal(v) for q, v in slopes.items()}
+    e = {q: fits[q].exponent for q in qs}
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
-    combos = {}
-    for name, point, boot in (
-        ("2β − α", -2 * e["b"] + e["a"], -2 * slopes["b"] + slopes["a"]),
-        ("e_c − 2e_b", e["c"] - 2 * e["b"], slopes["c"] - 2 * slopes["b"]),
-        ("e_c − e_a", e["c"] - e["a"], slopes["c"] - slopes["a"]),
-    ):
-        combos[name] = (float(point), _percentiles(boot, lo_q, hi_q))
+    combos = {"2β − α": (float(-2 * e["b"] + e["a"]), _percentiles(-2 * slopes["b"] + slopes["a"], lo_q, hi_q))}
+    if "c" in qs:
+        for name, point, boot in (
+            ("e_c − 2e_b", e["c"] - 2 * e["b"], slopes["c"] - 2 * slopes["b"]),
+            ("e_c − e_a", e["c"] - e["a"], slopes["c"] - slopes["a"]),
+        ):
+            combos[name] = (float(point), _percentiles(boot, lo_q, hi_q))
     return GapFits(fits, combos, level, n_boot, boot_seed)
+
+
+_PROXY_TABLE = np.concatenate([np.geomspace(1e-6, 1.0, 2000), np.linspace(1.0, 40.0, 4000)[1:]])
+
+
+def calibrate_proxy(widths, reference: int, rates) -> np.ndarray:
+    """Decay rates fitted to gaps against a finite reference width, mapped to the rates of the
+    power law behind them. If a metric is ``m_n = m_∞ + A n^-e`` (e > 0), its gaps to the reference
+    width R are ``A (n^-e − R^-e)``, and their least-squares log-log slope over ``widths`` is a decay
+    rate ``g(e) > e`` (the gap vanishes at R), increasing in e, with ``g(0+) > 0`` (0.66 at widths
+    32..256, R = 512) and ``g(e) → e`` for large e. Returns ``g⁻¹(rate)`` elementwise (tabulated on
+    e in (0, 40], linear beyond); a rate at or below ``g(0+)`` is what a metric that does not
+    converge (e <= 0) also gives: 0; nan stays nan, +inf stays +inf."""
+    W = np.asarray([check_int("width n", w, lo=1) for w in widths], dtype=np.float64)
+    R = check_int("reference width", reference, lo=1)
+    if W.size < 2 or not np.all(W < R):
+        raise InvalidInput(f"calibrate_proxy needs >= 2 widths below the reference {R}, got {W.astype(int).tolist()}")
+    L = np.log(W)
+    Lc = L - L.mean()
+    E = _PROXY_TABLE
+    # log(n^-e − R^-e) = −e log n + log(1 − (n/R)^e), the second term via expm1 (accurate as e → 0)
+    logs = -E[:, None] * L[None, :] + np.log(-np.expm1(E[:, None] * np.log(W / R)[None, :]))
+    G = -(logs @ Lc) / (Lc @ Lc)
+    if not np.all(np.diff(G) > 0):
+        raise PolylrError(f"the proxy calibration is not monotone for widths {W.astype(int).tolist()} and reference {R}")
+    r = np.asarray(rates, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        out = np.interp(r, G, E)
+        out = np.where(r >= G[-1], r - G[-1] + E[-1], out)
+        out = np.where(r <= G[0], 0.0, out)
+    return np.where(np.isnan(r), np.nan, out)
 
 
 def _percentiles(boot: np.ndarray, lo_q: float, hi_q: float) -> tuple[float, float]:
@@ -372,10 +439,13 @@ class Decision:
 
 
 def _underpowered(gaps: Gaps) -> str | None:
-    k = min(len(gaps.a[w]) for w in gaps.widths)
-    if k >= MIN_SEEDS and len(gaps.widths) >= MIN_WIDTHS:
+    return _too_few(len(gaps.widths), min(len(gaps.a[w]) for w in gaps.widths))
+
+
+def _too_few(widths: int, k: int) -> str | None:
+    if k >= MIN_SEEDS and widths >= MIN_WIDTHS:
         return None
-    return (f"from {len(gaps.widths)} widths and {k} networks per width: at least {MIN_WIDTHS} widths and "
+    return (f"from {widths} widths and {k} networks per width: at least {MIN_WIDTHS} widths and "
             f"{MIN_SEEDS} networks are needed for a trustworthy interval")
 
 
@@ -398,27 +468,52 @@ def _at_least(key, statement, what, point, ci, edge, weak, yes, no, ev, extra=""
                     f"{where} straddles the edge: the point estimate leans {lean}; more networks or widths are needed{tail}", ev)
 
 
-def transfer_decisions(gaps: Gaps, fits: GapFits, *, tol: float = 0.1) -> tuple[Decision, ...]:
-    """The three verdicts (``fast``, ``ratio``, ``c_b2``) from the fitted gaps (rules in the module
-    docstring)."""
+def _check_tol(tol: float) -> float:
     tol = check_finite("tol", tol)
     if not 0 < tol < 0.5:
         raise PolylrError(f"tol must be in (0, 0.5), got {tol}")
-    weak = _underpowered(gaps)
+    return tol
+
+
+def _rates(fits: GapFits) -> str:
     f = fits.fits
-    rates = (f"α = {fits.alpha:.3f} {_ci((-f['a'].ci[1], -f['a'].ci[0]))}, β = {fits.beta:.3f} "
-             f"{_ci((-f['b'].ci[1], -f['b'].ci[0]))}, exponent of c_n {f['c'].exponent:.3f} {_ci(f['c'].ci)} "
-             f"({fits.level:.0%} intervals, paired bootstrap over networks)")
-    base = {"level": fits.level, "alpha": fits.alpha, "beta": fits.beta, "exponents": {q: f[q].exponent for q in GAPS},
-            "exponent_cis": {q: list(f[q].ci) for q in GAPS}}
-    out = []
+    c = f", exponent of c_n {f['c'].exponent:.3f} {_ci(f['c'].ci)}" if "c" in f else ""
+    return (f"α = {fits.alpha:.3f} {_ci((-f['a'].ci[1] + 0.0, -f['a'].ci[0] + 0.0))}, β = {fits.beta:.3f} "
+            f"{_ci((-f['b'].ci[1] + 0.0, -f['b'].ci[0] + 0.0))}{c} ({fits.level:.0%} intervals, paired bootstrap over networks)")
+
+
+def _base(fits: GapFits) -> dict:
+    f = fits.fits
+    return {"level": fits.level, "alpha": fits.alpha, "beta": fits.beta, "exponents": {q: f[q].exponent for q in f},
+            "exponent_cis": {q: list(f[q].ci) for q in f}}
+
+
+def fast_decision(fits: GapFits, *, tol: float = 0.1) -> Decision:
+    """The ``fast`` verdict of :func:`transfer_decisions` alone (2β − α against ``tol``), for fits of
+    a_n and b_n only (:func:`fit_gap_samples`): inconclusive with fewer than 3 widths or 8 networks
+    per width (counted from the fit of a_n)."""
+    tol = _check_tol(tol)
+    a = fits.fits["a"]
+    return _fast(fits, tol, _too_few(len(a.widths), min(a.seeds)))
+
+
+def _fast(fits: GapFits, tol: float, weak: str | None) -> Decision:
     p, ci = fits.combos["2β − α"]
-    out.append(_at_least(
+    return _at_least(
         "fast", "transfer is fast: β > α/2 (a_n ~ n^-α, b_n ~ n^-β; Definition 2 with Proposition 1)",
         "2β − α =", p, ci, tol, weak,
         f"lies at or above {tol:g} (c_n/a_n ~ n^-(2β−α) decays at least like n^-{tol:g}): fast",
-        f"lies below {tol:g}: not fast", {**base, "quantity": "2β − α", "point": p, "ci": list(ci), "edge": tol}, rates,
-    ))
+        f"lies below {tol:g}: not fast", {**_base(fits), "quantity": "2β − α", "point": p, "ci": list(ci), "edge": tol}, _rates(fits),
+    )
+
+
+def transfer_decisions(gaps: Gaps, fits: GapFits, *, tol: float = 0.1) -> tuple[Decision, ...]:
+    """The three verdicts (``fast``, ``ratio``, ``c_b2``) from the fitted gaps (rules in the module
+    docstring)."""
+    tol = _check_tol(tol)
+    weak = _underpowered(gaps)
+    base = _base(fits)
+    out = [_fast(fits, tol, weak)]
     p, ci = fits.combos["e_c − e_a"]
     # "exponent of c/a at most −tol", written as "−exponent at least tol"
     d = _at_least(
