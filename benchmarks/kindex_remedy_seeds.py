@@ -6,9 +6,11 @@ log-spaced η on [0.01, 3], master seed 0: seeds 0..7 are the claim's own networ
 grid only (the claim's ``modes`` test reads the grid curves only), and saves the validation losses
 ``(S, E)`` per width to ``OUT/remedy_n{n}.npz`` with the CPU time. ``analyse`` applies the claim's
 ``modes`` test (through ``polylr.claims.nonlinear.modes``) to the disjoint 8-seed blocks, to random
-8-seed subsets and to all seeds.
+8-seed subsets and to all seeds, and gives each extra local minimum's depth below its hump with a
+paired t over seeds next to the ``modes`` threshold (for all seeds and for each block with 2 modes).
+``--panel mup`` trains the μP panel instead (issue 14: its second minimum at n = 512).
 
-    OPENBLAS_NUM_THREADS=1 nice -n 10 PYTHONPATH=. python benchmarks/kindex_remedy_seeds.py train OUT SEEDS WIDTHS [--master-seed M] [--grid LO,HI,K]
+    OPENBLAS_NUM_THREADS=1 nice -n 10 PYTHONPATH=. python benchmarks/kindex_remedy_seeds.py train OUT SEEDS WIDTHS [--panel remedy|mup] [--master-seed M] [--grid LO,HI,K]
     PYTHONPATH=. python benchmarks/kindex_remedy_seeds.py analyse OUT
 """
 import glob
@@ -62,6 +64,26 @@ def n_modes(obj: np.ndarray, grid: np.ndarray) -> list[float]:
     return [float(grid[i]) for i in modes(grid, mean, se)]
 
 
+def depths(obj: np.ndarray, grid: np.ndarray, allm: list[float]) -> None:
+    """Each local minimum of the seed-mean curve other than its best, against the highest point
+    between it and the best one: depth and paired t over the seeds."""
+    S = obj.shape[0]
+    with np.errstate(invalid="ignore"):
+        m = obj.mean(axis=0)
+    best = int(np.nanargmin(m))
+    local = [i for i in range(grid.size) if (i == 0 or m[i - 1] > m[i]) and (i == grid.size - 1 or m[i + 1] >= m[i])]
+    for i in local:  # each other local minimum of the mean curve against its highest point between it and the best one
+        if i == best or i in (0, grid.size - 1):
+            continue
+        lo, hi = sorted((i, best))
+        p = lo + int(np.argmax(m[lo:hi + 1]))
+        d = obj[:, p] - obj[:, i]  # paired over seeds
+        t = d.mean() / (d.std(ddof=1) / math.sqrt(S))
+        thr = 3 * np.nanstd(obj[:, i], ddof=1) / math.sqrt(S) + 0.01 * m[i]  # the `modes` threshold: 3 se of the minimum + 1 %
+        print(f"    local minimum η ≈ {grid[i]:.3g} ({'a mode' if float(grid[i]) in allm else 'not significant'}): depth below η ≈ {grid[p]:.3g} {d.mean():.3e} ({d.mean() / m[i]:.1%} of its loss), "
+              f"paired t = {t:.2f} over {S} seeds (the `modes` threshold {thr:.2e}); its loss {m[i] / m[best]:.2f}× the optimum's")
+
+
 def analyse(out: str, draws: int = 2000) -> None:
     rng = np.random.default_rng(14)
     for f in sorted(glob.glob(f"{out}/*_n*.npz")):
@@ -71,21 +93,12 @@ def analyse(out: str, draws: int = 2000) -> None:
         print(f"== {f}: {S} seeds, {float(z['cpu']):.1f} s CPU")
         allm = n_modes(obj, grid)
         print(f"  all {S} seeds: modes at η ≈ {', '.join(f'{e:.3g}' for e in allm)}")
-        with np.errstate(invalid="ignore"):
-            m = obj.mean(axis=0)
-        best = int(np.nanargmin(m))
-        local = [i for i in range(grid.size) if (i == 0 or m[i - 1] > m[i]) and (i == grid.size - 1 or m[i + 1] >= m[i])]
-        for i in local:  # each other local minimum of the mean curve against its highest point between it and the best one
-            if i == best or i in (0, grid.size - 1):
-                continue
-            lo, hi = sorted((i, best))
-            p = lo + int(np.argmax(m[lo:hi + 1]))
-            d = obj[:, p] - obj[:, i]  # paired over seeds
-            t = d.mean() / (d.std(ddof=1) / math.sqrt(S))
-            print(f"    local minimum η ≈ {grid[i]:.3g} ({'a mode' if float(grid[i]) in allm else 'not significant'}): depth below η ≈ {grid[p]:.3g} {d.mean():.3e} ({d.mean() / m[i]:.1%} of its loss), "
-                  f"paired t = {t:.2f} over {S} seeds; its loss {m[i] / m[best]:.2f}× the optimum's")
+        depths(obj, grid, allm)
         for a in range(0, S - 7, 8):
-            print(f"  seeds {a}..{a + 7}: modes at η ≈ {', '.join(f'{e:.3g}' for e in n_modes(obj[a:a + 8], grid))}")
+            bm = n_modes(obj[a:a + 8], grid)
+            print(f"  seeds {a}..{a + 7}: modes at η ≈ {', '.join(f'{e:.3g}' for e in bm)}")
+            if len(bm) > 1:  # the block's own extra minima, with their paired t over its 8 seeds
+                depths(obj[a:a + 8], grid, bm)
         multi = sum(len(n_modes(obj[rng.choice(S, 8, replace=False)], grid)) > 1 for _ in range(draws))
         print(f"  random 8-seed subsets (without replacement, {draws}): {multi / draws:.1%} give 2 or more modes")
         with np.errstate(invalid="ignore"):
