@@ -56,12 +56,7 @@ def train(out: str, widths: str, seeds: int, panel: str = "remedy", master: int 
 def n_modes(obj: np.ndarray, grid: np.ndarray) -> list[float]:
     from polylr.claims.nonlinear import modes
 
-    S = obj.shape[0]
-    with np.errstate(invalid="ignore"):
-        mean = obj.mean(axis=0)
-        se = obj.std(axis=0, ddof=1) / math.sqrt(S)
-    se = np.where(np.isfinite(se), se, 0.0)
-    return [float(grid[i]) for i in modes(grid, mean, se)]
+    return [float(grid[i]) for i in modes(grid, obj)]
 
 
 def depths(obj: np.ndarray, grid: np.ndarray, allm: list[float]) -> None:
@@ -79,7 +74,8 @@ def depths(obj: np.ndarray, grid: np.ndarray, allm: list[float]) -> None:
         p = lo + int(np.argmax(m[lo:hi + 1]))
         d = obj[:, p] - obj[:, i]  # paired over seeds
         t = d.mean() / (d.std(ddof=1) / math.sqrt(S))
-        thr = 3 * np.nanstd(obj[:, i], ddof=1) / math.sqrt(S) + 0.01 * m[i]  # the `modes` threshold: 3 se of the minimum + 1 %
+        # the `modes` threshold against this hump: 3 × the larger of the minimum's and the paired rise's se, + 1 %
+        thr = 3 * max(np.nanstd(obj[:, i], ddof=1), d.std(ddof=1)) / math.sqrt(S) + 0.01 * m[i]
         print(f"    local minimum η ≈ {grid[i]:.3g} ({'a mode' if float(grid[i]) in allm else 'not significant'}): depth below η ≈ {grid[p]:.3g} {d.mean():.3e} ({d.mean() / m[i]:.1%} of its loss), "
               f"paired t = {t:.2f} over {S} seeds (the `modes` threshold {thr:.2e}); its loss {m[i] / m[best]:.2f}× the optimum's")
 

@@ -217,11 +217,36 @@ def test_modes_counts_separated_minima():
     from polylr.claims.nonlinear import modes
 
     g = np.geomspace(1e-3, 1, 15)
+    rng = np.random.default_rng(0)
     two = np.array([5, 4, 3, 2, 1, 2, 3, 2.5, 1.2, 2, 4, 6, np.inf, np.inf, np.inf], dtype=float)
-    assert modes(g, two, np.full(15, 0.01)) == [4, 8]
-    assert modes(g, two, np.full(15, 1.0)) == [4]  # a dip within 3 standard errors is not a mode
+    noise = rng.normal(size=(8, 15))
+    noise -= noise.mean(axis=0)  # the seed mean is the curve itself
+    assert modes(g, two + 0.01 * noise) == [4, 8]
+    # the second dip (rise 1.8 to the hump at index 6) within 3 standard errors of the paired rise
+    # (noise sd 2: se about 2·√2/√8 = 1) is no mode
+    assert modes(g, two + 2.0 * noise) == [4]
     one = np.array([5, 4, 3, 2, 1.5, 1, 1.2, 2, 3, 4, 5, 6, 7, 8, 9], dtype=float)
-    assert modes(g, one, np.full(15, 0.01)) == [5]
+    assert modes(g, one + 0.01 * noise) == [5]
+    assert modes(g, one[None]) == [5]  # one seed: the 1 % floor only
+
+
+def test_modes_pairs_the_rise_over_seeds():
+    """A dip made by two of eight seeds spiking at the hump is not a mode (the paired rise's standard
+    error is large), although the mean's standard error at the minimum is tiny (the rule before
+    counted it); the same mean dip present in every seed is a mode."""
+    from polylr.claims.nonlinear import modes
+
+    g = np.geomspace(1e-3, 1, 9)
+    base = np.array([5, 3, 1, 2, 3, 2.6, 3, 5, 7], dtype=float)  # one minimum at index 2; a shoulder at 4..6
+    flat = np.tile(base, (8, 1)) + 1e-3 * np.random.default_rng(1).normal(size=(8, 9))
+    spiky = flat.copy()
+    spiky[:2, 4] += 4.0  # two seeds spike at the hump: mean hump 4.0, dip at index 5 (2.6) prominence 0.4
+    mean = spiky.mean(axis=0)
+    assert mean[4] - mean[5] > 3 * spiky[:, 5].std(ddof=1) / np.sqrt(8) + 0.01 * mean[5]  # the old rule's mode
+    assert modes(g, spiky) == [2]
+    every = flat.copy()
+    every[:, 4] += 1.0  # the same mean hump, in every seed
+    assert modes(g, every) == [2, 5]
 
 
 @pytest.mark.slow  # ~20-45 s on 2 shared cores (compiles several training programs)

@@ -53,27 +53,40 @@ def _fig_data() -> Data:
 # -- statistics on scans ------------------------------------------------------------------------
 
 
-def modes(grid: np.ndarray, mean: np.ndarray, se: np.ndarray, *, rel: float = 0.01, k_se: float = 3.0) -> list[int]:
-    """Indices of the significant local minima of a curve on a grid (non-finite values are peaks):
-    a local minimum counts when its prominence exceeds ``k_se`` standard errors plus ``rel·|value|``."""
-    v = np.where(np.isfinite(mean), mean, np.inf)
-    n = v.size
+def modes(grid: np.ndarray, curves: np.ndarray, *, rel: float = 0.01, k_se: float = 3.0) -> list[int]:
+    """Indices of the significant local minima of the seed-mean curve of ``curves`` (``(S, E)``, one
+    row per seed on ``grid``; non-finite values are peaks). A local minimum counts when, on each side,
+    its prominence (the highest point of the mean curve between it and the next lower point) exceeds
+    ``k_se`` standard errors plus ``rel·|value|``, where the standard error is the larger of the
+    mean's at the minimum and that of the *paired* rise, hump − minimum per seed. The paired one is
+    the test of a dip; the level's alone counted dips made by a few seeds spiking at the hump (the
+    μP panel of gwb-relu-kindex at n = 512: paired t 1.0, docs/nonlinear.md). One seed: ``rel`` only.
+    A side with no lower point, or where a seed diverges at the hump, rises without bound."""
+    c = np.atleast_2d(np.asarray(curves, dtype=np.float64))
+    S, n = c.shape
+    with np.errstate(invalid="ignore"):
+        v = np.where(np.all(np.isfinite(c), axis=0), np.mean(c, axis=0), np.inf)
+
+    def se(x: np.ndarray) -> float:
+        return float(np.std(x, ddof=1) / math.sqrt(S)) if S > 1 else 0.0
+
     out = []
     for i in range(n):
         if not np.isfinite(v[i]):
             continue
         if (i > 0 and v[i - 1] <= v[i]) or (i < n - 1 and v[i + 1] < v[i]):
             continue
-        sides = []
+        ok = True
         for step in (-1, 1):
-            j, peak = i + step, v[i]
+            j, top = i + step, i
             while 0 <= j < n and v[j] >= v[i]:
-                peak = max(peak, v[j])
+                top = j if v[j] > v[top] else top
                 j += step
-            sides.append(peak if 0 <= j < n else np.inf)  # no lower point on this side: unbounded rise
-        prom = min(sides) - v[i]
-        thresh = k_se * (se[i] if np.isfinite(se[i]) else 0.0) + rel * abs(v[i])
-        if prom > thresh or prom == np.inf:
+            if not 0 <= j < n or not np.isfinite(v[top]):
+                continue  # no lower point on this side, or a diverged hump: an unbounded rise
+            rise = c[:, top] - c[:, i]
+            ok &= bool(np.mean(rise) > k_se * max(se(c[:, i]), se(rise)) + rel * abs(v[i]))
+        if ok:
             out.append(i)
     return out
 
@@ -150,12 +163,11 @@ class NonlinearCheck:
         for lab, sc in self.panels.items():
             for w, s in sorted(sc.items()):
                 e = s.etas_star
-                mean, se = _mean_se(s)
                 m = s.mean_argmin
                 rows.append([
                     lab, w, len(s.curves.seeds), _fmt(np.exp(np.nanmean(np.log(e)))), _fmt(np.nanstd(np.log(e), ddof=1) if e.size > 1 else float("nan")),
                     "-" if m is None else _fmt(m.eta), "-" if m is None else _fmt(m.value),
-                    len(modes(s.grid, mean, se)), f"{float(np.mean(s.curves.diverged)):.0%}", f"{_boundary_fraction(s):.0%}",
+                    len(modes(s.grid, s.curves.objective)), f"{float(np.mean(s.curves.diverged)):.0%}", f"{_boundary_fraction(s):.0%}",
                 ])
         cols = ["panel", "n", "seeds", "geo-mean η*", "sd log η*", "η* of mean", "mean loss there", "modes", "diverged", "on grid end"]
         out = [(f"{self.name}: optimal learning rates", cols, rows)]
@@ -338,8 +350,7 @@ def _transfer_verdicts(name: str, lab: str, scans: dict[int, LRScan], opts: Chec
         conc = Verdict(f"{name}.concentrates", stmt_c, INCONCLUSIVE, "fewer than 2 seeds, a zero spread, or a seed diverged everywhere", {})
     counts = {}
     for w in ws:
-        mean, se = _mean_se(scans[w])
-        counts[w] = [float(scans[w].grid[i]) for i in modes(scans[w].grid, mean, se)]
+        counts[w] = [float(scans[w].grid[i]) for i in modes(scans[w].grid, scans[w].curves.objective)]
     multi = {w: c for w, c in counts.items() if len(c) > 1}
     stmt_u = f"{lab}: the seed-mean loss-vs-η curve is unimodal at every width"
     txt = "; ".join(f"n = {w}: modes at η ≈ {', '.join(f'{e:.3g}' for e in c)}" for w, c in counts.items())
