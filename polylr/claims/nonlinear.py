@@ -503,7 +503,7 @@ KINDEX_BUDGETS = {
     "quick": dict(widths=(256, 512), seeds=8, steps=256, batch=256, eval_m=2048, xtol=0.2, rounds=1, refine_mean=False, grid=(0.01, 3.0, 16)),
     "default": dict(widths=(64, 128, 256, 512), seeds=8, steps=256, batch=256, eval_m=2048, xtol=0.1, rounds=2, refine_mean=False, grid=(0.01, 3.0, 16)),
     "thorough": dict(widths=(64, 128, 256, 512, 1024, 2048), seeds=16, steps=1024, batch=256, eval_m=4096, xtol=0.05, grid=(0.01, 3.0, 24)),
-    "thorough-gpu": dict(widths=(256, 1024, 4096, 8192, 16384, 32768), seeds=8, steps=2**14, batch=256, eval_m=8192, xtol=0.02, grid=(1e-3, 3.0, 32)),
+    "thorough-gpu": dict(widths=(256, 1024, 4096, 8192, 16384, 32768), seeds=8, steps=2**14, batch=256, eval_m=8192, xtol=0.02, grid=(1e-4, 3.0, 32)),
 }
 # T = 512 steps: the networks learn the ball (validation loss 0.51 at n = 64, 0.38 at n = 256 and
 # 0.33 at n = 1024 against log 2 = 0.69 at T = 0); at T = 32 they barely move (0.69).
