@@ -135,7 +135,7 @@ def figure(recs, scans, png: str) -> None:
         for row in sc.curves.objective:
             a.plot(sc.grid, row, color=col, alpha=0.35, lw=0.8)
         mean = np.mean(sc.curves.objective, axis=0)
-        a.plot(sc.grid, mean, "o-", color=col, label=f"n = {n} (mean of {len(sc.curves.seeds)} seeds)")
+        a.plot(sc.grid, mean, "o-", color=col, label=f"n = {n} (mean of {len(sc.curves.seeds)} seed{'s' if len(sc.curves.seeds) > 1 else ''})")
         s0 = min(recs[n])
         e = int(np.argmin(np.abs(recs[n][s0]["etas"] - sc.grid[np.argmin(mean)])))
         trace = np.array([np.nan if v is None else v for v in recs[n][s0]["trace"][e]], dtype=float)

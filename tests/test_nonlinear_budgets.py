@@ -44,6 +44,19 @@ def test_jump_verdict_holds_fails_and_needs_seeds():
     assert jump_verdict("j", "x", one, 500, 1).status == "inconclusive"  # one seed: no bootstrap
 
 
+def test_jump_verdict_ignores_a_one_interval_step_of_a_coarse_grid():
+    """On a grid of spacing 2.04 (benchmarks/kindex_jump.py's) a one-interval step of the argmin is a
+    factor 2.04 but within the grid's resolution: no jump; two intervals are one."""
+    rng = np.random.default_rng(0)
+    coarse = np.geomspace(0.01, 3.0, 9)
+    mid = np.sqrt(coarse[2] * coarse[3])  # optima just either side of the midpoint of two grid points
+    near = {64: _scan(coarse, _bowl(coarse, mid * 0.97, 0.0, 4, rng), 64), 128: _scan(coarse, _bowl(coarse, mid * 1.03, 0.0, 4, rng), 128)}
+    assert abs(np.log(coarse[3] / coarse[2])) >= np.log(2)  # the grid argmin does move by a factor >= 2
+    assert jump_verdict("j", "x", near, 500, 1).status == "fails"
+    far = {64: _scan(coarse, _bowl(coarse, coarse[2], 0.0, 4, rng), 64), 128: _scan(coarse, _bowl(coarse, coarse[4], 0.0, 4, rng), 128)}
+    assert jump_verdict("j", "x", far, 500, 1).status == "holds"
+
+
 def test_memory_estimate_counts_data_and_refuses_before_allocating():
     data = polylr.Data.synthetic(16, 16, seed=0)
     tr = polylr.Training(data=data, steps=5, memory_limit=2**20)
