@@ -6,7 +6,7 @@ batch 256 on fresh data, n = 4096 and 8192, 9 log-spaced η on [0.01, 3] (a fact
     # train: one JSON per (seed, width, call) in OUT (Curves.to_json, CPU and wall time, the batch
     # loss every 256 steps); η already in OUT for that (seed, width) are skipped, and a file is
     # written whole or not at all, so an interrupted run resumes
-    OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/kindex_jump.py run OUT [WIDTHS] [SEEDS] [ETAS]
+    OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/kindex_jump.py run OUT [WIDTHS] [SEEDS] [ETAS] [--remedy]
     # what the files say: per width (on the η every seed has) the seed-mean curve, its significant
     # minima (the claim's `modes`), each seed's grid optimum, the claim's jump verdict; a figure
     PYTHONPATH=. python benchmarks/kindex_jump.py report OUT [PNG]
@@ -31,15 +31,18 @@ T, B = 2**14, 256
 GRID = np.geomspace(0.01, 3.0, 9)
 
 
-def training() -> polylr.Training:
-    return polylr.Training(net=polylr.MLP(depth=0, activation="relu", bias=True, param=polylr.MUP_ADAM),
+def training(remedy: bool = False) -> polylr.Training:
+    """The claim's μP training at T = 2^14; ``remedy``: the second-layer learning rate ÷ 50 (use
+    another OUT for it: a folder holds one panel)."""
+    param = polylr.MUP_ADAM.with_lr_factor(output=1 / 50) if remedy else polylr.MUP_ADAM
+    return polylr.Training(net=polylr.MLP(depth=0, activation="relu", bias=True, param=param),
                            optimizer=polylr.Optimizer("adam"), data=kindex_data(T * B, seed=0),
                            eval_data=kindex_data(8192, seed=1_000_003), steps=T, batch=B, order_seed=1)
 
 
-def run(out: str, widths: list[int], seeds: list[int], etas: np.ndarray) -> None:
+def run(out: str, widths: list[int], seeds: list[int], etas: np.ndarray, remedy: bool = False) -> None:
     os.makedirs(out, exist_ok=True)
-    tr = training()
+    tr = training(remedy)
     have = load(out)
     for s in seeds:
         for n in widths:
@@ -63,10 +66,15 @@ def load(out: str) -> dict[int, dict[int, dict]]:
     """Per width and seed: the learning rates trained (sorted), their validation losses (``inf``
     where diverged), the batch-loss traces and the CPU and wall time of all the files."""
     recs: dict[int, dict[int, dict]] = {}
+    panels: dict[str, str] = {}
     for fn in sorted(glob.glob(os.path.join(out, "s*_n*.json"))):
         s, n = map(int, re.match(r"s(\d+)_n(\d+)", os.path.basename(fn)).groups())
         r = json.load(open(fn))
         d = recs.setdefault(n, {}).setdefault(s, {"etas": [], "objective": [], "trace": [], "cpu": 0.0, "wall": 0.0})
+        panel = r["training"]["param"]["name"]
+        if panels.setdefault("name", panel) != panel:
+            raise SystemExit(f"{fn}: parametrization {panel}, but {panels['name']} elsewhere in {out} (one panel per folder)")
+        d["panel"] = panel
         d["etas"] += r["etas"][0]
         d["objective"] += [np.inf if v is None else v for v in r["objective"][0]]
         d["trace"] += r["curve_every_256"]
@@ -98,6 +106,12 @@ def _in_eta(a: polylr.Argmin, grid: np.ndarray) -> polylr.Argmin:
     return polylr.Argmin(float(np.exp(a.eta)), a.value, (grid[0], grid[-1]), a.on_boundary)
 
 
+def _panel(recs) -> tuple[str, str]:
+    """The verdict tag and label of the folder's panel (μP or the remedy)."""
+    name = next(iter(next(iter(recs.values())).values()))["panel"]
+    return ("mup", "μP") if name == "mup-adam" else ("remedy", "μP, 2nd-layer lr ÷ 50")
+
+
 def report(out: str, png: str | None) -> None:
     recs = load(out)
     if not recs:
@@ -118,7 +132,8 @@ def report(out: str, png: str | None) -> None:
         ms = modes(sc.grid, obj)
         print(f"  significant minima of the mean curve (the claim's modes): {[float(f'{sc.grid[i]:.3g}') for i in ms]}")
     if len(scans) >= 2:
-        v = jump_verdict("gwb-relu-kindex.mup.jump", "μP", scans, CheckOptions().budget.n_boot, 40)
+        tag, lab = _panel(recs)
+        v = jump_verdict(f"gwb-relu-kindex.{tag}.jump", lab, scans, CheckOptions().budget.n_boot, 40)
         print(f"{v.claim}: {v.status} | {v.reason}")
     if png:
         figure(recs, scans, png)
@@ -141,7 +156,7 @@ def figure(recs, scans, png: str) -> None:
         trace = np.array([np.nan if v is None else v for v in recs[n][s0]["trace"][e]], dtype=float)
         b.plot(np.arange(trace.size) * 256, trace, color=col, lw=0.8, label=f"n = {n}, η = {sc.grid[np.argmin(mean)]:.3g}, seed {s0}")
     a.set(xscale="log", yscale="log", xlabel="η (Adam, μP)", ylabel=f"validation loss after T = {T} steps",
-          title="gwb-relu-kindex, μP: loss vs learning rate")
+          title=f"gwb-relu-kindex, {_panel(recs)[1]}: loss vs learning rate")
     b.set(yscale="log", xlabel="step", ylabel="batch loss (every 256th step)", title="training at each width's optimum")
     a.legend(fontsize=8)
     b.legend(fontsize=8)
@@ -150,11 +165,12 @@ def figure(recs, scans, png: str) -> None:
 
 
 if __name__ == "__main__":
-    a = sys.argv[1:]
+    remedy = "--remedy" in sys.argv
+    a = [x for x in sys.argv[1:] if x != "--remedy"]
     if a[:1] == ["run"] and 2 <= len(a) <= 5:
         run(a[1], [int(w) for w in (a[2] if len(a) > 2 else "4096,8192").split(",")],
             [int(s) for s in (a[3] if len(a) > 3 else "0,1").split(",")],
-            np.array([float(e) for e in a[4].split(",")]) if len(a) > 4 else GRID)
+            np.array([float(e) for e in a[4].split(",")]) if len(a) > 4 else GRID, remedy)
     elif a[:1] == ["report"] and len(a) in (2, 3):
         report(a[1], a[2] if len(a) == 3 else None)
     else:
