@@ -91,15 +91,6 @@ def modes(grid: np.ndarray, curves: np.ndarray, *, rel: float = 0.01, k_se: floa
     return out
 
 
-def _mean_se(scan: LRScan) -> tuple[np.ndarray, np.ndarray]:
-    obj = scan.curves.objective
-    S = obj.shape[0]
-    with np.errstate(invalid="ignore"):
-        mean = np.mean(obj, axis=0)
-        se = np.std(obj, axis=0, ddof=1) / math.sqrt(S) if S > 1 else np.zeros(obj.shape[1])
-    return mean, np.where(np.isfinite(se), se, 0.0)
-
-
 def _shift_fit(scans: dict[int, LRScan], label: str, n_boot: int, boot_seed: int) -> RateFit | None:
     """Fit of |mean log η*_{2n} − mean log η*_n| against n (pairs of consecutive widths)."""
     ws = sorted(scans)
@@ -183,7 +174,7 @@ class NonlinearCheck:
         axes = fig.subplots(1, k, squeeze=False)[0]
         for ax, (lab, sc) in zip(axes, self.panels.items()):
             for w, s in sorted(sc.items()):
-                mean, _ = _mean_se(s)
+                mean = s.mean_curve
                 ok = np.isfinite(mean)
                 line, = ax.plot(s.grid[ok], mean[ok], marker=".", label=f"n = {w}")
                 if s.mean_argmin is not None:
