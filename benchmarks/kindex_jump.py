@@ -26,23 +26,28 @@ import numpy as np
 import polylr
 from polylr.claims.base import CheckOptions
 from polylr.claims.nonlinear import jump_verdict, kindex_data, modes
+from polylr.engines.mlp import CHUNK_BYTES
 
 T, B = 2**14, 256
 GRID = np.geomspace(0.01, 3.0, 9)
 
 
-def training(remedy: bool = False) -> polylr.Training:
+def training(remedy: bool = False, data: polylr.Data | None = None) -> polylr.Training:
     """The claim's μP training at T = 2^14; ``remedy``: the second-layer learning rate ÷ 50 (use
-    another OUT for it: a folder holds one panel)."""
+    another OUT for it: a folder holds one panel); ``data``: the training data if already drawn
+    (``kindex_data(T * B, seed=0)``, half a minute to draw)."""
     param = polylr.MUP_ADAM.with_lr_factor(output=1 / 50) if remedy else polylr.MUP_ADAM
     return polylr.Training(net=polylr.MLP(depth=0, activation="relu", bias=True, param=param),
-                           optimizer=polylr.Optimizer("adam"), data=kindex_data(T * B, seed=0),
+                           optimizer=polylr.Optimizer("adam"), data=data or kindex_data(T * B, seed=0),
                            eval_data=kindex_data(8192, seed=1_000_003), steps=T, batch=B, order_seed=1)
 
 
-def run(out: str, widths: list[int], seeds: list[int], etas: np.ndarray, remedy: bool = False) -> None:
+def run(out: str, widths: list[int], seeds: list[int], etas: np.ndarray, remedy: bool = False, *,
+        tr: polylr.Training | None = None, chunk_bytes: int = CHUNK_BYTES, after=None) -> None:
+    """Train what OUT lacks; ``tr``: the training (default ``training(remedy)``), ``chunk_bytes``
+    the working memory per compiled call, ``after()`` called after each file is written."""
     os.makedirs(out, exist_ok=True)
-    tr = training(remedy)
+    tr = tr or training(remedy)
     have = load(out)
     for s in seeds:
         for n in widths:
@@ -51,15 +56,17 @@ def run(out: str, widths: list[int], seeds: list[int], etas: np.ndarray, remedy:
                 continue
             path = os.path.join(out, f"s{s}_n{n}_{todo[0]:.4g}-{todo[-1]:.4g}.json")
             c0, t0 = time.process_time(), time.perf_counter()
-            cv = polylr.train_curves(tr, n, [s], todo)
+            cv = polylr.train_curves(tr, n, [s], todo, chunk_bytes=chunk_bytes)
             every = cv.curve[0, :, ::256]
             rec = {**cv.to_json(), "cpu_seconds": time.process_time() - c0, "wall_seconds": time.perf_counter() - t0,
                    "curve_every_256": np.where(np.isfinite(every), every, None).tolist()}
             with open(path + ".tmp", "w") as f:
                 json.dump(rec, f)
             os.replace(path + ".tmp", path)  # a file is complete or absent
-            print(f"seed {s} n = {n}: {rec['wall_seconds']:.0f} s wall, {rec['cpu_seconds']:.0f} s CPU; eval "
+            print(f"seed {s} n = {n}: {rec['wall_seconds']:.0f} s wall, {rec['cpu_seconds']:.0f} s CPU, chunk {cv.chunk}; eval "
                   + " ".join(f"{v:.3e}" for v in cv.objective[0]), flush=True)
+            if after:
+                after()
 
 
 def load(out: str) -> dict[int, dict[int, dict]]:

@@ -80,6 +80,27 @@ def test_engine_float64_without_global_x64():
     np.testing.assert_allclose(cv32.final, ref, rtol=1e-4)  # measured 1.2e-6
 
 
+def test_training_runs_with_true_float32_products(monkeypatch):
+    """JAX's default float32 matrix product on recent NVIDIA GPUs is TF32 (10-bit mantissa): every
+    training program runs inside default_matmul_precision("highest"), scoped like float64. A CPU
+    computes true float32 either way, so the scope itself is checked here; on a GPU
+    benchmarks/gpu_session.py measures the difference it makes."""
+    import polylr.analysis.train as train_module
+
+    seen = []
+    real = train_module._run
+
+    def spy(*a, **k):
+        seen.append(jax.config.jax_default_matmul_precision)
+        return real(*a, **k)
+
+    monkeypatch.setattr(train_module, "_run", spy)
+    tr = linear_training(polylr.Setup(depth=2, steps=2), dtype="float32")
+    polylr.train_curves(tr, 16, [1], np.array([0.2, 0.5]))
+    assert seen == ["highest"]
+    assert jax.config.jax_default_matmul_precision is None  # scoped, not a global side effect
+
+
 # -- divergence ------------------------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ is recorded in every result.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from dataclasses import dataclass
@@ -256,6 +257,16 @@ def _run(keys, etas, X, y, order, Xe, ye, *, cfg: _Config):
     return jax.vmap(seed)(keys, etas)
 
 
+@contextlib.contextmanager
+def _numerics():
+    """The scope every training program runs in: float64 allowed (never a global switch) and true
+    float32 matrix products. JAX's default float32 dot on recent NVIDIA GPUs is TF32 (10-bit
+    mantissa; https://docs.jax.dev/en/latest/201/precision.html), which would make a run that says
+    "float32" on a GPU a different, less precise computation than the same run on the CPU."""
+    with jax.enable_x64(True), jax.default_matmul_precision("highest"):
+        yield
+
+
 def _check_seeds(seeds) -> tuple[int, ...]:
     s = tuple(check_int("seed", v, lo=0) for v in np.atleast_1d(np.asarray(seeds)).tolist())
     if not s:
@@ -265,7 +276,7 @@ def _check_seeds(seeds) -> tuple[int, ...]:
 
 def _device_data(tr) -> tuple:
     """The training data, its minibatch order and the held-out data (the training data again
-    without any) as JAX arrays in the run's float type (call inside ``jax.enable_x64(True)``)."""
+    without any) as JAX arrays in the run's float type (call inside the training scope, which enables float64)."""
     dt = np.dtype(tr.dtype)
     ev = tr.eval_data if tr.eval_data is not None else tr.data
     return (jnp.asarray(tr.data.X, dt), jnp.asarray(tr.data.y, dt), jnp.asarray(tr.order(), jnp.int32),
@@ -350,7 +361,7 @@ def train_curves(tr: Training, width: int, seeds, etas, *, master_seed: int = 0,
     sc, ec = chunk_shape(tr, width, S, E, chunk_bytes)
     cfg = _config(tr, width)
     t0 = time.perf_counter()
-    with jax.enable_x64(True):
+    with _numerics():
         dt = np.dtype(tr.dtype)
         X, y, order, Xe, ye = _device_data(tr)
         Sp, Ep = -(-S // sc) * sc, -(-E // ec) * ec
@@ -399,7 +410,7 @@ def train_paths(tr: Training, width: int, seed: int, etas, *, master_seed: int =
         raise PolylrError(f"train_paths takes a 1-d learning-rate grid, got shape {e.shape}")
     check_path_memory(tr, width, e.size)
     cfg = _config(tr, width)
-    with jax.enable_x64(True):
+    with _numerics():
         dt = np.dtype(tr.dtype)
         X, y, order, Xe, ye = _device_data(tr)
         curve, path = _run_paths(weight_key(master_seed, width, seed), jnp.asarray(e, dt), X, y, order, Xe, ye, cfg=cfg)
@@ -451,7 +462,7 @@ def loss_grads(tr: Training, width: int, points: dict, *, data=None, per_sample:
         raise PolylrError(f"width n = {width}: one gradient {'per sample ' if per_sample else ''}on {data.m} points needs about "
                           f"{per / 2**30:.2f} GiB, over the memory limit {tr.memory_limit / 2**30:.2f} GiB")
     chunk = max(1, min(K, chunk_bytes // per))
-    with jax.enable_x64(True):
+    with _numerics():
         dt = np.dtype(tr.dtype)
         X, y = jnp.asarray(data.X, dt), jnp.asarray(data.y, dt)
         vals, grads = [], []

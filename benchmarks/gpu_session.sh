@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The GPU checks of the evaluation engine in one device call, within SECONDS (default 560), for the
+# PHASES named (default all, in this order): throughput (on an idle GPU, first), then
+# gwb-relu-kindex at the paper's scale in the background until the time is up (kindex) while the
+# precision check (precision), the engine's and its CLI's tests (tests) and `polylr check
+# gwb-relu-kindex --budget thorough` on two widths (cli) run beside it; benchmarks/gpu_session.py
+# says what each does. Run from the repository root on the device machine; its image lacks
+# python-flint and typer 0.29 (with pydantic), carried as wheels in .whl (see .whl's own line below).
+# Writes $OUT/session.log, and $OUT/kindex.log, $OUT/kindex.tgz, $OUT/cli.tgz for those phases.
+#   bash benchmarks/gpu_session.sh [SECONDS [PHASES]]       e.g. 420 precision,tests,cli
+# The wheels, fetched here once (python 3.12, x86-64):
+#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#     --platform manylinux2014_x86_64 -d .whl python-flint==0.9.0 typer==0.29.2 pydantic==2.14.4 \
+#     pydantic-core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5 typing-extensions==4.16.0
+set -u
+total=${1:-560}
+phases=,${2:-throughput,kindex,precision,tests,cli},
+start=$(date +%s)
+left() { echo $((total - ($(date +%s) - start))); }
+has() { [[ $phases == *,$1,* ]]; }
+export PYTHONUNBUFFERED=1 CI=true XLA_PYTHON_CLIENT_PREALLOCATE=false  # two JAX processes share the GPU
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+export PYTHONPATH=/tmp/site:$PWD:$PWD/benchmarks
+exec > >(tee -a "$OUT/session.log") 2>&1
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
+python3 benchmarks/gpu_session.py env || exit 1
+if has throughput; then
+    echo "== throughput ($(left) s left)"
+    timeout 60 python3 benchmarks/nonlinear_throughput.py --widths 256,1024,4096
+    timeout 40 python3 benchmarks/nonlinear_throughput.py --widths 256,1024 --dtype float64
+fi
+kindex=
+if has kindex; then
+    echo "== gwb-relu-kindex at T = 2^14 in the background: $OUT/kindex.log ($(left) s left)"
+    timeout $(($(left) - 10)) python3 benchmarks/gpu_session.py kindex /tmp/kindex $(($(left) - 40)) "$OUT/kindex.tgz" >"$OUT/kindex.log" 2>&1 &
+    kindex=$!
+fi
+if has precision; then
+    echo "== precision ($(left) s left)"
+    timeout 90 python3 benchmarks/gpu_session.py precision
+fi
+if has tests; then
+    echo "== the engine's tests on the GPU ($(left) s left)"
+    timeout 200 python3 -m pytest -q -p no:cacheprovider tests/test_nonlinear.py tests/test_nonlinear_inputs.py tests/test_decompose.py tests/test_ball_verdicts.py
+fi
+if has cli; then
+    echo "== polylr check gwb-relu-kindex --budget thorough (thorough-gpu) on n = 4096, 8192, 2 seeds ($(left) s left)"
+    timeout $(($(left) - 20)) python3 -m polylr check gwb-relu-kindex --budget thorough --widths 4096,8192 --seeds 2 --out /tmp/cli
+    echo "exit $?"
+    tar czf "$OUT/cli.tgz" -C /tmp cli 2>/dev/null
+fi
+if [[ -n $kindex ]]; then
+    echo "== waiting for gwb-relu-kindex ($(left) s left)"
+    wait $kindex
+    tail -3 "$OUT/kindex.log"
+fi
+echo "== done ($(left) s left)"
