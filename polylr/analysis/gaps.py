@@ -36,7 +36,6 @@ import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import flint
 import jax
@@ -52,7 +51,7 @@ from ..engines.tp import limit_polys
 from ..engines.bounds import shallow_loss_error
 from ..engines.shallow import shallow_loss_coeffs, shallow_loss_exact
 from .grid import argmin_on_grid
-from ..core.poly import EtaPoly, to_fmpq
+from ..core.poly import EtaPoly, fmpq_to_float, to_fmpq
 from .rates import STATISTICS, fit_rate
 from ..core.setup import Data, Setup
 from .sweep import Sweep, float_resolves, sweep
@@ -108,16 +107,12 @@ class LimitOptimum:
         if self.loss is not None:
             p = self.loss.as_fmpq_poly()
             base = p(to_fmpq(self.eta))
-            return np.array([_to_float(p(to_fmpq(float(e))) - base) for e in etas.ravel()]).reshape(etas.shape)
+            return np.array([fmpq_to_float(p(to_fmpq(float(e))) - base) for e in etas.ravel()]).reshape(etas.shape)
         # evaluation mode: η_∞ comes from a refined grid; the value is recomputed at it, so the excess
         # at η_∞ itself is exactly 0
         return limit_loss_values(self.setup_, etas.ravel()).reshape(etas.shape) - self.value
 
     setup_: Setup | None = field(default=None, repr=False)
-
-
-def _to_float(q: flint.fmpq) -> float:
-    return float(Fraction(int(q.p), int(q.q)))
 
 
 MAX_EXACT_STEPS = 10  # the exact rational limit costs seconds beyond (L = 1: 8.6 s at t = 30, 71 s at t = 50)
@@ -138,7 +133,7 @@ def limit_optimum(setup: Setup, interval: tuple[float, float], *, grid: int = 80
     if mode == "exact" or (mode == "auto" and exact_ok and setup.steps <= MAX_EXACT_STEPS):
         loss = limit_polys(setup, exact=True).loss
         a = argmin(loss, lo, hi)
-        curv = _to_float(loss.as_fmpq_poly().derivative().derivative()(to_fmpq(a.eta)))
+        curv = fmpq_to_float(loss.as_fmpq_poly().derivative().derivative()(to_fmpq(a.eta)))
         return LimitOptimum(a, loss, "exact", curv)
     etas = np.linspace(lo, hi, check_int("grid", grid, lo=3))
 

@@ -62,8 +62,14 @@ def to_fmpq(x) -> flint.fmpq:
     raise PolylrError(f"cannot make an exact rational coefficient from {x!r} ({type(x).__name__})")
 
 
-def _fmpq_to_fraction(q: flint.fmpq) -> Fraction:
+def fmpq_to_fraction(q: flint.fmpq) -> Fraction:
+    """An exact python-flint rational as a :class:`fractions.Fraction`."""
     return Fraction(int(q.p), int(q.q))
+
+
+def fmpq_to_float(q: flint.fmpq) -> float:
+    """The correctly rounded float of an exact python-flint rational (``Fraction``'s division)."""
+    return float(fmpq_to_fraction(q))
 
 
 class EtaPoly:
@@ -113,7 +119,7 @@ class EtaPoly:
                 self._c = flint.fmpq_poly([to_fmpq(c) for c in _as_list(coeffs)])
         else:
             if isinstance(coeffs, flint.fmpq_poly):
-                arr = np.array([float(_fmpq_to_fraction(c)) for c in coeffs.coeffs()], dtype=np.float64)
+                arr = np.array([fmpq_to_float(c) for c in coeffs.coeffs()], dtype=np.float64)
             else:
                 arr = np.array(
                     [float(c) for c in _as_list(coeffs)] if not isinstance(coeffs, np.ndarray) else coeffs,
@@ -137,7 +143,7 @@ class EtaPoly:
     def coeffs(self) -> np.ndarray | tuple[Fraction, ...]:
         """Ascending coefficients: a float64 array, or a tuple of Fractions for ``"QQ"``."""
         if self.domain == "QQ":
-            cs = tuple(_fmpq_to_fraction(c) for c in self._c.coeffs())
+            cs = tuple(fmpq_to_fraction(c) for c in self._c.coeffs())
             return cs or (Fraction(0),)
         return self._c
 
@@ -189,7 +195,7 @@ class EtaPoly:
         for its error)."""
         if self.domain == "QQ":
             if isinstance(eta, (numbers.Rational, flint.fmpq)) and not isinstance(eta, bool):
-                return _fmpq_to_fraction(self._c(to_fmpq(eta)))
+                return fmpq_to_fraction(self._c(to_fmpq(eta)))
             x = np.asarray(eta, dtype=np.float64)
             if not np.all(np.isfinite(x)):
                 raise InvalidInput(f"cannot evaluate {self.label or 'the polynomial'} at a non-finite η")

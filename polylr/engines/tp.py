@@ -53,7 +53,7 @@ import numpy as np
 from ..core.errors import PolylrError
 from .bounds import float_limit_error
 from .limit import Limit, check_supported
-from ..core.poly import EtaPoly
+from ..core.poly import EtaPoly, fmpq_to_float
 from ..core.setup import Setup
 
 # -- rings ---------------------------------------------------------------------------------
@@ -518,7 +518,7 @@ def tp_limit(setup: Setup, *, exact: bool = False, max_degree: int | None = None
         outputs = krylov_outputs(phi, us, t)
         loss_poly = EtaPoly(loss, "QQ", label=f"L_\\infty^{{({t})}}", nonnegative=True)
     else:
-        U = np.array([[_frac(u[i, 0]) for i in range(data.m)] for u in us[: t + 1]], dtype=np.float64)
+        U = np.array([[fmpq_to_float(u[i, 0]) for i in range(data.m)] for u in us[: t + 1]], dtype=np.float64)
         width = max(p.c.size for p in phi)
         P = np.zeros((t + 1, width))
         for j, p in enumerate(phi[1:], start=1):  # phi_0 = 0 exactly: f has no y component
@@ -529,11 +529,6 @@ def tp_limit(setup: Setup, *, exact: bool = False, max_degree: int | None = None
         ]
         loss_poly = EtaPoly(loss.c, "float64", label=f"L_\\infty^{{({t})}}", error=float_limit_error(loss.c), nonnegative=True)
     return Limit(setup, tuple(outputs), loss_poly)
-
-
-def _frac(q: flint.fmpq) -> float:
-    """Correctly rounded float of an exact rational."""
-    return float(Fraction(int(q.p), int(q.q)))
 
 
 def limit_polys(setup: Setup, *, exact: bool = False) -> Limit:
