@@ -427,7 +427,11 @@ def jump_verdict(name: str, lab: str, scans: dict[int, LRScan], n_boot: int, boo
         f"{k} {v:.0%}" for k, v in frac.items())
     ev = {"eta_star_mean_curve": opt, "jump_fraction": frac, "n_boot": n_boot}
     if max(frac.values()) >= 0.95:
-        return Verdict(name, stmt, HOLDS, txt, ev)
+        # Say where and which way: a move between the smallest widths is the approach to the
+        # limit as much as a jump (gwb-relu-kindex on a GPU: 256 -> 1024, then none to 32768).
+        moves = [f"{a}->{b} (optimum x{opt[b] / opt[a]:.3g})" for a, b in zip(ws[:-1], ws[1:])
+                 if frac[f"{a}->{b}"] >= 0.95 and opt[a] and opt[b]]
+        return Verdict(name, stmt, HOLDS, f"{txt}; the jump{'s' if len(moves) > 1 else ''}: {', '.join(moves)}", ev)
     if max(frac.values()) <= 0.05:
         return Verdict(name, stmt, FAILS, f"{txt}: no jump at these widths", ev)
     return Verdict(name, stmt, INCONCLUSIVE, f"{txt}: more seeds are needed", ev)
