@@ -307,3 +307,24 @@ def test_cli_check_writes_an_evaluation_claim(tmp_path):
     assert doc["check"] == "hayou-fig5" and doc["budget"]["widths"] == [8, 16]
     assert (out / "hayou-fig5" / "hayou-fig5.png").stat().st_size > 0
     assert "## hayou-fig5" in (out / "report.md").read_text()
+
+
+def test_thorough_on_a_gpu_picks_the_gpu_entry_and_says_so(monkeypatch):
+    """`--budget thorough` takes a claim's `thorough-gpu` entry when JAX's backend is a GPU (the
+    H200 session saw widths 256 … 32768 for gwb-relu-kindex), records which entry ran, and keeps
+    the user's widths and seeds; other levels, and thorough on a CPU, are unchanged."""
+    from polylr.claims.base import CheckOptions, budget_entry, get_budget
+    from polylr.claims.nonlinear import KINDEX_BUDGETS
+
+    def entry(level, **kw):
+        return budget_entry(CheckOptions(budget=get_budget(level), **kw), KINDEX_BUDGETS)
+
+    cpu = entry("thorough")
+    assert (cpu["entry"], cpu["widths"]) == ("thorough", KINDEX_BUDGETS["thorough"]["widths"])
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    gpu = entry("thorough")
+    assert (gpu["budget"], gpu["entry"]) == ("thorough", "thorough-gpu")
+    assert gpu["widths"] == KINDEX_BUDGETS["thorough-gpu"]["widths"] and gpu["steps"] == 2**14
+    assert entry("quick")["entry"] == "quick"
+    mine = entry("thorough", widths=(4096, 8192), seeds=2)
+    assert (mine["widths"], mine["seeds"], mine["steps"]) == ((4096, 8192), 2, 2**14)

@@ -80,7 +80,8 @@ def progress_note(opts: "CheckOptions", text: str) -> None:
 def budget_entry(opts: "CheckOptions", table: dict) -> dict:
     """A claim's own budget entry (a dict of its sizes) for ``opts``: ``table["thorough-gpu"]`` for
     ``--budget thorough`` on a GPU (when the table has it), else the named level's entry (``default``
-    when the table lacks it), with the user's widths and seeds and the level's name under ``"budget"``."""
+    when the table lacks it), with the user's widths and seeds, the level's name under ``"budget"``
+    and the entry's under ``"entry"``."""
     import jax  # noqa: PLC0415  (claims that train networks only)
 
     name = opts.budget.name
@@ -91,6 +92,7 @@ def budget_entry(opts: "CheckOptions", table: dict) -> dict:
     if opts.seeds is not None:
         b["seeds"] = opts.seeds
     b["budget"] = name
+    b["entry"] = "thorough-gpu" if gpu else name if name in table else "default"
     return b
 
 

@@ -512,7 +512,7 @@ class DecompositionCheck:
         from ..core.jsonsafe import json_ready
 
         return json_ready({"name": self.name, "seconds": self.seconds, "budget": self.budget, "jax_version": jax.__version__,
-                      "verdicts": [v.to_dict() for v in self.verdicts],
+                      "backend": jax.default_backend(), "verdicts": [v.to_dict() for v in self.verdicts],
                       "examples": {k: e.to_json() for k, e in self.examples.items()}})
 
     def tables(self) -> list[tuple[str, list[str], list[list]]]:

@@ -143,6 +143,7 @@ class NonlinearCheck:
     def to_json(self) -> dict:
         return json_ready({
             "name": self.name, "seconds": self.seconds, "budget": self.budget, "jax_version": jax.__version__,
+            "backend": jax.default_backend(),
             "verdicts": [v.to_dict() for v in self.verdicts],
             "fits": {k: f.to_dict() for k, f in self.fits.items()},
             "extra": self.extra,
