@@ -19,6 +19,7 @@ reproduce the 8-seed batches 0..7 and 8..15 bit for bit), so the verdicts are th
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import json
 import os
@@ -28,7 +29,6 @@ import time
 import numpy as np
 
 import polylr
-from polylr.analysis.grid import argmins_on_grid
 from polylr.claims.base import CheckOptions
 from polylr.claims.nonlinear import ball_gap_fits, ball_training, ball_verdicts
 
@@ -83,14 +83,10 @@ def verdicts(out: str, refine: bool, most: int | None = None) -> None:
     scans = {}
     for w in ws:
         obj = np.array([seeds[w][s][0] for s in range(S)], dtype=np.float64)
-        if refine:
+        scans[w] = polylr.grid_scan(grid, obj, width=w)  # the grid's optima: what scan_lr(refine=False) returns
+        if refine:  # the saved refined optima instead
             args = tuple(polylr.Argmin(seeds[w][s][1], seeds[w][s][2], (grid[0], grid[-1]), seeds[w][s][3]) for s in range(S))
-        else:  # the grid's optima: what scan_lr(refine=False) returns
-            args = tuple(polylr.Argmin(float(np.exp(a.eta)), a.value, (grid[0], grid[-1]), a.on_boundary)
-                         for a in argmins_on_grid(np.log(grid), obj, None))
-        cv = polylr.Curves(polylr.Training(), w, tuple(range(S)), 0, np.broadcast_to(grid, obj.shape), np.zeros(obj.shape + (0,)),
-                           obj, None, obj, ~np.isfinite(obj), "float32", obj.shape, 0.0)
-        scans[w] = polylr.LRScan(grid, cv, args, None, 0, 0.0)
+            scans[w] = dataclasses.replace(scans[w], argmins=args)
     print(f"seeds 0..{S - 1} at widths {ws} ({'refined' if refine else 'grid'} optima); CPU time of all files {cpu:.0f} s")
     for w in ws:
         lg = np.log(scans[w].etas_star)

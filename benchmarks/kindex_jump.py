@@ -101,16 +101,7 @@ def scan(n: int, by_seed: dict[int, dict]) -> polylr.LRScan:
     ss = sorted(by_seed)
     grid = np.array([e for e in by_seed[ss[0]]["etas"] if all(np.any(np.isclose(e, by_seed[s]["etas"])) for s in ss)])
     obj = np.array([[by_seed[s]["objective"][np.argmin(np.abs(by_seed[s]["etas"] - e))] for e in grid] for s in ss])
-    grid_min = lambda row: _in_eta(polylr.argmin_on_grid(np.log(grid), row), grid)  # noqa: E731
-    args = tuple(grid_min(r) if np.any(np.isfinite(r)) else None for r in obj)
-    mean = np.mean(obj, axis=0)
-    cv = polylr.Curves(polylr.Training(), n, tuple(ss), 0, np.broadcast_to(grid, obj.shape), np.zeros(obj.shape + (0,)),
-                       obj, None, obj, ~np.isfinite(obj), "float32", (1, 1), 0.0)
-    return polylr.LRScan(grid, cv, args, grid_min(mean) if np.any(np.isfinite(mean)) else None, obj.size, 0.0)
-
-
-def _in_eta(a: polylr.Argmin, grid: np.ndarray) -> polylr.Argmin:
-    return polylr.Argmin(float(np.exp(a.eta)), a.value, (grid[0], grid[-1]), a.on_boundary)
+    return polylr.grid_scan(grid, obj, width=n, seeds=ss)
 
 
 def _panel(recs) -> tuple[str, str]:

@@ -155,6 +155,7 @@ if TYPE_CHECKING:
     from .analysis.train import Curves as Curves
     from .analysis.train import LRScan as LRScan
     from .analysis.train import chunk_shape as chunk_shape
+    from .analysis.train import grid_scan as grid_scan
     from .analysis.train import init_params as init_params
     from .analysis.train import scan_lr as scan_lr
     from .analysis.train import train_curves as train_curves

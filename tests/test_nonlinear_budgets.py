@@ -2,6 +2,7 @@
 before allocating), the claims' refusal before any training, and the jump verdict of
 gwb-relu-kindex on constructed curves (with its negative control)."""
 
+import dataclasses
 import time
 
 import numpy as np
@@ -9,15 +10,6 @@ import pytest
 
 import polylr
 from polylr.claims.nonlinear import jump_verdict
-
-
-def _scan(grid, objective, width):
-    """An LRScan built from given seed-by-η objectives (no training)."""
-    S, E = objective.shape
-    tr = polylr.Training()
-    cv = polylr.Curves(tr, width, tuple(range(S)), 0, np.broadcast_to(grid, (S, E)), np.zeros((S, E, 0)), objective,
-                       None, objective, ~np.isfinite(objective), "float32", (S, E), 0.0)
-    return polylr.LRScan(np.asarray(grid), cv, (None,) * S, None, S * E, 0.0)
 
 
 def _bowl(grid, center, noise, seeds, rng):
@@ -31,16 +23,16 @@ GRID = np.geomspace(0.01, 3.0, 16)  # ratio 1.46 between points
 def test_jump_verdict_holds_fails_and_needs_seeds():
     rng = np.random.default_rng(0)
     # The optimum moves by a factor 4 between n = 64 and 128 (same seeds' noise small): a jump.
-    jump = {64: _scan(GRID, _bowl(GRID, 0.1, 0.05, 8, rng), 64), 128: _scan(GRID, _bowl(GRID, 0.4, 0.05, 8, rng), 128)}
+    jump = {64: polylr.grid_scan(GRID, _bowl(GRID, 0.1, 0.05, 8, rng), width=64), 128: polylr.grid_scan(GRID, _bowl(GRID, 0.4, 0.05, 8, rng), width=128)}
     assert jump_verdict("j", "x", jump, 500, 1).status == "holds"
     # No move: fails (no jump at these widths).
-    still = {64: _scan(GRID, _bowl(GRID, 0.1, 0.05, 8, rng), 64), 128: _scan(GRID, _bowl(GRID, 0.1, 0.05, 8, rng), 128)}
+    still = {64: polylr.grid_scan(GRID, _bowl(GRID, 0.1, 0.05, 8, rng), width=64), 128: polylr.grid_scan(GRID, _bowl(GRID, 0.1, 0.05, 8, rng), width=128)}
     assert jump_verdict("j", "x", still, 500, 1).status == "fails"
     # Negative control: the same factor-4 move, but seeds so noisy (per-seed optima spread over the
     # grid) that 8 seeds cannot tell: neither holds nor fails.
-    noisy = {64: _scan(GRID, _bowl(GRID, 0.1, 8.0, 8, rng), 64), 128: _scan(GRID, _bowl(GRID, 0.4, 8.0, 8, rng), 128)}
+    noisy = {64: polylr.grid_scan(GRID, _bowl(GRID, 0.1, 8.0, 8, rng), width=64), 128: polylr.grid_scan(GRID, _bowl(GRID, 0.4, 8.0, 8, rng), width=128)}
     assert jump_verdict("j", "x", noisy, 500, 1).status == "inconclusive"
-    one = {64: _scan(GRID, _bowl(GRID, 0.1, 0.05, 1, rng), 64), 128: _scan(GRID, _bowl(GRID, 0.4, 0.05, 1, rng), 128)}
+    one = {64: polylr.grid_scan(GRID, _bowl(GRID, 0.1, 0.05, 1, rng), width=64), 128: polylr.grid_scan(GRID, _bowl(GRID, 0.4, 0.05, 1, rng), width=128)}
     assert jump_verdict("j", "x", one, 500, 1).status == "inconclusive"  # one seed: no bootstrap
 
 
@@ -50,10 +42,10 @@ def test_jump_verdict_ignores_a_one_interval_step_of_a_coarse_grid():
     rng = np.random.default_rng(0)
     coarse = np.geomspace(0.01, 3.0, 9)
     mid = np.sqrt(coarse[2] * coarse[3])  # optima just either side of the midpoint of two grid points
-    near = {64: _scan(coarse, _bowl(coarse, mid * 0.97, 0.0, 4, rng), 64), 128: _scan(coarse, _bowl(coarse, mid * 1.03, 0.0, 4, rng), 128)}
+    near = {64: polylr.grid_scan(coarse, _bowl(coarse, mid * 0.97, 0.0, 4, rng), width=64), 128: polylr.grid_scan(coarse, _bowl(coarse, mid * 1.03, 0.0, 4, rng), width=128)}
     assert abs(np.log(coarse[3] / coarse[2])) >= np.log(2)  # the grid argmin does move by a factor >= 2
     assert jump_verdict("j", "x", near, 500, 1).status == "fails"
-    far = {64: _scan(coarse, _bowl(coarse, coarse[2], 0.0, 4, rng), 64), 128: _scan(coarse, _bowl(coarse, coarse[4], 0.0, 4, rng), 128)}
+    far = {64: polylr.grid_scan(coarse, _bowl(coarse, coarse[2], 0.0, 4, rng), width=64), 128: polylr.grid_scan(coarse, _bowl(coarse, coarse[4], 0.0, 4, rng), width=128)}
     assert jump_verdict("j", "x", far, 500, 1).status == "holds"
 
 
@@ -92,8 +84,8 @@ def test_claims_refuse_a_too_wide_request_before_training():
 
 def _scan_optima(etas, width):
     """An LRScan whose per-seed optima are ``etas`` (only the argmins matter to stable_verdict)."""
-    s = _scan(GRID, np.ones((len(etas), GRID.size)), width)
-    return polylr.LRScan(s.grid, s.curves, tuple(polylr.Argmin(float(e), 0.0, (0.01, 3.0), False) for e in etas), None, 0, 0.0)
+    s = polylr.grid_scan(GRID, np.ones((len(etas), GRID.size)), width=width)
+    return dataclasses.replace(s, argmins=tuple(polylr.Argmin(float(e), 0.0, (0.01, 3.0), False) for e in etas))
 
 
 def test_stable_verdict_holds_fails_and_its_negative_control():

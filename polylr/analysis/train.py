@@ -548,10 +548,9 @@ def scan_lr(
     rounds); a minimum at an end of the grid is checked on 8 points inside the end interval and
     reported ``on_boundary`` if none is lower. Diverged runs count as ``+inf``. ``refine_mean``
     (default: as ``refine``) refines the seed-mean curve's minimum too (8 trainings per seed and round);
-    without it the mean's optimum is the grid point's."""
-    grid = check_grid(etas)
-    if grid.ndim != 1 or grid.size < 3 or not np.all(np.diff(grid) > 0):
-        raise PolylrError(f"the learning-rate grid must be 1-d, strictly increasing, with >= 3 points; got {grid}")
+    without it the mean's optimum is the grid point's. :func:`grid_scan` builds the unrefined scan
+    from saved losses."""
+    grid = _scan_grid(etas)
     xtol = check_finite("xtol", xtol)
     if xtol <= 0:
         raise PolylrError(f"xtol must be > 0, got {xtol}")
@@ -568,23 +567,76 @@ def scan_lr(
     def mean(us: np.ndarray) -> np.ndarray:
         return np.mean(per_seed(np.broadcast_to(us, (len(seeds), us.size))), axis=0)
 
-    ok = np.any(np.isfinite(cv.objective), axis=1)
-    found: list[Argmin | None] = [None] * len(seeds)
-    if ok.any():
-        idx = np.nonzero(ok)[0]
+    def sub(idx: np.ndarray):
         sub_seeds = tuple(seeds[i] for i in idx)
 
-        def sub(us: np.ndarray) -> np.ndarray:
+        def f(us: np.ndarray) -> np.ndarray:
             c = train_curves(tr, width, sub_seeds, np.exp(us), master_seed=master_seed, chunk_bytes=chunk_bytes)
             count[0] += c.objective.size
             return c.objective
 
-        mins = argmins_on_grid(u, cv.objective[idx], sub if refine else None, xtol=xtol, points=points, max_iter=max_rounds)
-        for i, a in zip(idx, mins):
+        return f
+
+    refine_mean = refine if refine_mean is None else refine_mean
+    found, mean_min = _optima(u, cv.objective, sub if refine else None, mean if refine_mean else None,
+                              xtol=xtol, points=points, max_iter=max_rounds)
+    return LRScan(grid, cv, found, mean_min, count[0], time.perf_counter() - t0)
+
+
+def _scan_grid(etas) -> np.ndarray:
+    """A scan's grid: :func:`polylr.engines.mlp.check_grid`, and 1-d, >= 3 points, strictly increasing."""
+    grid = check_grid(etas)
+    if grid.ndim != 1 or grid.size < 3:
+        raise PolylrError(f"the learning-rate grid must be 1-d with >= 3 points, got shape {grid.shape}")
+    if not np.all(np.diff(grid) > 0):
+        i = int(np.argmin(np.diff(grid) > 0))
+        raise PolylrError(f"the learning-rate grid must be strictly increasing, got {grid[i + 1]:.6g} after {grid[i]:.6g}")
+    return grid
+
+
+def _optima(u: np.ndarray, objective: np.ndarray, sub=None, mean=None, **refine) -> tuple[tuple[Argmin | None, ...], Argmin | None]:
+    """Each seed's argmin (None where its row is all ``+inf``) and the seed mean's, found on the grid
+    ``u = log η`` and returned in η; ``sub(idx)`` gives the refining function of the seeds ``idx``
+    and ``mean`` that of the seed mean (None: the grid's minima)."""
+    ok = np.any(np.isfinite(objective), axis=1)
+    found: list[Argmin | None] = [None] * objective.shape[0]
+    if ok.any():
+        idx = np.nonzero(ok)[0]
+        for i, a in zip(idx, argmins_on_grid(u, objective[idx], None if sub is None else sub(idx), **refine)):
             found[i] = _exp_argmin(a)
-    mc = np.mean(cv.objective, axis=0)
-    mean_min = None
-    if np.any(np.isfinite(mc)):
-        refine_mean = refine if refine_mean is None else refine_mean
-        mean_min = _exp_argmin(argmin_on_grid(u, mc, mean if refine_mean else None, xtol=xtol, points=points, max_iter=max_rounds))
-    return LRScan(grid, cv, tuple(found), mean_min, count[0], time.perf_counter() - t0)
+    mc = np.mean(objective, axis=0)
+    mean_min = _exp_argmin(argmin_on_grid(u, mc, mean, **refine)) if np.any(np.isfinite(mc)) else None
+    return tuple(found), mean_min
+
+
+def grid_scan(grid, objective, *, width: int, seeds=None, training: Training | None = None) -> LRScan:
+    """The :class:`LRScan` that ``scan_lr(training, width, seeds, grid, refine=False)`` returns when
+    its trainings give the losses ``objective`` (shape ``(S, len(grid))``, one row per seed;
+    non-finite where a run diverged), built without training: saved or constructed losses. Each
+    seed's optimum and the seed mean's are the grid's minima (a seed whose row is all non-finite
+    has None); ``curves.diverged`` is where ``objective`` is not finite, ``curves.objective`` the
+    losses with ``+inf`` there. ``grid``: increasing, positive, >= 3 points; ``seeds`` (default
+    ``0..S-1``) and ``training`` (default ``Training()``, whose ``dtype`` the curves report) only
+    label the result; ``curves.curve`` is empty (no steps recorded) and ``curves.final`` the
+    losses again. Example: ``polylr.grid_scan(np.geomspace(0.01, 3, 9), losses, width=4096)``."""
+    g = _scan_grid(grid)
+    width = check_int("width n", width, lo=1)
+    try:
+        raw = np.asarray(objective, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise PolylrError(f"the objective must be an array of numbers, got {type(objective).__name__}") from None
+    if raw.ndim != 2 or raw.shape[0] < 1 or raw.shape[1] != g.size:
+        raise PolylrError(f"the objective must have shape (seeds >= 1, {g.size}) (one row per seed, one column per grid η), got {raw.shape}")
+    S, E = raw.shape
+    seeds = tuple(range(S)) if seeds is None else _check_seeds(seeds)
+    if len(seeds) != S:
+        raise PolylrError(f"seeds must name the objective's {S} rows, got {len(seeds)} seeds")
+    training = Training() if training is None else training
+    if not _known(training):
+        raise PolylrError(f"grid_scan's training must be a polylr Training or LMTraining, got {type(training).__name__}")
+    diverged = ~np.isfinite(raw)
+    obj = np.where(diverged, np.inf, raw)
+    cv = Curves(training, width, seeds, 0, np.array(np.broadcast_to(g, (S, E))), np.zeros((S, E, 0)), obj, None, obj,
+                diverged, training.dtype, (S, E), 0.0)
+    found, mean_min = _optima(np.log(g), obj)
+    return LRScan(g, cv, found, mean_min, S * E, 0.0)
