@@ -24,7 +24,11 @@ def test_jump_verdict_holds_fails_and_needs_seeds():
     rng = np.random.default_rng(0)
     # The optimum moves by a factor 4 between n = 64 and 128 (same seeds' noise small): a jump.
     jump = {64: polylr.grid_scan(GRID, _bowl(GRID, 0.1, 0.05, 8, rng), width=64), 128: polylr.grid_scan(GRID, _bowl(GRID, 0.4, 0.05, 8, rng), width=128)}
-    assert jump_verdict("j", "x", jump, 500, 1).status == "holds"
+    v = jump_verdict("j", "x", jump, 500, 1)
+    assert v.status == "holds"
+    # It says where and which way: up by the ratio of the seed-mean optima (about 4 on this grid).
+    ratio = jump[128].mean_argmin.eta / jump[64].mean_argmin.eta
+    assert 3 < ratio < 5.5 and v.reason.endswith(f"the jump: 64->128 (optimum x{ratio:.3g})")
     # No move: fails (no jump at these widths).
     still = {64: polylr.grid_scan(GRID, _bowl(GRID, 0.1, 0.05, 8, rng), width=64), 128: polylr.grid_scan(GRID, _bowl(GRID, 0.1, 0.05, 8, rng), width=128)}
     assert jump_verdict("j", "x", still, 500, 1).status == "fails"
