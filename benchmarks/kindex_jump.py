@@ -7,6 +7,8 @@ batch 256 on fresh data, n = 4096 and 8192, 9 log-spaced η on [0.01, 3] (a fact
     # loss every 256 steps); η already in OUT for that (seed, width) are skipped, and a file is
     # written whole or not at all, so an interrupted run resumes
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/kindex_jump.py run OUT [WIDTHS] [SEEDS] [ETAS] [--remedy]
+    # other panels: the second-layer learning rate times K (--remedy is K = 1/50), T steps
+    OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/kindex_jump.py run OUT ... --output-lr K --steps T
     # what the files say: per width (on the η every seed has) the seed-mean curve, its significant
     # minima (the claim's `modes`), each seed's grid optimum, the claim's jump verdict; a figure
     PYTHONPATH=. python benchmarks/kindex_jump.py report OUT [PNG]
@@ -32,14 +34,16 @@ T, B = 2**14, 256
 GRID = np.geomspace(0.01, 3.0, 9)
 
 
-def training(remedy: bool = False, data: polylr.Data | None = None) -> polylr.Training:
-    """The claim's μP training at T = 2^14; ``remedy``: the second-layer learning rate ÷ 50 (use
-    another OUT for it: a folder holds one panel); ``data``: the training data if already drawn
-    (``kindex_data(T * B, seed=0)``, half a minute to draw)."""
-    param = polylr.MUP_ADAM.with_lr_factor(output=1 / 50) if remedy else polylr.MUP_ADAM
+def training(remedy: bool = False, data: polylr.Data | None = None, *, output: float = 1.0, steps: int = T) -> polylr.Training:
+    """The claim's μP training at T = 2^14; ``remedy``: the second-layer learning rate ÷ 50, else
+    times ``output`` (use another OUT for each: a folder holds one panel); ``steps`` instead of T;
+    ``data``: the training data if already drawn (``kindex_data(steps * B, seed=0)``, half a minute
+    to draw at T = 2^14)."""
+    output = 1 / 50 if remedy else output
+    param = polylr.MUP_ADAM if output == 1 else polylr.MUP_ADAM.with_lr_factor(output=output)
     return polylr.Training(net=polylr.MLP(depth=0, activation="relu", bias=True, param=param),
-                           optimizer=polylr.Optimizer("adam"), data=data or kindex_data(T * B, seed=0),
-                           eval_data=kindex_data(8192, seed=1_000_003), steps=T, batch=B, order_seed=1)
+                           optimizer=polylr.Optimizer("adam"), data=data or kindex_data(steps * B, seed=0),
+                           eval_data=kindex_data(8192, seed=1_000_003), steps=steps, batch=B, order_seed=1)
 
 
 def run(out: str, widths: list[int], seeds: list[int], etas: np.ndarray, remedy: bool = False, *,
@@ -78,10 +82,10 @@ def load(out: str) -> dict[int, dict[int, dict]]:
         s, n = map(int, re.match(r"s(\d+)_n(\d+)", os.path.basename(fn)).groups())
         r = json.load(open(fn))
         d = recs.setdefault(n, {}).setdefault(s, {"etas": [], "objective": [], "trace": [], "cpu": 0.0, "wall": 0.0})
-        panel = r["training"]["param"]["name"]
-        if panels.setdefault("name", panel) != panel:
-            raise SystemExit(f"{fn}: parametrization {panel}, but {panels['name']} elsewhere in {out} (one panel per folder)")
-        d["panel"] = panel
+        panel = (r["training"]["param"]["name"], r["training"]["steps"])
+        if panels.setdefault("panel", panel) != panel:
+            raise SystemExit(f"{fn}: parametrization and steps {panel}, but {panels['panel']} elsewhere in {out} (one panel per folder)")
+        d["panel"], d["steps"] = panel[0], panel[1]
         d["etas"] += r["etas"][0]
         d["objective"] += [np.inf if v is None else v for v in r["objective"][0]]
         d["trace"] += r["curve_every_256"]
@@ -104,10 +108,17 @@ def scan(n: int, by_seed: dict[int, dict]) -> polylr.LRScan:
     return polylr.grid_scan(grid, obj, width=n, seeds=ss)
 
 
-def _panel(recs) -> tuple[str, str]:
-    """The verdict tag and label of the folder's panel (μP or the remedy)."""
-    name = next(iter(next(iter(recs.values())).values()))["panel"]
-    return ("mup", "μP") if name == "mup-adam" else ("remedy", "μP, 2nd-layer lr ÷ 50")
+def _panel(recs) -> tuple[str, str, int]:
+    """The verdict tag, the label and the steps T of the folder's panel (μP, the remedy, or μP
+    with the second-layer learning rate times a factor)."""
+    first = next(iter(next(iter(recs.values())).values()))
+    name, steps = first["panel"], first["steps"]
+    if name == "mup-adam":
+        return "mup", "μP", steps
+    k = float(re.search(r"lr\(1,1,([^)]+)\)", name).group(1))
+    if abs(k - 1 / 50) < 1e-12:
+        return "remedy", "μP, 2nd-layer lr ÷ 50", steps
+    return f"out{k:g}", f"μP, 2nd-layer lr × {k:g}", steps
 
 
 def report(out: str, png: str | None) -> None:
@@ -117,7 +128,7 @@ def report(out: str, png: str | None) -> None:
     scans = {n: scan(n, recs[n]) for n in sorted(recs)}
     cpu = sum(r["cpu"] for by in recs.values() for r in by.values())
     wall = sum(r["wall"] for by in recs.values() for r in by.values())
-    print(f"T = {T}, batch {B}; {cpu:.0f} s CPU, {wall:.0f} s wall in all files")
+    print(f"T = {_panel(recs)[2]}, batch {B}; {cpu:.0f} s CPU, {wall:.0f} s wall in all files")
     for n, sc in scans.items():
         obj = sc.curves.objective
         mean = np.mean(obj, axis=0)
@@ -130,7 +141,7 @@ def report(out: str, png: str | None) -> None:
         ms = modes(sc.grid, obj)
         print(f"  significant minima of the mean curve (the claim's modes): {[float(f'{sc.grid[i]:.3g}') for i in ms]}")
     if len(scans) >= 2:
-        tag, lab = _panel(recs)
+        tag, lab, _ = _panel(recs)
         v = jump_verdict(f"gwb-relu-kindex.{tag}.jump", lab, scans, CheckOptions().budget.n_boot, 40)
         print(f"{v.claim}: {v.status} | {v.reason}")
     if png:
@@ -153,7 +164,7 @@ def figure(recs, scans, png: str) -> None:
         e = int(np.argmin(np.abs(recs[n][s0]["etas"] - sc.grid[np.argmin(mean)])))
         trace = np.array([np.nan if v is None else v for v in recs[n][s0]["trace"][e]], dtype=float)
         b.plot(np.arange(trace.size) * 256, trace, color=col, lw=0.8, label=f"n = {n}, η = {sc.grid[np.argmin(mean)]:.3g}, seed {s0}")
-    a.set(xscale="log", yscale="log", xlabel="η (Adam, μP)", ylabel=f"validation loss after T = {T} steps",
+    a.set(xscale="log", yscale="log", xlabel="η (Adam, μP)", ylabel=f"validation loss after T = {_panel(recs)[2]} steps",
           title=f"gwb-relu-kindex, {_panel(recs)[1]}: loss vs learning rate")
     b.set(yscale="log", xlabel="step", ylabel="batch loss (every 256th step)", title="training at each width's optimum")
     a.legend(fontsize=8)
@@ -162,13 +173,27 @@ def figure(recs, scans, png: str) -> None:
     fig.savefig(png, dpi=110)
 
 
+def _option(a: list[str], flag: str, default: float) -> float:
+    """The value after ``flag`` in ``a`` (both removed), else ``default``."""
+    if flag not in a:
+        return default
+    i = a.index(flag)
+    if i + 1 >= len(a):
+        raise SystemExit(f"{flag} needs a value")
+    v = float(a[i + 1])
+    del a[i : i + 2]
+    return v
+
+
 if __name__ == "__main__":
     remedy = "--remedy" in sys.argv
     a = [x for x in sys.argv[1:] if x != "--remedy"]
+    output, steps = _option(a, "--output-lr", 1.0), int(_option(a, "--steps", T))
     if a[:1] == ["run"] and 2 <= len(a) <= 5:
         run(a[1], [int(w) for w in (a[2] if len(a) > 2 else "4096,8192").split(",")],
             [int(s) for s in (a[3] if len(a) > 3 else "0,1").split(",")],
-            np.array([float(e) for e in a[4].split(",")]) if len(a) > 4 else GRID, remedy)
+            np.array([float(e) for e in a[4].split(",")]) if len(a) > 4 else GRID,
+            tr=training(remedy, output=output, steps=steps))
     elif a[:1] == ["report"] and len(a) in (2, 3):
         report(a[1], a[2] if len(a) == 3 else None)
     else:
