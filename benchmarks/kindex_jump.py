@@ -7,8 +7,8 @@ batch 256 on fresh data, n = 4096 and 8192, 9 log-spaced η on [0.01, 3] (a fact
     # loss every 256 steps); η already in OUT for that (seed, width) are skipped, and a file is
     # written whole or not at all, so an interrupted run resumes
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/kindex_jump.py run OUT [WIDTHS] [SEEDS] [ETAS] [--remedy]
-    # other panels: the second-layer learning rate times K (--remedy is K = 1/50), T steps
-    OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/kindex_jump.py run OUT ... --output-lr K --steps T
+    # other panels: the second- (first-) layer learning rate times K (J) (--remedy is K = 1/50), T steps
+    OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python benchmarks/kindex_jump.py run OUT ... --output-lr K --input-lr J --steps T
     # what the files say: per width (on the η every seed has) the seed-mean curve, its significant
     # minima (the claim's `modes`), each seed's grid optimum, the claim's jump verdict; a figure
     PYTHONPATH=. python benchmarks/kindex_jump.py report OUT [PNG]
@@ -34,13 +34,15 @@ T, B = 2**14, 256
 GRID = np.geomspace(0.01, 3.0, 9)
 
 
-def training(remedy: bool = False, data: polylr.Data | None = None, *, output: float = 1.0, steps: int = T) -> polylr.Training:
+def training(remedy: bool = False, data: polylr.Data | None = None, *, output: float = 1.0, input: float = 1.0,
+             steps: int = T) -> polylr.Training:
     """The claim's μP training at T = 2^14; ``remedy``: the second-layer learning rate ÷ 50, else
-    times ``output`` (use another OUT for each: a folder holds one panel); ``steps`` instead of T;
+    times ``output``, and the first layer's (not its biases') times ``input`` (use another OUT for
+    each: a folder holds one panel); ``steps`` instead of T;
     ``data``: the training data if already drawn (``kindex_data(steps * B, seed=0)``, half a minute
     to draw at T = 2^14)."""
     output = 1 / 50 if remedy else output
-    param = polylr.MUP_ADAM if output == 1 else polylr.MUP_ADAM.with_lr_factor(output=output)
+    param = polylr.MUP_ADAM if output == input == 1 else polylr.MUP_ADAM.with_lr_factor(input=input, output=output)
     return polylr.Training(net=polylr.MLP(depth=0, activation="relu", bias=True, param=param),
                            optimizer=polylr.Optimizer("adam"), data=data or kindex_data(steps * B, seed=0),
                            eval_data=kindex_data(8192, seed=1_000_003), steps=steps, batch=B, order_seed=1)
@@ -115,10 +117,10 @@ def _panel(recs) -> tuple[str, str, int]:
     name, steps = first["panel"], first["steps"]
     if name == "mup-adam":
         return "mup", "μP", steps
-    k = float(re.search(r"lr\(1,1,([^)]+)\)", name).group(1))
-    if abs(k - 1 / 50) < 1e-12:
+    j, _, k = (float(v) for v in re.search(r"lr\(([^)]+)\)", name).group(1).split(","))
+    if j == 1 and abs(k - 1 / 50) < 1e-12:
         return "remedy", "μP, 2nd-layer lr ÷ 50", steps
-    return f"out{k:g}", f"μP, 2nd-layer lr × {k:g}", steps
+    return f"in{j:g}-out{k:g}", f"μP, lr × {j:g} (1st layer), × {k:g} (2nd)", steps
 
 
 def report(out: str, png: str | None) -> None:
@@ -188,12 +190,12 @@ def _option(a: list[str], flag: str, default: float) -> float:
 if __name__ == "__main__":
     remedy = "--remedy" in sys.argv
     a = [x for x in sys.argv[1:] if x != "--remedy"]
-    output, steps = _option(a, "--output-lr", 1.0), int(_option(a, "--steps", T))
+    output, input_, steps = _option(a, "--output-lr", 1.0), _option(a, "--input-lr", 1.0), int(_option(a, "--steps", T))
     if a[:1] == ["run"] and 2 <= len(a) <= 5:
         run(a[1], [int(w) for w in (a[2] if len(a) > 2 else "4096,8192").split(",")],
             [int(s) for s in (a[3] if len(a) > 3 else "0,1").split(",")],
             np.array([float(e) for e in a[4].split(",")]) if len(a) > 4 else GRID,
-            tr=training(remedy, output=output, steps=steps))
+            tr=training(remedy, output=output, input=input_, steps=steps))
     elif a[:1] == ["report"] and len(a) in (2, 3):
         report(a[1], a[2] if len(a) == 3 else None)
     else:
