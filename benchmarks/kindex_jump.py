@@ -112,7 +112,7 @@ def scan(n: int, by_seed: dict[int, dict]) -> polylr.LRScan:
 
 def _panel(recs) -> tuple[str, str, int]:
     """The verdict tag, the label and the steps T of the folder's panel (μP, the remedy, or μP
-    with the second-layer learning rate times a factor)."""
+    with other first- and second-layer learning-rate factors)."""
     first = next(iter(next(iter(recs.values())).values()))
     name, steps = first["panel"], first["steps"]
     if name == "mup-adam":
