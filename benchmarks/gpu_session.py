@@ -86,13 +86,14 @@ def kindex(out: str, seconds: float, tgz: str, widths: list[int]) -> None:
     t0 = time.perf_counter()
     data = kindex_data(kj.T * kj.B, seed=0)
     print(f"data: {time.perf_counter() - t0:.0f} s", flush=True)
-    mup, remedy, slow = (kj.training(r, data, input=j).replace(memory_limit=96 * GIB) for r, j in ((False, 1), (True, 1), (False, 1 / 8)))
+    mup, remedy, slow = (kj.training(data, output=k, input=j).replace(memory_limit=96 * GIB) for k, j in ((1, 1), (kj.REMEDY, 1), (1, 1 / 8)))
     plan = [(p, tr, seeds) for seeds in ([0, 1], [2, 3], [4, 5, 6, 7]) for p, tr in (("mup", mup), ("remedy", remedy))]
     plan += [("slow-first", slow, [0, 1])]
+    panels = dict.fromkeys(p for p, _, _ in plan)  # the folders, in order
 
     def pack() -> None:
         with tarfile.open(tgz + ".tmp", "w:gz") as t:
-            for panel in ("mup", "remedy", "slow-first"):
+            for panel in panels:
                 if os.path.isdir(os.path.join(out, panel)):
                     t.add(os.path.join(out, panel), arcname=panel)
         os.replace(tgz + ".tmp", tgz)
@@ -101,7 +102,7 @@ def kindex(out: str, seconds: float, tgz: str, widths: list[int]) -> None:
         if time.time() > stop:
             break
         print(f"== {panel}, seeds {seeds}, {stop - time.time():.0f} s left", flush=True)
-        kj.run(os.path.join(out, panel), widths, seeds, ETAS, tr=tr, chunk_bytes=48 * GIB, after=pack)
+        kj.run(os.path.join(out, panel), widths, seeds, ETAS, tr, chunk_bytes=48 * GIB, after=pack)
 
 
 if __name__ == "__main__":

@@ -34,26 +34,25 @@ T, B = 2**14, 256
 GRID = np.geomspace(0.01, 3.0, 9)
 
 
-def training(remedy: bool = False, data: polylr.Data | None = None, *, output: float = 1.0, input: float = 1.0,
-             steps: int = T) -> polylr.Training:
-    """The claim's μP training at T = 2^14; ``remedy``: the second-layer learning rate ÷ 50, else
-    times ``output``, and the first layer's (not its biases') times ``input`` (use another OUT for
-    each: a folder holds one panel); ``steps`` instead of T;
-    ``data``: the training data if already drawn (``kindex_data(steps * B, seed=0)``, half a minute
-    to draw at T = 2^14)."""
-    output = 1 / 50 if remedy else output
+REMEDY = 1 / 50  # GWB's remedy: the second-layer learning rate ÷ 50
+
+
+def training(data: polylr.Data | None = None, *, output: float = 1.0, input: float = 1.0, steps: int = T) -> polylr.Training:
+    """The claim's μP training at T = 2^14, with the second layer's learning rate times ``output``
+    (the remedy: :data:`REMEDY`) and the first layer's (not its biases') times ``input`` (use another
+    OUT for each: a folder holds one panel); ``steps`` instead of T; ``data``: the training data if
+    already drawn (``kindex_data(steps * B, seed=0)``, half a minute to draw at T = 2^14)."""
     param = polylr.MUP_ADAM if output == input == 1 else polylr.MUP_ADAM.with_lr_factor(input=input, output=output)
     return polylr.Training(net=polylr.MLP(depth=0, activation="relu", bias=True, param=param),
                            optimizer=polylr.Optimizer("adam"), data=data or kindex_data(steps * B, seed=0),
                            eval_data=kindex_data(8192, seed=1_000_003), steps=steps, batch=B, order_seed=1)
 
 
-def run(out: str, widths: list[int], seeds: list[int], etas: np.ndarray, remedy: bool = False, *,
-        tr: polylr.Training | None = None, chunk_bytes: int = CHUNK_BYTES, after=None) -> None:
-    """Train what OUT lacks; ``tr``: the training (default ``training(remedy)``), ``chunk_bytes``
-    the working memory per compiled call, ``after()`` called after each file is written."""
+def run(out: str, widths: list[int], seeds: list[int], etas: np.ndarray, tr: polylr.Training, *,
+        chunk_bytes: int = CHUNK_BYTES, after=None) -> None:
+    """Train what OUT lacks with ``tr`` (:func:`training`); ``chunk_bytes`` the working memory per
+    compiled call, ``after()`` called after each file is written."""
     os.makedirs(out, exist_ok=True)
-    tr = tr or training(remedy)
     have = load(out)
     for s in seeds:
         for n in widths:
@@ -118,7 +117,7 @@ def _panel(recs) -> tuple[str, str, int]:
     if name == "mup-adam":
         return "mup", "μP", steps
     j, _, k = (float(v) for v in re.search(r"lr\(([^)]+)\)", name).group(1).split(","))
-    if j == 1 and abs(k - 1 / 50) < 1e-12:
+    if j == 1 and abs(k - REMEDY) < 1e-12:
         return "remedy", "μP, 2nd-layer lr ÷ 50", steps
     return f"in{j:g}-out{k:g}", f"μP, lr × {j:g} (1st layer), × {k:g} (2nd)", steps
 
@@ -195,7 +194,7 @@ if __name__ == "__main__":
         run(a[1], [int(w) for w in (a[2] if len(a) > 2 else "4096,8192").split(",")],
             [int(s) for s in (a[3] if len(a) > 3 else "0,1").split(",")],
             np.array([float(e) for e in a[4].split(",")]) if len(a) > 4 else GRID,
-            tr=training(remedy, output=output, input=input_, steps=steps))
+            training(output=REMEDY if remedy else output, input=input_, steps=steps))
     elif a[:1] == ["report"] and len(a) in (2, 3):
         report(a[1], a[2] if len(a) == 3 else None)
     else:
