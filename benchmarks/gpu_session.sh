@@ -5,13 +5,15 @@
 # precision check (precision), the engine's and its CLI's tests (tests) and `polylr check
 # gwb-relu-kindex --budget thorough` on two widths (cli) run beside it; benchmarks/gpu_session.py
 # says what each does. Run from the repository root on the device machine; its image lacks
-# python-flint and typer 0.29 (with pydantic), carried as wheels in .whl (see .whl's own line below).
+# python-flint and typer 0.29 (with its dependencies), carried as wheels in .whl: fetched by the
+# command below, ignored by git, so the device call names it (carry [".whl"]).
 # Writes $OUT/session.log, and $OUT/kindex.log, $OUT/kindex.tgz, $OUT/cli.tgz for those phases.
 #   bash benchmarks/gpu_session.sh [SECONDS [PHASES]]       e.g. 420 precision,tests,cli
 # The wheels, fetched here once (python 3.12, x86-64):
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #     --platform manylinux2014_x86_64 -d .whl python-flint==0.9.0 typer==0.29.2 pydantic==2.14.4 \
-#     pydantic-core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5 typing-extensions==4.16.0
+#     pydantic-core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5 typing-extensions==4.16.0 \
+#     shellingham==1.5.4 annotated-doc==0.0.7 rich==15.0.0 markdown-it-py==4.3.0 mdurl==0.1.2 pygments==2.21.0
 set -u
 total=${1:-560}
 phases=,${2:-throughput,kindex,precision,tests,cli},
@@ -24,6 +26,7 @@ export PYTHONPATH=/tmp/site:$PWD:$PWD/benchmarks
 exec > >(tee -a "$OUT/session.log") 2>&1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
 python3 benchmarks/gpu_session.py env || exit 1
+python3 -c "import polylr.cli.main" || echo "!! polylr's CLI does not import here: the tests and cli phases will fail"
 if has throughput; then
     echo "== throughput ($(left) s left)"
     timeout 60 python3 benchmarks/nonlinear_throughput.py --widths 256,1024,4096
