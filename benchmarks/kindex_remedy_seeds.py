@@ -62,6 +62,8 @@ def n_modes(obj: np.ndarray, grid: np.ndarray) -> list[float]:
 def depths(obj: np.ndarray, grid: np.ndarray, allm: list[float]) -> None:
     """Each local minimum of the seed-mean curve other than its best, against the highest point
     between it and the best one: depth and paired t over the seeds."""
+    from polylr.claims.nonlinear import dip_threshold
+
     S = obj.shape[0]
     with np.errstate(invalid="ignore"):
         m = obj.mean(axis=0)
@@ -74,8 +76,7 @@ def depths(obj: np.ndarray, grid: np.ndarray, allm: list[float]) -> None:
         p = lo + int(np.argmax(m[lo:hi + 1]))
         d = obj[:, p] - obj[:, i]  # paired over seeds
         t = d.mean() / (d.std(ddof=1) / math.sqrt(S))
-        # the `modes` threshold against this hump: 3 × the larger of the minimum's and the paired rise's se, + 1 %
-        thr = 3 * max(np.nanstd(obj[:, i], ddof=1), d.std(ddof=1)) / math.sqrt(S) + 0.01 * m[i]
+        thr = dip_threshold(obj, i, p)  # what `modes` asks of a dip against this hump
         print(f"    local minimum η ≈ {grid[i]:.3g} ({'a mode' if float(grid[i]) in allm else 'not significant'}): depth below η ≈ {grid[p]:.3g} {d.mean():.3e} ({d.mean() / m[i]:.1%} of its loss), "
               f"paired t = {t:.2f} over {S} seeds (the `modes` threshold {thr:.2e}); its loss {m[i] / m[best]:.2f}× the optimum's")
 

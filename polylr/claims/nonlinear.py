@@ -53,6 +53,16 @@ def _fig_data() -> Data:
 # -- statistics on scans ------------------------------------------------------------------------
 
 
+def dip_threshold(curves: np.ndarray, i: int, top: int, *, rel: float = 0.01, k_se: float = 3.0) -> float:
+    """What the seed-mean rise from grid point ``i`` (a minimum) to ``top`` (a hump) of ``curves``
+    (``(S, E)``) must exceed for ``modes`` to count the dip on that side: ``k_se`` times the larger
+    of the standard errors of the mean at ``i`` and of the paired rise, plus ``rel`` of the mean at ``i``."""
+    c = np.atleast_2d(np.asarray(curves, dtype=np.float64))
+    S = c.shape[0]
+    se = lambda x: float(np.std(x, ddof=1) / math.sqrt(S)) if S > 1 else 0.0  # noqa: E731
+    return k_se * max(se(c[:, i]), se(c[:, top] - c[:, i])) + rel * abs(float(np.mean(c[:, i])))
+
+
 def modes(grid: np.ndarray, curves: np.ndarray, *, rel: float = 0.01, k_se: float = 3.0) -> list[int]:
     """Indices of the significant local minima of the seed-mean curve of ``curves`` (``(S, E)``, one
     row per seed on ``grid``; non-finite values are peaks). A local minimum counts when, on each side,
@@ -63,13 +73,9 @@ def modes(grid: np.ndarray, curves: np.ndarray, *, rel: float = 0.01, k_se: floa
     μP panel of gwb-relu-kindex at n = 512: paired t 1.0, docs/nonlinear.md). One seed: ``rel`` only.
     A side with no lower point, or where a seed diverges at the hump, rises without bound."""
     c = np.atleast_2d(np.asarray(curves, dtype=np.float64))
-    S, n = c.shape
+    n = c.shape[1]
     with np.errstate(invalid="ignore"):
         v = np.where(np.all(np.isfinite(c), axis=0), np.mean(c, axis=0), np.inf)
-
-    def se(x: np.ndarray) -> float:
-        return float(np.std(x, ddof=1) / math.sqrt(S)) if S > 1 else 0.0
-
     out = []
     for i in range(n):
         if not np.isfinite(v[i]):
@@ -84,8 +90,7 @@ def modes(grid: np.ndarray, curves: np.ndarray, *, rel: float = 0.01, k_se: floa
                 j += step
             if not 0 <= j < n or not np.isfinite(v[top]):
                 continue  # no lower point on this side, or a diverged hump: an unbounded rise
-            rise = c[:, top] - c[:, i]
-            ok &= bool(np.mean(rise) > k_se * max(se(c[:, i]), se(rise)) + rel * abs(v[i]))
+            ok &= bool(np.mean(c[:, top] - c[:, i]) > dip_threshold(c, i, top, rel=rel, k_se=k_se))
         if ok:
             out.append(i)
     return out
