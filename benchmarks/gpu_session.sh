@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The GPU checks of the evaluation engine in one device call, within SECONDS (default 560), for the
-# PHASES named (default all, in this order): throughput (on an idle GPU, first), then
+# PHASES named (default all, in this order): throughput (on an idle GPU, first; with whether a
+# 6 GiB chunk, more networks per compiled call, beats the 512 MiB default at n = 4096), then
 # gwb-relu-kindex at the paper's scale in the background until the time is up (kindex) while the
 # precision check (precision), the engine's and its CLI's tests (tests) and `polylr check
 # gwb-relu-kindex --budget thorough` on two widths (cli) run beside it; benchmarks/gpu_session.py
@@ -31,6 +32,7 @@ if has throughput; then
     echo "== throughput ($(left) s left)"
     timeout 60 python3 benchmarks/nonlinear_throughput.py --widths 256,1024,4096
     timeout 40 python3 benchmarks/nonlinear_throughput.py --widths 256,1024 --dtype float64
+    timeout 40 python3 benchmarks/nonlinear_throughput.py --widths 4096 --chunk-mib 6144  # more networks per call
 fi
 kindex=
 if has kindex; then

@@ -6,9 +6,10 @@ reports runs per second, runs·steps per second, the chunk shape and the estimat
 chunk with the data (kept under the 512 MiB chunk budget, far under the 8 GiB limit), plus the peak resident memory
 of the process. A too-large request (width 2^17) is refused with its estimate before allocating.
 
-    PYTHONPATH=. python benchmarks/nonlinear_throughput.py [--widths 256,1024] [--dtype float32]
+    PYTHONPATH=. python benchmarks/nonlinear_throughput.py [--widths 256,1024] [--dtype float32] [--chunk-mib 512]
 
-On a GPU (when JAX sees one) the same script gives the device figure.
+On a GPU (when JAX sees one) the same script gives the device figure; ``--chunk-mib`` (default the
+engine's 512 MiB) measures whether a larger chunk (more networks per compiled call) is faster there.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import jax
 import numpy as np
 
 import polylr
+from polylr.engines.mlp import CHUNK_BYTES
 
 
 def main() -> None:
@@ -30,18 +32,20 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=8)
     ap.add_argument("--etas", type=int, default=16)
     ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--chunk-mib", type=int, default=CHUNK_BYTES // 2**20)
     a = ap.parse_args()
+    chunk = a.chunk_mib * 2**20
     data = polylr.Data.synthetic(16, 16, noise=0.1, seed=0)
     tr = polylr.Training(net=polylr.MLP(depth=3, activation="relu", param=polylr.MUP_ADAM), optimizer=polylr.Optimizer("adam"),
                          data=data, steps=a.steps, dtype=a.dtype)
     grid = np.geomspace(1e-3, 1.0, a.etas)
     print(f"backend {jax.default_backend()}, jax {jax.__version__}, {a.dtype}, depth 3, Adam, {a.steps} steps, "
-          f"{a.seeds} seeds x {a.etas} etas")
+          f"{a.seeds} seeds x {a.etas} etas, chunks of at most {a.chunk_mib} MiB")
     for w in (int(x) for x in a.widths.split(",")):
         seeds = a.seeds if w < 1024 else max(1, a.seeds // 4)  # a rate, not a campaign: fewer runs at n >= 1024
-        polylr.train_curves(tr, w, range(seeds), grid[:8])  # compile outside the timing (the same chunk shape)
+        polylr.train_curves(tr, w, range(seeds), grid[:8], chunk_bytes=chunk)  # compile outside the timing (the same chunk shape)
         t, c = time.perf_counter(), time.process_time()
-        cv = polylr.train_curves(tr, w, range(seeds), grid)
+        cv = polylr.train_curves(tr, w, range(seeds), grid, chunk_bytes=chunk)
         dt, cpu = time.perf_counter() - t, time.process_time() - c
         runs = cv.objective.size
         chunk_mib = (cv.chunk[0] * (tr.seed_bytes(w) + cv.chunk[1] * tr.pair_bytes(w)) + tr.data_bytes()) / 2**20
