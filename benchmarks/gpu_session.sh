@@ -5,11 +5,14 @@
 # gwb-relu-kindex at the paper's scale in the background until the time is up (kindex) while the
 # precision check (precision), the engine's and its CLI's tests (tests) and `polylr check
 # gwb-relu-kindex --budget thorough` on two widths (cli) run beside it; benchmarks/gpu_session.py
-# says what each does. Run from the repository root on the device machine; its image lacks
-# python-flint and typer 0.29 (with its dependencies), carried as wheels in .whl: fetched by the
-# command below, ignored by git, so the device call names it (carry [".whl"]).
+# says what each does. Not in the default, for a call with time to spare: the linear engines'
+# float64 paths on the GPU (linear: benchmarks/gram_speed.py --quick, ~60 s on 2 CPU cores, run
+# before the background kindex phase so that it times an idle GPU). Run from the repository root on
+# the device machine; its image lacks python-flint and typer 0.29 (with its dependencies), carried
+# as wheels in .whl: fetched by the command below, ignored by git, so the device call names it
+# (carry [".whl"]).
 # Writes $OUT/session.log, and $OUT/kindex.log, $OUT/kindex.tgz, $OUT/cli.tgz for those phases.
-#   bash benchmarks/gpu_session.sh [SECONDS [PHASES]]       e.g. 420 precision,tests,cli
+#   bash benchmarks/gpu_session.sh [SECONDS [PHASES]]       e.g. 420 precision,tests,cli  or  300 throughput,linear
 # The wheels, fetched here once (python 3.12, x86-64):
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #     --platform manylinux2014_x86_64 -d .whl python-flint==0.9.0 typer==0.29.2 pydantic==2.14.4 \
@@ -33,6 +36,10 @@ if has throughput; then
     timeout 60 python3 benchmarks/nonlinear_throughput.py --widths 256,1024,4096
     timeout 40 python3 benchmarks/nonlinear_throughput.py --widths 256,1024 --dtype float64
     timeout 40 python3 benchmarks/nonlinear_throughput.py --widths 4096 --chunk-mib 6144  # more networks per call
+fi
+if has linear; then
+    echo "== the linear engines (Gram sampler, sweep, dense vs Gram) in float64 ($(left) s left)"
+    timeout 200 python3 benchmarks/gram_speed.py --quick
 fi
 kindex=
 if has kindex; then
