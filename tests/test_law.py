@@ -74,6 +74,24 @@ def test_local_argmins_agree_with_the_certified_argmin():
     assert not np.any(ok_bad & (np.abs(eta_bad - eta) > 1e-6))
 
 
+def test_law_sample_cross_checks_newton_against_the_certified_argmin(monkeypatch):
+    """Every width's first CROSS_CHECK accepted Newton argmins are recomputed by the certified argmin;
+    a Newton answer off by more than CROSS_TOL refuses the width (negative control: a shift of 1e-6)."""
+    import polylr.analysis.law as law
+
+    setup = polylr.Setup(**SMALL)
+    D = polylr.limit_law(setup, widths=None).derivs
+    interval = (0.0, 4 * polylr.eta_inf_t1(setup))
+    s = law_sample(setup, D, 2**12, 64, interval)
+    assert s.cross_checked == law.CROSS_CHECK and 0 <= s.cross_diff <= law.CROSS_TOL, (s.cross_checked, s.cross_diff)
+    st = law_stats(s, D.eta_inf, D.loss_inf, n_boot=100)
+    assert st.to_json()["certified_cross_check"] == {"networks": law.CROSS_CHECK, "max_abs_eta_difference": s.cross_diff}
+    newton = law.local_argmins
+    monkeypatch.setattr(law, "local_argmins", lambda *a: (lambda e, v, ok: (e + 1e-6, v, ok))(*newton(*a)))
+    with pytest.raises(polylr.NotResolved, match=r"seed 0: the local Newton argmin .* from the certified one"):
+        law_sample(setup, D, 2**12, 64, interval)
+
+
 def test_proofs_page_is_current():
     from pathlib import Path
 
