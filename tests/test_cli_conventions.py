@@ -67,7 +67,7 @@ def test_budget_shows_its_choices():
     assert polylr.core.budget.LEVELS == tuple(polylr.BUDGETS)  # the one vocabulary the CLI shows
     out = run("check", "--help", env=WIDE).output
     assert "tiny|quick|default|thorough" in out
-    assert all(f"png|pdf|svg" in run(c, "--help", env=WIDE).output for c in ("check", "phase-map", "verify"))
+    assert all("png|pdf|svg" in run(c, "--help", env=WIDE).output for c in ("check", "phase-map", "verify"))
     assert all("--json" in run(c, "--help", env=WIDE).output for c in ("check", "derive", "phase-map", "verify"))
 
 

@@ -61,8 +61,7 @@ def _eta_n(loss, lo, hi, grid=801):
 
 def _statistics(setup, width, seeds, sampler, coeffs):
     polys = polylr.finite_width_polys(setup, width, seeds, master_seed=11, sampler=sampler)
-    # [0, 2 η_∞^μP], compact in the scaled rate: η_n ~ 1/n under SP
-    lo, hi = 0.0, 2 * polylr.eta_inf_t1(setup.replace(param=polylr.MUP)) / (width if setup.param.name == "sp" else 1)
+    lo, hi = 0.0, 2 * polylr.eta_inf_t1(setup)  # [0, 2 η_∞] (μP)
     stats = {"eta_n": _eta_n(polys.loss, lo, hi)}
     for k in coeffs:
         stats[f"f(x_1)[eta^{k}]"] = polys.outputs[:, k, 1]
@@ -129,8 +128,7 @@ def test_same_law_as_dense(depth, steps, width):
 def test_eta_functional_equals_certified_argmin():
     setup = polylr.Setup(DATA, depth=3, steps=1)
     polys = polylr.finite_width_polys(setup, 32, range(50), master_seed=11, sampler="gram")
-    # [0, 2 η_∞^μP], compact in the scaled rate: η_n ~ 1/n under SP
-    lo, hi = 0.0, 2 * polylr.eta_inf_t1(setup.replace(param=polylr.MUP)) / (width if setup.param.name == "sp" else 1)
+    lo, hi = 0.0, 2 * polylr.eta_inf_t1(setup)  # [0, 2 η_∞] (μP)
     fast = _eta_n(polys.loss, lo, hi)
     exact = np.array([polylr.argmin(polys.loss_poly(i), lo, hi).eta for i in range(50)])
     np.testing.assert_allclose(fast, exact, rtol=1e-9, atol=1e-12)

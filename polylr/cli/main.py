@@ -211,13 +211,6 @@ def parse_widths(text: str) -> list[int]:
     return parse_widths_text(text)
 
 
-def _int(name: str, text: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise PolylrError(f"{name} must be an integer, got {text.strip()!r}") from None
-
-
 def _fail(e: Exception) -> None:
     from .guard import fail
 

@@ -388,7 +388,6 @@ def limit_document_depth1(fmt: str = "markdown", *, max_steps: int = 8, data: Da
 
 # -- the committed documents ------------------------------------------------------------------
 
-LIMIT_T2_DEPTHS = (1, 2, 3)
 LIMIT_T3_DEPTHS = (1, 2, 3)
 
 

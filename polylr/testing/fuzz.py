@@ -26,9 +26,6 @@ from ..core.errors import PolylrError, check_int
 
 __all__ = ["FuzzReport", "fuzz_claim"]
 
-STATUSES = ("holds", "fails", "error")
-
-
 @dataclass(frozen=True)
 class FuzzReport:
     """What :func:`fuzz_claim` found.

@@ -473,13 +473,6 @@ def samplers(
 # -- nonlinear networks and optimizers (polylr.MLP, ABC, Optimizer, Training) -----------------------
 
 
-def _check_unit(name: str, v: Any) -> float:
-    v = check_finite(name, v)
-    if not 0 <= v < 1:
-        raise PolylrError(f"{name} must be in [0, 1), got {v}")
-    return v
-
-
 @_invalid_as_hypothesis
 def abcs(
     presets: Sequence[str] = ("mup-sgd", "mup-adam", "sp-sgd", "sp-adam"),
