@@ -67,6 +67,9 @@ def test_store_resume_recomputes_nothing_and_round_trips(tmp_path, reference):
     df = big.to_pandas() if _has("pandas") else None
     if df is not None:
         assert len(df) == len(WIDTHS) * (SEEDS + 2) and set(df["depth"]) == {1} and set(df["master_seed"]) == {7}
+    if _has("pyarrow"):
+        t = big.to_arrow()
+        assert t.num_rows == len(WIDTHS) * (SEEDS + 2) and t.column("eta").to_pylist() == [r["eta"] for r in big.rows]
     assert store.integrity() == "ok"
     store.close()
 
