@@ -61,7 +61,8 @@ def _eta_n(loss, lo, hi, grid=801):
 
 def _statistics(setup, width, seeds, sampler, coeffs):
     polys = polylr.finite_width_polys(setup, width, seeds, master_seed=11, sampler=sampler)
-    lo, hi = 0.0, 2 * polylr.eta_inf_t1(setup)  # [0, 2 η_∞] (μP)
+    # [0, 2 η_∞^μP], compact in the scaled rate: η_n ~ 1/n under SP
+    lo, hi = 0.0, 2 * polylr.eta_inf_t1(setup.replace(param=polylr.MUP)) / (width if setup.param.name == "sp" else 1)
     stats = {"eta_n": _eta_n(polys.loss, lo, hi)}
     for k in coeffs:
         stats[f"f(x_1)[eta^{k}]"] = polys.outputs[:, k, 1]
