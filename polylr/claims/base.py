@@ -232,7 +232,7 @@ class Claim:
     hypotheses: str
     prediction: str
     run: Callable[[CheckOptions], ClaimResult] = field(repr=False)
-    accepts: tuple[str, ...] = ()  # CLI options the claim honours beyond the common ones: "steps", "param"
+    accepts: tuple[str, ...] = ()  # CLI options the claim honours beyond the common ones: "steps", "param", "depth"
 
     def check(self, budget: str | Budget = "default", **options) -> ClaimResult:
         return self.run(CheckOptions(budget=get_budget(budget), **options))

@@ -147,6 +147,7 @@ def rebuild_report(folder: Path, *, fmt: str = "png", latex: bool = False, data:
     from ..claims.base import CheckOptions, get_budget, get_claim  # noqa: PLC0415
     from ..core.setup import Parametrization, Setup  # noqa: PLC0415
     from ..report import render  # noqa: PLC0415
+    from .options import claim_setup  # noqa: PLC0415
 
     folder = Path(folder)
     if not (folder / STORE_NAME).is_file():
@@ -170,15 +171,20 @@ def rebuild_report(folder: Path, *, fmt: str = "png", latex: bool = False, data:
         ds = _stored_data(sd["data"], desc["data_hash"], data)
         setup = Setup(data=ds, depth=sd["depth"], steps=1, param=Parametrization.parse(sd["parametrization"]))
         budget = get_budget(desc["budget"])
-        widths = tuple(desc["widths"])
+        if desc.get("format", 1) >= 2:  # the options as given
+            widths, seeds = (tuple(desc["widths"]) if desc["widths"] is not None else None), desc["seeds"]
+            own_setup = lambda claim: claim_setup(claim, setup, desc["steps"])  # noqa: E731
+        else:  # format 1 recorded the shared table's widths and seeds, and theorem3's t
+            widths = None if tuple(desc["widths"]) == tuple(budget.widths) else tuple(desc["widths"])
+            seeds = None if desc["seeds"] == budget.seeds else desc["seeds"]
+            own_setup = lambda claim: setup.replace(steps=desc["steps"]) if claim.name == "theorem3" else setup  # noqa: E731
         interval = tuple(desc["interval"]) if desc["interval"] is not None else None
-        opts = CheckOptions(setup=setup, budget=budget, widths=None if widths == tuple(budget.widths) else widths,
-                            seeds=None if desc["seeds"] == budget.seeds else desc["seeds"], interval=interval,
+        opts = CheckOptions(setup=setup, budget=budget, widths=widths, seeds=seeds, interval=interval,
                             master_seed=desc["master_seed"], tol=desc["tol"])
         results, figures, written = [], {}, []
         for name in desc["claims"]:
             claim = get_claim(name)
-            own = setup.replace(steps=desc["steps"]) if name == "theorem3" else setup
+            own = own_setup(claim)
             offline = Runner(store, SerialExecutor(), claim=name, offline=True)
             result = claim.run(dataclasses.replace(opts, setup=own, runner=offline))
             files = render.render(result, fmt)

@@ -16,7 +16,7 @@ from ..core.budget import LEVELS
 from ..core.errors import PolylrError, check_int, check_interval
 from ..core.version import __version__
 from .guard import guarded, print_error
-from .options import FORMATS, CheckArgs, check_format, options_from, parse_interval
+from .options import FORMATS, CheckArgs, check_format, claim_setup, options_from, parse_interval
 
 # Only light modules are imported here: `polylr --help` must not import JAX, sympy, matplotlib, scipy
 # or rich (tests/test_cli_conventions.py checks it; benchmarks/cli_help_time.py times it). Help texts
@@ -272,7 +272,7 @@ def check(args: CheckArgs) -> None:
     try:
         for claim in claims:
             with progress_bar(claim.name) as progress:
-                own = args.setup_for(claim, opts.setup)
+                own = claim_setup(claim, opts.setup, args.steps)
                 with campaign_store.runner(store, executor, claim.name) as runner:
                     result = claim.run(dataclasses.replace(opts, setup=own, progress=progress, runner=runner))
             files = render.render(result, args.fmt)
@@ -519,7 +519,7 @@ def verify(
             w, opt = campaign.name, (lambda key, kind, default=None: default if key not in doc else kind(w, key, doc[key]))  # noqa: E731
             options = dict(
                 budget=budget if budget is not None else opt("budget", toml_str), widths=None if "widths" not in doc else toml_widths(w, doc["widths"]),
-                seeds=opt("seeds", toml_int), depth=opt("depth", toml_int, 3), steps=opt("steps", toml_int),
+                seeds=opt("seeds", toml_int), depth=opt("depth", toml_int), steps=opt("steps", toml_int),
                 interval=None if "interval" not in doc else toml_interval(w, doc["interval"]),
                 master_seed=opt("master_seed", toml_int, 0), tol=opt("tol", toml_float, 0.1),
                 data=Path(toml_str(w, "data.file", data["file"])) if "file" in data else None,

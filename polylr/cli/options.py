@@ -21,6 +21,10 @@ from ..core.budget import LEVELS
 from ..core.errors import PolylrError, check_int, check_interval
 
 FORMATS = ("png", "pdf", "svg")
+DEFAULT_DEPTH = 3
+# The campaign description's format: 2 records --widths, --seeds and --steps as given (None when not
+# given); format 1 (no "format" key) recorded the shared budget table's widths and seeds and theorem3's t.
+DESCRIPTION_FORMAT = 2
 
 
 def check_format(fmt: str) -> str:
@@ -68,7 +72,7 @@ class CheckArgs:
     budget: Annotated[Optional[str], typer.Option(metavar="|".join(LEVELS), help="Monte Carlo budget (default: 'default'; 'quick' with --all).")] = None
     widths: Annotated[Optional[str], typer.Option(help="Widths: '64,128,256' or '64..2048' (powers of two); overrides the budget.")] = None
     seeds: Annotated[Optional[int], typer.Option(help="Seeds (networks) per width; overrides the budget.")] = None
-    depth: Annotated[int, typer.Option(help="Number of hidden n×n layers L.")] = 3
+    depth: Annotated[Optional[int], typer.Option(help=f"Number of hidden n×n layers L (default {DEFAULT_DEPTH}), for the claims that take it.")] = None
     steps: Annotated[Optional[int], typer.Option(help="Number of gradient steps t, for theorem3 (default 2; exact limit for small t, evaluation mode beyond) and fast-transfer (default 1).")] = None
     param: Annotated[Optional[str], typer.Option(help="theorem1: run it under another parametrization (mup, sp, ntp, 'v=1.5,c=0.5') to see where it fails; fast-transfer takes μP exponents only.")] = None
     data: Annotated[Optional[Path], typer.Option(help="Data file (.npz with X, y; or .csv, last column y). Default: built-in synthetic data.")] = None
@@ -89,7 +93,7 @@ class CheckArgs:
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the JAX persistent compilation cache (~/.cache/polylr/jax).")] = False
 
     def claims(self) -> list:
-        """The claims asked for (names or --all), refusing --param/--steps for claims that ignore them."""
+        """The claims asked for (names or --all), refusing --param/--steps/--depth for claims that ignore them."""
         from ..claims.base import REGISTRY, get_claim
 
         if self.all_claims and self.names:
@@ -104,6 +108,9 @@ class CheckArgs:
         if self.steps is not None and not all("steps" in c.accepts for c in claims):
             takes = ", ".join(c.name for c in REGISTRY.values() if "steps" in c.accepts)
             raise PolylrError(f"--steps applies only to claims that take it ({takes}); theorem1, sp and ntp are about one step")
+        if self.depth is not None and not all("depth" in c.accepts for c in claims):
+            takes = ", ".join(c.name for c in REGISTRY.values() if "depth" in c.accepts)
+            raise PolylrError(f"--depth applies only to claims that take it ({takes}); the others fix their own depths")
         return claims
 
     def options(self):
@@ -113,8 +120,10 @@ class CheckArgs:
         from ..core.setup import Data, Parametrization, Setup
 
         dataset = Data.from_file(self.data) if self.data is not None else Data.synthetic(self.m, self.d, seed=self.data_seed)
-        setup = Setup(data=dataset, depth=self.depth, steps=1, param=Parametrization.parse(self.param or "mup"))
-        self.theorem3_steps(setup)  # validates t >= 1 before any work
+        depth = self.depth if self.depth is not None else DEFAULT_DEPTH
+        setup = Setup(data=dataset, depth=depth, steps=1, param=Parametrization.parse(self.param or "mup"))
+        if self.steps is not None:
+            setup.replace(steps=self.steps)  # validates t >= 1 before any work
         return CheckOptions(
             setup=setup,
             budget=get_budget(self.budget or ("quick" if self.all_claims else "default")),
@@ -125,21 +134,20 @@ class CheckArgs:
             tol=self.tol,
         )
 
-    def theorem3_steps(self, setup) -> int:
-        """theorem3's t: ``--steps``, else 2."""
-        return setup.replace(steps=self.steps if self.steps is not None else 2).steps
-
-    def setup_for(self, claim, setup):
-        """The setup one claim runs: theorem3 at :meth:`theorem3_steps`, ``--steps`` where the claim takes it."""
-        own = setup.replace(steps=self.theorem3_steps(setup)) if claim.name in ("theorem3", "theorem3.law") else setup
-        if self.steps is not None and "steps" in claim.accepts:
-            own = own.replace(steps=self.steps)
-        return own
-
     def description(self, claims, opts) -> dict:
-        """The campaign's description (what the results store identifies it by)."""
+        """The campaign's description (what the results store identifies it by, and what ``polylr
+        report`` rebuilds it from): the options as given, so that a run is told from the budget's own."""
         from ..analysis.frames import data_hash
 
-        return {"claims": [c.name for c in claims], "budget": opts.budget.name, "widths": list(opts.n_widths),
-                "seeds": opts.n_seeds, "interval": opts.interval, "master_seed": opts.master_seed, "tol": opts.tol,
-                "steps": self.theorem3_steps(opts.setup), "setup": opts.setup.describe(), "data_hash": data_hash(opts.setup)}
+        return {"format": DESCRIPTION_FORMAT, "claims": [c.name for c in claims], "budget": opts.budget.name,
+                "widths": list(opts.widths) if opts.widths is not None else None, "seeds": opts.seeds,
+                "interval": opts.interval, "master_seed": opts.master_seed, "tol": opts.tol,
+                "steps": self.steps, "setup": opts.setup.describe(), "data_hash": data_hash(opts.setup)}
+
+
+def claim_setup(claim, setup, steps: int | None):
+    """The setup one claim runs, from the shared one (t = 1): ``steps`` (``--steps``) where the claim
+    takes it; theorem3 and theorem3.law default to t = 2."""
+    if steps is not None and "steps" in claim.accepts:
+        return setup.replace(steps=steps)
+    return setup.replace(steps=2) if claim.name in ("theorem3", "theorem3.law") else setup
