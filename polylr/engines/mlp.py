@@ -214,7 +214,8 @@ class Training:
     Minibatches follow one order drawn from ``numpy.random.default_rng(order_seed)``: a fresh
     permutation of the data each epoch, the same for every network seed and η (common random
     numbers, so loss-vs-η curves are smooth in η). The objective whose argmin is sought is the loss
-    after the last step on ``eval_data`` when given, else on the full training data.
+    after the last step on ``eval_data`` when given, else the final training loss: on the full
+    training data with full batch, on the last batch with minibatches.
     """
 
     net: MLP = field(default_factory=MLP)
