@@ -1,5 +1,5 @@
 """gwb-relu-ball with many seeds, in seed batches that survive interruption (docs/nonlinear.md, "Weak
-vs fast: how many seeds").
+vs fast: what deciding it costs").
 
     # train: seeds FROM..TO-1 in batches of BATCH, every width, the claim's default budget's settings;
     # one JSON per (batch, width) under DIR (grid curves, optima, CPU time); existing seeds are skipped
@@ -8,9 +8,10 @@ vs fast: how many seeds").
     # grid (no refinement; with --refine: the refined optima, where every seed was run with --refine)
     PYTHONPATH=. python benchmarks/ball_seeds.py verdicts DIR [MAX] [--refine]
 
-    # the weak-vs-fast verdict of a saved claim run (its results.json: per-seed refined optima),
-    # recomputed with the claim's current estimator, bootstrap seed and the budget's n_boot
-    PYTHONPATH=. python benchmarks/ball_seeds.py rejudge RESULTS_JSON
+    # the weak-vs-fast verdict of a saved claim run (its DIR/gwb-relu-ball/summary.json, or the
+    # results.json of a run made before commit cd4fa7f: per-seed refined optima), recomputed with
+    # the claim's current estimator, bootstrap seed and the budget's n_boot
+    PYTHONPATH=. python benchmarks/ball_seeds.py rejudge SUMMARY_JSON
 
 A seed's curves do not depend on the other seeds of its batch (checked: seeds 4..11 at n = 32
 reproduce the 8-seed batches 0..7 and 8..15 bit for bit), so the verdicts are those of

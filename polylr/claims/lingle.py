@@ -10,8 +10,8 @@ refinement round compiles a new program, which cost more than the grid itself on
   the same grid point at every width (holds) or not (fails); inconclusive when it sits on an end
   of the grid at some width;
 - ``….drift`` — **polylr's**: the exponent γ of ``η*_n ∝ n^γ`` (the seed mean of the per-seed
-  optima, each the vertex of the parabola in log η through its three lowest neighbouring grid
-  points, :func:`vertex_argmins`; :func:`polylr.fit_rate`, bootstrap over seeds) lies within ``±DRIFT_TOL``
+  optima, each the vertex of the parabola in log η through the seed's grid argmin and its two
+  neighbours, :func:`vertex_argmins`; :func:`polylr.fit_rate`, bootstrap over seeds) lies within ``±DRIFT_TOL``
   (holds: the optimum moves by less than a factor ``2^DRIFT_TOL`` per doubling of the width) or
   outside it (fails); inconclusive when the 95% interval overlaps the band's edge, with fewer than
   8 seeds or 3 widths, or when over 10% of the per-seed optima sit on the grid's end.

@@ -10,9 +10,15 @@ Shared definitions (docs/nonlinear.md has the details and measured numbers):
 - **shift of the optimum** between consecutive widths n and 2n: ``|mean log η*_{2n} − mean log η*_n|``
   (the seed means of the per-seed optima); when ``log η*_n`` converges like ``n^-β`` the shifts
   decay like ``n^-β`` too, so its fitted exponent estimates ``-β`` without knowing the limit;
-- **modes** of a loss-vs-η curve: local minima of the seed-mean curve on the grid whose prominence
-  (the rise, on the lower side, before a lower point is reached) exceeds three standard errors of
-  the seed mean plus 1 % of the minimum; "unimodal" means one mode.
+- **modes** of a loss-vs-η curve: local minima of the seed-mean curve on the grid whose rise on
+  each side (the highest point of the mean curve before a lower point is reached, minus the minimum)
+  exceeds three times the larger of two standard errors, the seed mean's at the minimum and that of
+  the paired rise (hump − minimum per seed), plus 1 % of the minimum (:func:`modes`); "unimodal"
+  means one mode;
+- **stable** optimum (:func:`stable_verdict`): every width's geometric-mean optimum within a factor
+  2 of the reference (the largest width's, or the exact limit's argmin), bootstrap over seeds;
+- **jump** (:func:`jump_verdict`): the grid argmin of the seed-mean curve moves by a factor >= 2
+  between consecutive widths in >= 95 % of bootstrap resamples.
 """
 
 from __future__ import annotations
@@ -255,8 +261,10 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     3, 9, 27 (only the hidden layers trained, as in polylr's deep linear setup), by the evaluation
     engine in float64. Per depth: the optimum η*_n per seed (grid + bracketing refinement), and the
     limit's argmin η*_∞ from the exact Tensor-Programs limit (:func:`polylr.limit_loss_values`,
-    refined to 1e-6). Verdict per depth: the mean of |log η*_n − log η*_∞| decays at least like
-    n^-tol (``inconclusive`` when the limit loss has a rival minimum, :func:`rival_minima`)."""
+    refined to 1e-6). Verdicts per depth: ``.stable`` (every width's geometric-mean η*_n within a
+    factor 2 of η*_∞, :func:`stable_verdict`) and the rate: the mean of |log η*_n − log η*_∞|
+    decays at least like n^-tol (``inconclusive`` when the limit loss has a rival minimum,
+    :func:`rival_minima`)."""
     opts = opts if opts is not None else CheckOptions(**kw)
     b = budget_entry(opts, FIG4_BUDGETS)
     data = _fig_data()
@@ -446,9 +454,11 @@ def jump_verdict(name: str, lab: str, scans: dict[int, LRScan], n_boot: int, boo
 def check_hayou_fig5(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     """Hayou's Figure 5: a ReLU MLP under μP trained with Adam (μP's Adam rule: hidden and output
     learning rates η/n), full batch, all layers trained, depths 3, 9, 27 for 20 steps and depth 9 for
-    100 steps. Per run: the optimum per seed and of the seed mean at each width; verdicts: η*_n
-    converges (the shift between consecutive widths decays at least like n^-tol; the rate is
-    reported) and the seed-mean curve is unimodal."""
+    100 steps. Per run: the optimum per seed and of the seed mean at each width; verdicts: η*_n is
+    stable (``.stable``, within a factor 2 of the largest width's), converges (``.converges``: the
+    shift between consecutive widths decays at least like n^-tol; the rate is reported),
+    concentrates (``.concentrates``: its seed spread decays) and the seed-mean curve is unimodal
+    (``.unimodal``)."""
     opts = opts if opts is not None else CheckOptions(**kw)
     b = budget_entry(opts, FIG5_BUDGETS)
     data = _fig_data()
@@ -589,9 +599,9 @@ def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     """Ghosh–Wu–Bietti, Figure 5: a two-layer ReLU network (with biases) under μP trained with Adam
     (minibatch 256, logistic loss) on the ball indicator y = 1{‖x‖² > median χ²_64}. Per width the
     per-seed best validation loss φ*_n and optimum η*_n; the loss gap a_n ~ n^-α and the optimum's
-    gap b_n ~ n^-β against the largest width (:func:`ball_gap_fits`). Verdicts: weak transfer (η*_n
-    converges) and fast transfer (2β − α >= tol, the fast-transfer claim's rule); the paper finds
-    b_n ~ √a_n: not fast."""
+    gap b_n ~ n^-β against the largest width (:func:`ball_gap_fits`). Verdicts (:func:`ball_verdicts`):
+    weak transfer (``.converges``: η*_n converges), ``.concentrates``, ``.unimodal`` and fast transfer
+    (``.fast``: 2β − α >= tol, the fast-transfer claim's rule); the paper finds b_n ~ √a_n: not fast."""
     opts = opts if opts is not None else CheckOptions(**kw)
     b, tr, grid = ball_training(opts)
     data, held = tr.data, tr.eval_data

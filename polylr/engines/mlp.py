@@ -4,9 +4,11 @@ The network is an MLP with input dimension ``d``, width ``n`` and ``depth`` ``L`
 layers (the same convention as polylr's deep linear :class:`polylr.Setup`; ``L = 0`` is a
 two-layer network ``f(x) = Σ_i a_i φ(w_i·x + b_i)``)::
 
-    h_0 = φ(α_in  n^-a_in  W_0 x + b_0)            W_0 ∈ R^{n×d}
-    h_l = φ(α_hid n^-a_hid W_l h_{l-1} + b_l)      W_l ∈ R^{n×n}, l = 1..L
-    f   =   α_out n^-a_out Vᵀ h_L                  V ∈ R^n
+    h_0 = φ(n^-a_in  W_0 x + b_0)                  W_0 ∈ R^{n×d}
+    h_l = φ(n^-a_hid W_l h_{l-1} + b_l)            W_l ∈ R^{n×n}, l = 1..L
+    f   =   n^-a_out Vᵀ h_L                        V ∈ R^n
+
+(the multipliers are pure powers of n: no constant factor; ``b`` only with ``bias=True``).
 
 An :class:`ABC` parametrization gives, per layer type (input, hidden, output), the width exponents of
 the initial standard deviation (``std = n^-b``, divided by ``√d`` for the input layer), of the
@@ -212,7 +214,8 @@ class Training:
     Minibatches follow one order drawn from ``numpy.random.default_rng(order_seed)``: a fresh
     permutation of the data each epoch, the same for every network seed and η (common random
     numbers, so loss-vs-η curves are smooth in η). The objective whose argmin is sought is the loss
-    after the last step on ``eval_data`` when given, else on the full training data.
+    after the last step on ``eval_data`` when given, else the final training loss: on the full
+    training data with full batch, on the last batch with minibatches.
     """
 
     net: MLP = field(default_factory=MLP)
