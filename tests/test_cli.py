@@ -77,6 +77,16 @@ def test_bad_options(tmp_path, case):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("names", [["degree"], ["hayou-fig4"], ["theorem1", "rf-ridge"], ["--all"]])
+def test_depth_refused_where_the_claim_fixes_its_own(tmp_path, names):
+    """--depth was silently ignored by the claims that set their own depths; now one line naming those that take it."""
+    r = run("check", *names, "--depth", 2, "--out", tmp_path / "out")
+    assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1, r.output
+    assert "--depth applies only to claims that take it (theorem1, sp, ntp, theorem3, fast-transfer, theorem1.law, theorem3.law)" in \
+        " ".join(r.output.split())
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize(
     "X, y, message",
     [

@@ -23,14 +23,11 @@ def _masked(path) -> bytes:
     return text
 
 
-def test_report_is_rebuilt_from_the_store(tmp_path):
+def _rebuilt_identical(tmp_path, args):
+    """Run ``args`` into a folder, delete everything but the store, ``polylr report`` it: the same files."""
     out = tmp_path / "run"
-    r = CliRunner().invoke(app, [*ARGS, "--out", str(out)])
+    r = CliRunner().invoke(app, [*args, "--out", str(out)])
     assert r.exit_code == 0, r.output
-    import json
-
-    rows = json.loads((out / "theorem1" / "results.json").read_text())  # tidy: context in every row
-    assert rows and all({"depth", "parametrization", "steps", "master_seed", "interval_lo", "eta_inf"} <= set(r) for r in rows)
     orig = tmp_path / "orig"
     shutil.copytree(out, orig)
     for p in list(out.iterdir()):
@@ -42,6 +39,15 @@ def test_report_is_rebuilt_from_the_store(tmp_path):
     assert files and sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file() and "results.sqlite" not in p.name) == files
     for f in files:
         assert _masked(out / f) == _masked(orig / f), f
+    return out
+
+
+def test_report_is_rebuilt_from_the_store(tmp_path):
+    out = _rebuilt_identical(tmp_path, ARGS)
+    import json
+
+    rows = json.loads((out / "theorem1" / "results.json").read_text())  # tidy: context in every row
+    assert rows and all({"depth", "parametrization", "steps", "master_seed", "interval_lo", "eta_inf"} <= set(r) for r in rows)
     # Negative control: a row removed from the store is refused (nothing is recomputed), one line.
     with sqlite3.connect(out / "results.sqlite") as db:
         db.execute("DELETE FROM rows WHERE rowid IN (SELECT rowid FROM rows LIMIT 1)")
@@ -52,3 +58,15 @@ def test_report_is_rebuilt_from_the_store(tmp_path):
 def test_report_without_a_store_is_one_line(tmp_path):
     r = CliRunner().invoke(app, ["report", str(tmp_path)])
     assert r.exit_code == 2 and "holds no results store" in r.output and len(r.output.strip().splitlines()) == 1
+
+
+def test_report_rebuilds_the_options_as_given(tmp_path):
+    """The campaign records --widths/--seeds/--steps as given: a claim taking --steps other than theorem3
+    is rebuilt at its t, and --widths/--seeds equal to the shared budget table are told from the claim's
+    own budget (both were rebuilt wrongly, and refused for missing rows, when the shared table was recorded)."""
+    import polylr
+
+    tiny = polylr.BUDGETS["tiny"]
+    _rebuilt_identical(tmp_path / "a", ["check", "fast-transfer", "--depth", "2", "--steps", "2", "--widths", "16,32,64", "--seeds", "8"])
+    _rebuilt_identical(tmp_path / "b", ["check", "theorem1", "--budget", "tiny", "--widths", ",".join(map(str, tiny.widths)),
+                                        "--seeds", str(tiny.seeds)])
