@@ -6,8 +6,11 @@ computed from the data alone by the delta method through the Gram network
 
 :func:`limit_law` is the API (``polylr limit-law``); the claims ``theorem1.law`` (t = 1) and
 ``theorem3.law`` (``--steps t``, default 2) judge the prediction at the largest width: the
-bootstrap 95 % interval of √n·sd(η_n) must contain σ, and that of n·(E η_n − η_∞) (control-variate
-estimator) must contain b.
+bootstrap 95 % interval of √n·sd(η_n) must contain σ (``*.sigma``), that of n·(E η_n − η_∞)
+(control-variate estimator) must contain b (``*.bias``), that of n·mean c_n must contain κσ²
+(``*.c_n``), and the Kolmogorov–Smirnov test of √n (η_n − η_∞) against the predicted law must give
+p >= :data:`LAW_KS_P` (``*.law``). All four are inconclusive where the prediction is not backed or
+the width has fewer than 100 networks.
 """
 
 from __future__ import annotations
