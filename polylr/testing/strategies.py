@@ -9,8 +9,9 @@ trained layers, the point an interval must contain) and thresholds alike (``max_
 example). Plain values are validated when the function is called and drawn values when they are
 drawn; a bad one raises :class:`InvalidStrategyArgument` naming the value and
 what is allowed: a subclass of both ``hypothesis.errors.InvalidArgument`` (as hypothesis's own
-strategies raise) and :class:`polylr.PolylrError`. (Two exceptions: ``parametrizations``' preset
-list and its ``exponents`` mapping are plain values; the mapping's entries may be strategies.)
+strategies raise) and :class:`polylr.PolylrError`. (Exceptions, plain values only:
+``parametrizations``' and ``abcs``' preset lists, the ``exponents`` mapping, whose entries may be
+strategies, ``abcs(custom=)`` and ``samplers(kinds=)``.)
 
 Importing this module registers type strategies (``st.from_type(polylr.Data)``, ``Setup``,
 ``Parametrization``, ``ABC``, ``MLP``, ``Optimizer``, ``Training`` and the samplers ``DenseSampler``,
