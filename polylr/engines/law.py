@@ -43,7 +43,8 @@ four Newton steps on ``L'(η; θ)`` started from ``η_∞`` (the exact root at �
 first step already has the implicit-function derivative ``−L'_θ / L''`` and each step doubles the
 order of derivatives that are exact (Newton's map has zero derivative at its fixed point), so the
 first and second derivatives of the four-step map are those of the true root. ``A(θ) = L(H(θ); θ)``.
-Derivatives by JAX autodiff in float64 (scoped).
+First derivatives by JAX forward-mode autodiff, the Hessian diagonal by Richardson-extrapolated
+central differences of the same program (:func:`law_derivatives`), in float64 (scoped).
 
 **A degenerate query.** At θ = 0 a few of the program's queries lie exactly in the span of the
 layer's earlier queries (the sampler then draws nothing for them), while at θ ≠ 0 their orthogonal
