@@ -307,13 +307,15 @@ register(Claim(
     "theorem1.law", "beyond the papers (issue 13)",
     "At t = 1, √n(η_n − η_∞) → N(0, σ²) and n(E η_n − η_∞) → b, with σ and b predicted from the data by the delta method.",
     "deep linear MLP, μP, hidden layers trained, t = 1, interval [0, 4 η_∞], Gram networks (exact in law)",
-    "the bootstrap intervals of √n·sd(η_n) and n·bias at the largest width contain σ and b",
+    "at the largest width the bootstrap intervals of √n·sd(η_n), n·bias and n·mean c_n contain σ, b and κσ², "
+    "and a KS test accepts the predicted law of √n(η_n − η_∞)",
     check_theorem1_law, accepts=("depth",),
 ))
 register(Claim(
     "theorem3.law", "beyond the papers (issue 13)",
     "At t steps, √n(η_n − η_∞) → N(0, σ²) and n(E η_n − η_∞) → b, with σ and b predicted from the data by the delta method.",
     "deep linear MLP, μP, hidden layers trained, t steps (default 2), interval [0, 2 η_∞^(1)], Gram networks",
-    "the bootstrap intervals of √n·sd(η_n) and n·bias at the largest width contain σ and b",
+    "at the largest width the bootstrap intervals of √n·sd(η_n), n·bias and n·mean c_n contain σ, b and κσ², "
+    "and a KS test accepts the predicted law of √n(η_n − η_∞)",
     check_theorem3_law, accepts=("steps", "depth"),
 ))
