@@ -461,8 +461,9 @@ def samplers(
     sized for that setup: the dense sampler, and Gram samplers with the probed capacities
     (``GramSampler.for_setup``) or the capacities that cannot overflow (``GramSampler.upper``);
     ``"auto"`` stays a name. The dense sampler works at every width up to its memory cap (``8·L·n²``
-    bytes per network, refused beyond 4 GiB: n ≈ 13 000 at L = 3); a Gram sampler needs ``n > K`` (its capacity, ``sampler.K``; widths to 2^20 cost what
-    width 64 costs). Shrinks towards the first kind.
+    bytes per network, refused beyond 4 GiB: n ≈ 13 000 at L = 3); a Gram sampler needs ``n > K``
+    (its capacity, ``sampler.K``; widths to 2^20 cost what width 64 costs). Shrinks towards the
+    first kind.
     """
     kinds = _sampler_kinds(kinds)
     if setup is None:
