@@ -217,7 +217,8 @@ def sweep(
     ``runner`` (e.g. a :class:`polylr.Runner`: a results store, chunks on an executor), given with a
     seed count, computes the sweep instead: ``runner(setup, widths, seeds, interval, order=,
     master_seed=, progress=, method=, grid=)``, which calls :func:`sweep` with explicit seed ids per
-    chunk. It rebuilds networks from ``master_seed`` with the dense sampler only.
+    chunk. It rebuilds networks from ``master_seed`` and the sampler's name (a name, not a sampler
+    object; no ``key``).
     """
     from .grid import finite_argmins
 

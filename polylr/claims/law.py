@@ -6,8 +6,11 @@ computed from the data alone by the delta method through the Gram network
 
 :func:`limit_law` is the API (``polylr limit-law``); the claims ``theorem1.law`` (t = 1) and
 ``theorem3.law`` (``--steps t``, default 2) judge the prediction at the largest width: the
-bootstrap 95 % interval of √n·sd(η_n) must contain σ, and that of n·(E η_n − η_∞) (control-variate
-estimator) must contain b.
+bootstrap 95 % interval of √n·sd(η_n) must contain σ (``*.sigma``), that of n·(E η_n − η_∞)
+(control-variate estimator) must contain b (``*.bias``), that of n·mean c_n must contain κσ²
+(``*.c_n``), and the Kolmogorov–Smirnov test of √n (η_n − η_∞) against the predicted law must give
+p >= :data:`LAW_KS_P` (``*.law``). All four are inconclusive where the prediction is not backed or
+the width has fewer than 100 networks.
 """
 
 from __future__ import annotations
@@ -304,13 +307,15 @@ register(Claim(
     "theorem1.law", "beyond the papers (issue 13)",
     "At t = 1, √n(η_n − η_∞) → N(0, σ²) and n(E η_n − η_∞) → b, with σ and b predicted from the data by the delta method.",
     "deep linear MLP, μP, hidden layers trained, t = 1, interval [0, 4 η_∞], Gram networks (exact in law)",
-    "the bootstrap intervals of √n·sd(η_n) and n·bias at the largest width contain σ and b",
+    "at the largest width the bootstrap intervals of √n·sd(η_n), n·bias and n·mean c_n contain σ, b and κσ², "
+    "and a KS test accepts the predicted law of √n(η_n − η_∞)",
     check_theorem1_law, accepts=("depth",),
 ))
 register(Claim(
     "theorem3.law", "beyond the papers (issue 13)",
     "At t steps, √n(η_n − η_∞) → N(0, σ²) and n(E η_n − η_∞) → b, with σ and b predicted from the data by the delta method.",
     "deep linear MLP, μP, hidden layers trained, t steps (default 2), interval [0, 2 η_∞^(1)], Gram networks",
-    "the bootstrap intervals of √n·sd(η_n) and n·bias at the largest width contain σ and b",
+    "at the largest width the bootstrap intervals of √n·sd(η_n), n·bias and n·mean c_n contain σ, b and κσ², "
+    "and a KS test accepts the predicted law of √n(η_n − η_∞)",
     check_theorem3_law, accepts=("steps", "depth"),
 ))

@@ -1,7 +1,7 @@
 """Symbolic engine: f^(t)(x) expanded exactly into an η-polynomial of scalar matrix *words*.
 
 Only the hidden layers W_1..W_L are trained here (the paper's set-up). A gradient step is a
-rank-one update (MISSION.md): with χ_i = f(x_i) − y_i, b_l = W_{l+1}ᵀ⋯W_Lᵀ V and
+rank-one update (docs/derivations.md): with χ_i = f(x_i) − y_i, b_l = W_{l+1}ᵀ⋯W_Lᵀ V and
 h_{l−1}(x) = W_{l−1}⋯W_1 W_0 x,
 
     W_l^(s+1) = W_l^(s) − (ηλ/m) Σ_i χ_i^(s) b_l^(s) h_{l−1}^(s)(x_i)ᵀ,   λ = n^-hidden_lr,

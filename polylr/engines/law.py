@@ -43,7 +43,8 @@ four Newton steps on ``L'(η; θ)`` started from ``η_∞`` (the exact root at �
 first step already has the implicit-function derivative ``−L'_θ / L''`` and each step doubles the
 order of derivatives that are exact (Newton's map has zero derivative at its fixed point), so the
 first and second derivatives of the four-step map are those of the true root. ``A(θ) = L(H(θ); θ)``.
-Derivatives by JAX autodiff in float64 (scoped).
+First derivatives by JAX forward-mode autodiff, the Hessian diagonal by Richardson-extrapolated
+central differences of the same program (:func:`law_derivatives`), in float64 (scoped).
 
 **A degenerate query.** At θ = 0 a few of the program's queries lie exactly in the span of the
 layer's earlier queries (the sampler then draws nothing for them), while at θ ≠ 0 their orthogonal
@@ -559,7 +560,8 @@ $$ \bigl(\varepsilon z_{j,0}, \dots, \varepsilon z_{j,j-1},\ r_j, 0, \dots\bigr)
 Write $\theta = (\theta_z, \theta_r)$ with $\theta_z = \varepsilon z$ and $\theta_r = r - 1$. Every
 $\eta$-coefficient of $f^{(t)}(x_i)$ and of $L^{(t)}(\eta)$ is a function $F(\theta)$, and
 $F(0)$ is the network in which every fresh direction is a unit vector orthogonal to everything
-before it: the Tensor-Programs limit (checked: $F(0)$ equals `limit_polys` to $10^{-15}$ relative).
+before it: the Tensor-Programs limit (checked in `tests/test_law.py`: $F(0)$ equals `limit_polys` to
+$10^{-12}$ relative).
 
 ## 2. Moments of the inputs
 
@@ -639,8 +641,9 @@ $\theta = \pm s u$ ($u$ standard normal, $s = 10^{-7}$) the slope of $H$ must eq
 
 Networks are drawn by the Gram sampler (exact in law). Per network $\eta_n$ is the root of $L_n'$
 found by Newton from $\eta_\infty$ (vectorised), accepted only if converged, with $L_n'' > 0$, inside
-the interval and not above the loss on a 513-point grid (else the certified argmin is used); a subset
-is cross-checked against the certified argmin. The bias is measured with the control variate
+the interval and not above the loss on a 513-point grid (else the certified argmin is used); the
+first 20 accepted networks of every width are recomputed by the certified argmin, and a difference
+over $10^{-9}$ refuses the width. The bias is measured with the control variate
 $g\cdot(\theta - E\theta)$, whose mean is exactly $0$: the remainder has standard deviation $O(1/n)$,
 so $n\cdot$bias is resolved at every width with the same number of networks.
 """

@@ -10,7 +10,8 @@ claims, and Monte Carlo budgets (see ``docs/testing.md``).
   :func:`assert_fast_transfer` (:mod:`polylr.testing.transfer`);
 - theorem fuzzing (:mod:`polylr.testing.fuzz`): :func:`fuzz_claim`;
 - budgets (:mod:`polylr.testing.budget`): :class:`MCBudget`; the pytest plugin
-  :mod:`polylr.testing.plugin` adds ``--polylr-budget``, the ``mc_budget`` fixture and marker.
+  :mod:`polylr.testing.plugin` adds ``--polylr-budget``, the ``mc_budget`` marker and fixture, the
+  session-scoped ``mc_budgets`` fixture and the hypothesis settings profile ``"polylr"``.
 
 Importing this module imports neither pytest (the plugin does) nor hypothesis (the strategies do,
 with a clear error naming the ``test`` extra when it is missing).

@@ -2,7 +2,7 @@
 every pytest session of an environment with polylr installed has it; ``-p no:polylr`` turns it off).
 It is safe to load everywhere: importing polylr changes no global state (JAX stays in 32-bit mode).
 
-- option ``--polylr-budget={quick,default,thorough}``: the level; when not given, ``quick`` if
+- option ``--polylr-budget={tiny,quick,default,thorough}``: the level; when not given, ``quick`` if
   the environment variable ``CI`` is set (non-empty), else ``default``;
 - marker ``@pytest.mark.mc_budget(seeds=..., widths=..., n_boot=...)``: what a test needs at the
   ``default`` level (each keyword optional; defaults in :mod:`polylr.testing.budget`);
@@ -36,9 +36,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--polylr-budget",
         choices=LEVELS,
         default=None,
-        help="Monte Carlo budget for tests using the mc_budget fixture: quick (half the seeds), default, "
-        "or thorough (4x seeds, one more width). Default: quick when the CI environment variable is set, "
-        "else default.",
+        help="Monte Carlo budget for tests using the mc_budget or mc_budgets fixture: tiny (a quarter of "
+        "the seeds), quick (half the seeds), default, or thorough (4x seeds, one more width). Default: quick "
+        "when the CI environment variable is set, else default.",
     )
 
 

@@ -9,8 +9,9 @@ trained layers, the point an interval must contain) and thresholds alike (``max_
 example). Plain values are validated when the function is called and drawn values when they are
 drawn; a bad one raises :class:`InvalidStrategyArgument` naming the value and
 what is allowed: a subclass of both ``hypothesis.errors.InvalidArgument`` (as hypothesis's own
-strategies raise) and :class:`polylr.PolylrError`. (Two exceptions: ``parametrizations``' preset
-list and its ``exponents`` mapping are plain values; the mapping's entries may be strategies.)
+strategies raise) and :class:`polylr.PolylrError`. (Exceptions, plain values only:
+``parametrizations``' and ``abcs``' preset lists, the ``exponents`` mapping, whose entries may be
+strategies, ``abcs(custom=)`` and ``samplers(kinds=)``.)
 
 Importing this module registers type strategies (``st.from_type(polylr.Data)``, ``Setup``,
 ``Parametrization``, ``ABC``, ``MLP``, ``Optimizer``, ``Training`` and the samplers ``DenseSampler``,
@@ -459,9 +460,10 @@ def samplers(
     engine resolves per setup and width. With ``setup`` (a value or a strategy): sampler objects
     sized for that setup: the dense sampler, and Gram samplers with the probed capacities
     (``GramSampler.for_setup``) or the capacities that cannot overflow (``GramSampler.upper``);
-    ``"auto"`` stays a name. The dense sampler works at every width (memory ``8·L·n²`` bytes per
-    network); a Gram sampler needs ``n > K`` (its capacity, ``sampler.K``; widths to 2^20 cost what
-    width 64 costs). Shrinks towards the first kind.
+    ``"auto"`` stays a name. The dense sampler works at every width up to its memory cap (``8·L·n²``
+    bytes per network, refused beyond 4 GiB: n ≈ 13 000 at L = 3); a Gram sampler needs ``n > K``
+    (its capacity, ``sampler.K``; widths to 2^20 cost what width 64 costs). Shrinks towards the
+    first kind.
     """
     kinds = _sampler_kinds(kinds)
     if setup is None:
