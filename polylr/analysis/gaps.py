@@ -219,7 +219,7 @@ def network_gaps(
     ``sampler``: ``"dense"`` draws full weights with the keys of :func:`polylr.sweep` and takes the
     exact polynomial's certified argmin where float64 resolves it, gradient descent otherwise
     (``method="auto"``; ``"gd"`` for every network when float64 cannot resolve even the limit
-    polynomial); ``"shallow"`` (L = 1 only) draws networks exactly in law at cost O(n·d)
+    polynomial); ``"shallow"`` (L = 1 only) draws networks exactly in law at cost O(d³ + m·d²), any n ≥ d
     (:mod:`polylr.engines.shallow`) and takes the certified argmin of their closed-form polynomial;
     ``"gram"`` is ``"dense"`` with the width-free Gram sampler of :func:`polylr.sweep` (exact in law,
     cost independent of n, widths above its capacity K); ``"auto"`` is ``"shallow"`` at L = 1 and ``"dense"`` otherwise. μP with the hidden layers

@@ -38,7 +38,7 @@ def check_degree(opts: CheckOptions | None = None, **kw) -> DegreeCheck:
 
 
 register(Claim(
-    "degree", "polylr (MISSION.md), implicit in Hayou 2025",
+    "degree", "polylr (docs/theory.md), implicit in Hayou 2025",
     "After t GD steps f^(t) is a polynomial in η of degree L·d_t, d_0 = 0, d_{t+1} = 1 + (2L − 1)·d_t.",
     "deep linear MLP, hidden layers trained, L, t ∈ {1, 2, 3}",
     "engine degree = formula, leading coefficient non-zero",

@@ -7,7 +7,7 @@ width exponents (α, β, e_c) with paired bootstrap intervals, and three verdict
 on every check: the same gaps with a_n and c_n swapped, whose ``fast`` verdict must not hold when
 the real one does.
 
-Widths and networks come from the budget: at L = 1 the exact-in-law shallow sampler (cost O(n·d)
+Widths and networks come from the budget: at L = 1 the exact-in-law shallow sampler (cost O(d³ + m·d²), independent of n
 per network) gets :data:`SHALLOW_BUDGETS`; deeper networks use the dense engine with the budget's
 own widths and seeds. ``--widths`` / ``--seeds`` override either.
 """

@@ -79,7 +79,7 @@ class CheckArgs:
     m: Annotated[int, typer.Option(help="Built-in data: number of points.")] = 16
     d: Annotated[int, typer.Option(help="Built-in data: input dimension.")] = 4
     data_seed: Annotated[int, typer.Option(help="Built-in data: seed.")] = 0
-    interval: Annotated[Optional[str], typer.Option(help="Learning-rate interval 'lo,hi' (default: 0,4η_∞; theorem3: 0,2η_∞; sp scales the interval, given or default, by 1/n).")] = None
+    interval: Annotated[Optional[str], typer.Option(help="Learning-rate interval 'lo,hi' (default: 0,4η_∞; theorem3, theorem3.law and fast-transfer: 0,2η_∞; sp scales the interval, given or default, by 1/n).")] = None
     master_seed: Annotated[int, typer.Option(help="Master seed of the weight keys.")] = 0
     tol: Annotated[float, typer.Option(help="Exponent tolerance of the verdicts.")] = 0.1
     out: Annotated[Path, typer.Option(help="Output folder: report.md, and results.json (tidy rows), summary.json and plots per claim.")] = Path("results")

@@ -7,7 +7,7 @@ recursion itself is the training program of :mod:`polylr.engines.program` run on
 (:mod:`polylr.engines.samplers`: dense matrices, or :mod:`polylr.engines.gram`: lazily in Gram
 coordinates, width-free).
 
-Full-batch gradient descent on a deep linear network gives rank-one updates (MISSION.md):
+Full-batch gradient descent on a deep linear network gives rank-one updates (docs/theory.md, "The η-polynomial and its degree"):
 ``W_l^(s) = W_l^(0) + η Σ_{r<s} β_l^(r) a_l^(r)ᵀ`` with ``β = -lr·b`` (the backward vector) and
 ``a`` (the averaged features), both coefficient stacks. No n×n matrix is ever formed per
 coefficient: ``W_l^(s) u = W_l^(0) u + η Σ_r β_r (a_r · u)``, where ``a_r · u`` is a Cauchy

@@ -1,6 +1,6 @@
 """The deep-linear t-step gradient-descent program, written once over an η-algebra and a network.
 
-Full-batch GD on ``f(x) = Vᵀ W_L ⋯ W_1 W_0 x`` gives rank-one updates (MISSION.md):
+Full-batch GD on ``f(x) = Vᵀ W_L ⋯ W_1 W_0 x`` gives rank-one updates (docs/theory.md, "The η-polynomial and its degree"):
 ``W_l^(s) = W_l^(0) + η Σ_{r<s} β_l^(r) a_l^(r)ᵀ`` with ``β = −lr·b`` (the backward vector) and ``a``
 (the averaged features). No n×n matrix is formed per step: ``W_l^(s) u = W_l^(0) u + η Σ_r β_r (a_r·u)``.
 One step is one backward chain (which also gives the outputs, since

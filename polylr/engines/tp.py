@@ -1,6 +1,6 @@
 """The infinite-width limit under μP at any step t: a Tensor-Programs interpreter for deep linear nets.
 
-The model and the notation are MISSION.md's: ``f(x) = Vᵀ W_L ⋯ W_1 W_0 x`` with ``W_0 ~ N(0, 1/d)``,
+The model and the notation are docs/theory.md's: ``f(x) = Vᵀ W_L ⋯ W_1 W_0 x`` with ``W_0 ~ N(0, 1/d)``,
 ``W_l ~ N(0, 1/n)``, ``V ~ N(0, 1/n²)``, only ``W_1..W_L`` trained with learning rate η.
 
 Finite-width recursion (step s = 0, 1, …; ``g_l = n·b_l`` is the backward vector at the output of
