@@ -222,6 +222,13 @@ def fit_exponent(sw: Sweep, samples, statistic: str, quantity: str, opts: CheckO
 # -- the registry --------------------------------------------------------------------------
 
 
+# The options of polylr check that a claim may or may not honour (Claim.accepts): "data" stands for
+# --data, --m, --d and --data-seed. --budget, --master-seed, --tol and the output options apply to all.
+OPTIONS = ("widths", "seeds", "depth", "steps", "param", "data", "interval")
+# What the deep-linear claims on the built-in data honour besides their own --steps/--param.
+LINEAR_OPTIONS = ("widths", "seeds", "depth", "data", "interval")
+
+
 @dataclass(frozen=True)
 class Claim:
     """A checkable claim: ``check(budget, **options)`` runs it and returns a result with verdicts."""
@@ -232,7 +239,12 @@ class Claim:
     hypotheses: str
     prediction: str
     run: Callable[[CheckOptions], ClaimResult] = field(repr=False)
-    accepts: tuple[str, ...] = ()  # CLI options the claim honours beyond the common ones: "steps", "param", "depth"
+    accepts: tuple[str, ...] = ("widths", "seeds")  # of OPTIONS: what the claim honours (polylr check refuses the rest)
+
+    def __post_init__(self):
+        unknown = sorted(set(self.accepts) - set(OPTIONS))
+        if unknown:
+            raise PolylrError(f"claim {self.name!r}: unknown accepted option(s) {unknown}; choose from {', '.join(OPTIONS)}")
 
     def check(self, budget: str | Budget = "default", **options) -> ClaimResult:
         return self.run(CheckOptions(budget=get_budget(budget), **options))

@@ -42,5 +42,5 @@ register(Claim(
     "After t GD steps f^(t) is a polynomial in η of degree L·d_t, d_0 = 0, d_{t+1} = 1 + (2L − 1)·d_t.",
     "deep linear MLP, hidden layers trained, L, t ∈ {1, 2, 3}",
     "engine degree = formula, leading coefficient non-zero",
-    check_degree,
+    check_degree, accepts=("data",),  # its own depths, steps and width
 ))

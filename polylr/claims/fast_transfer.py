@@ -25,7 +25,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from ..report.plots import to_bytes
-from .base import BOUNDARY_LIMIT, INCONCLUSIVE, CheckOptions, Claim, Verdict, register
+from .base import BOUNDARY_LIMIT, INCONCLUSIVE, LINEAR_OPTIONS, CheckOptions, Claim, Verdict, register
 from ..engines.limit import eta_inf_t1
 from ..core.jsonsafe import json_ready
 from ..core.setup import Setup
@@ -284,5 +284,5 @@ CLAIM = register(Claim(
     "L = 1 is proved fast at fixed t with ≥ 2 active eigen-directions of K in y (not fast when XXᵀ = I)",
     "2β − α ≥ tol (fast-transfer.fast), exponent of c_n/a_n ≤ −tol (fast-transfer.ratio), c_n ≍ b_n² (fast-transfer.c_b2)",
     _run,
-    accepts=("steps", "depth", "param"),
+    accepts=(*LINEAR_OPTIONS, "steps", "param"),
 ))

@@ -29,7 +29,7 @@ from ..engines.law import RAY_SAMPLES, LawDerivatives, check_law_setup, law_deri
 from ..engines.limit import eta_inf_t1
 from ..engines.tp import limit_polys
 from ..report.plots import figure, to_bytes
-from .base import FAILS, HOLDS, INCONCLUSIVE, CheckOptions, Claim, Verdict, register
+from .base import FAILS, HOLDS, INCONCLUSIVE, LINEAR_OPTIONS, CheckOptions, Claim, Verdict, register
 
 # Budgets of the law claims (the common budgets' widths stop at 4096; these use the Gram path).
 LAW_BUDGETS = {
@@ -309,7 +309,7 @@ register(Claim(
     "deep linear MLP, μP, hidden layers trained, t = 1, interval [0, 4 η_∞], Gram networks (exact in law)",
     "at the largest width the bootstrap intervals of √n·sd(η_n), n·bias and n·mean c_n contain σ, b and κσ², "
     "and a KS test accepts the predicted law of √n(η_n − η_∞)",
-    check_theorem1_law, accepts=("depth",),
+    check_theorem1_law, accepts=LINEAR_OPTIONS,
 ))
 register(Claim(
     "theorem3.law", "beyond the papers (issue 13)",
@@ -317,5 +317,5 @@ register(Claim(
     "deep linear MLP, μP, hidden layers trained, t steps (default 2), interval [0, 2 η_∞^(1)], Gram networks",
     "at the largest width the bootstrap intervals of √n·sd(η_n), n·bias and n·mean c_n contain σ, b and κσ², "
     "and a KS test accepts the predicted law of √n(η_n − η_∞)",
-    check_theorem3_law, accepts=("steps", "depth"),
+    check_theorem3_law, accepts=(*LINEAR_OPTIONS, "steps"),
 ))

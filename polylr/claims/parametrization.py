@@ -11,7 +11,7 @@ from ..analysis.sweep import sweep
 from ..core.errors import check_finite
 from ..core.setup import MUP, NTP, SP, Parametrization, Setup
 from ..engines.limit import eta_inf_t1, random_limit_law, random_limit_t1
-from .base import CheckOptions, Claim, fit_exponent, guard_boundary, register, verdict_at_most, verdict_within
+from .base import LINEAR_OPTIONS, CheckOptions, Claim, fit_exponent, guard_boundary, register, verdict_at_most, verdict_within
 from .results import SweepCheck
 from .width_free import SAMPLER, bias_and_fluctuation, precision_report, width_free_budget
 
@@ -81,12 +81,12 @@ register(Claim(
     "Under SP the optimal learning rate vanishes, η_n = Θ(n^-1), and n·η_n has a random limit: no transfer.",
     "deep linear MLP, SP (V ~ N(0, 1/n)), hidden layers trained, t = 1, interval [0, 4 η_∞^μP]/n",
     "exponent of mean η_n = -1 (sp.order); n·η_n − ν*(f^(0)) → 0 with ν* random (sp.random_limit)",
-    lambda o: check_parametrization(SP, -1.0, "sp", o), accepts=("depth",),
+    lambda o: check_parametrization(SP, -1.0, "sp", o), accepts=LINEAR_OPTIONS,
 ))
 register(Claim(
     "ntp", "Hayou 2025, NTP (random limit derived in polylr's docs)",
     "Under NTP (weights N(0,1), 1/√fan_in multipliers, raw learning rate) η_n = Θ(1) but its limit is random: no deterministic limit to transfer.",
     "deep linear MLP, NTP = SP initialisation with hidden learning rate η/n, t = 1, interval [0, 4 η_∞^μP]",
     "exponent of mean η_n = 0 (ntp.order); η_n − ν*(f^(0)) → 0 with ν* random (ntp.random_limit)",
-    lambda o: check_parametrization(NTP, 0.0, "ntp", o), accepts=("depth",),
+    lambda o: check_parametrization(NTP, 0.0, "ntp", o), accepts=LINEAR_OPTIONS,
 ))

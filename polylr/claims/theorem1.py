@@ -11,7 +11,7 @@ from ..analysis.sweep import sweep
 from ..core.errors import PolylrError
 from ..core.setup import MUP, Setup
 from ..engines.limit import eta_inf_t1, limit_t1
-from .base import CheckOptions, Claim, fit_exponent, guard_boundary, register, verdict_at_most
+from .base import LINEAR_OPTIONS, CheckOptions, Claim, fit_exponent, guard_boundary, register, verdict_at_most
 from .results import SweepCheck
 from .width_free import SAMPLER, bias_and_fluctuation, precision_report, width_free_budget
 
@@ -57,5 +57,5 @@ register(Claim(
     "Under μP, after one GD step the optimal learning rate converges to η_∞ = (m/L) yᵀKy/‖Ky‖² > 0 at rate O(n^-1/2).",
     "deep linear MLP, μP, hidden layers trained, t = 1, K y ≠ 0, compact interval [0, 4 η_∞]",
     "mean |η_n − η_∞| decays (theorem1.limit) at least like n^-1/2 (theorem1.rate)",
-    check_theorem1, accepts=("param", "depth"),
+    check_theorem1, accepts=(*LINEAR_OPTIONS, "param"),
 ))

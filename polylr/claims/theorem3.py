@@ -16,7 +16,7 @@ from ..core.setup import MUP, Setup
 from ..engines.evaluate import limit_loss_values
 from ..engines.limit import Limit, eta_inf_t1
 from ..engines.tp import limit_degree, limit_polys
-from .base import FAILS, HOLDS, INCONCLUSIVE, CheckOptions, Claim, Verdict, fit_exponent, guard_boundary, register, verdict_at_most
+from .base import FAILS, HOLDS, INCONCLUSIVE, LINEAR_OPTIONS, CheckOptions, Claim, Verdict, fit_exponent, guard_boundary, register, verdict_at_most
 from .results import SweepCheck
 from .width_free import SAMPLER, bias_and_fluctuation, precision_report, width_free_budget
 
@@ -111,5 +111,5 @@ register(Claim(
     "Under μP, for every fixed t the loss after t GD steps converges to a deterministic polynomial L_∞^(t)(η); if its minimiser is unique, the optimal learning rate converges to it.",
     "deep linear MLP, μP, hidden layers trained, t steps (default 2), interval [0, 2 η_∞^(1)]",
     "L_∞^(t) has a unique minimiser (theorem3.unique); mean |η_n − η_∞^(t)| decays (theorem3.limit); the rate is measured",
-    check_theorem3, accepts=("steps", "depth"),
+    check_theorem3, accepts=(*LINEAR_OPTIONS, "steps"),
 ))

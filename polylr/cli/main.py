@@ -523,8 +523,7 @@ def verify(
                 interval=None if "interval" not in doc else toml_interval(w, doc["interval"]),
                 master_seed=opt("master_seed", toml_int, 0), tol=opt("tol", toml_float, 0.1),
                 data=Path(toml_str(w, "data.file", data["file"])) if "file" in data else None,
-                m=toml_int(w, "data.m", data.get("m", 16)), d=toml_int(w, "data.d", data.get("d", 4)),
-                data_seed=toml_int(w, "data.seed", data.get("seed", 0)),
+                **{key: toml_int(w, f"data.{k}", data[k]) for key, k in (("m", "m"), ("d", "d"), ("data_seed", "seed")) if k in data},
             )
         else:
             if budget is not None:

@@ -22,6 +22,10 @@ from ..core.errors import PolylrError, check_int, check_interval
 
 FORMATS = ("png", "pdf", "svg")
 DEFAULT_DEPTH = 3
+DEFAULT_DATA = {"m": 16, "d": 4, "seed": 0}  # the built-in synthetic data
+# How polylr check names each option a claim may not take (polylr.claims.base.OPTIONS), and why it is refused.
+OPTION_FLAGS = {"widths": "--widths", "seeds": "--seeds", "depth": "--depth", "steps": "--steps", "param": "--param",
+                "data": "--data/--m/--d/--data-seed", "interval": "--interval"}
 # The campaign description's format: 2 records --widths, --seeds and --steps as given (None when not
 # given); format 1 (no "format" key) recorded the shared budget table's widths and seeds and theorem3's t.
 DESCRIPTION_FORMAT = 2
@@ -73,12 +77,12 @@ class CheckArgs:
     widths: Annotated[Optional[str], typer.Option(help="Widths: '64,128,256' or '64..2048' (powers of two); overrides the budget.")] = None
     seeds: Annotated[Optional[int], typer.Option(help="Seeds (networks) per width; overrides the budget.")] = None
     depth: Annotated[Optional[int], typer.Option(help=f"Number of hidden n×n layers L (default {DEFAULT_DEPTH}), for the claims that take it.")] = None
-    steps: Annotated[Optional[int], typer.Option(help="Number of gradient steps t, for theorem3 (default 2; exact limit for small t, evaluation mode beyond) and fast-transfer (default 1).")] = None
+    steps: Annotated[Optional[int], typer.Option(help="Number of gradient steps t, for theorem3 and theorem3.law (default 2; exact limit for small t, evaluation mode beyond) and fast-transfer (default 1).")] = None
     param: Annotated[Optional[str], typer.Option(help="theorem1: run it under another parametrization (mup, sp, ntp, 'v=1.5,c=0.5') to see where it fails; fast-transfer takes μP exponents only.")] = None
     data: Annotated[Optional[Path], typer.Option(help="Data file (.npz with X, y; or .csv, last column y). Default: built-in synthetic data.")] = None
-    m: Annotated[int, typer.Option(help="Built-in data: number of points.")] = 16
-    d: Annotated[int, typer.Option(help="Built-in data: input dimension.")] = 4
-    data_seed: Annotated[int, typer.Option(help="Built-in data: seed.")] = 0
+    m: Annotated[Optional[int], typer.Option(help=f"Built-in data: number of points (default {DEFAULT_DATA['m']}).")] = None
+    d: Annotated[Optional[int], typer.Option(help=f"Built-in data: input dimension (default {DEFAULT_DATA['d']}).")] = None
+    data_seed: Annotated[Optional[int], typer.Option(help=f"Built-in data: seed (default {DEFAULT_DATA['seed']}).")] = None
     interval: Annotated[Optional[str], typer.Option(help="Learning-rate interval 'lo,hi' (default: 0,4η_∞; theorem3, theorem3.law and fast-transfer: 0,2η_∞; sp scales the interval, given or default, by 1/n).")] = None
     master_seed: Annotated[int, typer.Option(help="Master seed of the weight keys.")] = 0
     tol: Annotated[float, typer.Option(help="Exponent tolerance of the verdicts.")] = 0.1
@@ -93,7 +97,7 @@ class CheckArgs:
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the JAX persistent compilation cache (~/.cache/polylr/jax).")] = False
 
     def claims(self) -> list:
-        """The claims asked for (names or --all), refusing --param/--steps/--depth for claims that ignore them."""
+        """The claims asked for (names or --all), refusing an option (``Claim.accepts``) that one of them would ignore."""
         from ..claims.base import REGISTRY, get_claim
 
         if self.all_claims and self.names:
@@ -102,15 +106,18 @@ class CheckArgs:
         if not chosen:
             raise PolylrError(f"name at least one claim ({', '.join(REGISTRY)}) or use --all / --list")
         claims = [get_claim(n) for n in chosen]
-        if self.param is not None and not all("param" in c.accepts for c in claims):
-            takes = ", ".join(c.name for c in REGISTRY.values() if "param" in c.accepts)
-            raise PolylrError(f"--param applies only to claims that take it ({takes}); the others fix their parametrization")
-        if self.steps is not None and not all("steps" in c.accepts for c in claims):
-            takes = ", ".join(c.name for c in REGISTRY.values() if "steps" in c.accepts)
-            raise PolylrError(f"--steps applies only to claims that take it ({takes}); theorem1, sp and ntp are about one step")
-        if self.depth is not None and not all("depth" in c.accepts for c in claims):
-            takes = ", ".join(c.name for c in REGISTRY.values() if "depth" in c.accepts)
-            raise PolylrError(f"--depth applies only to claims that take it ({takes}); the others fix their own depths")
+        given = {"widths": self.widths, "seeds": self.seeds, "depth": self.depth, "steps": self.steps, "param": self.param,
+                 "interval": self.interval, "data": (self.data, self.m, self.d, self.data_seed)}
+        for option, value in given.items():
+            if value is None or value == (None,) * 4 or all(option in c.accepts for c in claims):
+                continue
+            takes = [c.name for c in REGISTRY.values() if option in c.accepts]
+            others = [n for n in REGISTRY if n not in takes]
+            where = (f"only to claims that take it ({', '.join(takes)})" if len(takes) <= len(others)
+                     else f"to every claim but {', '.join(others)}")
+            ignore = [c.name for c in claims if option not in c.accepts]
+            raise PolylrError(f"{OPTION_FLAGS[option]} applies {where}; {', '.join(ignore)} "
+                              f"{'fixes its' if len(ignore) == 1 else 'fix their'} own")
         return claims
 
     def options(self):
@@ -119,7 +126,10 @@ class CheckArgs:
         from ..core.inputs import parse_widths_text
         from ..core.setup import Data, Parametrization, Setup
 
-        dataset = Data.from_file(self.data) if self.data is not None else Data.synthetic(self.m, self.d, seed=self.data_seed)
+        if self.data is not None and (self.m, self.d, self.data_seed) != (None, None, None):
+            raise PolylrError("--m, --d and --data-seed describe the built-in data: give them or --data, not both")
+        built_in = {k: v if v is not None else DEFAULT_DATA[k] for k, v in (("m", self.m), ("d", self.d), ("seed", self.data_seed))}
+        dataset = Data.from_file(self.data) if self.data is not None else Data.synthetic(built_in["m"], built_in["d"], seed=built_in["seed"])
         depth = self.depth if self.depth is not None else DEFAULT_DEPTH
         setup = Setup(data=dataset, depth=depth, steps=1, param=Parametrization.parse(self.param or "mup"))
         if self.steps is not None:
