@@ -205,3 +205,25 @@ def test_law_claims_hold_at_the_tiny_budget(tmp_path):
         res = polylr.get_claim(name).check("tiny", setup=polylr.Setup(steps=1 if name == "theorem1.law" else 2))
         # t = 2: the ray law backs the prediction (verdicts, not inconclusive).
         assert {v.status for v in res.verdicts} == {"holds"}, [v.reason for v in res.verdicts]
+
+
+def test_limit_law_command_checks_its_folder_and_inputs_before_any_work(tmp_path, monkeypatch):
+    """polylr limit-law: an unwritable --out, or --data given with --m, is one line before the Monte
+    Carlo starts (it used to run first and fail at the end); a good run writes its files."""
+    from typer.testing import CliRunner
+
+    import polylr.claims.law as law_claims
+    from polylr.cli.main import app
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    real = law_claims.limit_law
+    monkeypatch.setattr(law_claims, "limit_law", lambda *a, **k: pytest.fail("the Monte Carlo ran"))
+    for args, message in ((["--out", str(blocker / "sub")], "is not writable"),
+                          (["--data", str(blocker), "--m", "4"], "give them or --data, not both")):
+        r = CliRunner().invoke(app, ["limit-law", "--widths", "1024", "--networks", "64", *args])
+        assert r.exit_code == 2 and message in r.output and len(r.output.strip().splitlines()) == 1, r.output
+    monkeypatch.setattr(law_claims, "limit_law", real)
+    r = CliRunner().invoke(app, ["limit-law", "--widths", "1024", "--networks", "64", "--out", str(tmp_path / "ok")])
+    assert r.exit_code == 0, r.output
+    assert {p.name for p in (tmp_path / "ok").iterdir()} == {"results.json", "summary.json", "limit-law_law.png"}

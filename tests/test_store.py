@@ -126,7 +126,7 @@ def test_dask_local_cluster_equals_single_process(reference):
 def test_cluster_and_resume_errors(tmp_path):
     runner = CliRunner()
     for flag, msg in [(["--cluster", "local:0"], "must be in [1, 256]"), (["--cluster", "http://x"], "'local:N' or 'tcp://host:port'"),
-                      (["--resume"], "nothing to resume")]:
+                      (["--resume"], "nothing to resume"), (["--cluster", "local:2", "--devices"], "give --cluster or --devices, not both")]:
         r = runner.invoke(app, ["check", "theorem1", "--widths", "8,16", "--seeds", "2", "--out", str(tmp_path / "o"), *flag])
         assert r.exit_code == 2 and msg in r.output, r.output
         assert len(r.output.strip().splitlines()) == 1 and not (tmp_path / "o").exists()  # refused before any work

@@ -183,11 +183,12 @@ def default_interval(setup: Setup) -> tuple[float, float]:
 def limit_law(
     setup: Setup, *, widths=None, networks: int = 2000, interval: tuple[float, float] | None = None,
     master_seed: int = 0, n_boot: int = 1000, hist_widths: int = 3, name: str = "limit-law",
-    ray_samples: int = RAY_SAMPLES,
+    ray_samples: int = RAY_SAMPLES, progress=None,
 ) -> LimitLawResult:
     """σ and b of ``√n (η_n − η_∞) → N(0, σ²)``, ``n (E η_n − η_∞) → b`` (and of the optimal loss) for
     ``setup`` (μP, hidden layers trained), with a Monte Carlo check at ``widths`` (Gram networks;
-    none: the prediction only). Verdicts judge the largest width (module docstring)."""
+    none: the prediction only). Verdicts judge the largest width (module docstring). ``progress(done,
+    total)``, if given, is called as each width's Monte Carlo finishes."""
     t0 = time.perf_counter()
     check_law_setup(setup)
     widths = tuple(parse_widths(widths)) if widths is not None else ()
@@ -211,6 +212,8 @@ def limit_law(
         scaled = math.sqrt(w) * (sample.etas - derivs.eta_inf)
         if i >= len(widths) - hist_widths:
             samples[w] = scaled
+        if progress is not None:
+            progress(i + 1, len(widths))
     kappa = 0.5 * float(lim.loss.deriv(2)(derivs.eta_inf))
     test = law_ks(derivs, scaled) if stats else None
     cn_test = cn_ks(derivs, kappa, cn_scaled) if stats else None
@@ -291,7 +294,7 @@ def check_theorem1_law(opts: CheckOptions | None = None, **kw) -> LimitLawResult
     setup = setup.replace(steps=1)
     widths, networks = _law_options(opts)
     return limit_law(setup, widths=widths, networks=networks, interval=opts.interval, master_seed=opts.master_seed,
-                     n_boot=opts.budget.n_boot, name="theorem1.law")
+                     n_boot=opts.budget.n_boot, name="theorem1.law", progress=opts.progress)
 
 
 def check_theorem3_law(opts: CheckOptions | None = None, **kw) -> LimitLawResult:
@@ -300,7 +303,7 @@ def check_theorem3_law(opts: CheckOptions | None = None, **kw) -> LimitLawResult
     setup = opts.setup if opts.setup is not None else Setup(steps=2)
     widths, networks = _law_options(opts)
     return limit_law(setup, widths=widths, networks=networks, interval=opts.interval, master_seed=opts.master_seed,
-                     n_boot=opts.budget.n_boot, name="theorem3.law")
+                     n_boot=opts.budget.n_boot, name="theorem3.law", progress=opts.progress)
 
 
 register(Claim(

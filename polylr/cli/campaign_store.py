@@ -47,11 +47,13 @@ def enable_compilation_cache() -> Path | None:
     return path
 
 
-def check_campaign(root: Path, description: dict, *, resume: bool, fresh: bool, cluster: str | None) -> None:
+def check_campaign(root: Path, description: dict, *, resume: bool, fresh: bool, cluster: str | None, devices: bool = False) -> None:
     """Validate the store options before any folder is made or work done. ``resume``: ``root`` must
     already hold this campaign (one line naming what it holds otherwise)."""
     if resume and fresh:
         raise InvalidInput("give --resume or --fresh, not both")
+    if cluster is not None and devices:
+        raise InvalidInput("give --cluster or --devices, not both (the chunks run on the cluster's workers or on this machine's devices)")
     if cluster is not None:
         check_cluster(cluster)
     if not resume:

@@ -16,7 +16,7 @@ from ..core.budget import LEVELS
 from ..core.errors import PolylrError, check_int, check_interval
 from ..core.version import __version__
 from .guard import guarded, print_error
-from .options import FORMATS, CheckArgs, check_format, claim_setup, options_from, parse_interval
+from .options import DEFAULT_DATA, FORMATS, CheckArgs, check_format, claim_setup, data_from, options_from, parse_interval
 
 # Only light modules are imported here: `polylr --help` must not import JAX, sympy, matplotlib, scipy
 # or rich (tests/test_cli_conventions.py checks it; benchmarks/cli_help_time.py times it). Help texts
@@ -257,7 +257,7 @@ def check(args: CheckArgs) -> None:
         opts = args.options()
         eta_inf_t1(opts.setup.replace(param=MUP))  # K y = 0 is reported before any work
         description = args.description(claims, opts)
-        campaign_store.check_campaign(out, description, resume=args.resume, fresh=args.fresh, cluster=args.cluster)
+        campaign_store.check_campaign(out, description, resume=args.resume, fresh=args.fresh, cluster=args.cluster, devices=args.devices)
         root, root_created = render.prepare_out(out)
         folders = {c.name: render.prepare_out(out / c.name) for c in claims}
         store = campaign_store.open_store(root, description, fresh=args.fresh)
@@ -588,9 +588,9 @@ def limit_law_command(
     steps: Annotated[int, typer.Option(help="Number of gradient steps t.")] = 1,
     depth: Annotated[int, typer.Option(help="Number of hidden n×n layers L.")] = 3,
     data: Annotated[Optional[Path], typer.Option(help="Data file (.npz with X, y; or .csv, last column y). Default: built-in synthetic data.")] = None,
-    m: Annotated[int, typer.Option(help="Built-in data: number of points.")] = 16,
-    d: Annotated[int, typer.Option(help="Built-in data: input dimension.")] = 4,
-    data_seed: Annotated[int, typer.Option(help="Built-in data: seed.")] = 0,
+    m: Annotated[Optional[int], typer.Option(help=f"Built-in data: number of points (default {DEFAULT_DATA['m']}).")] = None,
+    d: Annotated[Optional[int], typer.Option(help=f"Built-in data: input dimension (default {DEFAULT_DATA['d']}).")] = None,
+    data_seed: Annotated[Optional[int], typer.Option(help=f"Built-in data: seed (default {DEFAULT_DATA['seed']}).")] = None,
     widths: Annotated[str, typer.Option(help="Monte Carlo widths ('1024,16384' or '1024..1048576'); 'none' for the prediction only.")] = "1024,16384,1048576",
     networks: Annotated[int, typer.Option(help="Gram networks per width.")] = 2000,
     interval: Annotated[Optional[str], typer.Option(help="Learning-rate interval 'lo,hi' (default 0,4η_∞ at t = 1, 0,2η_∞^(1) beyond).")] = None,
@@ -604,21 +604,25 @@ def limit_law_command(
     predicted by the delta method through the Gram network (where it is not differentiable at the
     limit: the law of its one-sided derivative along rays), with a Monte Carlo check."""
     from ..claims.law import limit_law
-    from ..core.setup import Data, Setup
+    from ..core.setup import Setup
     from ..report import render
 
     try:
         check_format(fmt)
-        dataset = Data.from_file(data) if data is not None else Data.synthetic(m, d, seed=data_seed)
-        setup = Setup(data=dataset, depth=depth, steps=steps)
+        setup = Setup(data=data_from(data, m, d, data_seed), depth=depth, steps=steps)
         ws = None if widths.strip().lower() == "none" else parse_widths(widths)
         iv = check_interval(*parse_interval(interval)) if interval is not None else None
-        result = limit_law(setup, widths=ws, networks=networks, interval=iv, master_seed=check_int("master seed", master_seed, lo=0),
-                           ray_samples=ray_samples)
-        files = render.render(result, fmt)
-        if out is not None:
-            folder, _ = render.prepare_out(out)
-            render.write_files(folder, files)
+        ms = check_int("master seed", master_seed, lo=0)
+
+        def compute(progress):
+            r = limit_law(setup, widths=ws, networks=networks, interval=iv, master_seed=ms, ray_samples=ray_samples, progress=progress)
+            return r, (render.render(r, fmt) if out is not None else {})
+
+        if out is not None:  # the folder is checked before any work; nothing is left if the run fails
+            result, _ = compute_into(out, "limit-law", compute)
+        else:
+            with progress_bar("limit-law") as progress:
+                result, _ = compute(progress)
     except PolylrError as e:
         _fail(e)
     out_console = err() if json_out else console()

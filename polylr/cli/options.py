@@ -94,7 +94,7 @@ class CheckArgs:
     fresh: Annotated[bool, typer.Option("--fresh", help="Discard the results store of --out and recompute everything.")] = False
     cluster: Annotated[Optional[str], typer.Option(help="Run width × seed chunks on Dask: 'local:N' or 'tcp://host:port' (needs the 'cluster' extra).")] = None
     devices: Annotated[bool, typer.Option("--devices", help="Spread chunks over all local JAX devices.")] = False
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the JAX persistent compilation cache (~/.cache/polylr/jax).")] = False
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the JAX persistent compilation cache ($POLYLR_CACHE_DIR, else $XDG_CACHE_HOME/polylr/jax, else ~/.cache/polylr/jax).")] = False
 
     def claims(self) -> list:
         """The claims asked for (names or --all), refusing an option (``Claim.accepts``) that one of them would ignore."""
@@ -124,12 +124,9 @@ class CheckArgs:
         """The :class:`~polylr.CheckOptions` shared by the claims (setup at t = 1; see :meth:`setup_for`)."""
         from ..claims.base import CheckOptions, get_budget
         from ..core.inputs import parse_widths_text
-        from ..core.setup import Data, Parametrization, Setup
+        from ..core.setup import Parametrization, Setup
 
-        if self.data is not None and (self.m, self.d, self.data_seed) != (None, None, None):
-            raise PolylrError("--m, --d and --data-seed describe the built-in data: give them or --data, not both")
-        built_in = {k: v if v is not None else DEFAULT_DATA[k] for k, v in (("m", self.m), ("d", self.d), ("seed", self.data_seed))}
-        dataset = Data.from_file(self.data) if self.data is not None else Data.synthetic(built_in["m"], built_in["d"], seed=built_in["seed"])
+        dataset = data_from(self.data, self.m, self.d, self.data_seed)
         depth = self.depth if self.depth is not None else DEFAULT_DEPTH
         setup = Setup(data=dataset, depth=depth, steps=1, param=Parametrization.parse(self.param or "mup"))
         if self.steps is not None:
@@ -153,6 +150,19 @@ class CheckArgs:
                 "widths": list(opts.widths) if opts.widths is not None else None, "seeds": opts.seeds,
                 "interval": opts.interval, "master_seed": opts.master_seed, "tol": opts.tol,
                 "steps": self.steps, "setup": opts.setup.describe(), "data_hash": data_hash(opts.setup)}
+
+
+def data_from(path: Path | None, m: int | None, d: int | None, seed: int | None):
+    """The data of ``--data PATH``, or the built-in synthetic data (``--m``, ``--d``, ``--data-seed``,
+    defaults :data:`DEFAULT_DATA`); both kinds at once are refused."""
+    from ..core.setup import Data
+
+    if path is not None:
+        if (m, d, seed) != (None, None, None):
+            raise PolylrError("--m, --d and --data-seed describe the built-in data: give them or --data, not both")
+        return Data.from_file(path)
+    pick = lambda v, k: v if v is not None else DEFAULT_DATA[k]  # noqa: E731
+    return Data.synthetic(pick(m, "m"), pick(d, "d"), seed=pick(seed, "seed"))
 
 
 def claim_setup(claim, setup, steps: int | None):
