@@ -70,3 +70,23 @@ def test_report_rebuilds_the_options_as_given(tmp_path):
     _rebuilt_identical(tmp_path / "a", ["check", "fast-transfer", "--depth", "2", "--steps", "2", "--widths", "16,32,64", "--seeds", "8"])
     _rebuilt_identical(tmp_path / "b", ["check", "theorem1", "--budget", "tiny", "--widths", ",".join(map(str, tiny.widths)),
                                         "--seeds", str(tiny.seeds)])
+
+
+def test_report_reads_a_format_1_campaign(tmp_path):
+    """A store written before the description recorded the options as given (format 1: the shared
+    table's widths and seeds, theorem3's t, no "format" key) is still rebuilt."""
+    import json
+
+    out = tmp_path / "run"
+    assert CliRunner().invoke(app, [*ARGS, "--out", str(out)]).exit_code == 0
+    with sqlite3.connect(out / "results.sqlite") as db:
+        (cid, text), = db.execute("SELECT campaign, description FROM campaigns").fetchall()
+        desc = json.loads(text)
+        assert desc.pop("format") == 2 and desc["steps"] is None
+        desc.update(widths=[8, 16], seeds=3, steps=2)  # what format 1 recorded for ARGS
+        db.execute("UPDATE campaigns SET description = ? WHERE campaign = ?", (json.dumps(desc, sort_keys=True), cid))
+    before = (out / "theorem1" / "summary.json").read_bytes()
+    (out / "theorem1" / "summary.json").unlink()
+    r = CliRunner().invoke(app, ["report", str(out)])
+    assert r.exit_code == 0, r.output
+    assert _masked(out / "theorem1" / "summary.json") == re.sub(rb'"seconds": [0-9.e+-]+', b'"seconds": S', before)
