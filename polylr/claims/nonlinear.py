@@ -268,7 +268,7 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     opts = opts if opts is not None else CheckOptions(**kw)
     b = budget_entry(opts, FIG4_BUDGETS)
     data = _fig_data()
-    _preflight([_fig4_training(L, b["steps"], data) for L in b["depths"]], b["widths"])
+    preflight([_fig4_training(L, b["steps"], data) for L in b["depths"]], b["widths"])
     t0 = time.perf_counter()
     panels, fits, extra, verdicts = {}, {}, {}, []
     for i, L in enumerate(b["depths"]):
@@ -467,7 +467,7 @@ def check_hayou_fig5(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     panels, fits, verdicts = {}, {}, []
     trainings = [Training(net=MLP(depth=L, activation="relu", param=MUP_ADAM), optimizer=Optimizer("adam"), data=data, steps=t)
                  for L, t in b["runs"]]
-    _preflight(trainings, b["widths"])
+    preflight(trainings, b["widths"])
     for i, ((L, t), tr) in enumerate(zip(b["runs"], trainings)):
         lab = f"L = {L}, t = {t}"
         scans = {}
@@ -538,8 +538,11 @@ def _grid(b: dict) -> np.ndarray:
     return np.geomspace(lo, hi, k)
 
 
-def _preflight(trainings, widths) -> None:
-    """Every (training, width) of a check fits in memory: refuse before anything is trained."""
+def preflight(trainings, widths) -> None:
+    """Every (training, width) of a check fits in memory (each training's ``check_memory``: the data,
+    one seed's weights and one (seed, η) pair within its ``memory_limit``): refuse with the first
+    estimate over the limit before anything is trained. Shared by the claims that train networks
+    (here and :mod:`polylr.claims.lingle`), which call it with all their panels' trainings first."""
     for tr in trainings:
         for w in widths:
             tr.check_memory(w)
@@ -574,7 +577,7 @@ def check_gwb_kindex(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     panels, fits, verdicts = {}, {}, []
     runs = (("μP", MUP_ADAM), ("μP, 2nd-layer lr ÷ 50", MUP_ADAM.with_lr_factor(output=1 / 50)))
     trainings = [_gwb_training(data, held, b, "squared", param) for _, param in runs]
-    _preflight(trainings, b["widths"])
+    preflight(trainings, b["widths"])
     for i, ((lab, param), tr) in enumerate(zip(runs, trainings)):
         scans = {}
         for w in b["widths"]:
@@ -606,7 +609,7 @@ def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     b, tr, grid = ball_training(opts)
     data, held = tr.data, tr.eval_data
     t0 = time.perf_counter()
-    _preflight([tr], b["widths"])
+    preflight([tr], b["widths"])
     scans = {}
     for w in b["widths"]:
         _progress(opts, f"gwb-relu-ball n = {w}")
