@@ -659,7 +659,9 @@ def ball_gap_fits(widths, phis, logs, *, n_boot: int, boot_seed: int) -> GapFits
 def ball_verdicts(scans: dict[int, LRScan], opts: CheckOptions, lab: str = "μP, Adam, logistic") -> tuple[tuple[Verdict, ...], dict, dict]:
     """gwb-relu-ball's verdicts (``converges``, ``concentrates``, ``unimodal``, ``fast``), its fits and
     its α, β from the per-width scans (so that scans computed in parts, e.g. seed batches, give the
-    claim's verdicts). ``fast`` is :func:`polylr.fast_decision` on :func:`ball_gap_fits`."""
+    claim's verdicts). ``fast`` is :func:`polylr.fast_decision` on :func:`ball_gap_fits`, inconclusive
+    (like ``converges`` and ``concentrates``) when at some width more than ``BOUNDARY_LIMIT`` of the
+    per-seed optima sit on the grid's end: there η*_n and φ*_n are bounds, not values."""
     fit, spread, conv, conc, uni = _transfer_verdicts("gwb-relu-ball", lab, scans, opts, 18)
     ws = sorted(scans)
     phis = [np.array([np.inf if a is None else a.value for a in scans[w].argmins]) for w in ws]
@@ -690,7 +692,9 @@ def ball_verdicts(scans: dict[int, LRScan], opts: CheckOptions, lab: str = "μP,
                 reason += ("; weak, not fast: as the paper reports" if conv.status == HOLDS else
                            f"; not fast, as the paper reports; that η*_n converges (weak transfer) is {conv.status} at these widths: "
                            "see gwb-relu-ball.converges")
-            fast = Verdict("gwb-relu-ball.fast", stmt, d.status, reason, extra[lab])
+            # Like .converges: optima on the grid's end are bounds, not values, so b_n (and φ*_n) there
+            # say nothing about a rate; past BOUNDARY_LIMIT of the seeds at some width, no verdict.
+            fast = _guard(Verdict("gwb-relu-ball.fast", stmt, d.status, reason, extra[lab]), scans)
     return (conv, conc, uni, fast), fits, extra
 
 
