@@ -149,7 +149,7 @@ class NonlinearCheck:
     budget: dict
     panels: dict = field(repr=False)  # label -> {width: LRScan}
     fits: dict = field(default_factory=dict)  # label -> RateFit
-    extra: dict = field(default_factory=dict)  # label -> JSON-ready numbers
+    extra: dict = field(default_factory=dict)  # label -> JSON-ready numbers; "training": the panel's Training.describe()
 
     def to_json(self) -> dict:
         return json_ready({
@@ -270,7 +270,7 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     data = _fig_data()
     preflight([_fig4_training(L, b["steps"], data) for L in b["depths"]], b["widths"])
     t0 = time.perf_counter()
-    panels, fits, extra, verdicts = {}, {}, {}, []
+    panels, fits, extra, verdicts, trained = {}, {}, {}, [], {}
     for i, L in enumerate(b["depths"]):
         lab = f"L = {L}, t = {b['steps']}"
         setup = Setup(data=data, depth=L, steps=b["steps"])
@@ -281,6 +281,7 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         extra[lab] = {"eta_inf": lim.eta, "limit_loss": lim.value, "eta_inf_t1": e1, "limit_on_boundary": lim.on_boundary,
                       "limit_local_minima": [[m.eta, m.value] for m in lim.local_minima]}
         tr = _fig4_training(L, b["steps"], data)
+        trained[lab] = tr.describe()
         scans = {}
         for w in b["widths"]:
             _progress(opts, f"hayou-fig4 {lab} n = {w}")
@@ -311,6 +312,8 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
                                     f"{RIVAL:.0%} of its minimum {lim.value:.4g} (" + ", ".join(f"η ≈ {m.eta:.4g}: {m.value:.4g}" for m in rivals)
                                     + "): which basin a finite width's optimum sits in is not settled at these widths")
         verdicts.append(_guard(v, scans))
+    # what was trained (summary.json's record), in new dicts: extra[lab] is also the verdicts' evidence
+    extra = {lab: {**ex, "training": trained[lab]} for lab, ex in extra.items()}
     budget = {
         **b, "data": data.source, "dtype": "float64", "optimizer": "sgd (full batch)", "trained": "hidden layers",
         "description": f"depths {b['depths']}, widths {b['widths']}, {b['seeds']} seeds, t = {b['steps']} GD steps, "
@@ -464,12 +467,13 @@ def check_hayou_fig5(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     data = _fig_data()
     grid = np.geomspace(1e-3, 3.0, 16)
     t0 = time.perf_counter()
-    panels, fits, verdicts = {}, {}, []
+    panels, fits, verdicts, extra = {}, {}, [], {}
     trainings = [Training(net=MLP(depth=L, activation="relu", param=MUP_ADAM), optimizer=Optimizer("adam"), data=data, steps=t)
                  for L, t in b["runs"]]
     preflight(trainings, b["widths"])
     for i, ((L, t), tr) in enumerate(zip(b["runs"], trainings)):
         lab = f"L = {L}, t = {t}"
+        extra[lab] = {"training": tr.describe()}
         scans = {}
         for w in b["widths"]:
             _progress(opts, f"hayou-fig5 {lab} n = {w}")
@@ -485,7 +489,7 @@ def check_hayou_fig5(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         "description": f"runs (L, t) {b['runs']}, widths {b['widths']}, {b['seeds']} seeds, Adam, full batch, data {data.source}, "
         "float32, η grid 1e-3..3 (16 log-spaced points, refined); the paper's data set and widths are not in our sources",
     }
-    return NonlinearCheck("hayou-fig5", tuple(verdicts), time.perf_counter() - t0, budget, panels, fits, {})
+    return NonlinearCheck("hayou-fig5", tuple(verdicts), time.perf_counter() - t0, budget, panels, fits, extra)
 
 
 # -- Ghosh–Wu–Bietti ----------------------------------------------------------------------------
@@ -578,6 +582,7 @@ def check_gwb_kindex(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     runs = (("μP", MUP_ADAM), ("μP, 2nd-layer lr ÷ 50", MUP_ADAM.with_lr_factor(output=1 / 50)))
     trainings = [_gwb_training(data, held, b, "squared", param) for _, param in runs]
     preflight(trainings, b["widths"])
+    extra = {lab: {"training": tr.describe()} for (lab, _), tr in zip(runs, trainings)}
     for i, ((lab, param), tr) in enumerate(zip(runs, trainings)):
         scans = {}
         for w in b["widths"]:
@@ -595,7 +600,7 @@ def check_gwb_kindex(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         "float32; the paper uses T = 2^14 and widths to 2^15 (jump at n = 8192): "
         "only --budget thorough on a GPU approaches that scale",
     }
-    return NonlinearCheck("gwb-relu-kindex", tuple(verdicts), time.perf_counter() - t0, budget, panels, fits, {})
+    return NonlinearCheck("gwb-relu-kindex", tuple(verdicts), time.perf_counter() - t0, budget, panels, fits, extra)
 
 
 def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
@@ -616,6 +621,7 @@ def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         scans[w] = _scan(tr, w, b, grid, opts)
     lab = "μP, Adam, logistic"
     verdicts, fits, extra = ball_verdicts(scans, opts, lab)
+    extra = {**extra, lab: {**extra.get(lab, {}), "training": tr.describe()}}  # a new dict: extra[lab] is also .fast's evidence
     budget = {
         **b, "grid": [float(g) for g in grid], "data": data.source, "eval_data": held.source, "dtype": "float32",
         "description": f"widths {b['widths']}, {b['seeds']} seeds, T = {b['steps']} Adam steps of batch {b['batch']} (online), "
