@@ -30,7 +30,7 @@ import time
 import numpy as np
 
 import polylr
-from polylr.claims.base import CheckOptions
+from polylr.claims.base import BOUNDARY_LIMIT, CheckOptions
 from polylr.claims.nonlinear import ball_gap_fits, ball_training, ball_verdicts
 
 
@@ -102,7 +102,10 @@ def verdicts(out: str, refine: bool, most: int | None = None) -> None:
 
 def rejudge(path: str) -> None:
     r = json.load(open(path))
-    if r.get("name") != "gwb-relu-ball":
+    if isinstance(r, list):  # results.json since schema 2: the tidy rows, without the panels' optima
+        raise SystemExit(f"{path}: a results.json of tidy rows (one per verdict); pass the claim-level record, "
+                         f"the summary.json next to it ({os.path.join(os.path.dirname(path) or '.', 'summary.json')})")
+    if not isinstance(r, dict) or r.get("name") != "gwb-relu-ball":
         raise SystemExit(f"{path}: not a gwb-relu-ball result")
     ((lab, panel),) = r["panels"].items()
     ws = sorted(int(w) for w in panel)
@@ -118,6 +121,12 @@ def rejudge(path: str) -> None:
     p, ci = gf.combos["2β − α"]
     print(f"β − α/2 = {p / 2:.3f}, 95% CI [{ci[0] / 2:.3f}, {ci[1] / 2:.3f}]")
     print(f"gwb-relu-ball.fast: {d.status} | {d.reason}")
+    # the claim's grid's-end guard (ball_verdicts): optima on an end of the grid are bounds, not values
+    ends = {w: float(np.mean([a is None or a["on_boundary"] for a in panel[str(w)]["argmins"]])) for w in ws}
+    worst = max(ends, key=ends.get)
+    if ends[worst] > BOUNDARY_LIMIT:
+        print(f"but at n = {worst} {ends[worst]:.0%} of the seeds' optima sit on the grid's end (limit {BOUNDARY_LIMIT:.0%}): "
+              "the claim reports gwb-relu-ball.fast inconclusive")
 
 
 if __name__ == "__main__":

@@ -379,3 +379,107 @@ def test_kappa_table_says_not_run_where_algorithm_1_was_not_attempted():
     title, cols, rows = failed.table()
     assert [r[cols.index("κ̂(n) per ν")] for r in rows] == ["Fail", "-"] and "not run" not in title
     assert failed.to_json()["truncation_not_run"] is None
+
+
+# -- bounds before work: every example's widths, the MCI, the budgets --------------------------------
+
+
+class _Trained(Exception):
+    """Raised by a stand-in train_paths: a trajectory was about to be trained."""
+
+
+def _no_training(monkeypatch):
+    import polylr.analysis.decompose as dec
+    import polylr.claims.decomposition as cd
+
+    def train_paths(*a, **k):
+        raise _Trained()
+
+    monkeypatch.setattr(dec, "train_paths", train_paths)
+    monkeypatch.setattr(cd, "train_paths", train_paths)
+
+
+def test_check_refuses_a_later_example_before_training_the_first(monkeypatch):
+    """Only the mlp example (third) is over its memory limit (1 MiB, monkeypatched): the claim
+    refuses before kindex and ball are trained. Previously each example checked its own widths when
+    it started, so --budget thorough trained kindex and ball before mlp was refused."""
+    import polylr
+    import polylr.claims.decomposition as cd
+
+    _no_training(monkeypatch)
+    real = cd.example_training
+    monkeypatch.setattr(cd, "example_training", lambda name, steps, **kw: (
+        real(name, steps, **kw).replace(memory_limit=2**20) if name == "mlp" else real(name, steps, **kw)))
+    with pytest.raises(PolylrError, match=r"width n = 16: keeping 33 iterates at 12 learning rates .* over the memory limit 0.00 GiB"):
+        cd.check_decomposition(polylr.CheckOptions(budget=polylr.BUDGETS["tiny"]))
+
+
+def test_thorough_fits_the_default_memory_limit_and_thorough_gpu_is_refused_up_front(monkeypatch):
+    """The estimate (check_path_memory) of every example at every thorough width is within the
+    default 8 GiB (mlp at n = 256: 6.4 GiB; at 512, the old thorough's largest width, 24.9 GiB); on a
+    GPU (backend monkeypatched) thorough-gpu is over it and refused before any training."""
+    import jax
+
+    import polylr
+    from polylr.analysis.train import check_path_memory
+    from polylr.claims.decomposition import DECOMP_BUDGETS, EXAMPLES, GRIDS, check_decomposition, example_training
+    from polylr.engines.mlp import GIB
+
+    b = DECOMP_BUDGETS["thorough"]
+    for ex in EXAMPLES:
+        tr = example_training(ex, b["steps"], eval_m=b["eval_m"])
+        assert all(check_path_memory(tr, w, GRIDS[ex].size) <= 8 * GIB for w in b["widths"])
+    mlp = example_training("mlp", b["steps"], eval_m=b["eval_m"])
+    with pytest.raises(PolylrError, match=r"width n = 512: .* 24.9\d GiB"):
+        check_path_memory(mlp, 512, GRIDS["mlp"].size)
+    _no_training(monkeypatch)
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    with pytest.raises(PolylrError, match=r"width n = 512: .* over the memory limit 8.00 GiB"):  # kindex: 15.5 GiB
+        check_decomposition(polylr.CheckOptions(budget=polylr.BUDGETS["thorough"]))
+
+
+def test_too_many_mci_points_are_refused_before_the_scan(monkeypatch):
+    import polylr.analysis.decompose as dec
+    from polylr.claims.decomposition import decompose_example
+
+    _no_training(monkeypatch)
+    monkeypatch.setattr(dec, "MCI_BYTES", 2**16)  # 64 KiB: 64 points of the n = 16 mlp (321 parameters) need 160 KiB
+    with pytest.raises(PolylrError, match=r"mci_points = 64: per-sample gradients at width 16 .* over 0 MiB"):
+        decompose_example("mlp", widths=(8, 16), seeds=2, steps=4, ema=0.9, mci_points=64)
+    with pytest.raises(_Trained):  # control: 4 points fit, and the scan starts
+        decompose_example("mlp", widths=(8, 16), seeds=2, steps=4, ema=0.9, mci_points=4)
+
+
+def test_algorithm_1_failure_names_the_tolerances_used():
+    # ε_cvx = -1 (no curve can be that convex) and one τ: Algorithm 1 fails; the reason must give
+    # those, not TRUNCATION_DEFAULTS (ε_cvx = 0.25, eight τ).
+    from polylr.claims.decomposition import decompose_example
+
+    e = decompose_example("mlp", widths=(8, 16), seeds=2, steps=8, ema=0.9, n_boot=20, truncation=dict(eps_cvx=-1.0, taus=(0.5,)))
+    v = {x.claim: x for x in e.verdicts}["gwb-decomposition.mlp.topk-invariant"]
+    assert "Algorithm 1 found no truncation at n = [8] (ε_cvx = -1.0, ε_amin = 1.0 in log2 ν, τ ∈ (0.5,))" in v.reason, v.reason
+    with pytest.raises(PolylrError, match="truncation keys"):
+        decompose_example("mlp", widths=(8, 16), seeds=2, steps=8, ema=0.9, truncation=dict(eps=1.0))
+
+
+def test_cli_decompose_thorough_on_a_gpu_takes_the_thorough_gpu_entry(monkeypatch, tmp_path):
+    """As polylr check (claims.base.budget_entry): `--budget thorough` on a GPU (backend
+    monkeypatched) passes the thorough-gpu entry's sizes; on a CPU the thorough entry's."""
+    import jax
+
+    import polylr.claims.decomposition as cd
+
+    seen = []
+
+    def fake(example, **kw):
+        seen.append(kw)
+        raise PolylrError("stopped before training")
+
+    monkeypatch.setattr(cd, "decompose_example", fake)
+    for backend, entry in (("cpu", "thorough"), ("gpu", "thorough-gpu")):
+        monkeypatch.setattr(jax, "default_backend", lambda backend=backend: backend)
+        r = _cli("decompose", "--budget", "thorough", "--out", tmp_path / backend)
+        assert r.exit_code != 0 and "stopped before training" in r.output
+        want = cd.DECOMP_BUDGETS[entry]
+        assert (seen[-1]["widths"], seen[-1]["seeds"], seen[-1]["steps"], seen[-1]["ema"], seen[-1]["eval_m"]) == (
+            want["widths"], want["seeds"], want["steps"], want["ema"], want["eval_m"])

@@ -295,6 +295,75 @@ def test_ablation_report_table_from_synthetic_scans(monkeypatch):
     assert rows == [["lingle-mup", "μP", "holds", "32 64 128", "-6 -6 -6", "holds", rows[0][6], "holds"]]
 
 
+# -- memory: every panel and width checked before any training -------------------------------------
+
+
+class _Trained(Exception):
+    """Raised by a stand-in scan_lr: a training was about to start."""
+
+
+def _no_training(monkeypatch) -> list:
+    calls = []
+
+    def scan(tr, w, *a, **k):
+        calls.append(w)
+        raise _Trained(w)
+
+    monkeypatch.setattr(lingle, "scan_lr", scan)
+    return calls
+
+
+def test_ablation_refuses_a_too_wide_panel_before_any_training(monkeypatch):
+    """Widths (16, 32, 2^20): the 2^20-wide character model is over the 8 GiB limit, and the claim
+    refuses it before the smaller widths (and before the second panel's) are trained. Previously the
+    claim trained n = 16 and 32 of the first panel first (scan_lr width by width)."""
+    calls = _no_training(monkeypatch)
+    with pytest.raises(polylr.PolylrError, match=r"width n = 1048576: .* over the memory limit 8.00 GiB"):
+        lingle.check_ablation("lingle-decay", CheckOptions(budget=get_budget("tiny"), widths=(16, 32, 2**20), seeds=2))
+    assert calls == []
+
+
+def test_second_panel_over_its_limit_is_refused_before_the_first_trains(monkeypatch):
+    # Only the second panel's training (index 1) gets a 1 MiB limit: it is still refused first.
+    calls = _no_training(monkeypatch)
+    made = []
+    real = lingle.training_for
+
+    def training_for(b, changes, optimizer, **kw):
+        made.append(None)
+        tr = real(b, changes, optimizer, **kw)
+        return tr.replace(memory_limit=2**20) if len(made) == 2 else tr
+
+    monkeypatch.setattr(lingle, "training_for", training_for)
+    with pytest.raises(polylr.PolylrError, match=r"width n = 16: .* over the memory limit 0.00 GiB"):
+        lingle.check_ablation("lingle-decay", CheckOptions(budget=get_budget("tiny"), widths=(16, 32), seeds=2))
+    assert calls == [] and len(made) == 2
+
+
+def test_thorough_gpu_entry_carries_its_memory_limit_to_the_trainings(monkeypatch):
+    """On a GPU (JAX's backend monkeypatched: no GPU here) `thorough` takes the `thorough-gpu` entry,
+    whose `memory_limit` (64 GiB) training_for passes to every panel's training; other entries keep
+    the engine's 8 GiB. The plumbing is shown with a small stand-in entry whose 1 MiB limit refuses
+    its width 16: without the pass-through the 8 GiB default would have let it train."""
+    from polylr.engines.mlp import GIB, MEMORY_LIMIT
+
+    gpu = lingle.BUDGETS["thorough-gpu"]
+    assert gpu["memory_limit"] == 64 * GIB and "memory_limit" not in lingle.BUDGETS["thorough"]
+    small = {**gpu, "m": 2048}  # the entry's model, batch and held-out set on a small training text (quick to build)
+    tr = lingle.training_for(small, lingle.TRANSFORMER, polylr.Optimizer("adam"))
+    assert tr.memory_limit == 64 * GIB and tr.check_memory(2048) > 8 * GIB  # zero-query's transformer at n = 2048: ~35 GiB
+    assert lingle.training_for(lingle.BUDGETS["tiny"], {}, polylr.Optimizer("adam")).memory_limit == MEMORY_LIMIT
+
+    calls = _no_training(monkeypatch)
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    monkeypatch.setitem(lingle.BUDGETS, "thorough-gpu", {**lingle.BUDGETS["tiny"], "memory_limit": 2**20})
+    b = lingle.budget_for(CheckOptions(budget=get_budget("thorough")), "lingle-mup")
+    assert (b["entry"], b["memory_limit"]) == ("thorough-gpu", 2**20)
+    with pytest.raises(polylr.PolylrError, match=r"width n = 16: .* over the memory limit 0.00 GiB"):
+        lingle.check_ablation("lingle-zero-query", CheckOptions(budget=get_budget("thorough"), widths=(16, 32), seeds=2))
+    assert calls == []
+
+
 # -- transfer: a small contrast (slow: four compilations) -------------------------------------------
 
 

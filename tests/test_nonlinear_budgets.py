@@ -122,6 +122,41 @@ def test_each_claim_runs_at_the_tiny_budget(name):
     assert r.budget["budget"] == "tiny"
 
 
+@pytest.mark.parametrize("name, check", [
+    ("hayou-fig4", dict(dtype="float64", train=["hidden"], activation="linear")),  # ~4 s: the t = 20 limit's argmin
+    ("hayou-fig5", dict(dtype="float32", activation="relu", steps=20)),
+    ("gwb-relu-kindex", dict(loss="squared", steps=16, batch=256)),
+    ("gwb-relu-ball", dict(loss="logistic", steps=16, batch=256)),
+])
+def test_summary_json_records_each_panels_training(monkeypatch, name, check):
+    """Training.describe() is the record of what was trained; each panel's is in the claim's
+    summary.json (extra.<panel>.training). The trainings are replaced by a bowl on the grid
+    (scan_lr monkeypatched: nothing is trained), so this checks the record, not the curves."""
+    import json
+
+    import polylr.claims.nonlinear as nl
+    from polylr.report.render import render
+
+    trained = []
+
+    def scan(tr, w, seeds, grid, **kw):
+        trained.append(tr)
+        seeds = tuple(seeds)
+        return polylr.grid_scan(grid, _bowl(grid, float(np.sqrt(grid[0] * grid[-1])), 0.01, len(seeds), np.random.default_rng(w)),
+                                width=w, seeds=seeds, training=tr)
+
+    monkeypatch.setattr(nl, "scan_lr", scan)
+    r = polylr.get_claim(name).check("tiny")
+    doc = json.loads(render(r)["summary.json"])
+    assert set(doc["extra"]) == set(r.panels)
+    for lab, scans in r.panels.items():
+        rec = doc["extra"][lab]["training"]
+        tr = next(t for t in trained if t.describe() == rec)  # the record is that of a training that ran
+        assert all(rec[k] == v for k, v in check.items()), rec
+        assert all(s.curves.training is tr for s in scans.values())
+    assert not any("training" in v.evidence for v in r.verdicts)  # the record is not copied into the verdicts
+
+
 def test_rival_minima_flags_near_tied_basins_of_the_limit():
     from polylr.claims.nonlinear import rival_minima
 

@@ -247,15 +247,27 @@ def decompose_paths(tr: Training, width: int, paths: dict, etas, *, ema: float =
     return out
 
 
+def check_mci_memory(tr: Training, width: int, mci_points: int) -> int:
+    """Refuse (before any work) when the per-sample gradients of one step of the mean component
+    index of ``mci_points`` points (capped at the objective's data size) at ``width`` would exceed
+    :data:`MCI_BYTES`; else their bytes. Callers that train first (``decompose_example``) check here
+    before the scan, so that a too-large ``mci_points`` is not found only after it."""
+    mci_points = check_int("mci_points", mci_points, lo=0)
+    data = tr.eval_data if tr.eval_data is not None else tr.data
+    m = min(mci_points, data.m)
+    need = 8 * m * tr.net.n_params(check_int("width n", width, lo=1), data.d)
+    if need > MCI_BYTES:
+        raise PolylrError(f"mci_points = {mci_points}: per-sample gradients at width {width} need "
+                          f"{need / 2**20:.0f} MiB per step, over {MCI_BYTES // 2**20} MiB; use fewer points")
+    return need
+
+
 def _psi(tr: Training, width: int, om: dict, full: dict, delta: dict, steps: np.ndarray, mci_points: int) -> np.ndarray:
     """Per-sample components of the first ``mci_points`` points: their gradients ``G_i`` projected
     on the eigenvectors of the alignment matrix of the *full* gradient ``full`` and the change."""
+    check_mci_memory(tr, width, mci_points)
     data = tr.eval_data if tr.eval_data is not None else tr.data
     m = min(mci_points, data.m)
-    P = tr.net.n_params(width, data.d)
-    if 8 * m * P > MCI_BYTES:
-        raise PolylrError(f"mci_points = {mci_points}: per-sample gradients at width {width} need "
-                          f"{8 * m * P / 2**20:.0f} MiB per step, over {MCI_BYTES // 2**20} MiB; use fewer points")
     sub = type(data)(data.X[:m], data.y[:m], source=f"{data.source}[:{m}]")
     psi = np.zeros((m, width))
     for s in range(steps.size - 1):

@@ -39,11 +39,11 @@ import jax
 import numpy as np
 
 from ..analysis.decompose import (
-    TRUNCATION_DEFAULTS, DecompositionScan, Truncation, decompose_paths, decompose_scan, flatness, refined_argmin,
-    select_truncation, topk_at,
+    TRUNCATION_DEFAULTS, DecompositionScan, Truncation, check_mci_memory, decompose_paths, decompose_scan, flatness,
+    refined_argmin, select_truncation, topk_at,
 )
-from ..analysis.train import json_safe, train_paths
-from ..core.errors import PolylrError
+from ..analysis.train import check_path_memory, json_safe, train_paths
+from ..core.errors import PolylrError, check_int
 from ..core.setup import Data
 from ..engines.mlp import MLP, MUP_ADAM, MUP_SGD, Optimizer, Training, abc_preset
 from ..report.decomposition import decomposition_figures
@@ -64,7 +64,9 @@ DECOMP_BUDGETS = {
     "tiny": dict(widths=(16, 32, 64), seeds=8, steps=32, eval_m=256, ema=0.95),
     "quick": dict(widths=(16, 32, 64, 128), seeds=12, steps=48, eval_m=256, ema=0.95),
     "default": dict(widths=(32, 64, 128, 256), seeds=8, steps=128, eval_m=512, ema=0.9),
-    "thorough": dict(widths=(32, 64, 128, 256, 512), seeds=16, steps=256, eval_m=1024, ema=0.95),
+    # thorough stops at n = 256: at 512 the mlp example's iterates need 24.9 GiB (check_path_memory),
+    # over the 8 GiB memory limit; at 256 it needs 6.4 GiB (docs/decomposition.md)
+    "thorough": dict(widths=(32, 64, 128, 256), seeds=16, steps=256, eval_m=1024, ema=0.95),
     "thorough-gpu": dict(widths=(64, 128, 256, 512, 1024, 2048), seeds=16, steps=1024, eval_m=4096, ema=0.99),
 }
 GRIDS = {  # log2 ν: grids around the optimum of the quick budget, reaching 2^-5 so that the top-k parts'
@@ -395,6 +397,29 @@ class ExampleDecomposition:
         }
 
 
+def prepare_example(example: str, *, widths, steps: int, eval_m: int = 512, grid=None, master_seed: int = 0,
+                    mci_points: int = 0, network: dict | None = None, data: Data | None = None,
+                    truncation: dict | None = None) -> tuple[Training, np.ndarray]:
+    """An example's training and ν grid for :func:`decompose_example`, after every check that needs
+    no training: the truncation's keys, the memory of every width's trajectories
+    (:func:`polylr.analysis.train.check_path_memory`, against the training's ``memory_limit``) and of
+    the MCI's per-sample gradients at the largest width (:func:`polylr.analysis.decompose.check_mci_memory`).
+    Refuses with the first estimate over its limit; trains nothing."""
+    if example not in EXAMPLES:
+        raise PolylrError(f"unknown example {example!r}; choose one of {', '.join(EXAMPLES)}")
+    bad = sorted(set(truncation or {}) - set(TRUNCATION_DEFAULTS))
+    if bad:
+        raise PolylrError(f"truncation keys are {', '.join(TRUNCATION_DEFAULTS)}; got {bad}")
+    grid = 2.0 ** GRIDS[example] if grid is None else np.asarray(grid, np.float64)
+    tr = _override(example_training(example, steps, eval_m=eval_m, seed=master_seed), network, data)
+    ws = sorted({check_int("width n", w, lo=1) for w in widths})
+    for w in ws:
+        check_path_memory(tr, w, max(1, grid.size))
+    if mci_points and ws:
+        check_mci_memory(tr, ws[-1], mci_points)
+    return tr, grid
+
+
 def decompose_example(example: str, *, widths, seeds: int, steps: int, ema: float, every: int = 1, eval_m: int = 512,
                       grid=None, master_seed: int = 0, n_boot: int = 1000, tol: float = TOL, truncation: dict | None = None,
                       window: int | None = WINDOW, mci_points: int = 0, network: dict | None = None, data: Data | None = None,
@@ -411,10 +436,8 @@ def decompose_example(example: str, *, widths, seeds: int, steps: int, ema: floa
     ``optimizer`` (a name), ``batch``), ``data`` its training data (the objective is then the loss on
     it). With ``mci_points`` the mean component index of the first points of the objective's data
     is computed on the largest width's trajectory (seed 0) at the grid ν minimising its ``φ``."""
-    if example not in EXAMPLES:
-        raise PolylrError(f"unknown example {example!r}; choose one of {', '.join(EXAMPLES)}")
-    grid = 2.0 ** GRIDS[example] if grid is None else np.asarray(grid, np.float64)
-    tr = _override(example_training(example, steps, eval_m=eval_m, seed=master_seed), network, data)
+    tr, grid = prepare_example(example, widths=widths, steps=steps, eval_m=eval_m, grid=grid, master_seed=master_seed,
+                               mci_points=mci_points, network=network, data=data, truncation=truncation)
     if example == "linear" and not network:
         ema = 0.0
     scan = decompose_scan(tr, widths, range(seeds), grid, ema=ema, every=every, master_seed=master_seed, progress=progress)
@@ -454,8 +477,9 @@ def decompose_example(example: str, *, widths, seeds: int, steps: int, ema: floa
     trunc = select_truncation(u, Ph, **(truncation or {}))
     failed = [w for w, t in trunc.items() if t.kappa is None]
     if failed:
-        why = (f"Algorithm 1 found no truncation at n = {failed} (ε_cvx = {TRUNCATION_DEFAULTS['eps_cvx']}, "
-               f"ε_amin = {TRUNCATION_DEFAULTS['eps_amin']} in log2 ν, τ ∈ {TRUNCATION_DEFAULTS['taus']})")
+        used = {**TRUNCATION_DEFAULTS, **{k: v for k, v in (truncation or {}).items() if v is not None}}
+        why = (f"Algorithm 1 found no truncation at n = {failed} (ε_cvx = {used['eps_cvx']}, "
+               f"ε_amin = {used['eps_amin']} in log2 ν, τ ∈ {tuple(used['taus'])})")
         vs = (Verdict(f"{name}.topk-invariant", st_inv, INCONCLUSIVE, why, {}),
               Verdict(f"{name}.residual-flat", st_flat, INCONCLUSIVE, why, {}))
         return ExampleDecomposition(example, scan, ok, trunc, {}, {}, fixed_vs + vs, mci=mci, fixed=fixed, ok_fixed=okf)
@@ -542,6 +566,8 @@ def check_decomposition(opts: CheckOptions | None = None, **kw) -> Decomposition
     t0 = time.perf_counter()
 
     progress = opts.progress if callable(opts.progress) else None
+    for ex in EXAMPLES:  # every example's widths fit in memory, or refuse before any training
+        prepare_example(ex, widths=b["widths"], steps=b["steps"], eval_m=b["eval_m"], master_seed=opts.master_seed)
     examples, verdicts = {}, []
     for ex in EXAMPLES:
         e = decompose_example(ex, widths=b["widths"], seeds=b["seeds"], steps=b["steps"], ema=b["ema"], eval_m=b["eval_m"],

@@ -33,12 +33,12 @@ import numpy as np
 from scipy.stats import t as student_t
 
 from .base import FAILS, HOLDS, INCONCLUSIVE, BOUNDARY_LIMIT, Claim, CheckOptions, Verdict, budget_entry, progress_note, register, verdict_within
-from .nonlinear import NonlinearCheck
+from .nonlinear import NonlinearCheck, preflight
 from ..analysis.rates import fit_rate
 from ..core.errors import PolylrError
 from ..analysis.train import LRScan, scan_lr
 from ..engines.charlm import BASE_WIDTH, LM_MUP, LM_SP, CharLM, LMTraining, char_data
-from ..engines.mlp import Optimizer
+from ..engines.mlp import GIB, MEMORY_LIMIT, Optimizer
 
 DRIFT_TOL = 0.25  # |γ| ≤ 0.25: under a factor 2^0.25 ≈ 1.19 per width doubling (a quarter of a grid step)
 CONTEXT = 8
@@ -51,8 +51,12 @@ BUDGETS = {
     "quick": dict(widths=(32, 64, 128), seeds=8, steps=200, batch=32, blocks=2, m=8192, eval_m=1024, span=(-10, -2)),
     "default": dict(widths=(32, 64, 128, 256), seeds=8, steps=400, batch=64, blocks=2, m=32768, eval_m=2048, span=(-12, 0)),
     "thorough": dict(widths=(32, 64, 128, 256, 512), seeds=16, steps=1000, batch=64, blocks=2, m=65536, eval_m=4096, span=(-12, 0)),
-    "thorough-gpu": dict(widths=(128, 256, 512, 1024, 2048), seeds=8, steps=10_000, batch=256, blocks=4, m=2_560_000, eval_m=8192, span=(-13, -1)),
+    "thorough-gpu": dict(widths=(128, 256, 512, 1024, 2048), seeds=8, steps=10_000, batch=256, blocks=4, m=2_560_000, eval_m=8192, span=(-13, -1),
+                         memory_limit=64 * GIB),
 }
+# thorough-gpu's memory_limit (bytes per (seed, η) pair with the data, Training.check_memory) replaces
+# the default 8 GiB: the transformer of lingle-zero-query needs 8.35 GiB per pair at n = 512 and
+# 35.5 GiB at n = 2048 (the MLP model at most 3.8 GiB); 64 GiB is sized for a GPU with >= 80 GB.
 TRANSFORMER = {"arch": "transformer", "heads": 2}  # head size n/2: grows with the width, so μP's 1/d_head scale matters
 # The transformer computes every position (context 8): ~8x the MLP model's work per window, so its
 # CPU budgets halve the batch (still 8x the MLP's predictions per step). Measured: docs/lingle.md.
@@ -100,9 +104,12 @@ def grid_for(b: dict, shift: int = 0) -> np.ndarray:
 
 
 def training_for(b: dict, changes: dict, optimizer: Optimizer, *, data_seed: int = 0) -> LMTraining:
+    """A panel's training at budget entry ``b``: the entry's ``memory_limit`` when it has one
+    (``thorough-gpu``), else the engine's default (:data:`polylr.engines.mlp.MEMORY_LIMIT`)."""
     data, held = char_data(b["m"], context=CONTEXT, eval_m=b["eval_m"], seed=data_seed)
     net = CharLM(blocks=b["blocks"], **{"param": LM_MUP, **changes})
-    return LMTraining(net=net, optimizer=optimizer, data=data, eval_data=held, steps=b["steps"], batch=b["batch"], order_seed=1)
+    return LMTraining(net=net, optimizer=optimizer, data=data, eval_data=held, steps=b["steps"], batch=b["batch"], order_seed=1,
+                      memory_limit=b.get("memory_limit", MEMORY_LIMIT))
 
 
 # -- the two criteria ---------------------------------------------------------------------------
@@ -208,8 +215,9 @@ def check_ablation(name: str, opts: CheckOptions | None = None, *, override: dic
     t0 = time.perf_counter()
     out, fits, verdicts, extra = {}, {}, [], {}
     what = ", ".join(f"{k}={getattr(v, 'name', v)}" for k, v in (override or {}).items())
-    for i, (label, (changes, optimizer, shift)) in enumerate(panels.items()):
-        tr = training_for(b, {**changes, **(override or {})}, optimizer)
+    trainings = [training_for(b, {**changes, **(override or {})}, optimizer) for changes, optimizer, _ in panels.values()]
+    preflight(trainings, b["widths"])  # every panel at every width fits, or refuse before any training
+    for i, ((label, (changes, optimizer, shift)), tr) in enumerate(zip(panels.items(), trainings)):
         grid = grid_for(b, shift)
         shown = f"{label} [{what}]" if what else label
         scans = {}
@@ -224,12 +232,14 @@ def check_ablation(name: str, opts: CheckOptions | None = None, *, override: dic
             fits[shown] = fit
         verdicts += [pv, dv]
         extra[shown] = {"paper_outcome": outcomes[label], "key": key, "grid": [float(g) for g in grid], "training": tr.describe()}
+    limit = f", memory limit {b['memory_limit'] / GIB:g} GiB per (seed, η) pair" if "memory_limit" in b else ""
     budget = {
         **{k: (list(v) if isinstance(v, tuple) else v) for k, v in b.items()}, "dtype": "float32", "context": CONTEXT,
         "base_width": BASE_WIDTH, "drift_tol": DRIFT_TOL,
         "description": f"{title}; widths {b['widths']}, {b['seeds']} seeds, {b['steps']} steps of batch {b['batch']}, "
         f"{b['blocks']} {'pre-norm transformer layers' if _transformer(panels) else 'pre-norm MLP blocks'}, context {CONTEXT}, generated text ({b['m']} training windows, {b['eval_m']} held-out), "
-        f"η grid 2^{b['span'][0]}..2^{b['span'][1]} (factors of 2; Lion shifted by 2^{LION_SHIFT}), float32; "
+        f"η grid 2^{b['span'][0]}..2^{b['span'][1]} (factors of 2; Lion shifted by 2^{LION_SHIFT}), float32"
+        f"{limit}; "
         "Lingle trains transformers at widths 128..2048 for ~10^4..10^5 steps",
     }
     return AblationCheck(name, tuple(verdicts), time.perf_counter() - t0, budget, out, fits, extra)

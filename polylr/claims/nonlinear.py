@@ -149,7 +149,7 @@ class NonlinearCheck:
     budget: dict
     panels: dict = field(repr=False)  # label -> {width: LRScan}
     fits: dict = field(default_factory=dict)  # label -> RateFit
-    extra: dict = field(default_factory=dict)  # label -> JSON-ready numbers
+    extra: dict = field(default_factory=dict)  # label -> JSON-ready numbers; "training": the panel's Training.describe()
 
     def to_json(self) -> dict:
         return json_ready({
@@ -268,9 +268,9 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     opts = opts if opts is not None else CheckOptions(**kw)
     b = budget_entry(opts, FIG4_BUDGETS)
     data = _fig_data()
-    _preflight([_fig4_training(L, b["steps"], data) for L in b["depths"]], b["widths"])
+    preflight([_fig4_training(L, b["steps"], data) for L in b["depths"]], b["widths"])
     t0 = time.perf_counter()
-    panels, fits, extra, verdicts = {}, {}, {}, []
+    panels, fits, extra, verdicts, trained = {}, {}, {}, [], {}
     for i, L in enumerate(b["depths"]):
         lab = f"L = {L}, t = {b['steps']}"
         setup = Setup(data=data, depth=L, steps=b["steps"])
@@ -281,6 +281,7 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         extra[lab] = {"eta_inf": lim.eta, "limit_loss": lim.value, "eta_inf_t1": e1, "limit_on_boundary": lim.on_boundary,
                       "limit_local_minima": [[m.eta, m.value] for m in lim.local_minima]}
         tr = _fig4_training(L, b["steps"], data)
+        trained[lab] = tr.describe()
         scans = {}
         for w in b["widths"]:
             _progress(opts, f"hayou-fig4 {lab} n = {w}")
@@ -311,6 +312,8 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
                                     f"{RIVAL:.0%} of its minimum {lim.value:.4g} (" + ", ".join(f"η ≈ {m.eta:.4g}: {m.value:.4g}" for m in rivals)
                                     + "): which basin a finite width's optimum sits in is not settled at these widths")
         verdicts.append(_guard(v, scans))
+    # what was trained (summary.json's record), in new dicts: extra[lab] is also the verdicts' evidence
+    extra = {lab: {**ex, "training": trained[lab]} for lab, ex in extra.items()}
     budget = {
         **b, "data": data.source, "dtype": "float64", "optimizer": "sgd (full batch)", "trained": "hidden layers",
         "description": f"depths {b['depths']}, widths {b['widths']}, {b['seeds']} seeds, t = {b['steps']} GD steps, "
@@ -464,12 +467,13 @@ def check_hayou_fig5(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     data = _fig_data()
     grid = np.geomspace(1e-3, 3.0, 16)
     t0 = time.perf_counter()
-    panels, fits, verdicts = {}, {}, []
+    panels, fits, verdicts, extra = {}, {}, [], {}
     trainings = [Training(net=MLP(depth=L, activation="relu", param=MUP_ADAM), optimizer=Optimizer("adam"), data=data, steps=t)
                  for L, t in b["runs"]]
-    _preflight(trainings, b["widths"])
+    preflight(trainings, b["widths"])
     for i, ((L, t), tr) in enumerate(zip(b["runs"], trainings)):
         lab = f"L = {L}, t = {t}"
+        extra[lab] = {"training": tr.describe()}
         scans = {}
         for w in b["widths"]:
             _progress(opts, f"hayou-fig5 {lab} n = {w}")
@@ -485,7 +489,7 @@ def check_hayou_fig5(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         "description": f"runs (L, t) {b['runs']}, widths {b['widths']}, {b['seeds']} seeds, Adam, full batch, data {data.source}, "
         "float32, η grid 1e-3..3 (16 log-spaced points, refined); the paper's data set and widths are not in our sources",
     }
-    return NonlinearCheck("hayou-fig5", tuple(verdicts), time.perf_counter() - t0, budget, panels, fits, {})
+    return NonlinearCheck("hayou-fig5", tuple(verdicts), time.perf_counter() - t0, budget, panels, fits, extra)
 
 
 # -- Ghosh–Wu–Bietti ----------------------------------------------------------------------------
@@ -538,8 +542,11 @@ def _grid(b: dict) -> np.ndarray:
     return np.geomspace(lo, hi, k)
 
 
-def _preflight(trainings, widths) -> None:
-    """Every (training, width) of a check fits in memory: refuse before anything is trained."""
+def preflight(trainings, widths) -> None:
+    """Every (training, width) of a check fits in memory (each training's ``check_memory``: the data,
+    one seed's weights and one (seed, η) pair within its ``memory_limit``): refuse with the first
+    estimate over the limit before anything is trained. Shared by the claims that train networks
+    (here and :mod:`polylr.claims.lingle`), which call it with all their panels' trainings first."""
     for tr in trainings:
         for w in widths:
             tr.check_memory(w)
@@ -574,7 +581,8 @@ def check_gwb_kindex(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     panels, fits, verdicts = {}, {}, []
     runs = (("μP", MUP_ADAM), ("μP, 2nd-layer lr ÷ 50", MUP_ADAM.with_lr_factor(output=1 / 50)))
     trainings = [_gwb_training(data, held, b, "squared", param) for _, param in runs]
-    _preflight(trainings, b["widths"])
+    preflight(trainings, b["widths"])
+    extra = {lab: {"training": tr.describe()} for (lab, _), tr in zip(runs, trainings)}
     for i, ((lab, param), tr) in enumerate(zip(runs, trainings)):
         scans = {}
         for w in b["widths"]:
@@ -592,7 +600,7 @@ def check_gwb_kindex(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         "float32; the paper uses T = 2^14 and widths to 2^15 (jump at n = 8192): "
         "only --budget thorough on a GPU approaches that scale",
     }
-    return NonlinearCheck("gwb-relu-kindex", tuple(verdicts), time.perf_counter() - t0, budget, panels, fits, {})
+    return NonlinearCheck("gwb-relu-kindex", tuple(verdicts), time.perf_counter() - t0, budget, panels, fits, extra)
 
 
 def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
@@ -606,13 +614,14 @@ def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     b, tr, grid = ball_training(opts)
     data, held = tr.data, tr.eval_data
     t0 = time.perf_counter()
-    _preflight([tr], b["widths"])
+    preflight([tr], b["widths"])
     scans = {}
     for w in b["widths"]:
         _progress(opts, f"gwb-relu-ball n = {w}")
         scans[w] = _scan(tr, w, b, grid, opts)
     lab = "μP, Adam, logistic"
     verdicts, fits, extra = ball_verdicts(scans, opts, lab)
+    extra = {**extra, lab: {**extra.get(lab, {}), "training": tr.describe()}}  # a new dict: extra[lab] is also .fast's evidence
     budget = {
         **b, "grid": [float(g) for g in grid], "data": data.source, "eval_data": held.source, "dtype": "float32",
         "description": f"widths {b['widths']}, {b['seeds']} seeds, T = {b['steps']} Adam steps of batch {b['batch']} (online), "
@@ -656,7 +665,9 @@ def ball_gap_fits(widths, phis, logs, *, n_boot: int, boot_seed: int) -> GapFits
 def ball_verdicts(scans: dict[int, LRScan], opts: CheckOptions, lab: str = "μP, Adam, logistic") -> tuple[tuple[Verdict, ...], dict, dict]:
     """gwb-relu-ball's verdicts (``converges``, ``concentrates``, ``unimodal``, ``fast``), its fits and
     its α, β from the per-width scans (so that scans computed in parts, e.g. seed batches, give the
-    claim's verdicts). ``fast`` is :func:`polylr.fast_decision` on :func:`ball_gap_fits`."""
+    claim's verdicts). ``fast`` is :func:`polylr.fast_decision` on :func:`ball_gap_fits`, inconclusive
+    (like ``converges`` and ``concentrates``) when at some width more than ``BOUNDARY_LIMIT`` of the
+    per-seed optima sit on the grid's end: there η*_n and φ*_n are bounds, not values."""
     fit, spread, conv, conc, uni = _transfer_verdicts("gwb-relu-ball", lab, scans, opts, 18)
     ws = sorted(scans)
     phis = [np.array([np.inf if a is None else a.value for a in scans[w].argmins]) for w in ws]
@@ -687,7 +698,9 @@ def ball_verdicts(scans: dict[int, LRScan], opts: CheckOptions, lab: str = "μP,
                 reason += ("; weak, not fast: as the paper reports" if conv.status == HOLDS else
                            f"; not fast, as the paper reports; that η*_n converges (weak transfer) is {conv.status} at these widths: "
                            "see gwb-relu-ball.converges")
-            fast = Verdict("gwb-relu-ball.fast", stmt, d.status, reason, extra[lab])
+            # Like .converges: optima on the grid's end are bounds, not values, so b_n (and φ*_n) there
+            # say nothing about a rate; past BOUNDARY_LIMIT of the seeds at some width, no verdict.
+            fast = _guard(Verdict("gwb-relu-ball.fast", stmt, d.status, reason, extra[lab]), scans)
     return (conv, conc, uni, fast), fits, extra
 
 

@@ -423,7 +423,7 @@ def phase_map_command(
 @guarded
 def decompose_command(
     example: Annotated[str, typer.Option(metavar="kindex|ball|mlp|linear", help="Network and data: GWB's two-layer ReLU k-index or ball examples, a one-hidden-layer ReLU MLP on built-in data, or a deep linear net.")] = "mlp",
-    budget: Annotated[str, typer.Option(metavar="|".join(LEVELS), help="Widths, seeds, steps and EMA of the budget (gwb-decomposition's table).")] = "quick",
+    budget: Annotated[str, typer.Option(metavar="|".join(LEVELS), help="Widths, seeds, steps and EMA of the budget (gwb-decomposition's table; thorough on a GPU: its thorough-gpu entry, as polylr check).")] = "quick",
     widths: Annotated[Optional[str], typer.Option(help="Widths: '16,32,64' or '16..128'; overrides the budget (the largest is the proxy of infinite width).")] = None,
     seeds: Annotated[Optional[int], typer.Option(help="Seeds (networks) per width; overrides the budget.")] = None,
     steps: Annotated[Optional[int], typer.Option(help="Training steps; overrides the budget.")] = None,
@@ -444,14 +444,15 @@ def decompose_command(
     """Ghosh–Wu–Bietti's trajectory decomposition across widths: top-κ̂ part and residual vs ν."""
     import numpy as np
 
+    from ..claims.base import CheckOptions, budget_entry, get_budget
     from ..claims.decomposition import DECOMP_BUDGETS, decompose_example
-    from ..core.budget import check_level
     from ..core.setup import Data
     from ..report import render
 
     try:
         check_format(fmt)
-        b = dict(DECOMP_BUDGETS[check_level(budget)])
+        # the rule of polylr check: thorough on a GPU takes the thorough-gpu entry
+        b = budget_entry(CheckOptions(budget=get_budget(budget)), DECOMP_BUDGETS)
         ws = parse_widths(widths) if widths is not None else b["widths"]
         if len(ws) < 2:
             raise PolylrError(f"the decomposition needs at least 2 widths (the largest is the proxy of infinite width), got {list(ws)}")
@@ -469,11 +470,14 @@ def decompose_command(
             ema=ema if ema is not None else b["ema"], every=every, eval_m=b["eval_m"], grid=grid, master_seed=master_seed,
             mci_points=mci, network=network or None, data=train_data, progress=progress,
         )
-        doc = json.dumps(render.json_ready(res.to_json()), indent=2, ensure_ascii=False)
+        body = {**res.to_json(), "budget": {"budget": b["budget"], "entry": b["entry"]}}  # which table entry ran
+        doc = json.dumps(render.json_ready(body), indent=2, ensure_ascii=False)
         return (res, doc), {"decompose.json": doc.encode(), **res.figures(f"decompose.{example}", fmt)}
 
     (res, doc), written = compute_into(out, "decompose", compute)
     out_console = err() if json_out else console()
+    if b["entry"] != b["budget"]:
+        out_console.print(f"budget {b['budget']}: its {b['entry']} entry (JAX runs on a GPU)")
     for table in render.own_tables(res):
         show(out_console, table)
     for v in res.verdicts:

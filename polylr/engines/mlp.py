@@ -312,7 +312,9 @@ class Training:
         return pair
 
     def describe(self) -> dict:
-        """A JSON-ready record (stored with every result)."""
+        """A JSON-ready record of what is trained: stored with each :class:`~polylr.analysis.train.Curves`
+        (``Curves.to_json``), a decomposition scan's JSON, and in the ``extra`` of each panel of the
+        training claims' results (``summary.json``: ``extra.<panel>.training``)."""
         net = self.net
         return {
             "depth": net.depth, "activation": net.activation, "bias": net.bias, "bias_std": net.bias_std,
