@@ -230,3 +230,46 @@ def test_beyond_the_polynomial_program_gram_is_the_discovered_span():
     assert isinstance(resolve_sampler("auto", setup, 2**20), SpanSampler)
     with pytest.raises(polylr.TooLarge, match="polynomial program"):
         polylr.GramSampler.for_setup(setup, 2**20)
+
+
+def _forced_capacities(monkeypatch, tight, upper):
+    """The Gram sampler's (tight, upper-bound) capacities for every setup replaced by these."""
+    import polylr.engines.gram as gram
+
+    monkeypatch.setattr(gram, "_capacities", lambda *key: (tight, upper))
+
+
+def test_overflow_of_the_upper_capacities_too_is_refused(monkeypatch):
+    """A network that overflows its tight capacities is drawn again with the upper-bound ones; where
+    that overflows too, finite_width_polys and gram_weights refuse (NotResolved, naming the width and
+    the seeds), never an AssertionError (gone under python -O) nor the overflowed network's numbers.
+    The overflow is real: capacities with K = 8 < the 16 directions this setup's networks use."""
+    setup = polylr.Setup(DATA, depth=3, steps=1)
+    real = polylr.GramSampler.upper(setup)
+    assert real.K == 16
+    small = dataclasses.replace(real, K=8)
+    _forced_capacities(monkeypatch, small, small)
+    for call in (lambda: polylr.finite_width_polys(setup, 64, [3, 5], sampler="gram"),
+                 lambda: polylr.gram_weights(setup, 64, [3, 5])):
+        with pytest.raises(polylr.NotResolved, match=r"seed\(s\) 3, 5 at width n = 64 .*upper-bound ones \(K = 8\)"):
+            call()
+
+
+def test_overflow_of_the_tight_capacities_is_recomputed_with_the_upper_ones(monkeypatch):
+    """Control of the test above: with the true upper bound the same seeds are recomputed (listed in
+    upper_seeds) and equal the networks the true capacities draw (same K, same draw), in both
+    functions (to rounding: the recompute's batch has another size, which moves XLA's last bit;
+    measured 5e-15 relative)."""
+    setup = polylr.Setup(DATA, depth=3, steps=1)
+    real = polylr.GramSampler.upper(setup)
+    small = dataclasses.replace(real, K=8)
+    _forced_capacities(monkeypatch, small, real)
+    P = polylr.finite_width_polys(setup, 64, [3, 5, 6], sampler="gram")
+    W = polylr.gram_weights(setup, 64, [3, 5, 6])
+    assert P.upper_seeds == (3, 5, 6)
+    _forced_capacities(monkeypatch, real, real)
+    Q = polylr.finite_width_polys(setup, 64, [3, 5, 6], sampler="gram")
+    assert Q.upper_seeds == ()
+    np.testing.assert_allclose(P.loss, Q.loss, rtol=1e-12, atol=0)
+    for a, b in zip(W, polylr.gram_weights(setup, 64, [3, 5, 6])):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-300)
