@@ -101,3 +101,22 @@ def test_ball_arithmetic_fallback_measures_what_long_double_measures(sp_sweep, m
         monkeypatch.undo()
         assert np.all(np.abs(arb - ld) <= 1e-6 * np.abs(ld) + 1e-19), (arb, ld)
     assert np.all(arb > 0.01 * moved.etas(2**10)[:2])  # the moved sweep's Δη is of the move's size
+
+
+def test_precision_report_checks_the_networks_the_sweep_drew():
+    """claims.width_free.precision_report checks the widths where the sweep's own sampler drew Gram
+    networks, on those networks: at n = 24 (above this setup's K = 16, below the width 32 from which
+    "auto" takes the Gram path) a "gram" sweep is checked (it was skipped when the check asked "auto"),
+    and a "dense" sweep at n = 64 is not (its networks are not the Gram ones; checking the Gram
+    networks' η_n against it refused, since they are other networks)."""
+    from polylr.claims.width_free import precision_report
+
+    setup = polylr.Setup(DATA, depth=3, steps=1)
+    gram = polylr.sweep(setup, [24], 8, INTERVAL, sampler="gram")
+    report = precision_report(gram, "test")
+    assert set(report) == {"24"} and report["24"]["checked"] == 8 and report["24"]["ok"], report
+    assert check_precision(gram, sampler="auto") == {}  # what the report checked before: nothing
+    dense = polylr.sweep(setup, [64], 8, INTERVAL, sampler="dense")
+    assert precision_report(dense, "test") == {}
+    with pytest.raises(polylr.NotResolved, match="does not resolve"):  # the Gram networks are other networks
+        require_precision(check_precision(dense, sampler="auto"), "test")

@@ -227,3 +227,50 @@ def test_limit_law_command_checks_its_folder_and_inputs_before_any_work(tmp_path
     r = CliRunner().invoke(app, ["limit-law", "--widths", "1024", "--networks", "64", "--out", str(tmp_path / "ok")])
     assert r.exit_code == 0, r.output
     assert {p.name for p in (tmp_path / "ok").iterdir()} == {"results.json", "summary.json", "limit-law_law.png"}
+
+
+def test_a_network_redrawn_with_the_upper_capacities_is_paired_with_its_own_theta(monkeypatch):
+    """finite_width_polys draws a network again with the upper-bound capacities where its tight ones
+    overflowed (another draw from the same key); network_inputs and law_sample's control variate
+    must then use that draw's θ. Forced here: seeds 1 and 3 flagged as overflowing, and upper-bound
+    capacities with K = 12 (> the 10 this setup uses, so a different draw that θ's layout still holds).
+    Negative control: the θ of the tight draw (what law_sample paired them with before) gives another network."""
+    import dataclasses
+
+    import polylr.engines.coeffs as coeffs
+    import polylr.engines.gram as gram
+
+    from polylr.engines.law import LawDerivatives
+
+    setup = polylr.Setup(**SMALL)
+    tight = polylr.GramSampler.for_setup(setup, 2**20)
+    # law_sample needs η_∞, the capacities and a linear functional g of θ; any fixed g tests the pairing
+    Pz, K = tight.K * (tight.K - 1) // 2, tight.K
+    g = np.random.default_rng(0).normal(size=(4, Pz + K))
+    D = LawDerivatives(setup, tight, polylr.eta_inf_t1(setup), 0.0, g[:2, :Pz], g[2:, Pz:], np.zeros((2, Pz)),
+                       np.zeros((2, K)), 0.0)
+    big = dataclasses.replace(tight, K=tight.K + 2)
+    monkeypatch.setattr(gram, "_capacities", lambda *key: (tight, big))
+    run = coeffs._run
+
+    def forced(sampler, master, seeds, *args):
+        f, loss, over = run(sampler, master, seeds, *args)
+        return f, loss, (over | np.isin(seeds, [1, 3])) if sampler == tight else over
+
+    monkeypatch.setattr(coeffs, "_run", forced)
+    n, seeds = 2**12, np.arange(8)
+    P = polylr.finite_width_polys(setup, n, seeds, sampler="gram")
+    assert P.upper_seeds == (1, 3)
+    tz, tr = polylr.network_inputs(setup, n, seeds, upper_seeds=P.upper_seeds)
+    f, loss = polylr.normalised_outputs(setup, tz, tr)
+    assert _rel(f, P.outputs) <= 1e-12 and _rel(loss, P.loss) <= 1e-12  # every network, the redrawn ones included
+    tz0, tr0 = polylr.network_inputs(setup, n, seeds)
+    f0, _ = polylr.normalised_outputs(setup, tz0, tr0)
+    assert _rel(f0[[0, 2, 4, 5, 6, 7]], P.outputs[[0, 2, 4, 5, 6, 7]]) <= 1e-12
+    assert _rel(f0[[1, 3]], P.outputs[[1, 3]]) > 1e-3
+    interval = (0.0, 4 * polylr.eta_inf_t1(setup))
+    s = law_sample(setup, D, n, 8, interval)
+    assert s.upper_capacity == 2
+    np.testing.assert_array_equal(s.linear, D.linear_term(tz, tr, n))
+    assert np.all(np.abs(s.linear[[1, 3]] - D.linear_term(tz0, tr0, n)[[1, 3]]) > 0)
+    assert law_stats(s, D.eta_inf, D.loss_inf, n_boot=100).to_json()["upper_capacity_networks"] == 2

@@ -21,7 +21,10 @@ The bias is estimated two ways: the plain mean of η_n − η_∞, and with the 
 ``g·(θ − Eθ)`` (the first-order term of the delta method, whose mean is exactly zero because
 ``Eθ`` is known exactly): subtracting it removes the O(n^-1/2) fluctuation and leaves an O(n^-1)
 remainder, so n·bias is measured with an error independent of n. The control variate needs each
-network's inputs θ, which :func:`polylr.engines.law.network_inputs` recovers from the same keys.
+network's inputs θ, which :func:`polylr.engines.law.network_inputs` recovers from the same keys and
+the same draws: a network the sampler drew again with its upper-bound capacities (its tight ones
+overflowed) is paired with the θ of that draw, and such networks are counted
+(``upper_capacity_networks`` in each width's JSON).
 """
 
 from __future__ import annotations
@@ -97,6 +100,7 @@ class LawSample:
     seconds: float
     cross_checked: int = 0  # accepted Newton argmins recomputed by the certified argmin
     cross_diff: float = 0.0  # their largest |η_Newton − η_certified|
+    upper_capacity: int = 0  # networks drawn again with the upper-bound capacities (FiniteWidthPolys.upper_seeds)
 
 
 def law_sample(
@@ -114,7 +118,7 @@ def law_sample(
     t0 = time.perf_counter()
     seeds = np.arange(first_seed, first_seed + networks, dtype=np.int64)
     etas, losses, lin = [], [], []
-    handed, checked, diff = 0, 0, 0.0
+    handed, checked, diff, upper = 0, 0, 0.0, 0
     for s in range(0, networks, CHUNK):
         part = seeds[s : s + CHUNK]
         P = finite_width_polys(setup, width, part, master_seed=master_seed, sampler="gram")
@@ -129,12 +133,14 @@ def law_sample(
             a = argmin(P.loss_poly(int(i)), lo, hi)
             eta[i], val[i] = a.eta, a.value
             handed += 1
-        tz, tr = network_inputs(setup, width, part, master_seed=master_seed)
+        # θ of the very networks P holds: a seed redrawn with the upper-bound capacities has its θ from that draw
+        tz, tr = network_inputs(setup, width, part, master_seed=master_seed, upper_seeds=P.upper_seeds)
+        upper += len(P.upper_seeds)
         etas.append(eta)
         losses.append(val)
         lin.append(derivs.linear_term(tz, tr, width))
     return LawSample(width, seeds, np.concatenate(etas), np.concatenate(losses), np.concatenate(lin), handed,
-                     time.perf_counter() - t0, checked, diff)
+                     time.perf_counter() - t0, checked, diff, upper)
 
 
 @dataclass(frozen=True)
@@ -186,6 +192,7 @@ class LawStats:
     seconds: float
     cross_checked: int = 0
     cross_diff: float = 0.0
+    upper_capacity: int = 0
 
     def to_json(self) -> dict:
         return {
@@ -196,6 +203,7 @@ class LawStats:
             "n_bias_loss_control_variate": self.bias_loss_cv.to_json(),
             "certified_fallbacks": self.certified, "seconds": self.seconds,
             "certified_cross_check": {"networks": self.cross_checked, "max_abs_eta_difference": self.cross_diff},
+            "upper_capacity_networks": self.upper_capacity,
         }
 
 
@@ -214,7 +222,7 @@ def law_stats(sample: LawSample, eta_inf: float, loss_inf: float, *, n_boot: int
         bootstrap(sd, sample.losses, seed=boot_seed + 3, **b),
         bootstrap(mean, sample.losses - loss_inf, seed=boot_seed + 4, **b),
         bootstrap(mean, sample.losses - loss_inf - sample.linear[:, 1], seed=boot_seed + 5, **b),
-        sample.certified, sample.seconds, sample.cross_checked, sample.cross_diff,
+        sample.certified, sample.seconds, sample.cross_checked, sample.cross_diff, sample.upper_capacity,
     )
 
 

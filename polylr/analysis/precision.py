@@ -177,13 +177,15 @@ def eta_errors(sw, width: int, seeds) -> np.ndarray:
         return np.where(d2 > 0, np.abs(np.asarray(d1 / d2, dtype=np.float64)), np.inf)
 
 
-def check_precision(sw, widths=None, checked: int = CHECKED_SEEDS, sampler="auto") -> dict[int, WidthPrecision]:
+def check_precision(sw, widths=None, checked: int = CHECKED_SEEDS, sampler=None) -> dict[int, WidthPrecision]:
     """The precision check (module doc) at each Gram width of ``sw`` (default: every width that
-    ``sampler``, the one ``sw`` was drawn with, realises on the Gram path); ``{width: WidthPrecision}``."""
+    ``sampler``, the one ``sw`` was drawn with (default ``sw.sampler``), realised on the Gram path:
+    its networks are the ones rebuilt and checked; none for ``"shallow"``); ``{width: WidthPrecision}``."""
     out = {}
     widths = sw.widths if widths is None else widths
+    sampler = sw.sampler if sampler is None else sampler
     for w in widths:
-        if resolve_sampler(sampler, sw.setup, w).name != "gram":
+        if sampler == "shallow" or resolve_sampler(sampler, sw.setup, w).name != "gram":
             continue
         etas = sw.etas(w)
         lo, hi = sw.interval_at(w)

@@ -73,10 +73,12 @@ def phase_map_budget(level: str | None, widths=None, seeds: int | None = None) -
 
 
 def precision_report(sw, claim: str) -> dict:
-    """The float64 precision check of ``sw``'s Gram widths (:func:`polylr.analysis.precision.check_precision`),
-    as JSON-ready rows; :class:`~polylr.NotResolved` (the claim refuses, naming the width and the
-    measured error) where the arithmetic error of η_n exceeds its share of the Monte Carlo error."""
-    report = check_precision(sw)
+    """The float64 precision check of ``sw``'s Gram widths (:func:`polylr.analysis.precision.check_precision`:
+    the widths where the sampler ``sw`` was drawn with, ``sw.sampler``, realised Gram networks, checked
+    on those same networks), as JSON-ready rows; :class:`~polylr.NotResolved` (the claim refuses,
+    naming the width and the measured error) where the arithmetic error of η_n exceeds its share of
+    the Monte Carlo error."""
+    report = check_precision(sw, sampler=sw.sampler)
     require_precision(report, claim)
     return {str(w): p.to_dict() for w, p in report.items()}
 

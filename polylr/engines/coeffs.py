@@ -129,6 +129,9 @@ class FiniteWidthPolys:
     ``loss[s, k]`` the η^k coefficient of L^(t). Network keys are
     ``network_key(master, width, seed)`` with ``master = key(master_seed)`` (or the ``key`` given;
     then ``master_seed`` is None); ``sampler`` names how the weights were realised.
+    ``upper_seeds``: the seeds (Gram path) whose network overflowed the tight capacities and was
+    drawn again with the upper-bound ones (:meth:`polylr.GramSampler.upper`: another, equally valid
+    draw from the same key, whose inputs θ are those of that draw: :func:`polylr.network_inputs`).
     """
 
     setup: Setup
@@ -138,6 +141,7 @@ class FiniteWidthPolys:
     outputs: np.ndarray
     loss: np.ndarray
     sampler: str = "dense"
+    upper_seeds: tuple[int, ...] = ()
 
     def loss_poly(self, i: int) -> EtaPoly:
         """Seed ``i``'s loss, with its error bound (:func:`polylr.engines.bounds.loss_error`)."""
@@ -172,6 +176,9 @@ def finite_width_polys(
     lazily in Gram coordinates at a cost independent of n (widths up to 2^40, n > K), ``"auto"``
     the faster of the two for the width (:func:`polylr.engines.gram.gram_auto`). The default stays
     ``"dense"`` so that results recorded with earlier versions are reproduced draw for draw.
+    A Gram network that overflows its tight capacities is drawn again with the upper-bound ones
+    (listed in ``upper_seeds``); one that overflows those too (a χ² draw rejected, or n not above
+    their K) is refused: :class:`~polylr.NotResolved` naming the width and the seeds.
     """
     width = check_width(width)
     master = master_key(master_seed, key)
@@ -196,7 +203,7 @@ def finite_width_polys(
             rows = 4 * (output_degree(setup) + 1) * (setup.depth + 2) * (setup.steps + 1)
             cap = max(1, min(_GRAM_CHUNK, CHUNK_BYTES // chosen.bytes_per_network(rows)))
             chunk = min(len(seeds), cap)
-        fs, ls = [], []
+        fs, ls, recomputed = [], [], []
         for start in range(0, len(seeds), chunk):
             part = np.asarray(seeds[start : start + chunk], dtype=np.uint32)
             size = part.size
@@ -209,14 +216,32 @@ def finite_width_polys(
             part = part[:size]
             if np.any(over):  # numerical noise asked for more directions: recompute with the upper bound
                 redo = np.nonzero(over)[0]
-                f2, l2, over2 = _run(type(chosen).upper(setup), master, part[redo], X, y, stds, lrs, setup, width)
-                assert not np.any(over2)
+                upper = type(chosen).upper(setup)
+                f2, l2, over2 = _run(upper, master, part[redo], X, y, stds, lrs, setup, width)
+                _refuse_overflow(setup, width, part[redo], over2, upper)
                 f[redo], loss[redo] = f2, l2
+                recomputed.extend(int(s) for s in part[redo])
             fs.append(f)
             ls.append(loss)
     outputs, loss = np.concatenate(fs), np.concatenate(ls)
     _check_finite(setup, width, outputs, loss)
-    return FiniteWidthPolys(setup, width, seeds, master_seed, outputs, loss, chosen.name)
+    return FiniteWidthPolys(setup, width, seeds, master_seed, outputs, loss, chosen.name, tuple(recomputed))
+
+
+def _refuse_overflow(setup: Setup, width: int, seeds, over, upper) -> None:
+    """:class:`~polylr.NotResolved` where a network overflowed again with the upper-bound capacities
+    ``upper`` (a capacity exceeded, or a χ² draw rejected: engines/gram.py), naming the width and seeds."""
+    over = np.asarray(over, dtype=bool)
+    if not np.any(over):
+        return
+    bad = [int(s) for s in np.asarray(seeds)[over]]
+    listed = ", ".join(map(str, bad[:8])) + (f" and {len(bad) - 8} more" if len(bad) > 8 else "")
+    below = ", which is not below n" if width <= upper.K else ""
+    raise NotResolved(
+        f"the Gram network of seed(s) {listed} at width n = {width} (t = {setup.steps}, depth {setup.depth}) "
+        f"overflowed its tight capacities and again the upper-bound ones (K = {upper.K}{below}), or a χ² draw "
+        f"was rejected: use sampler='dense' at this width, or other seeds"
+    )
 
 
 def _bucket(size: int, cap: int) -> int:
@@ -308,7 +333,8 @@ def gram_weights(setup: Setup, width: int, seeds, *, master_seed: int = 0, key: 
     discovered by gradient descent at learning rates up to ``eta_max`` (required there: the top of
     the evaluation interval; :mod:`polylr.engines.gram_gd`): the networks of evaluation mode
     (:func:`polylr.finite_loss_values` / :func:`polylr.finite_argmins` with ``sampler="gram"`` and
-    that η range)."""
+    that η range). A network that overflows the upper-bound capacities too is refused
+    (:class:`~polylr.NotResolved`, as in :func:`finite_width_polys`)."""
     from .gram import GramSampler, pad_coordinates
     from .gram_gd import SpanSampler, beyond_polynomial_program, span_weights
 
@@ -336,7 +362,8 @@ def gram_weights(setup: Setup, width: int, seeds, *, master_seed: int = 0, key: 
         if np.any(over):  # recompute those with the upper-bound capacities, pad the others (zeros: unreached)
             upper = GramSampler.upper(setup)
             redo = np.nonzero(over)[0]
-            (W0r, Wsr, Vr), _ = _gram_batch(wkey, part[redo], wf, X, y, stds, lrs, sampler=upper, **kw)
+            (W0r, Wsr, Vr), over2 = _gram_batch(wkey, part[redo], wf, X, y, stds, lrs, sampler=upper, **kw)
+            _refuse_overflow(setup, width, np.asarray(part[redo]), over2, upper)
             W0, Ws, V = (pad_coordinates(a, upper.K) for a in (W0, Ws, V))
             W0[redo], Ws[redo], V[redo] = np.asarray(W0r), np.asarray(Wsr), np.asarray(Vr)
     return W0, Ws, V

@@ -37,7 +37,8 @@ L = 3, d = 8 give K = 20, 50). Beyond that (t = 3, or all layers trained) the co
 network needs are used, plus :data:`SLACK`: they are generic (almost surely the same for every
 seed) for a given data set, depth, number of steps and trained layers. A network that needs more
 (numerical noise can add a direction) is recomputed with the upper bound (a different, equally
-valid, deterministic draw).
+valid, deterministic draw); one that overflows that too (a χ² rejection, or n not above the upper
+K) is refused (:class:`~polylr.NotResolved` naming the width and the seeds).
 The sampler requires K_max < n (every χ² has ≥ 1 degree of freedom); below that widths use the
 dense sampler.
 

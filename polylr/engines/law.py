@@ -20,7 +20,9 @@ polynomial, its argmin ``η_n = H(θ)`` and the optimal loss ``a_n = A(θ)`` are
 and ``θ = 0`` is the infinite-width network: every fresh direction orthonormal to the past, which
 reproduces the Tensor-Programs limit (:func:`polylr.limit_polys`; checked to 1e-12 relative in
 ``tests/test_law.py``). :func:`normalised_outputs` is ``F(θ)``; :func:`network_inputs` recovers
-the θ of the sampler's own networks, and ``F(θ)`` then equals the sampler's polynomials.
+the θ of the sampler's own networks (a network drawn again with the upper-bound capacities
+included: θ from that draw), and ``F(θ)`` then equals the sampler's polynomials (or refuses, where
+such a network needs more fresh draws than θ's layout holds).
 
 **Moments of θ** (all coordinates independent). ``θ_z``: mean 0, variance ``1/n``.
 ``θ_r``: ``E θ_r = E sqrt(χ²_{n−j})/√n − 1 = −(j/2 + 1/4)/n + O(n^-2)`` (from
@@ -172,27 +174,41 @@ def _compiled_outputs(Xb, yb, shape, L, t, sampler):
 
 
 @float64
-def network_inputs(setup: Setup, width: int, seeds, *, master_seed: int = 0, key=None):
+def network_inputs(setup: Setup, width: int, seeds, *, master_seed: int = 0, key=None, upper_seeds=()):
     """``(θ_z (S, P_z), θ_r (S, K))`` of the networks ``finite_width_polys(setup, width, seeds,
-    sampler='gram')`` draws (same keys, same capacities): ``θ_z = z/√n``, ``θ_r = sqrt(χ²_{n−j}/n) − 1``."""
+    sampler='gram')`` draws (same keys, same capacities): ``θ_z = z/√n``, ``θ_r = sqrt(χ²_{n−j}/n) − 1``.
+
+    ``upper_seeds`` (that call's :attr:`~polylr.FiniteWidthPolys.upper_seeds`): the seeds whose network
+    overflowed the tight capacities and was drawn again with the upper-bound ones; their θ is read
+    from that same draw (its first K fresh draws: θ's layout). Where such a network needs more than
+    those (it overflowed by a direction), ``F(θ)`` refuses rather than give another network, and
+    the control variate ``g·(θ − Eθ)`` (:mod:`polylr.analysis.law`) leaves the extra draws out (its
+    mean is still zero: the first K draws have the law of θ)."""
     check_law_setup(setup)
     sampler = sampler_for(setup)
     if width <= sampler.K:
         raise InvalidInput(f"width n = {width} must exceed the Gram capacity K = {sampler.K}")
     master = master_key(master_seed, key)
     stds, _ = scales_of(setup, width)
-    seeds = jnp.asarray(np.atleast_1d(np.asarray(seeds, dtype=np.uint32)))
-    z, r = _inputs(sampler, master, seeds, jnp.float64(width), stds, setup.data.d, setup.depth, width)
-    return np.asarray(z), np.asarray(r)
+    seeds = np.atleast_1d(np.asarray(seeds, dtype=np.uint32))
+    kw = dict(d=setup.data.d, L=setup.depth, width=width, K=sampler.K)
+    z, r = (np.array(a) for a in _inputs(sampler, master, jnp.asarray(seeds), jnp.float64(width), stds, **kw))
+    redo = np.isin(seeds, np.asarray(upper_seeds, dtype=np.int64))
+    if np.any(redo):  # the same draw as finite_width_polys's recompute: the upper-bound capacities
+        zu, ru = _inputs(GramSampler.upper(setup), master, jnp.asarray(seeds[redo]), jnp.float64(width), stds, **kw)
+        z[redo], r[redo] = np.asarray(zu), np.asarray(ru)
+    return z, r
 
 
-@functools.partial(jax.jit, static_argnames=("sampler", "d", "L", "width"))
-def _inputs(sampler, master, seeds, n, stds, d, L, width):
-    rows, cols = _tril(sampler.K)
+@functools.partial(jax.jit, static_argnames=("sampler", "d", "L", "width", "K"))
+def _inputs(sampler, master, seeds, n, stds, d, L, width, K):
+    """θ of each seed's network drawn with ``sampler``'s capacities, in the layout of K fresh draws
+    (the first K rows of that draw's table; ``K <= sampler.K``)."""
+    rows, cols = _tril(K)
 
     def one(seed):
         net = sampler.network(network_key(master, width, seed), stds, d=d, n=n, L=L)
-        return net.normals[rows, cols] / jnp.sqrt(n), net.chis / jnp.sqrt(n) - 1.0
+        return net.normals[rows, cols] / jnp.sqrt(n), net.chis[:K] / jnp.sqrt(n) - 1.0
 
     return jax.vmap(one)(seeds)
 
