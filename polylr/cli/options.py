@@ -23,7 +23,7 @@ from ..core.errors import PolylrError, check_int, check_interval
 FORMATS = ("png", "pdf", "svg")
 DEFAULT_DEPTH = 3
 DEFAULT_DATA = {"m": 16, "d": 4, "seed": 0}  # the built-in synthetic data
-# How polylr check names each option a claim may not take (polylr.claims.base.OPTIONS), and why it is refused.
+# How polylr check names each option a claim may not take (polylr.claims.base.OPTIONS) when it refuses it.
 OPTION_FLAGS = {"widths": "--widths", "seeds": "--seeds", "depth": "--depth", "steps": "--steps", "param": "--param",
                 "data": "--data/--m/--d/--data-seed", "interval": "--interval"}
 # The campaign description's format: 2 records --widths, --seeds and --steps as given (None when not
@@ -121,7 +121,7 @@ class CheckArgs:
         return claims
 
     def options(self):
-        """The :class:`~polylr.CheckOptions` shared by the claims (setup at t = 1; see :meth:`setup_for`)."""
+        """The :class:`~polylr.CheckOptions` shared by the claims (setup at t = 1; each claim's own: :func:`claim_setup`)."""
         from ..claims.base import CheckOptions, get_budget
         from ..core.inputs import parse_widths_text
         from ..core.setup import Parametrization, Setup
