@@ -364,6 +364,30 @@ def test_thorough_gpu_entry_carries_its_memory_limit_to_the_trainings(monkeypatc
     assert calls == []
 
 
+def test_thorough_gpu_memory_limit_is_capped_by_the_device(monkeypatch):
+    """The entry's 64 GiB assumes a large GPU: on a device that reports less memory (a 16 GiB one,
+    monkeypatched), the limit is 90 % of it, so zero-query's n = 1024 (~17 GiB a pair) is refused
+    with its estimate before any training instead of running out of device memory."""
+    from polylr.claims.base import DEVICE_SHARE
+    from polylr.engines.mlp import GIB
+
+    class Device:
+        def memory_stats(self):
+            return {"bytes_limit": 16 * GIB}
+
+    calls = _no_training(monkeypatch)
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    monkeypatch.setattr(jax, "devices", lambda *a: [Device()])
+    b = lingle.budget_for(CheckOptions(budget=get_budget("thorough")), "lingle-zero-query")
+    assert (b["entry"], b["memory_limit"]) == ("thorough-gpu", int(DEVICE_SHARE * 16 * GIB))
+    with pytest.raises(polylr.PolylrError, match=r"width n = 1024: .* over the memory limit 14.40 GiB"):
+        lingle.check_ablation("lingle-zero-query", CheckOptions(budget=get_budget("thorough"), seeds=2))
+    assert calls == []
+    # Without a reported memory (a CPU), the entry's own limit stands.
+    monkeypatch.setattr(jax, "devices", lambda *a: [type("CPU", (), {"memory_stats": lambda self: None})()])
+    assert lingle.budget_for(CheckOptions(budget=get_budget("thorough")), "lingle-zero-query")["memory_limit"] == 64 * GIB
+
+
 # -- transfer: a small contrast (slow: four compilations) -------------------------------------------
 
 

@@ -77,11 +77,16 @@ def progress_note(opts: "CheckOptions", text: str) -> None:
             pass
 
 
+DEVICE_SHARE = 0.9  # of a device's memory that a budget entry's own memory_limit may claim
+
+
 def budget_entry(opts: "CheckOptions", table: dict) -> dict:
     """A claim's own budget entry (a dict of its sizes) for ``opts``: ``table["thorough-gpu"]`` for
     ``--budget thorough`` on a GPU (when the table has it), else the named level's entry (``default``
     when the table lacks it), with the user's widths and seeds, the level's name under ``"budget"``
-    and the entry's under ``"entry"``."""
+    and the entry's under ``"entry"``. An entry's own ``memory_limit`` (bytes: ``thorough-gpu``'s,
+    sized for a large GPU) is capped at :data:`DEVICE_SHARE` of the device's memory where JAX reports
+    it, so that a smaller device refuses a width with its estimate instead of running out of memory."""
     import jax  # noqa: PLC0415  (claims that train networks only)
 
     name = opts.budget.name
@@ -93,6 +98,10 @@ def budget_entry(opts: "CheckOptions", table: dict) -> dict:
         b["seeds"] = opts.seeds
     b["budget"] = name
     b["entry"] = "thorough-gpu" if gpu else name if name in table else "default"
+    if "memory_limit" in b:
+        device = (jax.devices()[0].memory_stats() or {}).get("bytes_limit")  # None on a CPU
+        if device:
+            b["memory_limit"] = min(int(b["memory_limit"]), int(DEVICE_SHARE * device))
     return b
 
 

@@ -56,7 +56,8 @@ BUDGETS = {
 }
 # thorough-gpu's memory_limit (bytes per (seed, η) pair with the data, Training.check_memory) replaces
 # the default 8 GiB: the transformer of lingle-zero-query needs 8.35 GiB per pair at n = 512 and
-# 35.5 GiB at n = 2048 (the MLP model at most 3.8 GiB); 64 GiB is sized for a GPU with >= 80 GB.
+# 35.5 GiB at n = 2048 (the MLP model at most 3.8 GiB); 64 GiB is sized for a GPU with >= 80 GB
+# (budget_entry caps it at 90 % of a smaller device's memory).
 TRANSFORMER = {"arch": "transformer", "heads": 2}  # head size n/2: grows with the width, so μP's 1/d_head scale matters
 # The transformer computes every position (context 8): ~8x the MLP model's work per window, so its
 # CPU budgets halve the batch (still 8x the MLP's predictions per step). Measured: docs/lingle.md.
