@@ -78,7 +78,7 @@ def precision_report(sw, claim: str) -> dict:
     on those same networks), as JSON-ready rows; :class:`~polylr.NotResolved` (the claim refuses,
     naming the width and the measured error) where the arithmetic error of η_n exceeds its share of
     the Monte Carlo error."""
-    report = check_precision(sw, sampler=sw.sampler)
+    report = check_precision(sw)  # on the sweep's own sampler's networks
     require_precision(report, claim)
     return {str(w): p.to_dict() for w, p in report.items()}
 

@@ -106,10 +106,10 @@ class CheckArgs:
         if not chosen:
             raise PolylrError(f"name at least one claim ({', '.join(REGISTRY)}) or use --all / --list")
         claims = [get_claim(n) for n in chosen]
-        given = {"widths": self.widths, "seeds": self.seeds, "depth": self.depth, "steps": self.steps, "param": self.param,
-                 "interval": self.interval, "data": (self.data, self.m, self.d, self.data_seed)}
-        for option, value in given.items():
-            if value is None or value == (None,) * 4 or all(option in c.accepts for c in claims):
+        given = {"widths": (self.widths,), "seeds": (self.seeds,), "depth": (self.depth,), "steps": (self.steps,),
+                 "param": (self.param,), "interval": (self.interval,), "data": (self.data, self.m, self.d, self.data_seed)}
+        for option, values in given.items():
+            if all(v is None for v in values) or all(option in c.accepts for c in claims):
                 continue
             takes = [c.name for c in REGISTRY.values() if option in c.accepts]
             others = [n for n in REGISTRY if n not in takes]
