@@ -155,7 +155,18 @@ def test_progress_bars_show_an_eta(monkeypatch):
     monkeypatch.setattr(cli, "console", lambda stderr=False: Console(file=buf, force_terminal=True, width=120))
     with cli.progress_bar("x") as progress:  # the analysis layer sees only this callback
         progress(1, 4)
-    assert "ETA" in buf.getvalue() and "1/4" in buf.getvalue()
+        progress("μP n = 4096")  # a claim's note of its stage, beside the label (the claim)
+    assert "ETA" in buf.getvalue() and "1/4" in buf.getvalue() and "x: μP n = 4096" in buf.getvalue()
+
+
+def test_progress_notes_are_lines_in_a_log(monkeypatch, capsys):
+    """Where stderr is not a terminal (a log, a batch job) there is no bar, but each stage a claim
+    notes is one plain line, so that a long run's log says where it got to."""
+    with cli.progress_bar("gwb-relu-kindex") as progress:
+        progress(1, 4)  # counts draw nothing in a log
+        progress("μP n = 64")
+    err = capsys.readouterr().err
+    assert err.startswith("gwb-relu-kindex: μP n = 64 (") and err.endswith(" s)\n") and err.count("\n") == 1
 
 
 def test_format_svg_and_json_for_check(tmp_path):

@@ -68,7 +68,7 @@ def get_budget(budget: str | Budget) -> Budget:
 
 
 def progress_note(opts: "CheckOptions", text: str) -> None:
-    """Pass a one-line progress text (e.g. ``"hayou-fig4 μP n = 64"``) to ``opts.progress`` when it
+    """Pass a one-line progress text (e.g. ``"μP n = 64"``, shown after the claim's name) to ``opts.progress`` when it
     takes one argument; a ``progress(done, total)`` callback (the sweeps' form) is left alone."""
     if callable(opts.progress):
         try:

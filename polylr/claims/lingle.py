@@ -223,7 +223,7 @@ def check_ablation(name: str, opts: CheckOptions | None = None, *, override: dic
         shown = f"{label} [{what}]" if what else label
         scans = {}
         for w in b["widths"]:
-            progress_note(opts, f"{name} {shown} n = {w}")
+            progress_note(opts, f"{shown} n = {w}")
             scans[w] = scan_lr(tr, w, range(b["seeds"]), grid, master_seed=opts.master_seed, refine=False)
         out[shown] = scans
         key = name if len(panels) == 1 else f"{name}.{_slug(label)}"

@@ -284,7 +284,7 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         trained[lab] = tr.describe()
         scans = {}
         for w in b["widths"]:
-            _progress(opts, f"hayou-fig4 {lab} n = {w}")
+            _progress(opts, f"{lab} n = {w}")
             scans[w] = _scan(tr, w, b, grid, opts)
         panels[lab] = scans
         verdicts.append(stable_verdict(f"hayou-fig4.L{L}.stable", lab, scans, opts.budget.n_boot, opts.master_seed * 16 + 70 + i,
@@ -476,7 +476,7 @@ def check_hayou_fig5(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         extra[lab] = {"training": tr.describe()}
         scans = {}
         for w in b["widths"]:
-            _progress(opts, f"hayou-fig5 {lab} n = {w}")
+            _progress(opts, f"{lab} n = {w}")
             scans[w] = _scan(tr, w, b, grid, opts)
         panels[lab] = scans
         fit, spread, conv, conc, uni = _transfer_verdicts(f"hayou-fig5.L{L}.t{t}", lab, scans, opts, 8 + i)
@@ -586,7 +586,7 @@ def check_gwb_kindex(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     for i, ((lab, param), tr) in enumerate(zip(runs, trainings)):
         scans = {}
         for w in b["widths"]:
-            _progress(opts, f"gwb-relu-kindex {lab} n = {w}")
+            _progress(opts, f"{lab} n = {w}")
             scans[w] = _scan(tr, w, b, grid, opts)
         panels[lab] = scans
         tag = "gwb-relu-kindex" + (".mup" if i == 0 else ".remedy")
@@ -617,7 +617,7 @@ def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     preflight([tr], b["widths"])
     scans = {}
     for w in b["widths"]:
-        _progress(opts, f"gwb-relu-ball n = {w}")
+        _progress(opts, f"n = {w}")
         scans[w] = _scan(tr, w, b, grid, opts)
     lab = "μP, Adam, logistic"
     verdicts, fits, extra = ball_verdicts(scans, opts, lab)

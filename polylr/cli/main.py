@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -166,15 +167,28 @@ def print_outcome(table, written, json_out: bool, doc: str | None = None, note: 
 
 @contextlib.contextmanager
 def progress_bar(label: str):
-    """A progress bar with elapsed time and ETA, on stderr, removed when done; yields the
-    ``progress(done, total)`` callback that the analysis layer calls as seeds finish."""
+    """A progress bar with elapsed time and ETA, on stderr, removed when done; yields the callback
+    that the analysis layer calls: ``progress(done, total)`` as seeds finish, or ``progress(text)``
+    with a one-line note of the stage (a claim's ``"gwb-relu-kindex μP n = 4096"``), shown beside
+    the label. When stderr is not a terminal (a log, a batch job) there is no bar, and each note is
+    a plain line ``label: text (elapsed)`` instead, so that a long run's log says where it is."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     con = console(stderr=True)  # not a terminal: no bar (a transient bar would leave an empty line before an error)
-    with Progress(TextColumn(f"[bold]{label}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    start = time.monotonic()
+    with Progress(TextColumn("[bold]{task.description}[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("ETA"), TimeRemainingColumn(), console=con, transient=True, disable=not con.is_terminal) as bar:
         task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+        def progress(done, total=None) -> None:
+            if not isinstance(done, str):
+                bar.update(task, completed=done, total=total)
+            elif con.is_terminal:
+                bar.update(task, description=f"{label}: {done}")
+            else:
+                print(f"{label}: {done} ({time.monotonic() - start:.0f} s)", file=sys.stderr, flush=True)
+
+        yield progress
 
 
 def compute_into(out: Path, label: str, compute):
