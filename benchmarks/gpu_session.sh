@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # The GPU checks of the evaluation engine in one device call, within SECONDS (default 560), for the
-# PHASES named (default all, in this order): throughput (on an idle GPU, first; with whether a
-# 6 GiB chunk, more networks per compiled call, beats the 512 MiB default at n = 4096), then
-# gwb-relu-kindex at the paper's scale in the background until the time is up (kindex) while the
-# precision check (precision), the engine's and its CLI's tests (tests) and `polylr check
-# gwb-relu-kindex --budget thorough` on two widths (cli) run beside it; benchmarks/gpu_session.py
-# says what each does. Not in the default, for a call with time to spare: the linear engines'
+# PHASES named (default all, in this order): throughput (float32, on an idle GPU, first; with
+# whether a 6 GiB chunk, more networks per compiled call, beats the 512 MiB default at n = 4096),
+# then in the background gwb-relu-kindex at the paper's scale until the time is up (kindex) and
+# `polylr check gwb-relu-kindex --budget thorough` on two widths (cli), while the precision check
+# (precision) and the nonlinear engine's and claims' tests, their CLI's included, on 4 workers
+# (tests) run beside them; benchmarks/gpu_session.py says what each does. Not in the default, for a call with time to spare: the linear engines'
 # float64 paths on the GPU (linear: benchmarks/gram_speed.py --quick, ~60 s on 2 CPU cores, run
 # before the background kindex phase so that it times an idle GPU). Run from the repository root on
 # the device machine; its image lacks python-flint and typer 0.29 (with its dependencies), carried
 # as wheels in .whl: fetched by the command below, ignored by git, so the device call names it
 # (carry [".whl"]).
-# Writes $OUT/session.log, and $OUT/kindex.log, $OUT/kindex.tgz, $OUT/cli.tgz for those phases.
+# Writes $OUT/session.log, and $OUT/kindex.log, $OUT/kindex.tgz, $OUT/cli.log, $OUT/cli.tgz for those phases.
 #   bash benchmarks/gpu_session.sh [SECONDS [PHASES]]       e.g. 420 precision,tests,cli  or  300 throughput,linear
 # The wheels, fetched here once (python 3.12, x86-64):
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
@@ -34,7 +34,6 @@ python3 -c "import polylr.cli.main" || echo "!! polylr's CLI does not import her
 if has throughput; then
     echo "== throughput ($(left) s left)"
     timeout 60 python3 benchmarks/nonlinear_throughput.py --widths 256,1024,4096
-    timeout 40 python3 benchmarks/nonlinear_throughput.py --widths 256,1024 --dtype float64
     timeout 40 python3 benchmarks/nonlinear_throughput.py --widths 4096 --chunk-mib 6144  # more networks per call
 fi
 if has linear; then
@@ -47,19 +46,27 @@ if has kindex; then
     timeout $(($(left) - 10)) python3 benchmarks/gpu_session.py kindex /tmp/kindex $(($(left) - 40)) "$OUT/kindex.tgz" >"$OUT/kindex.log" 2>&1 &
     kindex=$!
 fi
+cli=
+if has cli; then
+    echo "== polylr check gwb-relu-kindex --budget thorough (thorough-gpu) on n = 4096, 8192, 2 seeds, in the background: $OUT/cli.log ($(left) s left)"
+    (timeout $(($(left) - 20)) python3 -m polylr check gwb-relu-kindex --budget thorough --widths 4096,8192 --seeds 2 --out /tmp/cli
+     echo "exit $?"; tar czf "$OUT/cli.tgz" -C /tmp cli 2>/dev/null) >"$OUT/cli.log" 2>&1 &
+    cli=$!
+fi
 if has precision; then
     echo "== precision ($(left) s left)"
     timeout 90 python3 benchmarks/gpu_session.py precision
 fi
 if has tests; then
     echo "== the engine's tests on the GPU ($(left) s left)"
-    timeout 200 python3 -m pytest -q -p no:cacheprovider tests/test_nonlinear.py tests/test_nonlinear_inputs.py tests/test_decompose.py tests/test_ball_verdicts.py
+    timeout 240 python3 -m pytest -q -p no:cacheprovider -n 4 tests/test_nonlinear.py tests/test_nonlinear_inputs.py tests/test_decompose.py \
+        tests/test_ball_verdicts.py tests/test_cli.py tests/test_cli_outputs.py tests/test_nonlinear_budgets.py tests/test_lingle.py \
+        tests/test_claims.py -k "relu or hayou or lingle or decompos or nonlinear or budget or ball"
 fi
-if has cli; then
-    echo "== polylr check gwb-relu-kindex --budget thorough (thorough-gpu) on n = 4096, 8192, 2 seeds ($(left) s left)"
-    timeout $(($(left) - 20)) python3 -m polylr check gwb-relu-kindex --budget thorough --widths 4096,8192 --seeds 2 --out /tmp/cli
-    echo "exit $?"
-    tar czf "$OUT/cli.tgz" -C /tmp cli 2>/dev/null
+if [[ -n $cli ]]; then
+    echo "== waiting for polylr check ($(left) s left)"
+    wait $cli
+    tail -25 "$OUT/cli.log"
 fi
 if [[ -n $kindex ]]; then
     echo "== waiting for gwb-relu-kindex ($(left) s left)"
