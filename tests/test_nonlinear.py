@@ -319,6 +319,7 @@ def test_thorough_on_a_gpu_picks_the_gpu_entry_and_says_so(monkeypatch):
     def entry(level, **kw):
         return budget_entry(CheckOptions(budget=get_budget(level), **kw), KINDEX_BUDGETS)
 
+    monkeypatch.setattr(jax, "default_backend", lambda: "cpu")  # also where the tests run on a GPU
     cpu = entry("thorough")
     assert (cpu["entry"], cpu["widths"]) == ("thorough", KINDEX_BUDGETS["thorough"]["widths"])
     monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
@@ -328,3 +329,28 @@ def test_thorough_on_a_gpu_picks_the_gpu_entry_and_says_so(monkeypatch):
     assert entry("quick")["entry"] == "quick"
     mine = entry("thorough", widths=(4096, 8192), seeds=2)
     assert (mine["widths"], mine["seeds"], mine["steps"]) == ((4096, 8192), 2, 2**14)
+
+
+def test_gpu_entries_train_many_pairs_per_call(monkeypatch):
+    """The GWB claims' thorough-gpu entries raise the chunk of (seed, η) pairs per compiled call and
+    the memory limit (the default 512 MiB chunk trains one pair at a time from n = 4096: 176 s for
+    n = 4096 with 2 seeds on the H200); the scan and the training receive them, and budget_entry
+    caps the limit at 90 % of a smaller device's memory."""
+    from polylr.analysis.train import chunk_shape
+    from polylr.claims import nonlinear as nl
+    from polylr.claims.base import CheckOptions, budget_entry, get_budget
+    from polylr.engines.mlp import CHUNK_BYTES, MEMORY_LIMIT
+
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    for table in (nl.KINDEX_BUDGETS, nl.BALL_BUDGETS):
+        b = budget_entry(CheckOptions(budget=get_budget("thorough"), widths=(4096, 8192), seeds=2), table)
+        b["steps"] = 4  # the training data's size only; the entry's 8192 held-out points
+        tr = nl._gwb_training(nl.kindex_data(4 * 256, seed=0), nl.kindex_data(b["eval_m"], seed=1), b, "squared", nl.MUP_ADAM)
+        grid = np.geomspace(*b["grid"][:2], b["grid"][2])
+        assert tr.memory_limit == b["memory_limit"] > MEMORY_LIMIT and b["chunk_bytes"] > CHUNK_BYTES
+        assert chunk_shape(tr, 4096, 2, 32, b["chunk_bytes"]) == (2, 8)  # 16 pairs per call, not 1
+        assert chunk_shape(tr, 4096, 2, 32) == (1, 1)
+        seen = {}
+        monkeypatch.setattr(nl, "scan_lr", lambda *a, **kw: seen.update(kw))
+        nl._scan(tr, 4096, b, grid, CheckOptions())
+        assert seen["chunk_bytes"] == b["chunk_bytes"]

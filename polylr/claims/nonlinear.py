@@ -45,7 +45,7 @@ from ..analysis.gaps import GapFits, fast_decision, fit_gap_samples
 from ..analysis.rates import RateFit, fit_rate
 from ..core.errors import PolylrError
 from ..core.setup import Data, Setup
-from ..engines.mlp import MLP, MUP_ADAM, MUP_SGD, Optimizer, Training
+from ..engines.mlp import CHUNK_BYTES, GIB, MEMORY_LIMIT, MLP, MUP_ADAM, MUP_SGD, Optimizer, Training
 from ..analysis.train import LRScan, scan_lr
 from ..core.jsonsafe import json_ready
 
@@ -222,9 +222,10 @@ def _fmt(x) -> str:
 
 def _scan(tr: Training, w: int, b: dict, grid: np.ndarray, opts: CheckOptions) -> LRScan:
     """One width's scan with the budget's refinement: ``xtol``, at most ``rounds`` rounds, and the
-    seed-mean curve's optimum refined or not (``refine_mean``); ``refine=False``: the grid's optima only."""
+    seed-mean curve's optimum refined or not (``refine_mean``); ``refine=False``: the grid's optima only;
+    ``chunk_bytes`` (a GPU entry's): the working memory of one compiled call's (seed, η) pairs."""
     return scan_lr(tr, w, range(b["seeds"]), grid, master_seed=opts.master_seed, refine=b.get("refine", True), xtol=b["xtol"],
-                   max_rounds=b.get("rounds", 8), refine_mean=b.get("refine_mean", True))
+                   max_rounds=b.get("rounds", 8), refine_mean=b.get("refine_mean", True), chunk_bytes=b.get("chunk_bytes", CHUNK_BYTES))
 
 
 _progress = progress_note  # claims.base (shared with claims/lingle.py)
@@ -517,6 +518,13 @@ def ball_data(m: int, *, d: int = 64, seed: int = 0) -> Data:
     return Data(X, y, source=f"ball(m={m}, d={d}, seed={seed})")
 
 
+# The GWB claims' GPU entries train many (seed, η) pairs per compiled call: with the default 512 MiB
+# chunk a pair at n >= 4096 (the 8192 held-out activations) runs alone, and on the H200 gwb-relu-kindex
+# at T = 2^14 took 176 s for n = 4096 with 2 seeds (grid and refinement), against 23 µs per run and step
+# (8 pairs per call) in benchmarks/gpu_session.py's kindex runs, which use these sizes (docs/nonlinear.md).
+# budget_entry caps the memory limit at 90 % of a smaller device's memory, and the chunk stays within it.
+GPU_CHUNKS = dict(memory_limit=96 * GIB, chunk_bytes=48 * GIB)
+
 # T = 256 steps: enough feature learning for the second mode of the μP curve to show at n >= 512
 # (docs/nonlinear.md has the measurements); the paper's T = 2^14 and n to 2^15 need a GPU.
 KINDEX_BUDGETS = {
@@ -524,7 +532,8 @@ KINDEX_BUDGETS = {
     "quick": dict(widths=(256, 512), seeds=8, steps=256, batch=256, eval_m=2048, xtol=0.2, rounds=1, refine_mean=False, grid=(0.01, 3.0, 16)),
     "default": dict(widths=(64, 128, 256, 512), seeds=8, steps=256, batch=256, eval_m=2048, xtol=0.1, rounds=2, refine_mean=False, grid=(0.01, 3.0, 16)),
     "thorough": dict(widths=(64, 128, 256, 512, 1024, 2048), seeds=16, steps=1024, batch=256, eval_m=4096, xtol=0.05, grid=(0.01, 3.0, 24)),
-    "thorough-gpu": dict(widths=(256, 1024, 4096, 8192, 16384, 32768), seeds=8, steps=2**14, batch=256, eval_m=8192, xtol=0.02, grid=(1e-4, 3.0, 32)),
+    "thorough-gpu": dict(widths=(256, 1024, 4096, 8192, 16384, 32768), seeds=8, steps=2**14, batch=256, eval_m=8192, xtol=0.02, grid=(1e-4, 3.0, 32),
+                         **GPU_CHUNKS),
 }
 # T = 512 steps: the networks learn the ball (validation loss 0.51 at n = 64, 0.38 at n = 256 and
 # 0.33 at n = 1024 against log 2 = 0.69 at T = 0); at T = 32 they barely move (0.69).
@@ -533,7 +542,8 @@ BALL_BUDGETS = {
     "quick": dict(widths=(32, 64, 128, 256), seeds=8, steps=512, batch=256, eval_m=4096, xtol=0.1, rounds=2, refine_mean=False, grid=(0.01, 3.0, 16)),
     "default": dict(widths=(32, 64, 128, 256, 512), seeds=8, steps=512, batch=256, eval_m=4096, xtol=0.1, rounds=2, refine_mean=False, grid=(0.01, 3.0, 16)),
     "thorough": dict(widths=(64, 128, 256, 512, 1024, 2048), seeds=16, steps=2048, batch=256, eval_m=8192, xtol=0.05, grid=(0.01, 3.0, 24)),
-    "thorough-gpu": dict(widths=(256, 1024, 4096, 8192, 16384), seeds=8, steps=2**14, batch=256, eval_m=8192, xtol=0.02, grid=(1e-3, 3.0, 32)),
+    "thorough-gpu": dict(widths=(256, 1024, 4096, 8192, 16384), seeds=8, steps=2**14, batch=256, eval_m=8192, xtol=0.02, grid=(1e-3, 3.0, 32),
+                         **GPU_CHUNKS),
 }
 
 
@@ -565,6 +575,7 @@ def _gwb_training(data: Data, eval_data: Data, b: dict, loss: str, param) -> Tra
     return Training(
         net=MLP(depth=0, activation="relu", bias=True, param=param), optimizer=Optimizer("adam"),
         data=data, eval_data=eval_data, steps=b["steps"], batch=b["batch"], loss=loss, order_seed=1,
+        memory_limit=b.get("memory_limit", MEMORY_LIMIT),
     )
 
 
