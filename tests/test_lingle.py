@@ -18,6 +18,7 @@ import optax
 import pytest
 
 import polylr
+import polylr.analysis.train as train_module
 from polylr.analysis.train_lm import lm_config, lm_init_params, lm_loss, lm_lr_tree, transformer_logits
 from polylr.claims import lingle
 from polylr.claims.base import CheckOptions, get_budget, get_claim
@@ -309,7 +310,7 @@ def _no_training(monkeypatch) -> list:
         calls.append(w)
         raise _Trained(w)
 
-    monkeypatch.setattr(lingle, "scan_lr", scan)
+    monkeypatch.setattr(train_module, "scan_lr", scan)  # what claims.base.lr_scan calls without a Runner
     return calls
 
 

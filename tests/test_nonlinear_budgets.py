@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import polylr
+import polylr.analysis.train as train_module
 from polylr.claims.nonlinear import jump_verdict
 
 
@@ -134,7 +135,6 @@ def test_summary_json_records_each_panels_training(monkeypatch, name, check):
     (scan_lr monkeypatched: nothing is trained), so this checks the record, not the curves."""
     import json
 
-    import polylr.claims.nonlinear as nl
     from polylr.report.render import render
 
     trained = []
@@ -145,7 +145,7 @@ def test_summary_json_records_each_panels_training(monkeypatch, name, check):
         return polylr.grid_scan(grid, _bowl(grid, float(np.sqrt(grid[0] * grid[-1])), 0.01, len(seeds), np.random.default_rng(w)),
                                 width=w, seeds=seeds, training=tr)
 
-    monkeypatch.setattr(nl, "scan_lr", scan)
+    monkeypatch.setattr(train_module, "scan_lr", scan)  # what claims.base.lr_scan calls without a Runner
     r = polylr.get_claim(name).check("tiny")
     doc = json.loads(render(r)["summary.json"])
     assert set(doc["extra"]) == set(r.panels)

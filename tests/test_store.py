@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 import polylr
 from polylr.claims.width_free import SAMPLER
 from polylr.cli.main import app
+from polylr.report.store import STORE_SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP = polylr.Setup(depth=1)
@@ -100,7 +101,7 @@ def test_inf_and_nan_survive_store_and_exports(tmp_path, monkeypatch):
     assert ",inf,nan," in csv_text and ",-inf,1.5," in csv_text
     doc = json.loads((polylr.export_results(tmp_path, "json")).read_text())
     assert [(d["eta"], d["loss_min"]) for d in doc] == [("inf", "nan"), ("-inf", 1.5), (0.25, "inf")]
-    assert all(d["schema_version"] == 2 and d["depth"] == 1 and d["claim"] == "c" for d in doc)
+    assert all(d["schema_version"] == STORE_SCHEMA_VERSION == 3 and d["depth"] == 1 and d["claim"] == "c" for d in doc)
     if _has("pyarrow"):
         import pyarrow.parquet
 
@@ -242,3 +243,20 @@ def test_compilation_cache_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("POLYLR_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
     assert campaign_store.cache_dir() == tmp_path / "x" / "polylr" / "jax"
+
+
+def test_a_version_2_store_is_upgraded_with_its_rows(tmp_path):
+    """Version 3 added the table of trained networks' scans; a version-2 store (no such table) opens
+    as version 3 with its rows unchanged, and takes scans."""
+    r = CliRunner().invoke(app, ["check", "theorem1", "--widths", "8,16", "--seeds", "2", "--depth", "1", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    with sqlite3.connect(tmp_path / "results.sqlite") as c:
+        rows = c.execute("SELECT * FROM rows ORDER BY width, seed").fetchall()
+        c.execute("DROP TABLE scans")
+        c.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    with polylr.ResultStore(tmp_path, create=False) as store:
+        store.write_scan("c", "k", {}, {"width": 8}, b"x")
+        assert store.load_scan("c", "k") == ({"width": 8}, b"x") and store.load_scan("c", "other") is None
+    with sqlite3.connect(tmp_path / "results.sqlite") as c:
+        assert c.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(STORE_SCHEMA_VERSION),)
+        assert c.execute("SELECT * FROM rows ORDER BY width, seed").fetchall() == rows

@@ -25,6 +25,8 @@ from ..core.setup import Setup
 from .frames import context
 from .rows import ROW_FIELDS
 from .sweep import Sweep, sweep
+from .train import LRScan, scan_identity, scan_lr
+from ..engines.mlp import CHUNK_BYTES
 
 DEFAULT_CHUNK_SEEDS = 8
 GRAM_CHUNK_SEEDS = 512  # chunks of sweeps on the Gram/auto samplers
@@ -63,11 +65,17 @@ class SweepSpec:
 
 class Sink(Protocol):
     """Where finished rows go (the results store): ``load`` returns the known rows of a sweep keyed by
-    ``(width, seed)``; ``write`` commits one chunk's rows (atomically)."""
+    ``(width, seed)``; ``write`` commits one chunk's rows (atomically). The trained networks'
+    learning-rate scans go whole: ``load_scan`` returns a stored scan's record (``None`` when
+    unknown), ``write_scan`` commits one (:meth:`polylr.analysis.train.LRScan.to_record`)."""
 
     def load(self, spec: SweepSpec, claim: str) -> dict: ...
 
     def write(self, spec: SweepSpec, rows: list[dict], claim: str) -> None: ...
+
+    def load_scan(self, claim: str, scan: str) -> tuple[dict, bytes] | None: ...
+
+    def write_scan(self, claim: str, scan: str, description: dict, meta: dict, blob: bytes) -> None: ...
 
 
 def compute_chunk(spec: SweepSpec, width: int, seed_ids: tuple[int, ...]) -> list[dict]:
@@ -252,3 +260,22 @@ class Runner:
         if self.sink is not None:
             rows = self.sink.load(spec, self.claim)
         return assemble(spec, rows)
+
+    def scan(self, tr, width: int, seeds, etas, *, chunk_bytes: int = CHUNK_BYTES, **kw) -> LRScan:
+        """:func:`polylr.scan_lr` of a claim that trains networks, one width at a time, through the
+        sink: a scan it holds (same :func:`~polylr.analysis.train.scan_identity`) is read back, else
+        computed here and committed whole, so an interrupted check resumes at the width it was on.
+        Counts its seeds as (width, seed) rows reused or computed."""
+        key, desc = scan_identity(tr, width, seeds, etas, **kw)
+        stored = self.sink.load_scan(self.claim, key) if self.sink is not None else None
+        if stored is not None:
+            self.reused += len(desc["seeds"])
+            return LRScan.from_record(tr, *stored)
+        if self.offline:
+            raise NotResolved(f"the results store lacks claim {self.claim!r}'s scan at width {width} ({key}): "
+                              "complete the campaign with polylr check ... --resume")
+        result = scan_lr(tr, width, seeds, etas, chunk_bytes=chunk_bytes, **kw)
+        if self.sink is not None:
+            self.sink.write_scan(self.claim, key, desc, *result.to_record())
+        self.computed += len(desc["seeds"])
+        return result

@@ -6,10 +6,7 @@ These records are the columns of the results store, of ``polylr export`` and of
 
 from __future__ import annotations
 
-import hashlib
 import json
-
-import numpy as np
 
 from ..core.errors import PolylrError
 from ..engines.coeffs import KEY_SCHEME
@@ -28,13 +25,9 @@ INSTALL_HINT = {"pandas": "pip install 'polylr[pandas]'", "arrow": "pip install 
 
 
 def data_hash(setup) -> str:
-    """SHA-256 (first 16 hex digits) of the data's float64 bytes: two data sets with one hash are one."""
-    h = hashlib.sha256()
-    for a in (setup.data.X, setup.data.y):
-        a = np.ascontiguousarray(a, dtype=np.float64)
-        h.update(repr(a.shape).encode())
-        h.update(a.tobytes())
-    return h.hexdigest()[:16]
+    """SHA-256 (first 16 hex digits) of the data's float64 bytes: two data sets with one hash are one
+    (:attr:`polylr.Data.digest`)."""
+    return setup.data.digest
 
 
 def context(setup, master_seed: int, interval, order: float) -> dict:

@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import io
+import json
 import time
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -520,6 +523,59 @@ class LRScan:
             "evaluations": self.evaluations, "seconds": self.seconds, "dtype": self.curves.dtype,
             "seeds": list(self.curves.seeds), "master_seed": self.curves.master_seed,
         }
+
+
+    def to_record(self) -> tuple[dict, bytes]:
+        """The scan as a JSON-ready dict and an ``.npz`` blob of its arrays (no pickles), which
+        :meth:`from_record` turns back into an equal scan given the same training: the results
+        store keeps a claim's scans this way (:meth:`polylr.Runner.scan`). The per-step curves are
+        kept in the run's float type (they were computed in it: no rounding), the rest in float64."""
+        c = self.curves
+        meta = {"format": SCAN_FORMAT, "width": c.width, "seeds": list(c.seeds), "master_seed": c.master_seed, "dtype": c.dtype,
+                "chunk": list(c.chunk), "curve_seconds": c.seconds, "evaluations": self.evaluations, "seconds": self.seconds,
+                "argmins": [None if a is None else a.to_dict() for a in self.argmins],
+                "mean_argmin": None if self.mean_argmin is None else self.mean_argmin.to_dict()}
+        arrays = {"grid": self.grid, "etas": c.etas, "curve": c.curve.astype(c.dtype), "final": c.final, "objective": c.objective,
+                  "diverged": c.diverged, **({} if c.eval is None else {"eval": c.eval})}
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        return meta, buf.getvalue()
+
+    @classmethod
+    def from_record(cls, training, meta: dict, blob: bytes) -> "LRScan":
+        """The scan that :meth:`to_record` wrote, with ``training`` (the one it was computed with)."""
+        if meta.get("format") != SCAN_FORMAT:
+            raise PolylrError(f"a stored scan has format {meta.get('format')!r}; this polylr reads format {SCAN_FORMAT}")
+        with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+            a = {k: z[k] for k in z.files}
+        curves = Curves(training, meta["width"], tuple(meta["seeds"]), meta["master_seed"], a["etas"], a["curve"].astype(np.float64),
+                        a["final"], a.get("eval"), a["objective"], a["diverged"], meta["dtype"], tuple(meta["chunk"]), meta["curve_seconds"])
+        return cls(a["grid"], curves, tuple(None if d is None else _argmin_from(d) for d in meta["argmins"]),
+                   None if meta["mean_argmin"] is None else _argmin_from(meta["mean_argmin"]), meta["evaluations"], meta["seconds"])
+
+
+SCAN_FORMAT = 1  # of LRScan.to_record
+
+
+def scan_identity(tr, width: int, seeds, etas, *, master_seed: int = 0, refine: bool = True, xtol: float = 0.01,
+                  points: int = 8, max_rounds: int = 8, refine_mean: bool | None = None) -> tuple[str, dict]:
+    """What determines :func:`scan_lr`'s result, as a JSON-ready dict, and its identity (SHA-256,
+    16 hex digits): the training (:meth:`~polylr.Training.describe`, and the digests of its data and
+    held-out data), JAX's backend (float32 results differ in their last bits between a CPU and a
+    GPU), the width, seeds, grid, master seed and refinement settings. The chunk size is left out."""
+    desc = {"format": SCAN_FORMAT, "training": tr.describe(), "data_digest": tr.data.digest,
+            "eval_digest": None if tr.eval_data is None else tr.eval_data.digest, "backend": jax.default_backend(),
+            "width": int(width), "seeds": [int(s) for s in _check_seeds(seeds)], "grid": [float(g) for g in _scan_grid(etas)],
+            "master_seed": int(master_seed), "refine": bool(refine), "xtol": float(xtol), "points": int(points),
+            "max_rounds": int(max_rounds), "refine_mean": refine if refine_mean is None else bool(refine_mean)}
+    return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()[:16], desc
+
+
+def _argmin_from(d: dict) -> Argmin:
+    """The :class:`Argmin` of ``Argmin.to_dict``."""
+    lm = lambda ms: tuple(LocalMin(m["eta"], m["value"], m["on_boundary"]) for m in ms)  # noqa: E731
+    return Argmin(d["eta"], d["value"], tuple(d["interval"]), d["on_boundary"], lm(d["local_minima"]), lm(d["near_minima"]),
+                  d["flat"], None if d["eta_bounds"] is None else tuple(d["eta_bounds"]))
 
 
 def _argmin_json(a: Argmin) -> dict:

@@ -77,6 +77,16 @@ def progress_note(opts: "CheckOptions", text: str) -> None:
             pass
 
 
+def lr_scan(opts: "CheckOptions", tr, width: int, seeds, etas, **kw):
+    """:func:`polylr.scan_lr` for a claim that trains networks: through the check's
+    :class:`~polylr.Runner` (``opts.runner``) when it has one, so that each width's scan goes to the
+    results store as it finishes and one already there is read back instead of trained (an
+    interrupted check resumes at the width it was on); else computed here."""
+    from ..analysis.train import scan_lr  # noqa: PLC0415  (claims that train networks only)
+
+    return getattr(opts.runner, "scan", scan_lr)(tr, width, seeds, etas, **kw)
+
+
 DEVICE_SHARE = 0.9  # of a device's memory that a budget entry's own memory_limit may claim
 
 

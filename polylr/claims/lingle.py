@@ -32,11 +32,11 @@ import time
 import numpy as np
 from scipy.stats import t as student_t
 
-from .base import FAILS, HOLDS, INCONCLUSIVE, BOUNDARY_LIMIT, Claim, CheckOptions, Verdict, budget_entry, progress_note, register, verdict_within
+from .base import FAILS, HOLDS, INCONCLUSIVE, BOUNDARY_LIMIT, Claim, CheckOptions, Verdict, budget_entry, lr_scan, progress_note, register, verdict_within
 from .nonlinear import NonlinearCheck, preflight
 from ..analysis.rates import fit_rate
 from ..core.errors import PolylrError
-from ..analysis.train import LRScan, scan_lr
+from ..analysis.train import LRScan
 from ..engines.charlm import BASE_WIDTH, LM_MUP, LM_SP, CharLM, LMTraining, char_data
 from ..engines.mlp import GIB, MEMORY_LIMIT, Optimizer
 
@@ -224,7 +224,7 @@ def check_ablation(name: str, opts: CheckOptions | None = None, *, override: dic
         scans = {}
         for w in b["widths"]:
             progress_note(opts, f"{shown} n = {w}")
-            scans[w] = scan_lr(tr, w, range(b["seeds"]), grid, master_seed=opts.master_seed, refine=False)
+            scans[w] = lr_scan(opts, tr, w, range(b["seeds"]), grid, master_seed=opts.master_seed, refine=False)
         out[shown] = scans
         key = name if len(panels) == 1 else f"{name}.{_slug(label)}"
         pv = paper_verdict(f"{key}.paper", shown, scans)

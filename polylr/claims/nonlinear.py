@@ -36,7 +36,7 @@ from matplotlib.figure import Figure
 
 from ..report.plots import to_bytes
 from .base import (
-    BOUNDARY_LIMIT, FAILS, HOLDS, INCONCLUSIVE, MIN_SEEDS, Claim, CheckOptions, Verdict, budget_entry, progress_note, register, verdict_at_most,
+    BOUNDARY_LIMIT, FAILS, HOLDS, INCONCLUSIVE, MIN_SEEDS, Claim, CheckOptions, Verdict, budget_entry, lr_scan, progress_note, register, verdict_at_most,
 )
 from ..analysis.grid import argmin_on_grid
 from ..engines.evaluate import limit_loss_values
@@ -46,7 +46,7 @@ from ..analysis.rates import RateFit, fit_rate
 from ..core.errors import PolylrError
 from ..core.setup import Data, Setup
 from ..engines.mlp import CHUNK_BYTES, GIB, MEMORY_LIMIT, MLP, MUP_ADAM, MUP_SGD, Optimizer, Training
-from ..analysis.train import LRScan, scan_lr
+from ..analysis.train import LRScan
 from ..core.jsonsafe import json_ready
 
 FIG_DATA = dict(m=16, d=16, noise=0.1, seed=0)  # Hayou's Figures 4–5 here: see docs/nonlinear.md
@@ -223,8 +223,9 @@ def _fmt(x) -> str:
 def _scan(tr: Training, w: int, b: dict, grid: np.ndarray, opts: CheckOptions) -> LRScan:
     """One width's scan with the budget's refinement: ``xtol``, at most ``rounds`` rounds, and the
     seed-mean curve's optimum refined or not (``refine_mean``); ``refine=False``: the grid's optima only;
-    ``chunk_bytes`` (a GPU entry's): the working memory of one compiled call's (seed, η) pairs."""
-    return scan_lr(tr, w, range(b["seeds"]), grid, master_seed=opts.master_seed, refine=b.get("refine", True), xtol=b["xtol"],
+    ``chunk_bytes`` (a GPU entry's): the working memory of one compiled call's (seed, η) pairs; through
+    the results store when the check has one (:func:`~polylr.claims.base.lr_scan`)."""
+    return lr_scan(opts, tr, w, range(b["seeds"]), grid, master_seed=opts.master_seed, refine=b.get("refine", True), xtol=b["xtol"],
                    max_rounds=b.get("rounds", 8), refine_mean=b.get("refine_mean", True), chunk_bytes=b.get("chunk_bytes", CHUNK_BYTES))
 
 

@@ -12,6 +12,8 @@ The network is the deep linear MLP ``f(x) = V^T W_L ... W_1 W_0 x`` with ``W_0``
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +77,17 @@ class Data:
     def d(self) -> int:
         """Input dimension."""
         return self.X.shape[1]
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """SHA-256 (first 16 hex digits) of the float64 bytes of ``X`` and ``y`` with their shapes:
+        two data sets with one digest are one. Computed once per object (the arrays are read-only)."""
+        h = hashlib.sha256()
+        for a in (self.X, self.y):
+            a = np.ascontiguousarray(a, dtype=np.float64)
+            h.update(repr(a.shape).encode())
+            h.update(a.tobytes())
+        return h.hexdigest()[:16]
 
     @property
     def K(self) -> np.ndarray:

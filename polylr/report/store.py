@@ -32,7 +32,7 @@ from ..core.errors import InvalidInput, PolylrError
 
 # Version of the SQLite store's tables (meta.schema_version, and each row of `polylr export --format json`);
 # the files of a claim have their own, report.render.RESULTS_SCHEMA_VERSION.
-STORE_SCHEMA_VERSION = 2  # 2: column ``sampler`` (version-1 stores are upgraded on opening)
+STORE_SCHEMA_VERSION = 3  # 2: column ``sampler``; 3: table ``scans`` (older stores are upgraded on opening)
 STORE_NAME = "results.sqlite"
 EXPORT_FORMATS = ("csv", "json", "parquet")
 
@@ -63,6 +63,9 @@ CREATE TABLE IF NOT EXISTS campaigns (campaign TEXT PRIMARY KEY, description TEX
                                       finished TEXT);
 CREATE TABLE IF NOT EXISTS sweeps (sweep TEXT PRIMARY KEY, description TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rows ({cols}, PRIMARY KEY ("claim", "sweep", "width", "seed"));
+CREATE TABLE IF NOT EXISTS scans (claim TEXT NOT NULL, scan TEXT NOT NULL, width INTEGER NOT NULL, campaign TEXT,
+                                  description TEXT NOT NULL, meta TEXT NOT NULL, arrays BLOB NOT NULL, written TEXT NOT NULL,
+                                  PRIMARY KEY (claim, scan));
 """
 
 
@@ -99,7 +102,6 @@ def _upgrade_from_1(db) -> None:
         if asked in ("dense", "gram"):
             db.execute('UPDATE rows SET "sampler" = ? WHERE sweep = ?', (asked, sid))
     db.execute("""UPDATE rows SET "sampler" = 'shallow', key_scheme = ? WHERE method = 'shallow'""", (SHALLOW_KEY_SCHEME,))
-    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(STORE_SCHEMA_VERSION),))
 
 
 class ResultStore:
@@ -128,8 +130,10 @@ class ResultStore:
                     if stmt.strip():
                         self.db.execute(stmt)
                 row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                if row is not None and int(row[0]) == 1:
-                    _upgrade_from_1(self.db)
+                if row is not None and int(row[0]) in (1, 2):  # 2 -> 3: the table scans, made above
+                    if int(row[0]) == 1:
+                        _upgrade_from_1(self.db)
+                    self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(STORE_SCHEMA_VERSION),))
                     row = (str(STORE_SCHEMA_VERSION),)
                 if row is None:
                     self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(STORE_SCHEMA_VERSION),))
@@ -222,6 +226,19 @@ class ResultStore:
                    "grid_values": _unblob(rec["grid_values"])}
             out[(row["width"], row["seed"])] = row
         return out
+
+    # -- scans (trained networks' learning-rate scans, whole: Runner.scan) ----------------------------
+    def write_scan(self, claim: str, scan: str, description: dict, meta: dict, blob: bytes) -> None:
+        """Commit one scan (its identity ``scan``, what determines it, its record; kept if already there)."""
+        with self._tx():
+            self.db.execute("INSERT OR IGNORE INTO scans VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (claim, scan, int(meta["width"]), self.campaign, json.dumps(description, sort_keys=True),
+                             json.dumps(meta), blob, _now()))
+
+    def load_scan(self, claim: str, scan: str) -> tuple[dict, bytes] | None:
+        """A stored scan's record ``(meta, arrays)``, or None."""
+        row = self.db.execute("SELECT meta, arrays FROM scans WHERE claim = ? AND scan = ?", (claim, scan)).fetchone()
+        return None if row is None else (json.loads(row[0]), bytes(row[1]))
 
     def records(self) -> list[dict]:
         """Every row as a flat dict of :data:`EXPORT_COLUMNS` (NaN restored; no blobs), in a stable order."""

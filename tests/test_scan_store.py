@@ -1,0 +1,103 @@
+"""The trained networks' learning-rate scans in the results store (Runner.scan): a scan read back
+equals the one computed, a changed setting computes again, and a check of a training claim resumes at
+the width it was on (a GWB paper-scale run on a GPU needs more than one device lease)."""
+
+import json
+import sqlite3
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import polylr
+import polylr.analysis.distributed as distributed
+from polylr.analysis.train import LRScan, scan_identity
+from polylr.cli.main import app
+from polylr.report.store import ResultStore
+
+
+def tiny_training() -> polylr.Training:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 3))
+    data = polylr.Data(X, np.tanh(X[:, 0]), source="test")
+    held = polylr.Data(X[:16] + 0.1, np.tanh(X[:16, 0] + 0.1), source="held")
+    return polylr.Training(net=polylr.MLP(depth=1, activation="relu", param=polylr.MUP_ADAM), optimizer=polylr.Optimizer("adam"),
+                           data=data, eval_data=held, steps=6, batch=16, order_seed=1)
+
+
+GRID = np.geomspace(0.01, 1.0, 6)
+
+
+def same_scan(a: LRScan, b: LRScan) -> bool:
+    ca, cb = a.curves, b.curves
+    arrays = all(np.array_equal(x, y) for x, y in ((a.grid, b.grid), (ca.etas, cb.etas), (ca.curve, cb.curve), (ca.final, cb.final),
+                                                  (ca.eval, cb.eval), (ca.objective, cb.objective), (ca.diverged, cb.diverged)))
+    return arrays and a.argmins == b.argmins and a.mean_argmin == b.mean_argmin and ca.seeds == cb.seeds and a.evaluations == b.evaluations
+
+
+def test_a_scan_record_reads_back_equal():
+    tr = tiny_training()
+    s = polylr.scan_lr(tr, 8, (0, 1), GRID, xtol=0.2, max_rounds=2)
+    meta, blob = s.to_record()
+    back = LRScan.from_record(tr, json.loads(json.dumps(meta)), blob)  # as the store keeps it: JSON and an .npz
+    assert same_scan(s, back) and back.curves.training is tr and back.curves.curve.dtype == np.float64
+    assert back.to_json() == s.to_json()
+    with pytest.raises(polylr.PolylrError, match="format"):
+        LRScan.from_record(tr, {**meta, "format": 99}, blob)
+
+
+def test_runner_reads_a_stored_scan_and_recomputes_a_changed_one(tmp_path, monkeypatch):
+    tr = tiny_training()
+    with ResultStore(tmp_path) as store:
+        first = distributed.Runner(store, claim="c")
+        s = first.scan(tr, 8, range(2), GRID, xtol=0.2, max_rounds=2)
+        assert (first.computed, first.reused) == (2, 0)
+        trained = []
+        real = distributed.scan_lr
+        monkeypatch.setattr(distributed, "scan_lr", lambda *a, **kw: trained.append(kw) or real(*a, **kw))
+        again = distributed.Runner(store, claim="c")
+        assert same_scan(again.scan(tr, 8, range(2), GRID, xtol=0.2, max_rounds=2), s)
+        assert (again.computed, again.reused, trained) == (0, 2, [])  # read back, nothing trained
+        other = again.scan(tr, 8, range(2), GRID, xtol=0.2, max_rounds=2, master_seed=1)  # the control: other networks
+        assert len(trained) == 1 and again.computed == 2 and not same_scan(other, s)
+        assert again.scan(tr, 8, range(2), GRID, xtol=0.2, max_rounds=2, chunk_bytes=2**20) is not None and len(trained) == 1
+        offline = distributed.Runner(store, claim="c", offline=True)
+        with pytest.raises(polylr.NotResolved, match="lacks claim 'c'"):
+            offline.scan(tr, 16, range(2), GRID, xtol=0.2, max_rounds=2)
+    with sqlite3.connect(tmp_path / "results.sqlite") as c:
+        assert c.execute("SELECT claim, width FROM scans ORDER BY rowid").fetchall() == [("c", 8), ("c", 8)]
+
+
+def test_scan_identity_names_what_decides_the_scan():
+    tr = tiny_training()
+    key, desc = scan_identity(tr, 8, range(2), GRID, xtol=0.2)
+    assert desc["data_digest"] == tr.data.digest and desc["eval_digest"] == tr.eval_data.digest and desc["backend"] == "cpu"
+    assert scan_identity(tr, 8, [0, 1], list(GRID), xtol=0.2)[0] == key
+    moved = polylr.Data(tr.data.X.copy(), tr.data.y + 1e-12, source="test")  # same source name, other numbers
+    changed = [scan_identity(tr.replace(data=moved), 8, range(2), GRID, xtol=0.2), scan_identity(tr, 16, range(2), GRID, xtol=0.2),
+               scan_identity(tr, 8, range(3), GRID, xtol=0.2), scan_identity(tr, 8, range(2), GRID * 1.01, xtol=0.2),
+               scan_identity(tr, 8, range(2), GRID, xtol=0.2, master_seed=1), scan_identity(tr.replace(steps=7), 8, range(2), GRID, xtol=0.2),
+               scan_identity(tr, 8, range(2), GRID, xtol=0.2, refine_mean=False)]
+    assert len({key, *(k for k, _ in changed)}) == 1 + len(changed)
+
+
+def cli(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_a_training_claim_resumes_at_the_width_it_was_on(tmp_path):
+    """A check of gwb-relu-kindex stopped after its first widths (here: run on them alone) is
+    continued on more widths by reading those widths' scans back, and ends with the results of an
+    uninterrupted run; the counts are (width, seed) rows, one scan per panel and width."""
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    common = ("--budget", "tiny", "--seeds", 2)
+    r = cli("check", "gwb-relu-kindex", *common, "--widths", "16,32", "--out", out)
+    assert r.exit_code == 0, r.output
+    assert "0 rows reused, 8 computed" in r.output  # 2 panels x 2 widths x 2 seeds
+    r = cli("check", "gwb-relu-kindex", *common, "--widths", "16,32,48", "--out", out)
+    assert r.exit_code == 0, r.output
+    assert "8 rows reused, 4 computed" in r.output
+    r = cli("check", "gwb-relu-kindex", *common, "--widths", "16,32,48", "--out", fresh)
+    assert r.exit_code == 0 and "0 rows reused, 12 computed" in r.output, r.output
+    resumed, whole = (json.loads((d / "gwb-relu-kindex" / "results.json").read_text()) for d in (out, fresh))
+    assert resumed == whole
