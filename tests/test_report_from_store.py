@@ -17,9 +17,10 @@ ARGS = ["check", "theorem1", "--widths", "8,16", "--seeds", "3", "--depth", "1"]
 
 def _masked(path) -> bytes:
     text = path.read_bytes()
-    if path.suffix in (".json", ".md"):  # the claims' running time: "seconds": 1.23 / "; 1.2 s."
+    if path.suffix in (".json", ".md"):  # the claims' running time: "seconds": 1.23 / "; 1.2 s." / "(1.2 s)"
         text = re.sub(rb'"seconds": [0-9.e+-]+', b'"seconds": S', text)
         text = re.sub(rb"; [0-9.]+ s\.", b"; S s.", text)
+        text = re.sub(rb"\n\([0-9.]+ s\)\n", b"\n(S s)\n", text)  # the training claims' line
     return text
 
 
@@ -90,3 +91,13 @@ def test_report_reads_a_format_1_campaign(tmp_path):
     r = CliRunner().invoke(app, ["report", str(out)])
     assert r.exit_code == 0, r.output
     assert _masked(out / "theorem1" / "summary.json") == re.sub(rb'"seconds": [0-9.e+-]+', b'"seconds": S', before)
+
+
+def test_a_training_claims_report_is_rebuilt_from_its_scans(tmp_path):
+    """The claims that train networks keep each width's learning-rate scan in the store (table
+    scans): their report is rebuilt from those alone, the same files; a scan removed is refused."""
+    out = _rebuilt_identical(tmp_path, ["check", "gwb-relu-kindex", "--budget", "tiny", "--seeds", "2"])
+    with sqlite3.connect(out / "results.sqlite") as db:
+        db.execute("DELETE FROM scans WHERE rowid IN (SELECT rowid FROM scans LIMIT 1)")
+    r = CliRunner().invoke(app, ["report", str(out)])
+    assert r.exit_code == 2 and "lacks claim 'gwb-relu-kindex''s scan" in r.output and len(r.output.strip().splitlines()) == 1, r.output

@@ -524,7 +524,6 @@ class LRScan:
             "seeds": list(self.curves.seeds), "master_seed": self.curves.master_seed,
         }
 
-
     def to_record(self) -> tuple[dict, bytes]:
         """The scan as a JSON-ready dict and an ``.npz`` blob of its arrays (no pickles), which
         :meth:`from_record` turns back into an equal scan given the same training: the results

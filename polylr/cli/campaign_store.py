@@ -165,10 +165,10 @@ def rebuild_report(folder: Path, *, fmt: str = "png", latex: bool = False, data:
         if not finished:
             raise InvalidInput(f"{str(folder)!r} holds no finished campaign: complete it with polylr check ... --resume")
         desc = finished[-1]["description"]
-        stored_claims = {r["claim"] for r in store.records()}
+        stored_claims = store.claims()
         missing = [c for c in desc["claims"] if c not in stored_claims]
         if missing:
-            raise InvalidInput(f"claim(s) {', '.join(missing)} keep no rows in the results store: their report cannot be rebuilt from it")
+            raise InvalidInput(f"claim(s) {', '.join(missing)} keep no rows or scans in the results store: their report cannot be rebuilt from it")
         sd = desc["setup"]
         ds = _stored_data(sd["data"], desc["data_hash"], data)
         setup = Setup(data=ds, depth=sd["depth"], steps=1, param=Parametrization.parse(sd["parametrization"]))

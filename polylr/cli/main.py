@@ -169,7 +169,7 @@ def print_outcome(table, written, json_out: bool, doc: str | None = None, note: 
 def progress_bar(label: str):
     """A progress bar with elapsed time and ETA, on stderr, removed when done; yields the callback
     that the analysis layer calls: ``progress(done, total)`` as seeds finish, or ``progress(text)``
-    with a one-line note of the stage (a claim's ``"gwb-relu-kindex μP n = 4096"``), shown beside
+    with a one-line note of the stage (a claim's ``"μP n = 4096"``), shown beside
     the label. When stderr is not a terminal (a log, a batch job) there is no bar, and each note is
     a plain line ``label: text (elapsed)`` instead, so that a long run's log says where it is."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn

@@ -240,6 +240,10 @@ class ResultStore:
         row = self.db.execute("SELECT meta, arrays FROM scans WHERE claim = ? AND scan = ?", (claim, scan)).fetchone()
         return None if row is None else (json.loads(row[0]), bytes(row[1]))
 
+    def claims(self) -> set[str]:
+        """The claims that keep rows or scans here."""
+        return {c for (c,) in self.db.execute("SELECT claim FROM rows UNION SELECT claim FROM scans")}
+
     def records(self) -> list[dict]:
         """Every row as a flat dict of :data:`EXPORT_COLUMNS` (NaN restored; no blobs), in a stable order."""
         names = ", ".join(f'"{c}"' for c in EXPORT_COLUMNS)
