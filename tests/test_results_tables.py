@@ -120,4 +120,5 @@ def test_version_1_store_is_upgraded_with_the_sampler_column(tmp_path):
     with polylr.ResultStore(tmp_path, create=False) as store:
         assert [r["sampler"] for r in store.records()] == ["dense", "dense"]
     with sqlite3.connect(tmp_path / "results.sqlite") as db:
-        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("3",)  # and on to 3 (table scans)
+        assert db.execute("SELECT count(*) FROM scans").fetchone() == (0,)
