@@ -358,3 +358,17 @@ def test_gpu_entries_train_many_pairs_per_call(monkeypatch):
 
         nl._scan(tr, 4096, b, grid, CheckOptions(runner=Recorder()))
         assert seen["chunk_bytes"] == b["chunk_bytes"]
+
+
+def test_a_scan_puts_its_data_on_the_device_twice_not_once_per_round(monkeypatch):
+    """scan_lr converts the training data (steps × batch points: 1 GiB at GWB's T = 2^14, about 1 s
+    a call) for the grid and once for all refinement rounds, not once per round's call."""
+    import polylr.analysis.train as train_module
+
+    made, calls = [], []
+    real_data, real_train = train_module._device_data, train_module._train_curves
+    monkeypatch.setattr(train_module, "_device_data", lambda tr: made.append(1) or real_data(tr))
+    monkeypatch.setattr(train_module, "_train_curves", lambda *a: calls.append(1) or real_train(*a))
+    setup = polylr.Setup(depth=1, steps=3)
+    polylr.scan_lr(linear_training(setup), 8, (0, 1), np.linspace(0.05, 1.0, 8) * polylr.eta_inf_t1(setup), xtol=0.01)
+    assert len(calls) >= 3 and len(made) == 2  # the grid's call and 2 or more refinement rounds

@@ -350,6 +350,12 @@ def train_curves(tr: Training, width: int, seeds, etas, *, master_seed: int = 0,
     per seed (``(S, E)``). Work is split into chunks of ``(seeds, η)`` pairs whose estimated working
     memory (:meth:`Training.pair_bytes`) stays within ``chunk_bytes``; a single pair over the
     training's ``memory_limit`` is refused before anything is allocated."""
+    return _train_curves(tr, width, seeds, etas, master_seed, chunk_bytes, None)
+
+
+def _train_curves(tr, width, seeds, etas, master_seed, chunk_bytes, device) -> Curves:
+    """:func:`train_curves` with the data already on the device (``device``: :func:`_device_data`'s
+    arrays, which a scan converts once for all its rounds), or None."""
     if not _known(tr):
         raise PolylrError(f"train_curves needs a polylr Training or LMTraining, got {type(tr).__name__}")
     width = check_int("width n", width, lo=1)
@@ -366,7 +372,7 @@ def train_curves(tr: Training, width: int, seeds, etas, *, master_seed: int = 0,
     t0 = time.perf_counter()
     with _numerics():
         dt = np.dtype(tr.dtype)
-        X, y, order, Xe, ye = _device_data(tr)
+        X, y, order, Xe, ye = device if device is not None else _device_data(tr)
         Sp, Ep = -(-S // sc) * sc, -(-E // ec) * ec
         seed_idx = np.concatenate([np.arange(S), np.full(Sp - S, S - 1)])
         eta_p = np.concatenate([e, np.repeat(e[:, -1:], Ep - E, axis=1)], axis=1)[seed_idx].astype(dt)
@@ -610,27 +616,31 @@ def scan_lr(
     if xtol <= 0:
         raise PolylrError(f"xtol must be > 0, got {xtol}")
     t0 = time.perf_counter()
-    cv = train_curves(tr, width, seeds, grid, master_seed=master_seed, chunk_bytes=chunk_bytes)
+    cv = train_curves(tr, width, seeds, grid, master_seed=master_seed, chunk_bytes=chunk_bytes)  # checks tr and the sizes
     seeds, u = cv.seeds, np.log(grid)
     count = [cv.objective.size]
+    held = []
 
-    def per_seed(us: np.ndarray) -> np.ndarray:
-        c = train_curves(tr, width, seeds, np.exp(us), master_seed=master_seed, chunk_bytes=chunk_bytes)
-        count[0] += c.objective.size
-        return c.objective
+    def device() -> tuple:  # the data on the device once for all refinement rounds (1 GiB at GWB's T = 2^14)
+        if not held:
+            with _numerics():
+                held.append(_device_data(tr))
+        return held[0]
 
-    def mean(us: np.ndarray) -> np.ndarray:
-        return np.mean(per_seed(np.broadcast_to(us, (len(seeds), us.size))), axis=0)
-
-    def sub(idx: np.ndarray):
+    def sub(idx):  # the objective of the seeds idx at their rows of log η
         sub_seeds = tuple(seeds[i] for i in idx)
 
         def f(us: np.ndarray) -> np.ndarray:
-            c = train_curves(tr, width, sub_seeds, np.exp(us), master_seed=master_seed, chunk_bytes=chunk_bytes)
+            c = _train_curves(tr, width, sub_seeds, np.exp(us), master_seed, chunk_bytes, device())
             count[0] += c.objective.size
             return c.objective
 
         return f
+
+    every = sub(range(len(seeds)))
+
+    def mean(us: np.ndarray) -> np.ndarray:
+        return np.mean(every(np.broadcast_to(us, (len(seeds), us.size))), axis=0)
 
     refine_mean = refine if refine_mean is None else refine_mean
     found, mean_min = _optima(u, cv.objective, sub if refine else None, mean if refine_mean else None,
