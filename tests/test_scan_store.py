@@ -101,3 +101,44 @@ def test_a_training_claim_resumes_at_the_width_it_was_on(tmp_path):
     assert r.exit_code == 0 and "0 rows reused, 12 computed" in r.output, r.output
     resumed, whole = (json.loads((d / "gwb-relu-kindex" / "results.json").read_text()) for d in (out, fresh))
     assert resumed == whole
+
+
+def _scans(db) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as c:
+            return c.execute("SELECT count(*) FROM scans").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_a_killed_training_claim_resumes_with_its_finished_scans(tmp_path):
+    """SIGTERM in the middle of gwb-relu-kindex: the scans committed so far stay, and the same
+    command with --resume reads them back and trains only the rest (the counts say so), ending with
+    the results of an uninterrupted run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root), "POLYLR_CACHE_DIR": str(tmp_path / "cache")}
+    out, fresh, widths = tmp_path / "out", tmp_path / "fresh", "16,24,32"
+    cmd = [sys.executable, "-m", "polylr", "check", "gwb-relu-kindex", "--budget", "tiny", "--seeds", "2", "--widths", widths]
+    p = subprocess.Popen([*cmd, "--out", str(out)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while _scans(out / "results.sqlite") == 0 and p.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=60)
+    done = _scans(out / "results.sqlite")
+    assert p.returncode != 0, "the check finished before the signal: nothing was interrupted"
+    assert 0 < done < 6  # 2 panels x 3 widths
+    r = subprocess.run([*cmd, "--out", str(out), "--resume"], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert f"{2 * done} rows reused, {2 * (6 - done)} computed" in r.stdout
+    r = subprocess.run([*cmd, "--out", str(fresh)], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    resumed, whole = (json.loads((d / "gwb-relu-kindex" / "results.json").read_text()) for d in (out, fresh))
+    assert resumed == whole
