@@ -248,8 +248,9 @@ def main_callback(
 @guarded
 @options_from(CheckArgs)
 def check(args: CheckArgs) -> None:
-    """Check claims: verdict tables, a Markdown report, results.json and plots in --out; every row in
-    --out/results.sqlite as it is computed (an interrupted campaign resumes where it stopped)."""
+    """Check claims: verdict tables, a Markdown report, results.json and plots in --out; every row (a
+    trained network's scan at one width) in --out/results.sqlite as it is computed (an interrupted
+    campaign resumes where it stopped)."""
     import dataclasses
 
     from ..claims.base import REGISTRY
