@@ -8,6 +8,9 @@ per transaction as chunks finish; an interrupted campaign keeps every finished c
 skips them (see :class:`polylr.analysis.distributed.Runner`). Several processes may write one store:
 WAL mode, a busy timeout, and ``INSERT OR IGNORE`` of rows that are deterministic given their key.
 
+The claims that train networks keep each learning-rate scan at one width whole instead (table
+``scans``: its identity, what decides it, its record; :meth:`polylr.Runner.scan`).
+
 REAL columns hold ±inf as themselves and NaN as NULL (SQLite has no NaN; no stored float is
 otherwise NULL). See docs/results.md for the schema, resume and export.
 """
