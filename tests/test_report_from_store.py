@@ -101,3 +101,9 @@ def test_a_training_claims_report_is_rebuilt_from_its_scans(tmp_path):
         db.execute("DELETE FROM scans WHERE rowid IN (SELECT rowid FROM scans LIMIT 1)")
     r = CliRunner().invoke(app, ["report", str(out)])
     assert r.exit_code == 2 and "lacks claim 'gwb-relu-kindex''s scan" in r.output and len(r.output.strip().splitlines()) == 1, r.output
+
+
+def test_the_decompositions_report_is_rebuilt_from_its_stored_widths(tmp_path):
+    """gwb-decomposition keeps each example's decomposition at one width in the store (table scans):
+    its report is rebuilt from those alone, the same files."""
+    _rebuilt_identical(tmp_path, ["check", "gwb-decomposition", "--budget", "tiny", "--widths", "8,16", "--seeds", "2"])

@@ -31,6 +31,9 @@ the gradients (:func:`polylr.analysis.train.loss_grads`); nothing here trains a 
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -334,10 +337,78 @@ class DecompositionScan:
         }
 
 
+@dataclass(frozen=True, eq=False)
+class WidthDecomposition:
+    """One width's part of a :class:`DecompositionScan`: ``components`` ``(S, E, n)``, ``phi``,
+    ``loss_change`` and ``final`` ``(S, E)``, the largest ``rank``, and the seconds it took."""
+
+    components: np.ndarray
+    phi: np.ndarray
+    loss_change: np.ndarray
+    final: np.ndarray
+    rank: int
+    seconds: float
+
+    def to_record(self) -> tuple[dict, bytes]:
+        """A JSON-ready dict and an ``.npz`` blob (no pickles) that :meth:`from_record` reads back
+        equal: how the results store keeps it (:meth:`polylr.Runner.decomposition`)."""
+        buf = io.BytesIO()
+        np.savez(buf, components=self.components, phi=self.phi, loss_change=self.loss_change, final=self.final)
+        return {"format": DECOMPOSITION_FORMAT, "width": int(self.components.shape[-1]), "rank": int(self.rank),
+                "seconds": self.seconds}, buf.getvalue()
+
+    @classmethod
+    def from_record(cls, meta: dict, blob: bytes) -> "WidthDecomposition":
+        if meta.get("format") != DECOMPOSITION_FORMAT:
+            raise PolylrError(f"a stored decomposition has format {meta.get('format')!r}; this polylr reads format {DECOMPOSITION_FORMAT}")
+        with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+            return cls(z["components"], z["phi"], z["loss_change"], z["final"], meta["rank"], meta["seconds"])
+
+
+DECOMPOSITION_FORMAT = 1  # of WidthDecomposition.to_record
+
+
+def decomposition_identity(tr: Training, width: int, seeds, etas, *, ema: float, every: int, master_seed: int) -> tuple[str, dict]:
+    """What decides :func:`decompose_width`'s result, as a JSON-ready dict, and its identity
+    (SHA-256, 16 hex digits): the training (its description and data digests), JAX's backend, the
+    width, seeds, grid, EMA decay, ``every`` and master seed."""
+    import jax  # noqa: PLC0415
+
+    desc = {"format": DECOMPOSITION_FORMAT, "kind": "decomposition", "training": tr.describe(), "data_digest": tr.data.digest,
+            "eval_digest": None if tr.eval_data is None else tr.eval_data.digest, "backend": jax.default_backend(),
+            "width": int(width), "seeds": [int(s) for s in seeds], "grid": [float(g) for g in np.asarray(etas, np.float64)],
+            "ema": float(ema), "every": int(every), "master_seed": int(master_seed)}
+    return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()[:16], desc
+
+
+def decompose_width(tr: Training, width: int, seeds, etas, *, ema: float, every: int, master_seed: int,
+                    on_seed=None) -> WidthDecomposition:
+    """Train and decompose every (seed, η) trajectory at one width (checked by :func:`decompose_scan`);
+    ``on_seed()`` is called as each seed finishes."""
+    t0 = time.perf_counter()
+    etas = np.asarray(etas, np.float64)
+    S, E = len(seeds), etas.size
+    comps, phi, dl, fin = np.zeros((S, E, width)), np.zeros((S, E)), np.zeros((S, E)), np.zeros((S, E))
+    rank = 0
+    for i, s in enumerate(seeds):
+        _, path = train_paths(tr, width, s, etas, master_seed=master_seed)
+        for e, dec in enumerate(decompose_paths(tr, width, path, etas, ema=ema, every=every)):
+            if dec is None:
+                comps[i, e], phi[i, e], dl[i, e], fin[i, e] = np.nan, np.nan, np.nan, np.inf
+                continue
+            comps[i, e], phi[i, e], dl[i, e], fin[i, e] = dec.components, dec.phi, dec.loss_change, dec.losses[-1]
+            rank = max(rank, dec.rank)
+        if on_seed is not None:
+            on_seed()
+    return WidthDecomposition(comps, phi, dl, fin, rank, time.perf_counter() - t0)
+
+
 def decompose_scan(tr: Training, widths, seeds, etas, *, ema: float = 0.9, every: int = 1, master_seed: int = 0,
-                   progress=None) -> DecompositionScan:
+                   progress=None, width_part=None) -> DecompositionScan:
     """Train (the engine's program) and decompose every (width, seed, η) trajectory; ``progress``
-    (if given) is called as ``progress(done, total)`` as (width, seed) pairs finish."""
+    (if given) is called as ``progress(done, total)`` as (width, seed) pairs finish. ``width_part``
+    (default :func:`decompose_width`, with its arguments) computes one width: a check's
+    :class:`~polylr.Runner` passes its ``decomposition``, which keeps each width in the results store."""
     if not isinstance(tr, Training):
         raise PolylrError(f"decompose_scan needs a polylr Training, got {type(tr).__name__}")
     widths = tuple(sorted({check_int("width n", w, lo=1) for w in widths}))
@@ -354,26 +425,23 @@ def decompose_scan(tr: Training, widths, seeds, etas, *, ema: float = 0.9, every
     for w in widths:  # refuse before any work
         check_path_memory(tr, w, grid.size)
     t0 = time.perf_counter()
-    comps, phi, dl, fin, rank = {}, {}, {}, {}, {}
-    done, total = 0, len(widths) * len(seeds)
+    done, total = [0], len(widths) * len(seeds)
+
+    def on_seed():
+        done[0] += 1
+        if callable(progress):
+            progress(done[0], total)
+
+    part = width_part if width_part is not None else decompose_width
+    parts = {}
     for w in widths:
-        S, E = len(seeds), grid.size
-        comps[w], phi[w], dl[w], fin[w] = np.zeros((S, E, w)), np.zeros((S, E)), np.zeros((S, E)), np.zeros((S, E))
-        rank[w] = 0
-        for i, s in enumerate(seeds):
-            _, path = train_paths(tr, w, s, grid, master_seed=master_seed)
-            decs = decompose_paths(tr, w, path, grid, ema=ema, every=every)
-            for e, dec in enumerate(decs):
-                if dec is None:
-                    comps[w][i, e], phi[w][i, e], dl[w][i, e], fin[w][i, e] = np.nan, np.nan, np.nan, np.inf
-                    continue
-                comps[w][i, e], phi[w][i, e], dl[w][i, e], fin[w][i, e] = dec.components, dec.phi, dec.loss_change, dec.losses[-1]
-                rank[w] = max(rank[w], dec.rank)
-            done += 1
-            if callable(progress):
-                progress(done, total)
-    return DecompositionScan(tr, grid, widths, seeds, float(ema), every, master_seed, comps, phi, dl, fin, rank,
-                             time.perf_counter() - t0)
+        parts[w] = part(tr, w, seeds, grid, ema=float(ema), every=every, master_seed=master_seed, on_seed=on_seed)
+        done[0] = (widths.index(w) + 1) * len(seeds)  # a width read from the results store counts its seeds too
+        if callable(progress):
+            progress(done[0], total)
+    return DecompositionScan(tr, grid, widths, seeds, float(ema), every, master_seed, *(
+        {w: getattr(p, f) for w, p in parts.items()} for f in ("components", "phi", "loss_change", "final", "rank")),
+        time.perf_counter() - t0)
 
 
 # -- Algorithm 1: the truncation ----------------------------------------------------------------

@@ -25,6 +25,7 @@ from ..core.setup import Setup
 from .frames import context
 from .rows import ROW_FIELDS
 from .sweep import Sweep, sweep
+from .decompose import WidthDecomposition, decompose_width, decomposition_identity
 from .train import LRScan, scan_identity, scan_lr
 from ..engines.mlp import CHUNK_BYTES
 
@@ -267,14 +268,29 @@ class Runner:
         computed here and committed whole, so an interrupted check resumes at the width it was on.
         Counts its seeds as (width, seed) rows reused or computed."""
         key, desc = scan_identity(tr, width, seeds, etas, **kw)
+        return self._kept(key, desc, "scan", lambda: scan_lr(tr, width, seeds, etas, chunk_bytes=chunk_bytes, **kw),
+                          lambda meta, blob: LRScan.from_record(tr, meta, blob))
+
+    def decomposition(self, tr, width: int, seeds, etas, *, ema: float, every: int, master_seed: int,
+                      on_seed=None) -> WidthDecomposition:
+        """:func:`polylr.analysis.decompose.decompose_width` through the sink, like :meth:`scan`
+        (``decompose_scan(..., width_part=runner.decomposition)``)."""
+        key, desc = decomposition_identity(tr, width, seeds, etas, ema=ema, every=every, master_seed=master_seed)
+        return self._kept(key, desc, "decomposition",
+                          lambda: decompose_width(tr, width, seeds, etas, ema=ema, every=every, master_seed=master_seed, on_seed=on_seed),
+                          WidthDecomposition.from_record)
+
+    def _kept(self, key: str, desc: dict, what: str, compute: Callable, read: Callable):
+        """A whole record of one width (``desc``: what decides it; ``key``: its identity) from the
+        sink, or computed and committed; counted as ``len(desc["seeds"])`` rows."""
         stored = self.sink.load_scan(self.claim, key) if self.sink is not None else None
         if stored is not None:
             self.reused += len(desc["seeds"])
-            return LRScan.from_record(tr, *stored)
+            return read(*stored)
         if self.offline:
-            raise NotResolved(f"the results store lacks claim {self.claim!r}'s scan at width {width} ({key}): "
+            raise NotResolved(f"the results store lacks claim {self.claim!r}'s {what} at width {desc['width']} ({key}): "
                               "complete the campaign with polylr check ... --resume")
-        result = scan_lr(tr, width, seeds, etas, chunk_bytes=chunk_bytes, **kw)
+        result = compute()
         if self.sink is not None:
             self.sink.write_scan(self.claim, key, desc, *result.to_record())
         self.computed += len(desc["seeds"])

@@ -423,7 +423,7 @@ def prepare_example(example: str, *, widths, steps: int, eval_m: int = 512, grid
 def decompose_example(example: str, *, widths, seeds: int, steps: int, ema: float, every: int = 1, eval_m: int = 512,
                       grid=None, master_seed: int = 0, n_boot: int = 1000, tol: float = TOL, truncation: dict | None = None,
                       window: int | None = WINDOW, mci_points: int = 0, network: dict | None = None, data: Data | None = None,
-                      progress=None) -> ExampleDecomposition:
+                      progress=None, runner=None) -> ExampleDecomposition:
     """Train and decompose one example at every width, pick ``κ̂`` (Algorithm 1, tolerances
     :data:`polylr.analysis.decompose.TRUNCATION_DEFAULTS` unless ``truncation`` overrides them),
     and measure invariance and flatness with bootstrap intervals. The statistics use the grid points
@@ -435,12 +435,14 @@ def decompose_example(example: str, *, widths, seeds: int, steps: int, ema: floa
     example's network and optimizer (keys ``depth``, ``activation``, ``param`` (a preset name),
     ``optimizer`` (a name), ``batch``), ``data`` its training data (the objective is then the loss on
     it). With ``mci_points`` the mean component index of the first points of the objective's data
-    is computed on the largest width's trajectory (seed 0) at the grid ν minimising its ``φ``."""
+    is computed on the largest width's trajectory (seed 0) at the grid ν minimising its ``φ``. A check's
+    :class:`~polylr.Runner` (``runner``) keeps each width's decomposition in the results store."""
     tr, grid = prepare_example(example, widths=widths, steps=steps, eval_m=eval_m, grid=grid, master_seed=master_seed,
                                mci_points=mci_points, network=network, data=data, truncation=truncation)
     if example == "linear" and not network:
         ema = 0.0
-    scan = decompose_scan(tr, widths, range(seeds), grid, ema=ema, every=every, master_seed=master_seed, progress=progress)
+    scan = decompose_scan(tr, widths, range(seeds), grid, ema=ema, every=every, master_seed=master_seed, progress=progress,
+                          width_part=getattr(runner, "decomposition", None))
     ok = scan.finite()
     mci = _mci(tr, scan, ok, mci_points) if mci_points else None
     name = f"gwb-decomposition.{example}"
@@ -571,7 +573,7 @@ def check_decomposition(opts: CheckOptions | None = None, **kw) -> Decomposition
     examples, verdicts = {}, []
     for ex in EXAMPLES:
         e = decompose_example(ex, widths=b["widths"], seeds=b["seeds"], steps=b["steps"], ema=b["ema"], eval_m=b["eval_m"],
-                              master_seed=opts.master_seed, n_boot=opts.budget.n_boot, progress=progress)
+                              master_seed=opts.master_seed, n_boot=opts.budget.n_boot, progress=progress, runner=opts.runner)
         examples[ex] = e
         verdicts += e.verdicts
     budget = {**b, "tol_log2": TOL, "truncation": {k: (list(v) if isinstance(v, tuple) else v) for k, v in TRUNCATION_DEFAULTS.items()},
