@@ -142,3 +142,24 @@ def test_a_killed_training_claim_resumes_with_its_finished_scans(tmp_path):
     assert r.returncode == 0, r.stderr
     resumed, whole = (json.loads((d / "gwb-relu-kindex" / "results.json").read_text()) for d in (out, fresh))
     assert resumed == whole
+
+
+def test_an_interrupted_check_says_what_it_kept(tmp_path, monkeypatch):
+    """Ctrl-C (KeyboardInterrupt) after two scans: the check says how many rows the store keeps and
+    how to go on; the --resume run reads them back."""
+    out = tmp_path / "out"
+    real, calls = distributed.scan_lr, []
+
+    def stop_at_the_third(*a, **kw):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*a, **kw)
+
+    monkeypatch.setattr(distributed, "scan_lr", stop_at_the_third)
+    r = CliRunner().invoke(app, ["check", "gwb-relu-kindex", "--budget", "tiny", "--seeds", "2", "--out", str(out)])
+    assert isinstance(r.exception, KeyboardInterrupt) or r.exit_code != 0, r.output
+    assert f"interrupted: {out / 'results.sqlite'} keeps the 4 (width, seed) rows computed so far" in r.output  # 2 scans x 2 seeds
+    monkeypatch.setattr(distributed, "scan_lr", real)
+    r = cli("check", "gwb-relu-kindex", "--budget", "tiny", "--seeds", "2", "--out", out, "--resume")
+    assert r.exit_code == 0 and "4 rows reused, 4 computed" in r.output, r.output

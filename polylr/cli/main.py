@@ -298,9 +298,12 @@ def check(args: CheckArgs) -> None:
                 show(out_console, t)
     except PolylrError as e:
         failure = e
-    except BaseException:  # an interrupt: the store keeps the finished rows for --resume
+    except BaseException as stop:  # an interrupt: the store keeps the finished rows for --resume
         for folder, created in [*folders.values(), (root, root_created)]:
             render.discard_out(folder, created)
+        if isinstance(stop, KeyboardInterrupt) and store.computed:
+            print(f"interrupted: {out / campaign_store.STORE_NAME} keeps the {store.computed} (width, seed) rows computed so far; "
+                  "the same command with --resume goes on from them", file=sys.stderr)
         raise
     else:
         failure = None
