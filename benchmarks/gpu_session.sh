@@ -63,7 +63,7 @@ if has tests; then
     echo "== the engine's tests on the GPU ($(left) s left)"
     timeout 240 python3 -m pytest -q -p no:cacheprovider -n 4 tests/test_nonlinear.py tests/test_nonlinear_inputs.py tests/test_decompose.py \
         tests/test_ball_verdicts.py tests/test_cli.py tests/test_cli_outputs.py tests/test_nonlinear_budgets.py tests/test_lingle.py \
-        tests/test_claims.py -k "relu or hayou or lingle or decompos or nonlinear or budget or ball"
+        tests/test_claims.py tests/test_scan_store.py -k "relu or hayou or lingle or decompos or nonlinear or budget or ball or scan"
 fi
 if [[ -n $cli ]]; then
     echo "== waiting for polylr check ($(left) s left)"

@@ -5,6 +5,7 @@ the width it was on (a GWB paper-scale run on a GPU needs more than one device l
 import json
 import sqlite3
 
+import jax
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -71,7 +72,7 @@ def test_runner_reads_a_stored_scan_and_recomputes_a_changed_one(tmp_path, monke
 def test_scan_identity_names_what_decides_the_scan():
     tr = tiny_training()
     key, desc = scan_identity(tr, 8, range(2), GRID, xtol=0.2)
-    assert desc["data_digest"] == tr.data.digest and desc["eval_digest"] == tr.eval_data.digest and desc["backend"] == "cpu"
+    assert desc["data_digest"] == tr.data.digest and desc["eval_digest"] == tr.eval_data.digest and desc["backend"] == jax.default_backend()
     assert scan_identity(tr, 8, [0, 1], list(GRID), xtol=0.2)[0] == key
     moved = polylr.Data(tr.data.X.copy(), tr.data.y + 1e-12, source="test")  # same source name, other numbers
     changed = [scan_identity(tr.replace(data=moved), 8, range(2), GRID, xtol=0.2), scan_identity(tr, 16, range(2), GRID, xtol=0.2),
@@ -123,7 +124,8 @@ def test_a_killed_training_claim_resumes_with_its_finished_scans(tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": str(root), "POLYLR_CACHE_DIR": str(tmp_path / "cache")}
+    path = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p)  # the wheels' folder too, where one is set
+    env = {**os.environ, "PYTHONPATH": path, "POLYLR_CACHE_DIR": str(tmp_path / "cache")}
     out, fresh, widths = tmp_path / "out", tmp_path / "fresh", "16,24,32"
     cmd = [sys.executable, "-m", "polylr", "check", "gwb-relu-kindex", "--budget", "tiny", "--seeds", "2", "--widths", widths]
     p = subprocess.Popen([*cmd, "--out", str(out)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
