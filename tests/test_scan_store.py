@@ -165,3 +165,19 @@ def test_an_interrupted_check_says_what_it_kept(tmp_path, monkeypatch):
     monkeypatch.setattr(distributed, "scan_lr", real)
     r = cli("check", "gwb-relu-kindex", "--budget", "tiny", "--seeds", "2", "--out", out, "--resume")
     assert r.exit_code == 0 and "4 rows reused, 4 computed" in r.output, r.output
+
+
+def test_export_has_one_row_per_trained_network(tmp_path):
+    """polylr export of a training claim's campaign: one row per (panel, width, seed), method
+    "train", whose optimum is the claim's own per-seed η* (summary.json), with its parametrization."""
+    out = tmp_path / "out"
+    assert cli("check", "gwb-relu-kindex", "--budget", "tiny", "--seeds", 2, "--out", out).exit_code == 0
+    assert cli("export", out, "--format", "json").exit_code == 0
+    rows = json.loads((out / "results.json").read_text())
+    assert len(rows) == 2 * 2 * 2 and {r["method"] for r in rows} == {"train"} and {r["width"] for r in rows} == {16, 32}
+    panels = json.loads((out / "gwb-relu-kindex" / "summary.json").read_text())["panels"]
+    names = {"μP": "mup-adam", "μP, 2nd-layer lr ÷ 50": "mup-adam*lr(1,1,0.02)"}
+    for label, scans in panels.items():
+        for w, s in scans.items():
+            got = sorted((r["seed"], r["eta"]) for r in rows if r["parametrization"] == names[label] and r["width"] == int(w))
+            assert got == list(enumerate(s["etas_star"])), (label, w)

@@ -248,7 +248,8 @@ class ResultStore:
         return {c for (c,) in self.db.execute("SELECT claim FROM rows UNION SELECT claim FROM scans")}
 
     def records(self) -> list[dict]:
-        """Every row as a flat dict of :data:`EXPORT_COLUMNS` (NaN restored; no blobs), in a stable order."""
+        """Every row as a flat dict of :data:`EXPORT_COLUMNS` (NaN restored; no blobs), in a stable order,
+        then one per (trained network, seed) of the stored learning-rate scans (:meth:`scan_records`)."""
         names = ", ".join(f'"{c}"' for c in EXPORT_COLUMNS)
         cur = self.db.execute(f'SELECT {names} FROM rows ORDER BY claim, sweep, width, seed')
         out = []
@@ -260,6 +261,34 @@ class ResultStore:
             for c in _BOOL:
                 rec[c] = bool(rec[c])
             out.append(rec)
+        return out + self.scan_records()
+
+    def scan_records(self) -> list[dict]:
+        """The stored learning-rate scans of the claims that train networks as rows of
+        :data:`EXPORT_COLUMNS`, one per (scan, seed): the seed's refined optimum (``eta``, ``loss_min``
+        the objective there, NaN where every η diverged), ``method`` ``train``, ``sweep`` the scan's
+        identity, the training's data, size, depth, steps and parametrization (``exponents``: its
+        description as JSON), the grid's ends as the interval, ``grid`` its size and ``seconds`` the
+        scan's time per seed; the columns of the linear sweeps' weight keys and samplers are empty.
+        The decompositions (gwb-decomposition) have no optimum per seed and are left out."""
+        out = []
+        cur = self.db.execute("SELECT claim, scan, campaign, description, meta FROM scans ORDER BY claim, width, scan")
+        for claim, scan, campaign, description, meta in cur:
+            desc, meta = json.loads(description), json.loads(meta)
+            if desc.get("kind") == "decomposition":
+                continue
+            tr, grid = desc["training"], desc["grid"]
+            context = {"claim": claim, "sweep": scan, "campaign": campaign, "data": tr.get("data"), "data_hash": desc.get("data_digest"),
+                       "m": tr.get("m"), "d": tr.get("d", tr.get("context")), "depth": tr.get("depth", tr.get("blocks")),
+                       "steps": tr.get("steps"), "parametrization": tr["param"].get("name"), "exponents": json.dumps(tr["param"], sort_keys=True),
+                       "train": json.dumps(tr.get("train")), "master_seed": desc["master_seed"], "interval_lo": grid[0], "interval_hi": grid[-1],
+                       "order": 0.0, "width_lo": grid[0], "width_hi": grid[-1], "key_scheme": None, "sampler": None,
+                       "requested_method": "train", "grid": len(grid), "seconds": meta["seconds"] / max(1, len(meta["seeds"]))}
+            for seed, a in zip(meta["seeds"], meta["argmins"]):
+                best = {"eta": math.nan, "loss_min": math.nan, "on_boundary": False, "unique": False, "local_minima": 0} if a is None else \
+                    {"eta": float(a["eta"]), "loss_min": float(a["value"]), "on_boundary": bool(a["on_boundary"]),
+                     "unique": not a["near_minima"] and not a["flat"], "local_minima": len(a["local_minima"])}
+                out.append({c: None for c in EXPORT_COLUMNS} | context | best | {"width": meta["width"], "seed": seed, "method": "train"})
         return out
 
     def integrity(self) -> str:
