@@ -31,9 +31,7 @@ the gradients (:func:`polylr.analysis.train.loss_grads`); nothing here trains a 
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -42,7 +40,7 @@ import numpy as np
 
 from ..core.errors import PolylrError, check_finite, check_int
 from ..engines.mlp import Training, check_grid
-from .train import check_path_memory, json_safe, loss_grads, train_paths
+from .train import check_path_memory, json_safe, loss_grads, record_identity, train_paths, training_identity
 
 VECTOR_KEYS = ("V", "b")  # not decomposed: one component each (index 1)
 MCI_BYTES = 512 * 2**20  # per-sample gradients kept at once for the MCI
@@ -372,13 +370,9 @@ def decomposition_identity(tr: Training, width: int, seeds, etas, *, ema: float,
     """What decides :func:`decompose_width`'s result, as a JSON-ready dict, and its identity
     (SHA-256, 16 hex digits): the training (its description and data digests), JAX's backend, the
     width, seeds, grid, EMA decay, ``every`` and master seed."""
-    import jax  # noqa: PLC0415
-
-    desc = {"format": DECOMPOSITION_FORMAT, "kind": "decomposition", "training": tr.describe(), "data_digest": tr.data.digest,
-            "eval_digest": None if tr.eval_data is None else tr.eval_data.digest, "backend": jax.default_backend(),
-            "width": int(width), "seeds": [int(s) for s in seeds], "grid": [float(g) for g in np.asarray(etas, np.float64)],
-            "ema": float(ema), "every": int(every), "master_seed": int(master_seed)}
-    return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()[:16], desc
+    return record_identity({"format": DECOMPOSITION_FORMAT, "kind": "decomposition", **training_identity(tr), "width": int(width),
+                     "seeds": [int(s) for s in seeds], "grid": [float(g) for g in np.asarray(etas, np.float64)],
+                     "ema": float(ema), "every": int(every), "master_seed": int(master_seed)})
 
 
 def decompose_width(tr: Training, width: int, seeds, etas, *, ema: float, every: int, master_seed: int,

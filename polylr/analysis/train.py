@@ -568,11 +568,22 @@ def scan_identity(tr, width: int, seeds, etas, *, master_seed: int = 0, refine: 
     16 hex digits): the training (:meth:`~polylr.Training.describe`, and the digests of its data and
     held-out data), JAX's backend (float32 results differ in their last bits between a CPU and a
     GPU), the width, seeds, grid, master seed and refinement settings. The chunk size is left out."""
-    desc = {"format": SCAN_FORMAT, "training": tr.describe(), "data_digest": tr.data.digest,
-            "eval_digest": None if tr.eval_data is None else tr.eval_data.digest, "backend": jax.default_backend(),
-            "width": int(width), "seeds": [int(s) for s in _check_seeds(seeds)], "grid": [float(g) for g in _scan_grid(etas)],
-            "master_seed": int(master_seed), "refine": bool(refine), "xtol": float(xtol), "points": int(points),
-            "max_rounds": int(max_rounds), "refine_mean": refine if refine_mean is None else bool(refine_mean)}
+    return record_identity({"format": SCAN_FORMAT, **training_identity(tr), "width": int(width), "seeds": [int(s) for s in _check_seeds(seeds)],
+                     "grid": [float(g) for g in _scan_grid(etas)], "master_seed": int(master_seed), "refine": bool(refine),
+                     "xtol": float(xtol), "points": int(points), "max_rounds": int(max_rounds),
+                     "refine_mean": refine if refine_mean is None else bool(refine_mean)})
+
+
+def training_identity(tr) -> dict:
+    """What a training contributes to a stored result's identity: its description, the digests of
+    its data and held-out data, and JAX's backend (float32 results differ in their last bits
+    between a CPU and a GPU)."""
+    return {"training": tr.describe(), "data_digest": tr.data.digest, "eval_digest": None if tr.eval_data is None else tr.eval_data.digest,
+            "backend": jax.default_backend()}
+
+
+def record_identity(desc: dict) -> tuple[str, dict]:
+    """``(SHA-256 of desc's canonical JSON, 16 hex digits; desc)``."""
     return hashlib.sha256(json.dumps(desc, sort_keys=True).encode()).hexdigest()[:16], desc
 
 
