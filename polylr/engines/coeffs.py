@@ -217,7 +217,7 @@ def finite_width_polys(
             if np.any(over):  # numerical noise asked for more directions: recompute with the upper bound
                 redo = np.nonzero(over)[0]
                 upper = type(chosen).upper(setup)
-                f2, l2, over2 = _run(upper, master, part[redo], X, y, stds, lrs, setup, width)
+                f2, l2, over2 = (a[: redo.size] for a in _run(upper, master, _padded(part[redo], cap), X, y, stds, lrs, setup, width))
                 _refuse_overflow(setup, width, part[redo], over2, upper)
                 f[redo], loss[redo] = f2, l2
                 recomputed.extend(int(s) for s in part[redo])
@@ -247,6 +247,13 @@ def _refuse_overflow(setup: Setup, width: int, seeds, over, upper) -> None:
 def _bucket(size: int, cap: int) -> int:
     """Batch size for ``size`` networks: the next power of 2 (at least 64), at most ``cap``."""
     return max(size, min(max(64, 1 << (size - 1).bit_length()), cap))
+
+
+def _padded(seeds: np.ndarray, cap: int) -> np.ndarray:
+    """``seeds`` padded with copies of the last to a :func:`_bucket` batch: the networks drawn again
+    with the upper-bound capacities are computed in a batch of the sizes the first draws use, so a
+    seed's numbers do not depend on how many others were drawn again with it (XLA's last bit)."""
+    return np.pad(seeds, (0, _bucket(seeds.size, cap) - seeds.size), mode="edge")
 
 
 def _width_args(sampler, master, width):
@@ -362,7 +369,9 @@ def gram_weights(setup: Setup, width: int, seeds, *, master_seed: int = 0, key: 
         if np.any(over):  # recompute those with the upper-bound capacities, pad the others (zeros: unreached)
             upper = GramSampler.upper(setup)
             redo = np.nonzero(over)[0]
-            (W0r, Wsr, Vr), over2 = _gram_batch(wkey, part[redo], wf, X, y, stds, lrs, sampler=upper, **kw)
+            (W0r, Wsr, Vr), over2 = _gram_batch(wkey, jnp.asarray(_padded(np.asarray(part[redo]), max(redo.size, 256))), wf, X, y,
+                                                stds, lrs, sampler=upper, **kw)
+            W0r, Wsr, Vr, over2 = (np.asarray(a)[: redo.size] for a in (W0r, Wsr, Vr, over2))
             _refuse_overflow(setup, width, np.asarray(part[redo]), over2, upper)
             W0, Ws, V = (pad_coordinates(a, upper.K) for a in (W0, Ws, V))
             W0[redo], Ws[redo], V[redo] = np.asarray(W0r), np.asarray(Wsr), np.asarray(Vr)
