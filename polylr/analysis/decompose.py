@@ -371,8 +371,8 @@ def decomposition_identity(tr: Training, width: int, seeds, etas, *, ema: float,
     (SHA-256, 16 hex digits): the training (its description and data digests), JAX's backend, the
     width, seeds, grid, EMA decay, ``every`` and master seed."""
     return record_identity({"format": DECOMPOSITION_FORMAT, "kind": "decomposition", **training_identity(tr), "width": int(width),
-                     "seeds": [int(s) for s in seeds], "grid": [float(g) for g in np.asarray(etas, np.float64)],
-                     "ema": float(ema), "every": int(every), "master_seed": int(master_seed)})
+                            "seeds": [int(s) for s in seeds], "grid": [float(g) for g in np.asarray(etas, np.float64)],
+                            "ema": float(ema), "every": int(every), "master_seed": int(master_seed)})
 
 
 def decompose_width(tr: Training, width: int, seeds, etas, *, ema: float, every: int, master_seed: int,

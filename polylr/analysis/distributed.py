@@ -67,8 +67,9 @@ class SweepSpec:
 class Sink(Protocol):
     """Where finished rows go (the results store): ``load`` returns the known rows of a sweep keyed by
     ``(width, seed)``; ``write`` commits one chunk's rows (atomically). The trained networks'
-    learning-rate scans go whole: ``load_scan`` returns a stored scan's record (``None`` when
-    unknown), ``write_scan`` commits one (:meth:`polylr.analysis.train.LRScan.to_record`)."""
+    learning-rate scans and decompositions go whole, one width each: ``load_scan`` returns a stored
+    record (``None`` when unknown), ``write_scan`` commits one (``LRScan.to_record``,
+    ``WidthDecomposition.to_record``)."""
 
     def load(self, spec: SweepSpec, claim: str) -> dict: ...
 

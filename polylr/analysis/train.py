@@ -568,10 +568,10 @@ def scan_identity(tr, width: int, seeds, etas, *, master_seed: int = 0, refine: 
     16 hex digits): the training (:meth:`~polylr.Training.describe`, and the digests of its data and
     held-out data), JAX's backend (float32 results differ in their last bits between a CPU and a
     GPU), the width, seeds, grid, master seed and refinement settings. The chunk size is left out."""
-    return record_identity({"format": SCAN_FORMAT, **training_identity(tr), "width": int(width), "seeds": [int(s) for s in _check_seeds(seeds)],
-                     "grid": [float(g) for g in _scan_grid(etas)], "master_seed": int(master_seed), "refine": bool(refine),
-                     "xtol": float(xtol), "points": int(points), "max_rounds": int(max_rounds),
-                     "refine_mean": refine if refine_mean is None else bool(refine_mean)})
+    return record_identity({"format": SCAN_FORMAT, **training_identity(tr), "width": int(width),
+                            "seeds": [int(s) for s in _check_seeds(seeds)], "grid": [float(g) for g in _scan_grid(etas)],
+                            "master_seed": int(master_seed), "refine": bool(refine), "xtol": float(xtol), "points": int(points),
+                            "max_rounds": int(max_rounds), "refine_mean": refine if refine_mean is None else bool(refine_mean)})
 
 
 def training_identity(tr) -> dict:
