@@ -181,3 +181,15 @@ def test_export_has_one_row_per_trained_network(tmp_path):
         for w, s in scans.items():
             got = sorted((r["seed"], r["eta"]) for r in rows if r["parametrization"] == names[label] and r["width"] == int(w))
             assert got == list(enumerate(s["etas_star"])), (label, w)
+
+
+def test_a_new_training_program_is_another_scan(monkeypatch):
+    """Raising TRAINING_PROGRAM (a change to what the training computes) changes every identity, so an
+    old store's scans are not read back as if the new program had computed them."""
+    import polylr.analysis.train as train_module
+
+    tr = tiny_training()
+    key, desc = scan_identity(tr, 8, range(2), GRID)
+    assert desc["program"] == train_module.TRAINING_PROGRAM
+    monkeypatch.setattr(train_module, "TRAINING_PROGRAM", train_module.TRAINING_PROGRAM + 1)
+    assert scan_identity(tr, 8, range(2), GRID)[0] != key

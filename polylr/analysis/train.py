@@ -574,12 +574,17 @@ def scan_identity(tr, width: int, seeds, etas, *, master_seed: int = 0, refine: 
                             "max_rounds": int(max_rounds), "refine_mean": refine if refine_mean is None else bool(refine_mean)})
 
 
+# The version of the training programs' numbers (this module's and analysis.train_lm's): raise it
+# when a change moves what a (training, width, seed, η) computes, so that stored scans are not reused.
+TRAINING_PROGRAM = 1
+
+
 def training_identity(tr) -> dict:
     """What a training contributes to a stored result's identity: its description, the digests of
-    its data and held-out data, and JAX's backend (float32 results differ in their last bits
-    between a CPU and a GPU)."""
+    its data and held-out data, JAX's backend (float32 results differ in their last bits between a
+    CPU and a GPU) and :data:`TRAINING_PROGRAM`."""
     return {"training": tr.describe(), "data_digest": tr.data.digest, "eval_digest": None if tr.eval_data is None else tr.eval_data.digest,
-            "backend": jax.default_backend()}
+            "backend": jax.default_backend(), "program": TRAINING_PROGRAM}
 
 
 def record_identity(desc: dict) -> tuple[str, dict]:
