@@ -229,9 +229,6 @@ def _scan(tr: Training, w: int, b: dict, grid: np.ndarray, opts: CheckOptions) -
                    max_rounds=b.get("rounds", 8), refine_mean=b.get("refine_mean", True), chunk_bytes=b.get("chunk_bytes", CHUNK_BYTES))
 
 
-_progress = progress_note  # claims.base (shared with claims/lingle.py)
-
-
 # -- hayou-fig4 ---------------------------------------------------------------------------------
 
 FIG4_BUDGETS = {
@@ -286,7 +283,7 @@ def check_hayou_fig4(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         trained[lab] = tr.describe()
         scans = {}
         for w in b["widths"]:
-            _progress(opts, f"{lab} n = {w}")
+            progress_note(opts, f"{lab} n = {w}")
             scans[w] = _scan(tr, w, b, grid, opts)
         panels[lab] = scans
         verdicts.append(stable_verdict(f"hayou-fig4.L{L}.stable", lab, scans, opts.budget.n_boot, opts.master_seed * 16 + 70 + i,
@@ -478,7 +475,7 @@ def check_hayou_fig5(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
         extra[lab] = {"training": tr.describe()}
         scans = {}
         for w in b["widths"]:
-            _progress(opts, f"{lab} n = {w}")
+            progress_note(opts, f"{lab} n = {w}")
             scans[w] = _scan(tr, w, b, grid, opts)
         panels[lab] = scans
         fit, spread, conv, conc, uni = _transfer_verdicts(f"hayou-fig5.L{L}.t{t}", lab, scans, opts, 8 + i)
@@ -598,7 +595,7 @@ def check_gwb_kindex(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     for i, ((lab, param), tr) in enumerate(zip(runs, trainings)):
         scans = {}
         for w in b["widths"]:
-            _progress(opts, f"{lab} n = {w}")
+            progress_note(opts, f"{lab} n = {w}")
             scans[w] = _scan(tr, w, b, grid, opts)
         panels[lab] = scans
         tag = "gwb-relu-kindex" + (".mup" if i == 0 else ".remedy")
@@ -629,7 +626,7 @@ def check_gwb_ball(opts: CheckOptions | None = None, **kw) -> NonlinearCheck:
     preflight([tr], b["widths"])
     scans = {}
     for w in b["widths"]:
-        _progress(opts, f"n = {w}")
+        progress_note(opts, f"n = {w}")
         scans[w] = _scan(tr, w, b, grid, opts)
     lab = "μP, Adam, logistic"
     verdicts, fits, extra = ball_verdicts(scans, opts, lab)

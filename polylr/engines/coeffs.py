@@ -208,7 +208,7 @@ def finite_width_polys(
             part = np.asarray(seeds[start : start + chunk], dtype=np.uint32)
             size = part.size
             if chosen.name != "dense":  # pad to a bucket (a power of 2 >= 64) so compilations are reused
-                part = np.pad(part, (0, _bucket(size, cap) - size), mode="edge")
+                part = _padded(part, cap)
             else:
                 part = np.pad(part, (0, chunk - size), mode="edge")
             f, loss, over = _run(chosen, master, part, X, y, stds, lrs, setup, width)
@@ -250,8 +250,8 @@ def _bucket(size: int, cap: int) -> int:
 
 
 def _padded(seeds: np.ndarray, cap: int) -> np.ndarray:
-    """``seeds`` padded with copies of the last to a :func:`_bucket` batch: the networks drawn again
-    with the upper-bound capacities are computed in a batch of the sizes the first draws use, so a
+    """``seeds`` padded with copies of the last to a :func:`_bucket` batch (so compilations are
+    reused); the networks drawn again with the upper-bound capacities are padded the same way, so a
     seed's numbers do not depend on how many others were drawn again with it (XLA's last bit)."""
     return np.pad(seeds, (0, _bucket(seeds.size, cap) - seeds.size), mode="edge")
 
@@ -361,7 +361,7 @@ def gram_weights(setup: Setup, width: int, seeds, *, master_seed: int = 0, key: 
     with jax.enable_x64(True):
         X, y = jnp.asarray(setup.data.X), jnp.asarray(setup.data.y)
         size = len(seeds)
-        part = np.pad(np.asarray(seeds, dtype=np.uint32), (0, _bucket(size, max(size, 256)) - size), mode="edge")
+        part = _padded(np.asarray(seeds, dtype=np.uint32), max(size, 256))
         wkey, wf = width_key(master, width), jnp.float64(width)
         (W0, Ws, V), over = _gram_batch(wkey, jnp.asarray(part), wf, X, y, stds, lrs, sampler=chosen, **kw)
         W0, Ws, V, over = (np.array(a)[:size] for a in (W0, Ws, V, over))
@@ -374,5 +374,5 @@ def gram_weights(setup: Setup, width: int, seeds, *, master_seed: int = 0, key: 
             W0r, Wsr, Vr, over2 = (np.asarray(a)[: redo.size] for a in (W0r, Wsr, Vr, over2))
             _refuse_overflow(setup, width, np.asarray(part[redo]), over2, upper)
             W0, Ws, V = (pad_coordinates(a, upper.K) for a in (W0, Ws, V))
-            W0[redo], Ws[redo], V[redo] = np.asarray(W0r), np.asarray(Wsr), np.asarray(Vr)
+            W0[redo], Ws[redo], V[redo] = W0r, Wsr, Vr
     return W0, Ws, V
